@@ -1,0 +1,36 @@
+// createApp(deps): the Elysia application. Mounts the public, OAuth/OIDC and admin routes behind
+// one error handler, request ids, the access log and the common security headers.
+import { Elysia } from "elysia";
+import type { Deps } from "./deps";
+import { errorToResponse } from "./http/error-handler";
+import { accessLog, beginRequest, requestInfo } from "./http/request-context";
+import { healthRoutes } from "./health/routes";
+
+export interface AppOptions {
+  accessLog?: boolean;
+}
+
+export function createApp(deps: Deps, opts: AppOptions = {}) {
+  const logAccess = opts.accessLog ?? deps.config.accessLog;
+  const app = new Elysia({ name: "authly" })
+    .onRequest(({ request, server, set }) => {
+      const info = beginRequest(request, server?.requestIP(request)?.address, deps.config.trustedProxies);
+      set.headers["x-request-id"] = info.id;
+      set.headers["x-content-type-options"] = "nosniff";
+      set.headers["referrer-policy"] = "no-referrer";
+    })
+    .onError(({ error, code, request }) => {
+      const response = errorToResponse(error, { issuer: deps.config.issuer, request, code });
+      requestInfo(request).status = response.status;
+      return response;
+    })
+    .onAfterResponse(({ request, set, response }) => {
+      const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
+      accessLog(request, status, logAccess);
+    })
+    .use(healthRoutes(deps));
+  // Domains mount their routes here (one line each).
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,74 @@
+// Runs the citty command tree with Authly's error contract: one readable line on stderr, the
+// guide's exit codes (errors.ts ExitCode), no stack traces unless AUTHLY_LOG_LEVEL=debug.
+import { renderUsage, runCommand, type CommandDef } from "citty";
+import { CliError, ConfigError, ExitCode } from "../errors";
+
+async function resolve<T>(v: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {
+  return typeof v === "function" ? await (v as () => Promise<T>)() : await v;
+}
+
+/** Walks the sub-command chain named in rawArgs (stops at the first option or unknown word). */
+export async function resolveCommand(root: CommandDef<any>, rawArgs: string[]): Promise<{ cmd: CommandDef<any>; parent?: CommandDef<any>; path: string[] }> {
+  let cmd = root;
+  let parent: CommandDef<any> | undefined;
+  const path: string[] = [];
+  for (const word of rawArgs) {
+    if (word.startsWith("-")) break;
+    const subs = cmd.subCommands ? await resolve(cmd.subCommands) : undefined;
+    if (!subs || !(word in subs)) break;
+    parent = cmd;
+    cmd = await resolve(subs[word]!);
+    path.push(word);
+  }
+  return { cmd, parent, path };
+}
+
+export async function runCli(root: CommandDef<any>, rawArgs: string[], version: string): Promise<number> {
+  try {
+    if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
+      console.log(version);
+      return ExitCode.ok;
+    }
+    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
+      const { cmd, parent } = await resolveCommand(root, rawArgs);
+      console.log(await renderUsage(cmd, parent));
+      const extra = (cmd as { help?: string }).help;
+      if (extra) console.log(extra);
+      return ExitCode.ok;
+    }
+    const { cmd, parent } = await resolveCommand(root, rawArgs);
+    if (!cmd.run && cmd.subCommands) {
+      // A group without a sub-command prints its help, like `authly admin`.
+      console.log(await renderUsage(cmd, parent));
+      const extra = (cmd as { help?: string }).help;
+      if (extra) console.log(extra);
+      return ExitCode.ok;
+    }
+    const { result } = await runCommand(root, { rawArgs });
+    return typeof result === "number" ? result : ExitCode.ok;
+  } catch (err) {
+    return reportError(err);
+  }
+}
+
+export function reportError(err: unknown): number {
+  const debug = (process.env.AUTHLY_LOG_LEVEL ?? "").toLowerCase() === "debug";
+  if (err instanceof CliError) {
+    console.error(`Error: ${err.message}`);
+    if (err.detail) console.error(err.detail);
+    return err.exitCode;
+  }
+  if (err instanceof ConfigError) {
+    console.error(`Error: ${err.message}`);
+    return ExitCode.validation;
+  }
+  const e = err as { code?: string; message?: string; name?: string };
+  if (e?.code && String(e.code).startsWith("E_")) {
+    // citty's own argument errors (unknown command, missing required argument).
+    console.error(`Error: ${e.message}`);
+    return ExitCode.validation;
+  }
+  console.error(`Error: ${e?.message ?? String(err)}`);
+  if (debug && err instanceof Error && err.stack) console.error(err.stack);
+  return ExitCode.general;
+}

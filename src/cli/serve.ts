@@ -1,0 +1,146 @@
+// `authly serve`: one process, or a supervisor with N workers sharing the port (SO_REUSEPORT).
+// The supervisor migrates, bootstraps and (with --embedded) hosts the database once, then starts
+// the workers, restarts a worker that dies (with back-off) and drains them all on SIGTERM/SIGINT.
+import { defineCommand } from "citty";
+import { CliError, ConfigError, ExitCode } from "../errors";
+import { log, setLogLevel } from "../log";
+import { describeMode } from "../modes";
+import type { EmbeddedDatabase } from "../db/embedded";
+import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
+import { KeyDecryptionError } from "../keys/service";
+import { superviseWorkers } from "./supervisor";
+
+export default defineCommand({
+  meta: { name: "serve", description: "Start the Authly web service." },
+  args: {
+    host: { type: "string", description: "Host to bind to (default: 0.0.0.0)" },
+    port: { type: "string", description: "Port to bind to (default: 8000)" },
+    workers: { type: "string", description: "Number of worker processes (default: 1)", default: "1" },
+    embedded: { type: "boolean", description: "Run with an embedded PostgreSQL (PGlite; AUTHLY_EMBEDDED_ENGINE=container for a container)", default: false },
+    seed: { type: "boolean", description: "Seed test data (only with --embedded)", default: false },
+    "log-level": { type: "string", description: "Logging level (default: info)" },
+    "access-log": { type: "boolean", description: "Enable/disable access logging (default: enabled)", negativeDescription: "Disable access logging" },
+    migrate: { type: "boolean", description: "Apply pending migrations at start (always on with --embedded)", default: false },
+    "data-dir": { type: "string", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
+  },
+  async run({ args }) {
+    const workers = parseWhole(args.workers, "--workers", 1, 256);
+    const port = args.port === undefined ? undefined : parseWhole(args.port, "--port", 0, 65535);
+    if (args.seed && !args.embedded) throw new CliError("--seed works only with --embedded", ExitCode.validation);
+    const opts: ServeOptions = {
+      host: args.host,
+      port,
+      embedded: args.embedded,
+      seed: args.seed,
+      logLevel: args["log-level"],
+      accessLog: args["access-log"],
+      migrate: args.migrate,
+      dataDir: args["data-dir"],
+    };
+    if (opts.logLevel) setLogLevel(opts.logLevel);
+    try {
+      if (process.env.AUTHLY_WORKER_ID) return await runWorker(opts);
+      return await runPrimary(opts, workers);
+    } catch (err) {
+      if (err instanceof StartupError || err instanceof KeyDecryptionError) throw new CliError(err.message, ExitCode.general);
+      if (err instanceof ConfigError) throw err;
+      throw err;
+    }
+  },
+});
+
+function parseWhole(value: string | undefined, name: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value)) || n < min || n > max) throw new CliError(`${name} must be a whole number from ${min} to ${max}`, ExitCode.validation);
+  return n;
+}
+
+async function startEmbedded(opts: ServeOptions, maxConnections: number): Promise<{ db: EmbeddedDatabase; secrets: { jwtSecretKey: string; jwtRefreshSecretKey: string }; dataDir: string }> {
+  const probe = serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) });
+  const dataDir = probe.dataDir;
+  const started = Date.now();
+  const ticker = setInterval(() => log.info(`… still starting the embedded database (${Math.round((Date.now() - started) / 1000)} s)`), 3000);
+  try {
+    let db: EmbeddedDatabase;
+    if (probe.embeddedEngine === "container") {
+      const { startContainer } = await import("../db/container");
+      db = await startContainer((m) => log.start(m));
+    } else {
+      const { startPglite } = await import("../db/embedded");
+      db = await startPglite({ dataDir, maxConnections, onProgress: (m) => log.start(m) });
+    }
+    log.success(`Embedded database ready in ${((Date.now() - started) / 1000).toFixed(1)} s${db.created ? " (created)" : ""}${probe.embeddedEngine === "pglite" ? ` — data in ${dataDir}` : ""}`);
+    const { embeddedSecrets } = await import("../db/embedded");
+    return { db, secrets: embeddedSecrets(dataDir), dataDir };
+  } finally {
+    clearInterval(ticker);
+  }
+}
+
+async function runPrimary(opts: ServeOptions, workers: number): Promise<number> {
+  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
+  // Config first (without the embedded URL) so that a bad environment fails before any work.
+  if (!opts.embedded) serveConfig(opts);
+  if (opts.embedded) {
+    const pool = serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) }).mode.pool;
+    embedded = await startEmbedded(opts, pool.max * (workers + 1) + 2);
+  }
+  const config = serveConfig(opts, embedded?.db.url, embedded?.secrets);
+  setLogLevel(opts.logLevel ?? config.logLevel);
+  log.info(`Authly starting: ${describeMode(config.mode)}; workers=${workers}; database connections up to ${config.mode.pool.max * workers} (${workers} × ${config.mode.pool.max})`);
+  const stopEmbedded = async () => embedded?.db.stop().catch(() => {});
+  try {
+    const sql = await connectDatabase(config);
+    const deps = buildDeps(config, sql);
+    const bootstrap = config.mode.bootstrap === "always" || (config.mode.bootstrap === "environment" && config.bootstrapEnabled);
+    await prepareDatabase(deps, { migrate: Boolean(opts.embedded) || Boolean(opts.migrate) || config.autoMigrate, seed: opts.seed, bootstrap });
+    if (workers === 1) {
+      const running = await listen(deps);
+      log.success(`Authly listening on ${running.url} (issuer ${config.issuer})`);
+      await waitForSignal();
+      log.info("Shutting down: draining in-flight requests");
+      await running.stop();
+      await stopEmbedded();
+      log.info("Stopped");
+      return ExitCode.ok;
+    }
+    await sql.end({ timeout: 5 });
+    const env: Record<string, string> = {
+      DATABASE_URL: config.databaseUrl!,
+      JWT_SECRET_KEY: config.jwtSecretKey!,
+      JWT_REFRESH_SECRET_KEY: config.jwtRefreshSecretKey!,
+      AUTHLY_HOST: config.host,
+      AUTHLY_PORT: String(config.port),
+      AUTHLY_ISSUER: config.issuer,
+      AUTHLY_LOG_LEVEL: opts.logLevel ?? config.logLevel,
+      AUTHLY_ACCESS_LOG: String(opts.accessLog ?? config.accessLog),
+      AUTHLY_MODE: opts.embedded && !process.env.AUTHLY_MODE ? "embedded" : (process.env.AUTHLY_MODE ?? ""),
+    };
+    const code = await superviseWorkers({ count: workers, env, port: config.port });
+    await stopEmbedded();
+    return code;
+  } catch (err) {
+    await stopEmbedded();
+    throw err;
+  }
+}
+
+async function runWorker(opts: ServeOptions): Promise<number> {
+  const config = serveConfig({ ...opts, embedded: false });
+  setLogLevel(config.logLevel);
+  const sql = await connectDatabase(config);
+  const deps = buildDeps(config, sql);
+  const running = await listen(deps, { reusePort: true });
+  log.info(`worker ${process.env.AUTHLY_WORKER_ID} (pid ${process.pid}) listening on ${running.url}`);
+  await waitForSignal();
+  await running.stop();
+  return ExitCode.ok;
+}
+
+function waitForSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string) => () => resolve(sig);
+    process.once("SIGTERM", on("SIGTERM"));
+    process.once("SIGINT", on("SIGINT"));
+  });
+}

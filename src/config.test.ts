@@ -1,0 +1,47 @@
+import { describe, expect, test } from "bun:test";
+import { loadConfig } from "./config";
+import { ConfigError } from "./errors";
+
+const base = { DATABASE_URL: "postgresql://u:p@localhost:5432/db", JWT_SECRET_KEY: "k".repeat(40), JWT_REFRESH_SECRET_KEY: "r".repeat(40) };
+
+describe("configuration", () => {
+  test("defaults: port 8000, issuer from host and port, production mode", () => {
+    const c = loadConfig(base, { purpose: "server" });
+    expect(c.port).toBe(8000);
+    expect(c.issuer).toBe("http://localhost:8000");
+    expect(c.mode.mode).toBe("production");
+    expect(c.mode.pool).toEqual({ min: 5, max: 20, connectTimeout: 30, idleTimeout: 300 });
+  });
+
+  test("every problem is listed at once and secrets are never shown", () => {
+    const secret = "short-secret-value";
+    let err: ConfigError | undefined;
+    try {
+      loadConfig({ JWT_SECRET_KEY: secret, AUTHLY_PORT: "eighty", AUTHLY_MODE: "turbo", AUTHLY_DEV_MODE: "maybe", AUTHLY_LOG_LEVEL: "loud" }, { purpose: "server" });
+    } catch (e) {
+      err = e as ConfigError;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const text = err!.message;
+    for (const name of ["DATABASE_URL", "JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY", "AUTHLY_PORT", "AUTHLY_MODE", "AUTHLY_DEV_MODE", "AUTHLY_LOG_LEVEL"]) {
+      expect(text).toContain(name);
+    }
+    expect(text).not.toContain(secret);
+    expect(err!.problems.length).toBe(7);
+  });
+
+  test("the issuer can be set and must be an http(s) URL without query or fragment", () => {
+    expect(loadConfig({ ...base, AUTHLY_ISSUER: "https://auth.example.com" }, { purpose: "server" }).issuer).toBe("https://auth.example.com");
+    expect(() => loadConfig({ ...base, AUTHLY_ISSUER: "https://auth.example.com/#x" }, { purpose: "server" })).toThrow(ConfigError);
+  });
+
+  test("the CLI needs neither a database nor secrets", () => {
+    const c = loadConfig({}, { purpose: "cli", impliedMode: "cli" });
+    expect(c.mode.mode).toBe("cli");
+    expect(c.adminApiUrl).toBe("http://localhost:8000");
+  });
+
+  test("AUTHLY_MODE wins over the mode a command implies", () => {
+    expect(loadConfig({ AUTHLY_MODE: "prod" }, { purpose: "cli", impliedMode: "cli" }).mode.mode).toBe("production");
+  });
+});

@@ -1,0 +1,210 @@
+// The only reader of process.env: environment -> validated Config (TypeBox). Every problem is
+// collected and reported at once; secret values never appear in a message.
+import { Type as t, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { ConfigError } from "./errors";
+import { detectMode, MODE_NAMES, parseMode, type Mode, type ModeInfo } from "./modes";
+
+const LOG_LEVELS = ["silent", "fatal", "error", "warn", "info", "debug", "trace"] as const;
+const ALGS = ["RS256", "ES256", "EdDSA"] as const;
+
+export const Config = t.Object({
+  databaseUrl: t.Optional(t.String({ pattern: "^postgres(ql)?://" })),
+  jwtSecretKey: t.Optional(t.String({ minLength: 32 })),
+  jwtRefreshSecretKey: t.Optional(t.String({ minLength: 32 })),
+  host: t.String({ minLength: 1 }),
+  port: t.Integer({ minimum: 0, maximum: 65535 }),
+  issuer: t.String({ pattern: "^https?://[^#?]+$" }),
+  devMode: t.Boolean(),
+  logLevel: t.Union(LOG_LEVELS.map((l) => t.Literal(l))),
+  accessLog: t.Boolean(),
+  debugHttp: t.Boolean(),
+  adminApiEnabled: t.Boolean(),
+  adminApiUrl: t.String({ pattern: "^https?://" }),
+  adminApiLocalhostOnly: t.Boolean(),
+  adminApiAllowedIps: t.Array(t.String()),
+  adminRateLimitPerMinute: t.Integer({ minimum: 1 }),
+  autoMigrate: t.Boolean(),
+  bootstrapEnabled: t.Boolean(),
+  adminUsername: t.String({ minLength: 1 }),
+  adminPassword: t.Optional(t.String({ minLength: 8 })),
+  adminEmail: t.Optional(t.String()),
+  dataDir: t.String({ minLength: 1 }),
+  embeddedEngine: t.Union([t.Literal("pglite"), t.Literal("container")]),
+  accessTokenTtl: t.Integer({ minimum: 30, maximum: 86400 }),
+  refreshTokenTtl: t.Integer({ minimum: 60 }),
+  authCodeTtl: t.Integer({ minimum: 10, maximum: 600 }),
+  idTokenTtl: t.Integer({ minimum: 30, maximum: 86400 }),
+  accessTokenAlg: t.Union(ALGS.map((a) => t.Literal(a))),
+  idTokenAlg: t.Union(ALGS.map((a) => t.Literal(a))),
+  keyRotationIntervalDays: t.Integer({ minimum: 0 }),
+  sessionIdleTtl: t.Integer({ minimum: 60 }),
+  sessionAbsoluteTtl: t.Integer({ minimum: 60 }),
+  passwordMemoryCost: t.Integer({ minimum: 8192 }),
+  passwordTimeCost: t.Integer({ minimum: 1 }),
+  loginMaxFailures: t.Integer({ minimum: 1 }),
+  loginLockoutSeconds: t.Integer({ minimum: 1 }),
+  trustedProxies: t.Array(t.String()),
+  maxBodyBytes: t.Integer({ minimum: 1024 }),
+  metricsToken: t.Optional(t.String({ minLength: 16 })),
+  shutdownGraceSeconds: t.Integer({ minimum: 0, maximum: 600 }),
+});
+export type Config = Static<typeof Config> & { mode: ModeInfo };
+
+type Env = Record<string, string | undefined>;
+
+interface Field {
+  env: string;
+  key: keyof Static<typeof Config>;
+  kind: "string" | "int" | "bool" | "list";
+  secret?: boolean;
+  default?: (env: Env, partial: Record<string, unknown>) => unknown;
+}
+
+const FIELDS: Field[] = [
+  { env: "DATABASE_URL", key: "databaseUrl", kind: "string", secret: true },
+  { env: "JWT_SECRET_KEY", key: "jwtSecretKey", kind: "string", secret: true },
+  { env: "JWT_REFRESH_SECRET_KEY", key: "jwtRefreshSecretKey", kind: "string", secret: true },
+  { env: "AUTHLY_HOST", key: "host", kind: "string", default: () => "0.0.0.0" },
+  { env: "AUTHLY_PORT", key: "port", kind: "int", default: () => 8000 },
+  { env: "AUTHLY_DEV_MODE", key: "devMode", kind: "bool", default: () => false },
+  { env: "AUTHLY_LOG_LEVEL", key: "logLevel", kind: "string", default: () => "info" },
+  { env: "AUTHLY_ACCESS_LOG", key: "accessLog", kind: "bool", default: () => true },
+  { env: "AUTHLY_DEBUG_HTTP", key: "debugHttp", kind: "bool", default: () => false },
+  { env: "AUTHLY_ADMIN_API_ENABLED", key: "adminApiEnabled", kind: "bool", default: () => true },
+  { env: "AUTHLY_ADMIN_API_URL", key: "adminApiUrl", kind: "string", default: () => "http://localhost:8000" },
+  { env: "AUTHLY_ADMIN_API_LOCALHOST_ONLY", key: "adminApiLocalhostOnly", kind: "bool", default: () => true },
+  { env: "AUTHLY_ADMIN_API_ALLOWED_IPS", key: "adminApiAllowedIps", kind: "list", default: () => [] },
+  { env: "AUTHLY_ADMIN_RATE_LIMIT", key: "adminRateLimitPerMinute", kind: "int", default: () => 60 },
+  { env: "AUTHLY_AUTO_MIGRATE", key: "autoMigrate", kind: "bool", default: () => false },
+  { env: "AUTHLY_BOOTSTRAP_ENABLED", key: "bootstrapEnabled", kind: "bool", default: () => true },
+  { env: "AUTHLY_ADMIN_USERNAME", key: "adminUsername", kind: "string", default: () => "admin" },
+  { env: "AUTHLY_ADMIN_PASSWORD", key: "adminPassword", kind: "string", secret: true },
+  { env: "AUTHLY_ADMIN_EMAIL", key: "adminEmail", kind: "string" },
+  { env: "AUTHLY_DATA_DIR", key: "dataDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly/embedded` },
+  { env: "AUTHLY_EMBEDDED_ENGINE", key: "embeddedEngine", kind: "string", default: () => "pglite" },
+  { env: "AUTHLY_ACCESS_TOKEN_TTL", key: "accessTokenTtl", kind: "int", default: () => 3600 },
+  { env: "AUTHLY_REFRESH_TOKEN_TTL", key: "refreshTokenTtl", kind: "int", default: () => 30 * 86400 },
+  { env: "AUTHLY_AUTH_CODE_TTL", key: "authCodeTtl", kind: "int", default: () => 60 },
+  { env: "AUTHLY_ID_TOKEN_TTL", key: "idTokenTtl", kind: "int", default: () => 3600 },
+  { env: "AUTHLY_ACCESS_TOKEN_ALG", key: "accessTokenAlg", kind: "string", default: () => "ES256" },
+  { env: "AUTHLY_ID_TOKEN_ALG", key: "idTokenAlg", kind: "string", default: () => "RS256" },
+  { env: "AUTHLY_KEY_ROTATION_INTERVAL_DAYS", key: "keyRotationIntervalDays", kind: "int", default: () => 0 },
+  { env: "AUTHLY_SESSION_IDLE_TTL", key: "sessionIdleTtl", kind: "int", default: () => 8 * 3600 },
+  { env: "AUTHLY_SESSION_ABSOLUTE_TTL", key: "sessionAbsoluteTtl", kind: "int", default: () => 7 * 86400 },
+  { env: "AUTHLY_PASSWORD_MEMORY_COST", key: "passwordMemoryCost", kind: "int", default: () => 19456 },
+  { env: "AUTHLY_PASSWORD_TIME_COST", key: "passwordTimeCost", kind: "int", default: () => 2 },
+  { env: "AUTHLY_LOGIN_MAX_FAILURES", key: "loginMaxFailures", kind: "int", default: () => 5 },
+  { env: "AUTHLY_LOGIN_LOCKOUT_SECONDS", key: "loginLockoutSeconds", kind: "int", default: () => 900 },
+  { env: "AUTHLY_TRUSTED_PROXIES", key: "trustedProxies", kind: "list", default: () => [] },
+  { env: "AUTHLY_MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: () => 64 * 1024 },
+  { env: "AUTHLY_METRICS_TOKEN", key: "metricsToken", kind: "string", secret: true },
+  { env: "AUTHLY_SHUTDOWN_GRACE_SECONDS", key: "shutdownGraceSeconds", kind: "int", default: () => 10 },
+  // Derived last: needs host and port.
+  { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
+];
+
+function defaultIssuer(host: string, port: number): string {
+  const h = host === "0.0.0.0" || host === "::" ? "localhost" : host.includes(":") ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+const TRUE = new Set(["1", "true", "yes", "on"]);
+const FALSE = new Set(["0", "false", "no", "off"]);
+
+export interface LoadOptions {
+  /** What the caller needs: the server needs a database and secrets, the CLI does not. */
+  purpose: "server" | "cli" | "migrate";
+  /** Mode implied by the command (admin -> cli, serve --embedded -> embedded). */
+  impliedMode?: Mode;
+  /** Values from command-line flags; they win over the environment. */
+  overrides?: Partial<Record<keyof Static<typeof Config>, unknown>>;
+  /** The embedded engine supplies its own DATABASE_URL and generated secrets. */
+  embedded?: boolean;
+}
+
+/** Reads and validates the configuration; throws ConfigError listing every problem. */
+export function loadConfig(env: Env = process.env, opts: LoadOptions = { purpose: "server" }): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  const rawMode = env.AUTHLY_MODE;
+  if (rawMode !== undefined && rawMode !== "" && !parseMode(rawMode)) {
+    problems.push(`AUTHLY_MODE: '${rawMode}' is not a mode (one of: ${MODE_NAMES.join(", ")})`);
+  }
+  for (const f of FIELDS) {
+    const override = opts.overrides?.[f.key];
+    const raw = env[f.env];
+    if (override !== undefined) {
+      out[f.key] = override;
+      continue;
+    }
+    if (raw === undefined || raw === "") {
+      if (f.default) out[f.key] = f.default(env, out);
+      continue;
+    }
+    const shown = f.secret ? "(value hidden)" : `'${raw}'`;
+    switch (f.kind) {
+      case "string":
+        out[f.key] = raw;
+        break;
+      case "int": {
+        if (!/^-?\d+$/.test(raw.trim())) problems.push(`${f.env}: ${shown} is not a whole number`);
+        else out[f.key] = Number.parseInt(raw, 10);
+        break;
+      }
+      case "bool": {
+        const v = raw.trim().toLowerCase();
+        if (TRUE.has(v)) out[f.key] = true;
+        else if (FALSE.has(v)) out[f.key] = false;
+        else problems.push(`${f.env}: ${shown} is not true or false`);
+        break;
+      }
+      case "list":
+        out[f.key] = raw.split(",").map((s) => s.trim()).filter(Boolean);
+        break;
+    }
+  }
+  const byKey = new Map(FIELDS.map((f) => [`/${f.key}`, f]));
+  for (const err of Value.Errors(Config, out)) {
+    const f = byKey.get(err.path);
+    if (!f) continue;
+    if (problems.some((p) => p.startsWith(`${f.env}:`))) continue;
+    const val = out[f.key];
+    const shown = f.secret ? "(value hidden)" : `'${String(val)}'`;
+    problems.push(`${f.env}: ${shown} ${describeSchemaError(f, err.message)}`);
+  }
+  if (opts.purpose !== "cli" && !opts.embedded) {
+    if (!out.databaseUrl) problems.push("DATABASE_URL: required (postgresql://user:pass@host:5432/db), or run `authly serve --embedded`");
+  }
+  if (opts.purpose === "server" && !opts.embedded) {
+    if (!out.jwtSecretKey) problems.push("JWT_SECRET_KEY: required, at least 32 characters (e.g. `openssl rand -base64 48`)");
+    if (!out.jwtRefreshSecretKey) problems.push("JWT_REFRESH_SECRET_KEY: required, at least 32 characters, different from JWT_SECRET_KEY");
+  }
+  if (out.jwtSecretKey && out.jwtSecretKey === out.jwtRefreshSecretKey) {
+    problems.push("JWT_REFRESH_SECRET_KEY: must differ from JWT_SECRET_KEY");
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const mode = detectMode(rawMode || undefined, opts.impliedMode);
+  return { ...(out as Static<typeof Config>), mode };
+}
+
+function describeSchemaError(f: Field, message: string): string {
+  if (f.key === "logLevel") return `is not a log level (one of: ${LOG_LEVELS.join(", ")})`;
+  if (f.key === "accessTokenAlg" || f.key === "idTokenAlg") return `is not a supported algorithm (one of: ${ALGS.join(", ")})`;
+  if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
+  if (f.key === "databaseUrl") return "is not a postgresql:// URL";
+  return message.toLowerCase();
+}
+
+/** For `auth info`: which of the guide's variables are set, without their values. */
+export function describeEnvironment(env: Env = process.env): Record<string, string> {
+  const shown: Record<string, string> = { AUTHLY_MODE: env.AUTHLY_MODE || "(not set)" };
+  for (const name of ["DATABASE_URL", "JWT_SECRET_KEY", "JWT_REFRESH_SECRET_KEY"]) shown[name] = env[name] ? "set" : "not set";
+  return shown;
+}
+
+/** Reads one raw variable for places that run before the config exists (CLI paths, home). */
+export function readEnv(name: string): string | undefined {
+  const v = process.env[name];
+  return v === "" ? undefined : v;
+}

@@ -1,0 +1,43 @@
+// The second embedded engine (AUTHLY_EMBEDDED_ENGINE=container): PostgreSQL in a container through
+// testcontainers, as the original Authly does. Probed and bounded in time: testcontainers can hang
+// for minutes on a socket that never answers.
+import type { EmbeddedDatabase } from "./embedded";
+
+const PROBE_TIMEOUT_MS = 5000;
+const START_TIMEOUT_MS = 120_000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function startContainer(onProgress: (m: string) => void = () => {}): Promise<EmbeddedDatabase> {
+  onProgress("Looking for a container runtime (Docker or Podman)");
+  const { getContainerRuntimeClient } = await import("testcontainers");
+  try {
+    await withTimeout(getContainerRuntimeClient(), PROBE_TIMEOUT_MS, `no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `The container engine needs a running Docker or Podman, and none could be reached (${reason}). ` +
+        "Use the default embedded engine instead (AUTHLY_EMBEDDED_ENGINE=pglite), or point DATABASE_URL at a PostgreSQL server.",
+    );
+  }
+  const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
+  onProgress("Starting PostgreSQL in a container (postgres:17-alpine)");
+  const container = await withTimeout(
+    new PostgreSqlContainer("postgres:17-alpine").withDatabase("authly").start(),
+    START_TIMEOUT_MS,
+    "the PostgreSQL container did not start within 120 s",
+  );
+  return {
+    url: container.getConnectionUri(),
+    created: true,
+    async stop() {
+      await container.stop();
+    },
+  };
+}

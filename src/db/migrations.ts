@@ -1,0 +1,13 @@
+// The migrations of migrations/, embedded into the build (a compiled binary needs no files beside
+// it). A unit test checks that this list and the folder agree.
+import m0001 from "../../migrations/0001_initial.sql" with { type: "text" };
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: "0001_initial", sql: m0001 },
+];

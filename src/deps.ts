@@ -1,0 +1,26 @@
+// What a running server hands to its routes and services. Built once in server.ts (or by tests).
+import type { Config } from "./config";
+import type { Sql } from "./db/sql";
+import type { KeyService } from "./keys/service";
+
+export interface Health {
+  /** False while migrating or after the database stopped answering. */
+  ready: boolean;
+  migrating: boolean;
+  lastDatabaseError?: string;
+}
+
+export interface Deps {
+  config: Config;
+  sql: Sql;
+  keys: KeyService;
+  startedAt: number;
+  health: Health;
+  /** Peppers for keyed hashes, derived from the configured secrets. */
+  peppers: {
+    /** client secrets, CSRF, interaction ids, session cookies */
+    secrets: Buffer;
+    /** refresh tokens and authorization codes */
+    tokens: Buffer;
+  };
+}

@@ -1,0 +1,61 @@
+// Per-request facts every route needs: a request id, the client address (X-Forwarded-For only from
+// a trusted proxy), and the start time for the access log.
+import { jsonLogs, log } from "../log";
+
+export interface RequestInfo {
+  id: string;
+  start: number;
+  ip: string;
+  route?: string;
+  /** Set by the error handler: the status of an error response. */
+  status?: number;
+}
+
+const infos = new WeakMap<Request, RequestInfo>();
+
+export function beginRequest(request: Request, socketIp: string | undefined, trustedProxies: string[]): RequestInfo {
+  const info: RequestInfo = { id: crypto.randomUUID(), start: performance.now(), ip: clientIp(request, socketIp, trustedProxies) };
+  infos.set(request, info);
+  return info;
+}
+
+export function requestInfo(request: Request): RequestInfo {
+  return infos.get(request) ?? { id: "-", start: performance.now(), ip: "unknown" };
+}
+
+/** The client address: the socket peer, or the right-most untrusted X-Forwarded-For hop when the
+ *  peer is a configured proxy. */
+export function clientIp(request: Request, socketIp: string | undefined, trustedProxies: string[]): string {
+  const peer = normalizeIp(socketIp ?? "unknown");
+  if (!trustedProxies.length || !isTrusted(peer, trustedProxies)) return peer;
+  const xff = request.headers.get("x-forwarded-for");
+  if (!xff) return peer;
+  const hops = xff.split(",").map((h) => normalizeIp(h.trim())).filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (!isTrusted(hops[i]!, trustedProxies)) return hops[i]!;
+  }
+  return hops[0] ?? peer;
+}
+
+function normalizeIp(ip: string): string {
+  return ip.startsWith("::ffff:") ? ip.slice(7) : ip;
+}
+
+function isTrusted(ip: string, trusted: string[]): boolean {
+  return trusted.some((t) => t === ip || (t === "loopback" && isLoopback(ip)));
+}
+
+export function isLoopback(ip: string): boolean {
+  return ip === "::1" || ip.startsWith("127.") || ip === "localhost";
+}
+
+export function accessLog(request: Request, fallbackStatus: number, enabled: boolean): void {
+  if (!enabled) return;
+  const info = requestInfo(request);
+  const status = info.status ?? fallbackStatus;
+  const url = new URL(request.url);
+  const ms = Math.round((performance.now() - info.start) * 100) / 100;
+  const msg = `${request.method} ${url.pathname} ${status} ${ms}ms`;
+  if (!jsonLogs) return log.info(`${msg} [${info.id}]`);
+  log.info(msg, { type: "access", method: request.method, path: url.pathname, status, duration_ms: ms, request_id: info.id, ip: info.ip });
+}

@@ -1,0 +1,181 @@
+// Signing keys: generation, encryption at rest (AES-256-GCM, key derived from JWT_SECRET_KEY),
+// rotation without downtime (a `next` key is published before it signs; a retired key stays
+// published until every token it signed has expired) and a per-process cache that every worker
+// and node refreshes within KEY_CACHE_SECONDS, or at once when it meets an unknown kid.
+import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK, type CryptoKey } from "jose";
+import type { Sql } from "../db/sql";
+import { decrypt, deriveKey, encrypt } from "../lib/crypto";
+import * as store from "./store";
+import type { KeyAlg, KeyRow } from "./store";
+
+export const KEY_CACHE_SECONDS = 30;
+export const ALGORITHMS: KeyAlg[] = ["RS256", "ES256", "EdDSA"];
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+export interface LoadedKey {
+  kid: string;
+  alg: KeyAlg;
+  state: store.KeyState;
+  publicJwk: JWK;
+  privateKey?: CryptoKey;
+  publicKey: CryptoKey;
+}
+
+export class KeyDecryptionError extends Error {
+  constructor() {
+    super("The signing keys in the database cannot be decrypted with this JWT_SECRET_KEY. Use the JWT_SECRET_KEY they were created with (it may not change), or restore it from your secret store.");
+    this.name = "KeyDecryptionError";
+  }
+}
+
+export interface KeyServiceOptions {
+  /** Seconds a retired key stays published: at least the longest token lifetime. */
+  publishRetiredSeconds: number;
+}
+
+export class KeyService {
+  private readonly kek: Buffer;
+  private cache: LoadedKey[] = [];
+  private loadedAt = 0;
+  private loading?: Promise<void>;
+  private lastForcedRefresh = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    jwtSecretKey: string,
+    private readonly opts: KeyServiceOptions,
+  ) {
+    this.kek = deriveKey(jwtSecretKey, "signing-key-encryption");
+  }
+
+  /** Makes sure every algorithm in `algs` has an active and a next key; safe with many workers. */
+  async ensureKeys(algs: KeyAlg[]): Promise<void> {
+    const needed = [...new Set<KeyAlg>(["RS256", ...algs])];
+    await this.sql.begin(async (tx) => {
+      await store.lockKeys(tx);
+      const live = await store.listLiveKeys(tx);
+      for (const alg of needed) {
+        if (!live.some((k) => k.alg === alg && k.state === "active")) await this.createKey(tx, alg, "active");
+        if (!live.some((k) => k.alg === alg && k.state === "next")) await this.createKey(tx, alg, "next");
+      }
+    });
+    await this.refresh();
+  }
+
+  /** Rotation: next -> active, active -> retired (still published), and a fresh next key. */
+  async rotate(alg: KeyAlg): Promise<{ activated: string; next: string; retired: string[] }> {
+    const result = await this.sql.begin(async (tx) => {
+      await store.lockKeys(tx);
+      const live = await store.listLiveKeys(tx);
+      const retired = live.filter((k) => k.alg === alg && k.state === "active").map((k) => k.kid);
+      let next = live.find((k) => k.alg === alg && k.state === "next")?.kid;
+      if (!next) next = await this.createKey(tx, alg, "next");
+      await store.retireActive(tx, alg, this.opts.publishRetiredSeconds);
+      await store.activateKey(tx, next);
+      const fresh = await this.createKey(tx, alg, "next");
+      return { activated: next, next: fresh, retired };
+    });
+    await this.refresh();
+    return result;
+  }
+
+  async revoke(kid: string): Promise<boolean> {
+    const n = await store.revokeKey(this.sql, kid);
+    await this.refresh();
+    return n > 0;
+  }
+
+  async listKeys(): Promise<KeyRow[]> {
+    return store.listAllKeys(this.sql);
+  }
+
+  private async createKey(tx: Parameters<typeof store.insertKey>[0], alg: KeyAlg, state: "active" | "next"): Promise<string> {
+    const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
+    const priv = await exportJWK(privateKey);
+    const pub = publicOnly(priv);
+    const kid = await calculateJwkThumbprint(pub as JWK);
+    const publicJwk = { ...pub, kid, alg, use: "sig" };
+    await store.insertKey(tx, {
+      kid,
+      alg,
+      state,
+      public_jwk: publicJwk,
+      private_jwk_encrypted: encrypt(this.kek, JSON.stringify(priv), kid),
+    });
+    return kid;
+  }
+
+  /** Reloads the cache from the database. Throws KeyDecryptionError for a wrong JWT_SECRET_KEY. */
+  async refresh(): Promise<void> {
+    if (this.loading) return this.loading;
+    this.loading = (async () => {
+      const rows = await store.listLiveKeys(this.sql);
+      const loaded: LoadedKey[] = [];
+      for (const row of rows) {
+        const known = this.cache.find((k) => k.kid === row.kid);
+        if (known) {
+          loaded.push({ ...known, state: row.state });
+          continue;
+        }
+        let priv: JWK;
+        try {
+          priv = JSON.parse(decrypt(this.kek, row.private_jwk_encrypted, row.kid)) as JWK;
+        } catch {
+          throw new KeyDecryptionError();
+        }
+        loaded.push({
+          kid: row.kid,
+          alg: row.alg,
+          state: row.state,
+          publicJwk: row.public_jwk as JWK,
+          privateKey: (await importJWK(priv, row.alg)) as CryptoKey,
+          publicKey: (await importJWK(row.public_jwk as JWK, row.alg)) as CryptoKey,
+        });
+      }
+      this.cache = loaded;
+      this.loadedAt = Date.now();
+    })().finally(() => {
+      this.loading = undefined;
+    });
+    return this.loading;
+  }
+
+  private async fresh(): Promise<LoadedKey[]> {
+    if (Date.now() - this.loadedAt > KEY_CACHE_SECONDS * 1000) await this.refresh();
+    return this.cache;
+  }
+
+  /** The active key of an algorithm, for signing. */
+  async signingKey(alg: KeyAlg): Promise<LoadedKey> {
+    let key = (await this.fresh()).find((k) => k.alg === alg && k.state === "active");
+    if (!key) {
+      await this.refresh();
+      key = this.cache.find((k) => k.alg === alg && k.state === "active");
+    }
+    if (!key?.privateKey) throw new Error(`no active ${alg} signing key`);
+    return key;
+  }
+
+  /** A published key by kid, for verifying; an unknown kid forces one refresh (rate-limited). */
+  async verificationKey(kid: string): Promise<LoadedKey | undefined> {
+    const found = (await this.fresh()).find((k) => k.kid === kid);
+    if (found) return found;
+    if (Date.now() - this.lastForcedRefresh > 1000) {
+      this.lastForcedRefresh = Date.now();
+      await this.refresh();
+      return this.cache.find((k) => k.kid === kid);
+    }
+    return undefined;
+  }
+
+  /** The public JWKS: next, active and still-published retired keys, public members only. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.fresh()).map((k) => publicOnly(k.publicJwk)) };
+  }
+}
+
+export function publicOnly(jwk: JWK): JWK {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(jwk)) if (!PRIVATE_MEMBERS.includes(k)) out[k] = v;
+  return out as JWK;
+}

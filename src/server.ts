@@ -1,0 +1,148 @@
+// Builds and runs one server process: database (external or embedded), migrations, keys,
+// bootstrap, the HTTP listener, and a graceful shutdown. `cli/serve.ts` decides how many.
+import type { Server } from "bun";
+import { createApp } from "./app";
+import { loadConfig, type Config } from "./config";
+import { createSql, redactUrl, type Sql } from "./db/sql";
+import { migrate, pendingCount } from "./db/migrate";
+import type { Deps } from "./deps";
+import { ConfigError } from "./errors";
+import { deriveKey } from "./lib/crypto";
+import { KeyService } from "./keys/service";
+import { log } from "./log";
+import type { Mode } from "./modes";
+import { runBootstrap } from "./bootstrap";
+import type { EmbeddedDatabase } from "./db/embedded";
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  embedded?: boolean;
+  seed?: boolean;
+  logLevel?: string;
+  accessLog?: boolean;
+  migrate?: boolean;
+  dataDir?: string;
+  /** Workers: the supervisor already migrated, bootstrapped and (embedded) runs the database. */
+  worker?: boolean;
+  reusePort?: boolean;
+  env?: Record<string, string | undefined>;
+}
+
+export interface RunningServer {
+  deps: Deps;
+  server: Server<unknown>;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Loads the configuration for `serve`, with the embedded engine's URL and secrets where needed. */
+export function serveConfig(opts: ServeOptions, embeddedUrl?: string, secrets?: { jwtSecretKey: string; jwtRefreshSecretKey: string }): Config {
+  const env = opts.env ?? process.env;
+  const implied: Mode | undefined = opts.embedded ? "embedded" : undefined;
+  return loadConfig(env, {
+    purpose: "server",
+    impliedMode: implied,
+    embedded: opts.embedded,
+    overrides: {
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel.toLowerCase() } : {}),
+      ...(opts.accessLog !== undefined ? { accessLog: opts.accessLog } : {}),
+      ...(opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {}),
+      ...(embeddedUrl ? { databaseUrl: embeddedUrl } : {}),
+      ...(secrets && !env.JWT_SECRET_KEY ? { jwtSecretKey: secrets.jwtSecretKey } : {}),
+      ...(secrets && !env.JWT_REFRESH_SECRET_KEY ? { jwtRefreshSecretKey: secrets.jwtRefreshSecretKey } : {}),
+    },
+  });
+}
+
+/** Builds the dependencies of a server on an open pool (tests use this directly). */
+export function buildDeps(config: Config, sql: Sql): Deps {
+  if (!config.jwtSecretKey || !config.jwtRefreshSecretKey) throw new ConfigError(["JWT_SECRET_KEY and JWT_REFRESH_SECRET_KEY are required"]);
+  const longest = Math.max(config.accessTokenTtl, config.idTokenTtl);
+  return {
+    config,
+    sql,
+    keys: new KeyService(sql, config.jwtSecretKey, { publishRetiredSeconds: longest + 300 }),
+    startedAt: Date.now(),
+    health: { ready: false, migrating: false },
+    peppers: {
+      secrets: deriveKey(config.jwtSecretKey, "secret-hash-pepper"),
+      tokens: deriveKey(config.jwtRefreshSecretKey, "token-hash-pepper"),
+    },
+  };
+}
+
+/** Opens the pool and proves the database answers, within the mode's connect timeout. */
+export async function connectDatabase(config: Config): Promise<Sql> {
+  const url = config.databaseUrl!;
+  const sql = createSql({ url, pool: config.mode.pool, applicationName: "authly" });
+  try {
+    await sql`SELECT 1`;
+  } catch (err) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new StartupError(`Cannot connect to PostgreSQL at ${redactUrl(url)}: ${reason}`);
+  }
+  return sql;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "StartupError";
+  }
+}
+
+/** Migrates (when allowed), ensures signing keys and runs the bootstrap. Run once per start. */
+export async function prepareDatabase(deps: Deps, opts: { migrate: boolean; seed?: boolean; bootstrap: boolean }): Promise<void> {
+  if (opts.migrate) {
+    deps.health.migrating = true;
+    const applied = await migrate(deps.sql);
+    deps.health.migrating = false;
+    if (applied.length) log.info(`Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(", ")}`);
+  } else {
+    const pending = await pendingCount(deps.sql);
+    if (pending > 0) throw new StartupError(`The database has ${pending} pending migration(s). Run \`authly migrate\`, or start with --migrate (AUTHLY_AUTO_MIGRATE=true).`);
+  }
+  await deps.keys.ensureKeys([deps.config.accessTokenAlg, deps.config.idTokenAlg]);
+  await runBootstrap(deps, { enabled: opts.bootstrap, seed: opts.seed ?? false });
+}
+
+/** Starts the HTTP listener for prepared dependencies. */
+export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
+  await deps.keys.refresh();
+  const app = createApp(deps);
+  app.listen({
+    hostname: deps.config.host,
+    port: deps.config.port,
+    reusePort: opts.reusePort ?? false,
+    maxRequestBodySize: deps.config.maxBodyBytes,
+  });
+  const server = app.server!;
+  deps.health.ready = true;
+  const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
+  let stopping: Promise<void> | undefined;
+  return {
+    deps,
+    server,
+    url,
+    stop() {
+      stopping ??= (async () => {
+        deps.health.ready = false;
+        const grace = deps.config.shutdownGraceSeconds * 1000;
+        // Stop accepting; let in-flight requests finish within the grace period, then cut.
+        const drained = server.stop(false);
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
+        clearTimeout(timer);
+        await server.stop(true);
+        await deps.sql.end({ timeout: 5 });
+      })();
+      return stopping;
+    },
+  };
+}
+
+export type { EmbeddedDatabase };

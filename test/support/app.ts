@@ -1,0 +1,72 @@
+// A real Authly app on a test database: the same createApp, config and services as `serve`,
+// driven with app.handle(new Request(...)) or on a real loopback port.
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import type { Deps } from "../../src/deps";
+import { buildDeps, listen, prepareDatabase, type RunningServer } from "../../src/server";
+import { afterAll } from "bun:test";
+import { createTestDatabase, type TestDatabase } from "./db";
+
+export const TEST_SECRETS = {
+  JWT_SECRET_KEY: "test-jwt-secret-key-0123456789-abcdefghij",
+  JWT_REFRESH_SECRET_KEY: "test-refresh-secret-key-0123456789-abcdef",
+};
+
+export interface TestApp {
+  db: TestDatabase;
+  deps: Deps;
+  app: ReturnType<typeof createApp>;
+  issuer: string;
+  /** app.handle with a path relative to the issuer. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    AUTHLY_MODE: "testing",
+    DATABASE_URL: db.url,
+    ...TEST_SECRETS,
+    AUTHLY_ISSUER: "http://localhost",
+    AUTHLY_ACCESS_LOG: "false",
+    AUTHLY_LOG_LEVEL: "warn",
+    AUTHLY_DEV_MODE: "true",
+    ...extra,
+  };
+}
+
+export async function createTestApp(opts: { env?: Record<string, string>; bootstrap?: boolean } = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig(testEnv(db, opts.env), { purpose: "server" });
+  const deps = buildDeps(config, db.sql);
+  await prepareDatabase(deps, { migrate: true, bootstrap: opts.bootstrap ?? true });
+  deps.health.ready = true;
+  const app = createApp(deps, { accessLog: false });
+  return {
+    db,
+    deps,
+    app,
+    issuer: config.issuer,
+    request(path, init) {
+      return app.handle(new Request(new URL(path, "http://localhost"), init));
+    },
+  };
+}
+
+/** The same app on a real loopback port (for clients that need a URL). Stopped after the file. */
+export async function startTestServer(opts: { env?: Record<string, string>; bootstrap?: boolean } = {}): Promise<RunningServer & { db: TestDatabase }> {
+  const db = await createTestDatabase();
+  const port = await freePort();
+  const config = loadConfig(testEnv(db, { AUTHLY_HOST: "127.0.0.1", AUTHLY_PORT: String(port), AUTHLY_ISSUER: `http://127.0.0.1:${port}`, ...opts.env }), { purpose: "server" });
+  const deps = buildDeps(config, db.sql);
+  await prepareDatabase(deps, { migrate: true, bootstrap: opts.bootstrap ?? true });
+  const running = await listen(deps);
+  afterAll(() => running.stop());
+  return { ...running, db };
+}
+
+export async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  await s.stop(true);
+  return port;
+}
