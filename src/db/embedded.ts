@@ -40,7 +40,7 @@ export async function startPglite(opts: EmbeddedOptions): Promise<EmbeddedDataba
     pgliteWasmModule,
     initdbWasmModule,
     fsBundle,
-  } as never);
+  } as import("@electric-sql/pglite").PGliteOptions);
   const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: Math.max(opts.maxConnections, 1) });
   pinExtendedProtocolBatches((server as unknown as { queryQueue: QueryQueue }).queryQueue);
   await server.start();

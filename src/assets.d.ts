@@ -1,0 +1,17 @@
+// Module types for files imported as text or as embedded files (Bun import attributes).
+declare module "*.sql" {
+  const text: string;
+  export default text;
+}
+declare module "@electric-sql/pglite/pglite.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "@electric-sql/pglite/initdb.wasm" {
+  const path: string;
+  export default path;
+}
+declare module "@electric-sql/pglite/pglite.data" {
+  const path: string;
+  export default path;
+}

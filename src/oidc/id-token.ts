@@ -1,0 +1,55 @@
+// ID tokens (OIDC Core §2, §3.1.3.6): iss, sub, aud, exp, iat, auth_time, nonce, azp, at_hash,
+// c_hash, sid, acr, amr; signed with the client's id_token_signed_response_alg (default RS256).
+import { SignJWT, base64url } from "jose";
+import type { Deps } from "../deps";
+import type { UserRecord } from "../accounts/model";
+import type { ClientRecord } from "../clients/model";
+import type { KeyAlg } from "../keys/store";
+
+export interface IdTokenInput {
+  user: UserRecord;
+  client: ClientRecord;
+  scope: string;
+  nonce?: string | null;
+  authTime?: Date | null;
+  sessionId?: string | null;
+  acr?: string | null;
+  amr?: string[] | null;
+  /** Extra claims to include (from scopes when no access token is issued, or the `claims` parameter). */
+  claims?: Record<string, unknown>;
+  /** The access token issued with this ID token (for at_hash). */
+  accessToken?: string;
+  /** The authorization code (for c_hash; hybrid flows only). */
+  code?: string;
+}
+
+/** Left-most half of the hash of an ASCII value, base64url (OIDC Core §3.1.3.6 at_hash). */
+export function halfHash(value: string, alg: KeyAlg): string {
+  // RS256/ES256 use SHA-256; EdDSA (Ed25519) uses SHA-512 per OIDC errata practice.
+  const algo = alg === "EdDSA" ? "sha512" : "sha256";
+  const digest = new Bun.CryptoHasher(algo).update(value).digest();
+  return base64url.encode(digest.subarray(0, digest.length / 2));
+}
+
+export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<string> {
+  const alg = (input.client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
+  const key = await deps.keys.signingKey(alg);
+  const now = Math.floor(Date.now() / 1000);
+  const payload: Record<string, unknown> = { ...input.claims };
+  if (input.authTime) payload.auth_time = Math.floor(input.authTime.getTime() / 1000);
+  if (input.nonce) payload.nonce = input.nonce;
+  if (input.sessionId) payload.sid = input.sessionId;
+  if (input.acr) payload.acr = input.acr;
+  if (input.amr?.length) payload.amr = input.amr;
+  payload.azp = input.client.client_id;
+  if (input.accessToken) payload.at_hash = halfHash(input.accessToken, key.alg);
+  if (input.code) payload.c_hash = halfHash(input.code, key.alg);
+  return new SignJWT(payload)
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
+    .setIssuer(deps.config.issuer)
+    .setSubject(input.user.id)
+    .setAudience(input.client.client_id)
+    .setIssuedAt(now)
+    .setExpirationTime(now + deps.config.idTokenTtl)
+    .sign(key.privateKey!);
+}
