@@ -208,3 +208,8 @@ export function readEnv(name: string): string | undefined {
   const v = process.env[name];
   return v === "" ? undefined : v;
 }
+
+/** The whole environment: for loadConfig, and for handing it on to child processes. */
+export function processEnv(): Env {
+  return process.env;
+}

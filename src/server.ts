@@ -2,8 +2,8 @@
 // bootstrap, the HTTP listener, and a graceful shutdown. `cli/serve.ts` decides how many.
 import type { Server } from "bun";
 import { createApp } from "./app";
-import { loadConfig, type Config } from "./config";
-import { createSql, redactUrl, type Sql } from "./db/sql";
+import { loadConfig, processEnv, type Config } from "./config";
+import { createSql, ping, redactUrl, type Sql } from "./db/sql";
 import { migrate, pendingCount } from "./db/migrate";
 import type { Deps } from "./deps";
 import { ConfigError } from "./errors";
@@ -38,7 +38,7 @@ export interface RunningServer {
 
 /** Loads the configuration for `serve`, with the embedded engine's URL and secrets where needed. */
 export function serveConfig(opts: ServeOptions, embeddedUrl?: string, secrets?: { jwtSecretKey: string; jwtRefreshSecretKey: string }): Config {
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? processEnv();
   const implied: Mode | undefined = opts.embedded ? "embedded" : undefined;
   return loadConfig(env, {
     purpose: "server",
@@ -79,7 +79,7 @@ export async function connectDatabase(config: Config): Promise<Sql> {
   const url = config.databaseUrl!;
   const sql = createSql({ url, pool: config.mode.pool, applicationName: "authly" });
   try {
-    await sql`SELECT 1`;
+    await ping(sql);
   } catch (err) {
     await sql.end({ timeout: 0 }).catch(() => {});
     const reason = err instanceof Error ? err.message : String(err);

@@ -1,6 +1,6 @@
 // `authly migrate` (apply pending migrations) and `authly migrate --status` (list them).
 import { defineCommand } from "citty";
-import { loadConfig } from "../config";
+import { loadConfig, processEnv } from "../config";
 import { createSql } from "../db/sql";
 import { migrate, migrationStatus } from "../db/migrate";
 import { CliError, ExitCode } from "../errors";
@@ -12,7 +12,7 @@ export default defineCommand({
     output: { type: "string", description: "Output format: table|json", default: "table" },
   },
   async run({ args }) {
-    const config = loadConfig(process.env, { purpose: "migrate" });
+    const config = loadConfig(processEnv(), { purpose: "migrate" });
     const sql = createSql({ url: config.databaseUrl!, pool: config.mode.pool });
     try {
       if (!args.status) {

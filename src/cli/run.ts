@@ -2,6 +2,7 @@
 // guide's exit codes (errors.ts ExitCode), no stack traces unless AUTHLY_LOG_LEVEL=debug.
 import { renderUsage, runCommand, type CommandDef } from "citty";
 import { CliError, ConfigError, ExitCode } from "../errors";
+import { readEnv } from "../config";
 
 async function resolve<T>(v: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {
   return typeof v === "function" ? await (v as () => Promise<T>)() : await v;
@@ -52,7 +53,7 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[], version: 
 }
 
 export function reportError(err: unknown): number {
-  const debug = (process.env.AUTHLY_LOG_LEVEL ?? "").toLowerCase() === "debug";
+  const debug = (readEnv("AUTHLY_LOG_LEVEL") ?? "").toLowerCase() === "debug";
   if (err instanceof CliError) {
     console.error(`Error: ${err.message}`);
     if (err.detail) console.error(err.detail);

@@ -5,6 +5,7 @@ import { defineCommand } from "citty";
 import { CliError, ConfigError, ExitCode } from "../errors";
 import { log, setLogLevel } from "../log";
 import { describeMode } from "../modes";
+import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
 import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
@@ -39,7 +40,7 @@ export default defineCommand({
     };
     if (opts.logLevel) setLogLevel(opts.logLevel);
     try {
-      if (process.env.AUTHLY_WORKER_ID) return await runWorker(opts);
+      if (readEnv("AUTHLY_WORKER_ID")) return await runWorker(opts);
       return await runPrimary(opts, workers);
     } catch (err) {
       if (err instanceof StartupError || err instanceof KeyDecryptionError) throw new CliError(err.message, ExitCode.general);
@@ -114,7 +115,7 @@ async function runPrimary(opts: ServeOptions, workers: number): Promise<number> 
       AUTHLY_ISSUER: config.issuer,
       AUTHLY_LOG_LEVEL: opts.logLevel ?? config.logLevel,
       AUTHLY_ACCESS_LOG: String(opts.accessLog ?? config.accessLog),
-      AUTHLY_MODE: opts.embedded && !process.env.AUTHLY_MODE ? "embedded" : (process.env.AUTHLY_MODE ?? ""),
+      AUTHLY_MODE: opts.embedded && !readEnv("AUTHLY_MODE") ? "embedded" : (readEnv("AUTHLY_MODE") ?? ""),
     };
     const code = await superviseWorkers({ count: workers, env, port: config.port });
     await stopEmbedded();
@@ -131,7 +132,7 @@ async function runWorker(opts: ServeOptions): Promise<number> {
   const sql = await connectDatabase(config);
   const deps = buildDeps(config, sql);
   const running = await listen(deps, { reusePort: true });
-  log.info(`worker ${process.env.AUTHLY_WORKER_ID} (pid ${process.pid}) listening on ${running.url}`);
+  log.info(`worker ${readEnv("AUTHLY_WORKER_ID")} (pid ${process.pid}) listening on ${running.url}`);
   await waitForSignal();
   await running.stop();
   return ExitCode.ok;

@@ -2,6 +2,7 @@
 // port with SO_REUSEPORT (Linux spreads connections across them). A worker that dies is restarted
 // with exponential back-off; if workers keep crashing the supervisor gives up with exit code 1.
 import { log } from "../log";
+import { processEnv } from "../config";
 
 export interface SuperviseOptions {
   count: number;
@@ -30,7 +31,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
 
   const start = (id: number, attempt: number) => {
     const proc = Bun.spawn(selfCommand(["serve"]), {
-      env: { ...process.env, ...opts.env, AUTHLY_WORKER_ID: String(id) },
+      env: { ...processEnv(), ...opts.env, AUTHLY_WORKER_ID: String(id) },
       stdout: "inherit",
       stderr: "inherit",
       stdin: "ignore",

@@ -45,3 +45,8 @@ export function redactUrl(url: string): string {
     return "(unparseable URL)";
   }
 }
+
+/** One round trip: proves the database answers. */
+export async function ping(sql: Sql): Promise<void> {
+  await sql`SELECT 1`;
+}

@@ -1,5 +1,6 @@
 // Database reachability, bounded in time so that a health probe never hangs.
 import type { Deps } from "../deps";
+import { ping } from "../db/sql";
 
 const PING_TIMEOUT_MS = 2000;
 
@@ -8,7 +9,7 @@ export async function pingDatabase(deps: Deps): Promise<{ ok: boolean; ms: numbe
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      deps.sql`SELECT 1`,
+      ping(deps.sql),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error("database ping timed out")), PING_TIMEOUT_MS);
       }),
