@@ -5,6 +5,9 @@ import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo } from "./http/request-context";
 import { healthRoutes } from "./health/routes";
+import { authorizeRoutes } from "./oauth/authorize-routes";
+import { interactionRoutes } from "./interaction/routes";
+import { oidcRoutes } from "./oidc/routes";
 
 export interface AppOptions {
   accessLog?: boolean;
@@ -28,7 +31,10 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
       accessLog(request, status, logAccess);
     })
-    .use(healthRoutes(deps));
+    .use(healthRoutes(deps))
+    .use(authorizeRoutes(deps))
+    .use(interactionRoutes(deps))
+    .use(oidcRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -1,10 +1,12 @@
 // ID tokens (OIDC Core §2, §3.1.3.6): iss, sub, aud, exp, iat, auth_time, nonce, azp, at_hash,
 // c_hash, sid, acr, amr; signed with the client's id_token_signed_response_alg (default RS256).
+// User claims per §5.4 (scope claims only when no access token is issued) and §5.5 (`claims`).
 import { SignJWT, base64url } from "jose";
 import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
+import { idTokenUserClaims, type ClaimsRequest } from "./claims";
 
 export interface IdTokenInput {
   user: UserRecord;
@@ -21,6 +23,16 @@ export interface IdTokenInput {
   accessToken?: string;
   /** The authorization code (for c_hash; hybrid flows only). */
   code?: string;
+  /** The `claims` request parameter (authorization_codes.claims / grants.claims), OIDC Core §5.5. */
+  claimsRequest?: ClaimsRequest | null;
+}
+
+/** The stored `claims` parameter may arrive as `claims` too: recognise its §5.5 shape. */
+function asClaimsRequest(v: unknown): ClaimsRequest | undefined {
+  if (!v || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const keys = Object.keys(v);
+  if (!keys.length || !keys.every((k) => k === "userinfo" || k === "id_token")) return undefined;
+  return v as ClaimsRequest;
 }
 
 /** Left-most half of the hash of an ASCII value, base64url (OIDC Core §3.1.3.6 at_hash). */
@@ -35,7 +47,13 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   const alg = (input.client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
   const key = await deps.keys.signingKey(alg);
   const now = Math.floor(Date.now() / 1000);
-  const payload: Record<string, unknown> = { ...input.claims };
+  const fromClaimsField = asClaimsRequest(input.claims);
+  const claimsRequest = input.claimsRequest ?? fromClaimsField ?? null;
+  const scopes = input.scope.split(" ").filter(Boolean);
+  const payload: Record<string, unknown> = {
+    ...idTokenUserClaims(input.user, scopes, claimsRequest, Boolean(input.accessToken)),
+    ...(fromClaimsField ? {} : input.claims),
+  };
   if (input.authTime) payload.auth_time = Math.floor(input.authTime.getTime() / 1000);
   if (input.nonce) payload.nonce = input.nonce;
   if (input.sessionId) payload.sid = input.sessionId;

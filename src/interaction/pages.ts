@@ -1,0 +1,175 @@
+// Server-rendered login, consent and logout pages: no JavaScript, one stylesheet pinned by hash in
+// a strict CSP, no framing, no caching; labelled fields, a logical focus order and WCAG AA contrast.
+import { escapeHtml as h } from "../http/html";
+
+const CSS = `*{box-sizing:border-box}
+html{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2328;background:#f3f4f6;line-height:1.5}
+body{margin:0;min-height:100vh;display:flex;flex-direction:column;align-items:center;justify-content:center;padding:1.5rem}
+main{width:100%;max-width:26rem;background:#fff;border:1px solid #d8dee4;border-radius:12px;box-shadow:0 4px 24px rgba(15,23,42,.06);padding:2rem}
+.brand{display:flex;align-items:center;gap:.5rem;font-weight:600;color:#0b5cad;margin:0 0 1.5rem;font-size:.95rem;letter-spacing:.02em}
+.brand svg{flex:none}
+h1{font-size:1.375rem;line-height:1.3;margin:0 0 .375rem}
+p{margin:0 0 1rem}
+.muted{color:#57606a;font-size:.9375rem}
+label{display:block;font-weight:600;font-size:.9375rem;margin:1rem 0 .375rem}
+input[type=text],input[type=password]{width:100%;font:inherit;padding:.625rem .75rem;border:1px solid #8c959f;border-radius:8px;background:#fff;color:#1f2328}
+input:focus,button:focus,a:focus{outline:3px solid #0b5cad;outline-offset:2px}
+input[aria-invalid=true]{border-color:#b42318}
+.alert{border:1px solid #f1aeb5;background:#fdf0f1;color:#8a1c24;border-radius:8px;padding:.75rem .875rem;margin:1rem 0 0;font-size:.9375rem}
+.actions{display:flex;gap:.75rem;margin-top:1.5rem}
+.actions.stack{flex-direction:column}
+button{font:inherit;font-weight:600;border-radius:8px;padding:.6875rem 1rem;cursor:pointer;border:1px solid transparent;width:100%}
+.primary{background:#0b5cad;color:#fff}
+.primary:hover{background:#094a8c}
+.secondary{background:#fff;color:#1f2328;border-color:#8c959f}
+.secondary:hover{background:#f3f4f6}
+.app{display:flex;align-items:center;gap:.875rem;margin:0 0 1.25rem}
+.app img{width:48px;height:48px;border-radius:10px;object-fit:contain;border:1px solid #d8dee4;background:#fff}
+.app .initial{width:48px;height:48px;border-radius:10px;background:#e7effa;color:#0b5cad;display:flex;align-items:center;justify-content:center;font-weight:700;font-size:1.25rem;flex:none}
+ul.scopes{list-style:none;padding:0;margin:1rem 0;border:1px solid #d8dee4;border-radius:8px}
+ul.scopes li{padding:.75rem .875rem;border-top:1px solid #d8dee4}
+ul.scopes li:first-child{border-top:0}
+ul.scopes strong{display:block;font-size:.9375rem}
+ul.scopes span{color:#57606a;font-size:.875rem}
+.links{font-size:.875rem;color:#57606a;margin-top:1rem}
+.links a{color:#0b5cad;margin-right:1rem}
+footer{margin-top:1.25rem;color:#57606a;font-size:.8125rem}
+.m0{margin:0}
+.note{margin-top:1rem;font-size:.8125rem}
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}`;
+
+const CSS_HASH = `'sha256-${new Bun.CryptoHasher("sha256").update(CSS).digest("base64")}'`;
+
+const LOGO = `<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path fill="#0b5cad" d="M12 2 4 5v6c0 5 3.4 9.7 8 11 4.6-1.3 8-6 8-11V5l-8-3Zm0 5a3 3 0 0 1 1 5.8V16h-2v-3.2A3 3 0 0 1 12 7Z"/></svg>`;
+
+/** Headers of every page: no framing, no caching, a CSP that allows only this stylesheet, images
+ *  over https, and form posts to this server (plus the redirect target the posts lead to). */
+export function pageHeaders(formTargets: string[] = []): Record<string, string> {
+  const formAction = ["'self'", ...formTargets].join(" ");
+  return {
+    "Content-Type": "text/html; charset=utf-8",
+    "Cache-Control": "no-store",
+    Pragma: "no-cache",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": `default-src 'none'; style-src ${CSS_HASH}; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cross-Origin-Opener-Policy": "same-origin",
+  };
+}
+
+/** The CSP source that lets a form post end in a redirect to `uri` (form-action applies to redirects). */
+export function formTarget(uri: string): string {
+  try {
+    const u = new URL(uri);
+    if (u.protocol === "http:" || u.protocol === "https:") return u.origin;
+    return u.protocol;
+  } catch {
+    return "";
+  }
+}
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${h(title)} · Authly</title><style>${CSS}</style></head>
+<body><main><p class="brand">${LOGO}<span>Authly</span></p>${body}</main><footer>Secured by Authly</footer></body></html>`;
+}
+
+export interface LoginView {
+  action: string;
+  cancelAction: string;
+  csrf: string;
+  clientName: string;
+  login?: string;
+  error?: string;
+}
+
+export function loginPage(v: LoginView): string {
+  const err = v.error ? `<div class="alert" role="alert" id="login-error">${h(v.error)}</div>` : "";
+  const described = v.error ? ` aria-describedby="login-error" aria-invalid="true"` : "";
+  // Focus lands on the first empty field (password when the login is prefilled by login_hint).
+  const focusLogin = !v.login ? " autofocus" : "";
+  const focusPassword = v.login ? " autofocus" : "";
+  return layout(
+    "Sign in",
+    `<h1>Sign in</h1><p class="muted">to continue to <strong>${h(v.clientName)}</strong></p>${err}
+<form method="post" action="${h(v.action)}" novalidate>
+<input type="hidden" name="csrf_token" value="${h(v.csrf)}">
+<label for="login">Username or email</label>
+<input type="text" id="login" name="login" value="${h(v.login ?? "")}" autocomplete="username" autocapitalize="none" spellcheck="false" required${described}${focusLogin}>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
+<div class="actions"><button type="submit" class="primary">Sign in</button></div>
+</form>
+<form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="secondary">Cancel and return to ${h(v.clientName)}</button></div></form>`,
+  );
+}
+
+export interface ConsentView {
+  action: string;
+  csrf: string;
+  client: { name: string; logoUri?: string | null; clientUri?: string | null; policyUri?: string | null; tosUri?: string | null };
+  userName: string;
+  scopes: { name: string; description: string }[];
+  extraClaims: string[];
+}
+
+function safeUrl(uri: string | null | undefined, schemes = ["https:"]): string | undefined {
+  if (!uri) return undefined;
+  try {
+    return schemes.includes(new URL(uri).protocol) ? uri : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function consentPage(v: ConsentView): string {
+  const logo = safeUrl(v.client.logoUri, ["https:", "data:"]);
+  const icon = logo ? `<img src="${h(logo)}" alt="" width="48" height="48">` : `<span class="initial" aria-hidden="true">${h(v.client.name.slice(0, 1).toUpperCase())}</span>`;
+  const links = [
+    [safeUrl(v.client.clientUri, ["https:", "http:"]), `About ${v.client.name}`],
+    [safeUrl(v.client.policyUri, ["https:", "http:"]), "Privacy policy"],
+    [safeUrl(v.client.tosUri, ["https:", "http:"]), "Terms of service"],
+  ]
+    .filter(([u]) => u)
+    .map(([u, label]) => `<a href="${h(u)}" rel="noopener noreferrer" target="_blank">${h(label)}</a>`)
+    .join("");
+  const items = v.scopes.map((s) => `<li><strong>${h(s.name)}</strong><span>${h(s.description)}</span></li>`).join("");
+  const extra = v.extraClaims.length ? `<li><strong>Additional details</strong><span>${h(v.extraClaims.join(", "))}</span></li>` : "";
+  return layout(
+    "Allow access",
+    `<div class="app">${icon}<div><h1>${h(v.client.name)}</h1><p class="muted m0">wants to access your account</p></div></div>
+<p>Signed in as <strong>${h(v.userName)}</strong>. Allowing this lets <strong>${h(v.client.name)}</strong>:</p>
+<ul class="scopes" aria-label="Requested permissions">${items}${extra}</ul>
+<form method="post" action="${h(v.action)}">
+<input type="hidden" name="csrf_token" value="${h(v.csrf)}">
+<div class="actions"><button type="submit" name="decision" value="deny" class="secondary">Deny</button><button type="submit" name="decision" value="allow" class="primary" autofocus>Allow</button></div>
+</form>
+${links ? `<p class="links">${links}</p>` : ""}<p class="muted note">You can revoke this access at any time.</p>`,
+  );
+}
+
+export interface LogoutView {
+  action: string;
+  csrf: string;
+  clientName?: string;
+  hidden: Record<string, string | undefined>;
+}
+
+export function logoutConfirmPage(v: LogoutView): string {
+  const hidden = Object.entries(v.hidden)
+    .filter(([, val]) => val !== undefined)
+    .map(([k, val]) => `<input type="hidden" name="${h(k)}" value="${h(val)}">`)
+    .join("");
+  const from = v.clientName ? ` <strong>${h(v.clientName)}</strong> asked to sign you out.` : "";
+  return layout(
+    "Sign out",
+    `<h1>Sign out?</h1><p class="muted">You are signed in to Authly.${from} Do you want to sign out?</p>
+<form method="post" action="${h(v.action)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}">${hidden}
+<div class="actions"><button type="submit" name="logout" value="no" class="secondary">Stay signed in</button><button type="submit" name="logout" value="yes" class="primary" autofocus>Sign out</button></div></form>`,
+  );
+}
+
+export function messagePage(title: string, message: string): string {
+  return layout(title, `<h1>${h(title)}</h1><p class="muted">${h(message)}</p>`);
+}

@@ -1,0 +1,149 @@
+// The login and consent pages of a pending authorization request: GET /interaction/:id shows what
+// the request needs next; the forms POST to .../login, .../consent and .../cancel with a CSRF token.
+import { Elysia } from "elysia";
+import type { Deps } from "../deps";
+import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
+import { findUserById } from "../accounts/store";
+import { findClientByClientId } from "../clients/store";
+import { authorizationResponse, seeOther } from "../http/authorization-response";
+import { requestInfo } from "../http/request-context";
+import { audit } from "../audit/service";
+import { readFormBody } from "../oauth/request-params";
+import { cookieSettings, readCookie } from "./cookies";
+import { consentPage, formTarget, loginPage, messagePage, pageHeaders } from "./pages";
+import {
+  checkCsrf,
+  csrfToken,
+  finishInteraction,
+  issueCode,
+  loadInteraction,
+  nextStep,
+  redirectError,
+  rememberConsent,
+  saveInteraction,
+  scopeDescriptions,
+  type LoadedInteraction,
+} from "./service";
+import { endSession, loadSession, startSession } from "./session";
+
+const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
+const BAD_CSRF = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
+const BAD_LOGIN = "The username or password is incorrect.";
+const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
+
+function page(html: string, status: number, formTargets: string[] = []): Response {
+  return new Response(html, { status, headers: pageHeaders(formTargets) });
+}
+
+export function interactionRoutes(deps: Deps) {
+  const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
+  const cookies = cookieSettings(deps.config);
+  const url = (id: string, action = "") => `${base}/interaction/${id}${action ? `/${action}` : ""}`;
+
+  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => findClientByClientId(deps.sql, c));
+
+  const renderLogin = (ia: LoadedInteraction, status: number, login?: string, error?: string) =>
+    page(
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error }),
+      status,
+      [formTarget(ia.state.request.redirectUri)],
+    );
+
+  /** Shows the next page of the interaction, or completes it with the authorization response. */
+  const advance = async (request: Request, ia: LoadedInteraction): Promise<Response> => {
+    const session = await loadSession(deps, request);
+    const step = await nextStep(deps, ia.client, ia.state, session);
+    const req = ia.state.request;
+    switch (step.kind) {
+      case "login":
+        return renderLogin(ia, 200);
+      case "consent": {
+        const user = await findUserById(deps.sql, session!.user_id);
+        const extraClaims = [...new Set([...Object.keys(req.claims?.userinfo ?? {}), ...Object.keys(req.claims?.id_token ?? {})])].filter((c) => c !== "sub");
+        return page(
+          consentPage({
+            action: url(ia.id, "consent"),
+            csrf: csrfToken(deps, ia.id),
+            client: { name: ia.client.client_name, logoUri: ia.client.logo_uri, clientUri: ia.client.client_uri, policyUri: ia.client.policy_uri, tosUri: ia.client.tos_uri },
+            userName: user?.name || user?.username || "",
+            scopes: await scopeDescriptions(deps, req.scopes),
+            extraClaims,
+          }),
+          200,
+          [formTarget(req.redirectUri)],
+        );
+      }
+      case "error":
+        await finishInteraction(deps, ia);
+        throw step.error;
+      case "complete":
+        if (!(await finishInteraction(deps, ia))) return page(messagePage("Request expired", EXPIRED), 400);
+        return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
+    }
+  };
+
+  /** A POSTed form of an interaction: the interaction, the fields, and a checked CSRF token. */
+  const form = async (request: Request, id: string) => {
+    const ia = await load(request, id);
+    if (!ia) return { error: page(messagePage("Request expired", EXPIRED), 400) } as const;
+    const body = await readFormBody(request);
+    if (!body || body.repeated.size) return { error: page(messagePage("Invalid form", BAD_CSRF), 400) } as const;
+    if (!checkCsrf(deps, ia.id, body.values.csrf_token, ia.csrfHash)) return { error: page(messagePage("Invalid form", BAD_CSRF), 403) } as const;
+    return { ia, fields: body.values } as const;
+  };
+
+  return new Elysia({ name: "front-channel-interaction" })
+    .get("/interaction/:id", async ({ request, params }) => {
+      const ia = await load(request, params.id);
+      if (!ia) return page(messagePage("Request expired", EXPIRED), 400);
+      return advance(request, ia);
+    }, { detail: { tags: ["interaction"], summary: "Login or consent page of a pending authorization request" } })
+    .post("/interaction/:id/login", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      if ("error" in f) return f.error;
+      const { ia, fields } = f;
+      const ip = requestInfo(request).ip;
+      const login = (fields.login ?? "").slice(0, 256);
+      if (!login || !fields.password) return renderLogin(ia, 400, login, "Enter your username or email and your password.");
+      let user;
+      try {
+        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip });
+      } catch (err) {
+        if (!(err instanceof AuthenticationError)) throw err;
+        // The same words for an unknown user and a wrong password (no account enumeration).
+        return renderLogin(ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
+      }
+      // A fresh session value on every login (no session fixation); the old one ends.
+      const previous = await loadSession(deps, request);
+      if (previous) await endSession(deps, previous);
+      const { session, cookie } = await startSession(deps, { userId: user.id, amr: ["pwd"], ip, userAgent: request.headers.get("user-agent") });
+      ia.state.loginSessionId = session.id;
+      await saveInteraction(deps, ia);
+      return seeOther(url(ia.id), [cookie]);
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
+    .post("/interaction/:id/consent", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      if ("error" in f) return f.error;
+      const { ia, fields } = f;
+      const req = ia.state.request;
+      const session = await loadSession(deps, request);
+      if (!session) return seeOther(url(ia.id));
+      const ip = requestInfo(request).ip;
+      if (fields.decision === "allow") {
+        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes);
+        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes } });
+        ia.state.consentGiven = true;
+        await saveInteraction(deps, ia);
+        return seeOther(url(ia.id));
+      }
+      await finishInteraction(deps, ia);
+      await audit(deps, { action: "consent.denied", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, outcome: "denied", ip, details: { scopes: req.scopes } });
+      throw redirectError(req, "access_denied", "The user denied the request");
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the consent form" } })
+    .post("/interaction/:id/cancel", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      if ("error" in f) return f.error;
+      await finishInteraction(deps, f.ia);
+      throw redirectError(f.ia.state.request, "access_denied", "The user cancelled the sign-in");
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Cancel the sign-in" } });
+}

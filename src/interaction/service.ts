@@ -1,0 +1,161 @@
+// The front-channel flow between the authorization endpoint, the login and consent pages and the
+// code: what the pending request needs next (OIDC Core §3.1.2.3, prompt and max_age §3.1.2.1),
+// the pending request kept server-side in `interactions`, remembered consent, and the code itself.
+import type { Deps } from "../deps";
+import { OAuthError } from "../errors";
+import type { ClientRecord } from "../clients/model";
+import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
+import type { AuthorizationRequest } from "../oauth/authorize";
+import { sessionAge, type Session } from "./session";
+import * as store from "./store";
+
+/** How long a pending login/consent may take before the user must start again. */
+export const INTERACTION_TTL_SECONDS = 30 * 60;
+
+/** What an interaction remembers besides the request. */
+export interface InteractionState {
+  request: AuthorizationRequest;
+  /** Hash of the browser-binding cookie: the interaction continues only in the browser that began it. */
+  browserHash: string;
+  /** prompt=login / select_account: the user must authenticate within this interaction. */
+  forceLogin: boolean;
+  /** The session created by a login inside this interaction. */
+  loginSessionId?: string;
+  consentGiven?: boolean;
+}
+
+export interface Interaction {
+  id: string;
+  idHash: string;
+  state: InteractionState;
+  client: ClientRecord;
+}
+
+export type Step = { kind: "login" } | { kind: "consent" } | { kind: "complete"; session: Session } | { kind: "error"; error: OAuthError };
+
+export function redirectError(req: AuthorizationRequest, code: string, description: string): OAuthError {
+  return new OAuthError(code, description, { redirectable: true, redirectUri: req.redirectUri, state: req.state, responseMode: req.responseMode });
+}
+
+/** What the request needs next, given the browser's session and what happened in the interaction. */
+export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined): Promise<Step> {
+  const req = st.request;
+  const none = req.prompt.includes("none");
+  const authenticatedHere = session !== undefined && session.id === st.loginSessionId;
+  const needLogin =
+    !session ||
+    (!authenticatedHere &&
+      (st.forceLogin ||
+        (req.maxAge !== undefined && sessionAge(session) > req.maxAge) ||
+        (req.idTokenHintSub !== undefined && req.idTokenHintSub !== session.user_id)));
+  if (needLogin) {
+    if (none) return { kind: "error", error: redirectError(req, "login_required", "The user must sign in") };
+    return { kind: "login" };
+  }
+  if (req.idTokenHintSub !== undefined && req.idTokenHintSub !== session.user_id) {
+    return { kind: "error", error: redirectError(req, "login_required", "The signed-in user is not the user named by id_token_hint") };
+  }
+  if (await needsConsent(deps, client, st, session.user_id)) {
+    if (none) return { kind: "error", error: redirectError(req, "consent_required", "The user must approve this application's access") };
+    return { kind: "consent" };
+  }
+  return { kind: "complete", session };
+}
+
+async function needsConsent(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, userId: string): Promise<boolean> {
+  if (st.consentGiven) return false;
+  if (st.request.prompt.includes("consent")) return true;
+  // First-party clients and clients registered without consent skip the page (never with prompt=consent).
+  if (client.is_first_party || !client.require_consent) return false;
+  const remembered = new Set(await store.findConsentScopes(deps.sql, userId, client.client_id));
+  return !st.request.scopes.every((s) => remembered.has(s));
+}
+
+/** Issues the authorization code (contract: docs/contracts.md) and returns the response parameters. */
+export async function issueCode(deps: Deps, req: AuthorizationRequest, session: Session): Promise<Record<string, string>> {
+  const code = randomToken(32);
+  await store.insertAuthorizationCode(deps.sql, {
+    codeHash: hashSecret(deps.peppers.tokens, code),
+    clientId: req.clientId,
+    userId: session.user_id,
+    redirectUri: req.redirectUri,
+    scope: req.scopes.join(" "),
+    nonce: req.nonce ?? null,
+    codeChallenge: req.codeChallenge,
+    sessionId: session.id,
+    authTime: session.auth_time,
+    acr: session.acr,
+    amr: session.amr,
+    claims: req.claims,
+    ttlSeconds: deps.config.authCodeTtl,
+  });
+  const out: Record<string, string> = { code };
+  if (req.state !== undefined) out.state = req.state;
+  out.iss = deps.config.issuer;
+  return out;
+}
+
+// ---- interactions --------------------------------------------------------------------------
+
+function idHash(deps: Deps, id: string): string {
+  return hashSecret(deps.peppers.secrets, `interaction:${id}`);
+}
+
+/** The CSRF token of an interaction's forms: derived from its id, so pages render it statelessly. */
+export function csrfToken(deps: Deps, id: string): string {
+  return hashSecret(deps.peppers.secrets, `csrf:${id}`);
+}
+
+export function checkCsrf(deps: Deps, id: string, submitted: string | undefined, csrfHash: string): boolean {
+  if (!submitted) return false;
+  const expected = csrfToken(deps, id);
+  return safeEqual(hashSecret(deps.peppers.secrets, submitted), csrfHash) && safeEqual(submitted, expected);
+}
+
+export function browserHash(deps: Deps, browserToken: string): string {
+  return hashSecret(deps.peppers.secrets, `browser:${browserToken}`);
+}
+
+export async function createInteraction(deps: Deps, st: InteractionState): Promise<string> {
+  const id = randomToken(32);
+  await store.insertInteraction(deps.sql, {
+    idHash: idHash(deps, id),
+    clientId: st.request.clientId,
+    params: st as unknown as Record<string, unknown>,
+    csrfHash: hashSecret(deps.peppers.secrets, csrfToken(deps, id)),
+    ttlSeconds: INTERACTION_TTL_SECONDS,
+  });
+  return id;
+}
+
+export type LoadedInteraction = Interaction & { csrfHash: string };
+
+/** The pending interaction, only for the browser that began it; undefined when unknown or expired. */
+export async function loadInteraction(deps: Deps, id: string, browserToken: string | undefined, findClient: (id: string) => Promise<ClientRecord | undefined>): Promise<LoadedInteraction | undefined> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(id) || !browserToken) return undefined;
+  const row = await store.findInteraction(deps.sql, idHash(deps, id));
+  if (!row) return undefined;
+  const state = row.params as unknown as InteractionState;
+  if (!safeEqual(state.browserHash, browserHash(deps, browserToken))) return undefined;
+  const client = await findClient(row.client_id);
+  if (!client || !client.is_active) return undefined;
+  return { id, idHash: row.id_hash, state, client, csrfHash: row.csrf_hash };
+}
+
+export async function saveInteraction(deps: Deps, ia: Interaction): Promise<void> {
+  await store.updateInteraction(deps.sql, ia.idHash, ia.state as unknown as Record<string, unknown>, ia.state.loginSessionId ?? null);
+}
+
+/** Ends an interaction; false when another request already ended it (a double submit). */
+export async function finishInteraction(deps: Deps, ia: Interaction): Promise<boolean> {
+  return store.deleteInteraction(deps.sql, ia.idHash);
+}
+
+export async function rememberConsent(deps: Deps, userId: string, clientId: string, scopes: string[]): Promise<void> {
+  await store.upsertConsent(deps.sql, userId, clientId, scopes);
+}
+
+export async function scopeDescriptions(deps: Deps, scopes: string[]): Promise<{ name: string; description: string }[]> {
+  const all = new Map((await store.listActiveScopes(deps.sql)).map((s) => [s.name, s.description]));
+  return scopes.map((name) => ({ name, description: all.get(name) || name }));
+}

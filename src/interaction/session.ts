@@ -1,0 +1,47 @@
+// The browser SSO session: an opaque cookie whose hash keys a row in `sessions`, so every worker
+// and node can serve the next request. Idle and absolute lifetimes come from the config.
+import type { Deps } from "../deps";
+import { hashSecret, randomToken } from "../lib/crypto";
+import { cookieSettings, readCookie, serializeCookie } from "./cookies";
+import * as store from "./store";
+import type { SessionRow } from "./store";
+
+export type Session = SessionRow;
+
+/** The live session of this browser, or undefined (unknown, expired, revoked, inactive user). */
+export async function loadSession(deps: Deps, request: Request): Promise<Session | undefined> {
+  const token = readCookie(request, cookieSettings(deps.config).sessionName);
+  if (!token) return undefined;
+  return store.touchSession(deps.sql, hashSecret(deps.peppers.secrets, token), deps.config.sessionIdleTtl);
+}
+
+/** Starts a new session (always a new value: no session fixation); returns it and its Set-Cookie. */
+export async function startSession(deps: Deps, input: { userId: string; amr: string[]; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+  const token = randomToken(32);
+  const session = await store.insertSession(deps.sql, {
+    tokenHash: hashSecret(deps.peppers.secrets, token),
+    userId: input.userId,
+    amr: input.amr,
+    acr: null,
+    userAgent: input.userAgent?.slice(0, 512) ?? null,
+    sourceIp: input.ip,
+    idleSeconds: deps.config.sessionIdleTtl,
+    absoluteSeconds: deps.config.sessionAbsoluteTtl,
+  });
+  const s = cookieSettings(deps.config);
+  return { session, cookie: serializeCookie(s, s.sessionName, token, deps.config.sessionAbsoluteTtl) };
+}
+
+export async function endSession(deps: Deps, session: Session): Promise<void> {
+  await store.revokeSession(deps.sql, session.id);
+}
+
+export function clearSessionCookie(deps: Deps): string {
+  const s = cookieSettings(deps.config);
+  return serializeCookie(s, s.sessionName, "", 0);
+}
+
+/** Seconds since the user last authenticated in this session (for max_age, OIDC Core §3.1.2.1). */
+export function sessionAge(session: Session): number {
+  return Math.floor((Date.now() - new Date(session.auth_time).getTime()) / 1000);
+}

@@ -1,0 +1,137 @@
+// SQL of the front channel: browser sessions, pending interactions, remembered consent, the
+// authorization codes it hands to the token endpoint, and the scope catalogue it reads.
+import type { Tx } from "../db/sql";
+
+export interface SessionRow {
+  id: string;
+  token_hash: string;
+  user_id: string;
+  auth_time: Date;
+  amr: string[];
+  acr: string | null;
+  user_agent: string | null;
+  source_ip: string | null;
+  created_at: Date;
+  last_seen_at: Date;
+  idle_expires_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+}
+
+export async function insertSession(
+  sql: Tx,
+  row: { tokenHash: string; userId: string; amr: string[]; acr: string | null; userAgent: string | null; sourceIp: string | null; idleSeconds: number; absoluteSeconds: number },
+): Promise<SessionRow> {
+  const [s] = await sql<SessionRow[]>`
+    INSERT INTO sessions (token_hash, user_id, auth_time, amr, acr, user_agent, source_ip, idle_expires_at, expires_at)
+    VALUES (${row.tokenHash}, ${row.userId}, now(), ${row.amr}, ${row.acr}, ${row.userAgent}, ${row.sourceIp},
+            now() + make_interval(secs => ${Math.min(row.idleSeconds, row.absoluteSeconds)}),
+            now() + make_interval(secs => ${row.absoluteSeconds}))
+    RETURNING *`;
+  return s!;
+}
+
+/** A live session by its token hash; extends its idle lifetime (never past the absolute one). */
+export async function touchSession(sql: Tx, tokenHash: string, idleSeconds: number): Promise<SessionRow | undefined> {
+  const [s] = await sql<SessionRow[]>`
+    UPDATE sessions s SET last_seen_at = now(), idle_expires_at = least(now() + make_interval(secs => ${idleSeconds}), s.expires_at)
+    FROM users u
+    WHERE s.token_hash = ${tokenHash} AND s.revoked_at IS NULL AND s.expires_at > now() AND s.idle_expires_at > now()
+      AND u.id = s.user_id AND u.is_active
+    RETURNING s.*`;
+  return s;
+}
+
+export async function revokeSession(sql: Tx, id: string): Promise<boolean> {
+  const rows = await sql`UPDATE sessions SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL`;
+  return rows.count > 0;
+}
+
+export interface InteractionRow {
+  id_hash: string;
+  client_id: string;
+  params: Record<string, unknown>;
+  session_id: string | null;
+  csrf_hash: string;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export async function insertInteraction(sql: Tx, row: { idHash: string; clientId: string; params: Record<string, unknown>; csrfHash: string; ttlSeconds: number }): Promise<void> {
+  await sql`
+    INSERT INTO interactions (id_hash, client_id, params, csrf_hash, expires_at)
+    VALUES (${row.idHash}, ${row.clientId}, ${sql.json(row.params as never)}, ${row.csrfHash}, now() + make_interval(secs => ${row.ttlSeconds}))`;
+}
+
+export async function findInteraction(sql: Tx, idHash: string): Promise<InteractionRow | undefined> {
+  const [row] = await sql<InteractionRow[]>`SELECT * FROM interactions WHERE id_hash = ${idHash} AND expires_at > now()`;
+  return row;
+}
+
+export async function updateInteraction(sql: Tx, idHash: string, params: Record<string, unknown>, sessionId: string | null): Promise<void> {
+  await sql`UPDATE interactions SET params = ${sql.json(params as never)}, session_id = ${sessionId} WHERE id_hash = ${idHash}`;
+}
+
+/** Removes an interaction; true for the one caller that removed it (single use). */
+export async function deleteInteraction(sql: Tx, idHash: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM interactions WHERE id_hash = ${idHash} AND expires_at > now()`;
+  return rows.count > 0;
+}
+
+export async function deleteExpiredInteractions(sql: Tx): Promise<number> {
+  const rows = await sql`DELETE FROM interactions WHERE expires_at <= now()`;
+  return rows.count;
+}
+
+export async function findConsentScopes(sql: Tx, userId: string, clientId: string): Promise<string[]> {
+  const [row] = await sql<{ scopes: string[] }[]>`SELECT scopes FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
+  return row?.scopes ?? [];
+}
+
+/** Remembers consent: the union of what was granted before and now. */
+export async function upsertConsent(sql: Tx, userId: string, clientId: string, scopes: string[]): Promise<void> {
+  await sql`
+    INSERT INTO consents (user_id, client_id, scopes) VALUES (${userId}, ${clientId}, ${scopes})
+    ON CONFLICT (user_id, client_id) DO UPDATE
+      SET scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || EXCLUDED.scopes) ORDER BY 1), updated_at = now()`;
+}
+
+export async function deleteConsent(sql: Tx, userId: string, clientId: string): Promise<boolean> {
+  const rows = await sql`DELETE FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
+  return rows.count > 0;
+}
+
+export interface ScopeRow {
+  name: string;
+  description: string;
+  is_default: boolean;
+}
+
+export async function listActiveScopes(sql: Tx): Promise<ScopeRow[]> {
+  return sql<ScopeRow[]>`SELECT name, description, is_default FROM scopes WHERE is_active ORDER BY name`;
+}
+
+export interface NewAuthorizationCode {
+  codeHash: string;
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  scope: string;
+  nonce: string | null;
+  codeChallenge: string;
+  sessionId: string;
+  authTime: Date;
+  acr: string | null;
+  amr: string[];
+  claims: unknown;
+  ttlSeconds: number;
+}
+
+export async function insertAuthorizationCode(sql: Tx, c: NewAuthorizationCode): Promise<void> {
+  await sql`
+    INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method,
+                                     session_id, auth_time, acr, amr, claims, expires_at)
+    VALUES (${c.codeHash}, ${c.clientId}, ${c.userId}, ${c.redirectUri}, ${c.scope}, ${c.nonce}, ${c.codeChallenge}, 'S256',
+            ${c.sessionId}, ${c.authTime}, ${c.acr}, ${c.amr}, ${c.claims === null || c.claims === undefined ? null : sql.json(c.claims as never)},
+            now() + make_interval(secs => ${c.ttlSeconds}))`;
+}

@@ -1,0 +1,39 @@
+// GET and POST /oauth/authorize (RFC 6749 §3.1, OIDC Core §3.1.2.1): validates the request, then
+// answers at once (SSO session, prompt=none) or hands over to the login/consent interaction.
+import { Elysia } from "elysia";
+import type { Deps } from "../deps";
+import { OAuthError } from "../errors";
+import { authorizationResponse, seeOther } from "../http/authorization-response";
+import { randomToken } from "../lib/crypto";
+import { cookieSettings, readCookie, serializeCookie } from "../interaction/cookies";
+import { browserHash, createInteraction, issueCode, nextStep } from "../interaction/service";
+import { loadSession } from "../interaction/session";
+import { validateAuthorizationRequest } from "./authorize";
+import { readRequestParams } from "./request-params";
+
+export function authorizeRoutes(deps: Deps) {
+  const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
+  const handle = async (request: Request): Promise<Response> => {
+    const params = await readRequestParams(request);
+    if (!params) throw new OAuthError("invalid_request", "An authorization request is a GET, or a POST with an application/x-www-form-urlencoded body.", { html: true });
+    const { request: req, client } = await validateAuthorizationRequest(deps, params);
+    const session = await loadSession(deps, request);
+    const st = { request: req, forceLogin: req.prompt.includes("login") || req.prompt.includes("select_account") };
+    const step = await nextStep(deps, client, st, session);
+    if (step.kind === "error") throw step.error;
+    if (step.kind === "complete") return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
+    // Login or consent: keep the request server-side, bound to this browser.
+    const cookies = cookieSettings(deps.config);
+    const cookieHeaders: string[] = [];
+    let browser = readCookie(request, cookies.browserName);
+    if (!browser) {
+      browser = randomToken(32);
+      cookieHeaders.push(serializeCookie(cookies, cookies.browserName, browser));
+    }
+    const id = await createInteraction(deps, { ...st, browserHash: browserHash(deps, browser) });
+    return seeOther(`${base}/interaction/${id}`, cookieHeaders);
+  };
+  return new Elysia({ name: "front-channel-authorize" })
+    .get("/oauth/authorize", ({ request }) => handle(request), { detail: { tags: ["oauth"], summary: "Authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2)" } })
+    .post("/oauth/authorize", ({ request }) => handle(request), { parse: "none", detail: { tags: ["oauth"], summary: "Authorization endpoint, form POST (OIDC Core §3.1.2.1)" } });
+}

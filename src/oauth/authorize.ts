@@ -1,0 +1,136 @@
+// The authorization request (RFC 6749 §4.1.1, OAuth 2.1 §4.1.1, OIDC Core §3.1.2.1-2): checks the
+// client and redirect URI first (errors shown as a page, never redirected), then every other
+// parameter (errors redirected to the verified redirect URI with state and iss, RFC 9207).
+import type { Deps } from "../deps";
+import { OAuthError } from "../errors";
+import type { ClientRecord } from "../clients/model";
+import { findClientByClientId } from "../clients/store";
+import { listActiveScopes } from "../interaction/store";
+import { parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
+import { verifyIdTokenHint } from "../oidc/id-token-hint";
+import { checkCodeChallenge } from "./code-challenge";
+import { matchRedirectUri } from "./redirect-uri";
+import type { ParsedParams } from "./request-params";
+import { resolveScope } from "./scope";
+
+export type ResponseMode = "query" | "form_post";
+export const RESPONSE_MODES: ResponseMode[] = ["query", "form_post"];
+export const PROMPT_VALUES = ["none", "login", "consent", "select_account"];
+export const DISPLAY_VALUES = ["page", "popup", "touch", "wap"];
+
+/** A validated authorization request, as kept in `interactions.params` between pages. */
+export interface AuthorizationRequest {
+  clientId: string;
+  redirectUri: string;
+  responseMode: ResponseMode;
+  state?: string;
+  nonce?: string;
+  scopes: string[];
+  codeChallenge: string;
+  prompt: string[];
+  maxAge?: number;
+  loginHint?: string;
+  /** Subject of a verified id_token_hint. */
+  idTokenHintSub?: string;
+  acrValues?: string;
+  uiLocales?: string;
+  claimsLocales?: string;
+  display?: string;
+  claims: ClaimsRequest | null;
+}
+
+export async function validateAuthorizationRequest(deps: Deps, params: ParsedParams): Promise<{ request: AuthorizationRequest; client: ClientRecord }> {
+  const p = params.values;
+  const client = await checkClient(deps, params);
+  const redirectUri = checkRedirectUri(client, params);
+
+  const responseMode = (p.response_mode ?? "query") as ResponseMode;
+  const validMode = RESPONSE_MODES.includes(responseMode);
+  const state = params.repeated.has("state") ? undefined : p.state;
+  const fail = (code: string, description: string) =>
+    new OAuthError(code, description, { redirectable: true, redirectUri, state, responseMode: validMode ? responseMode : "query" });
+
+  if (params.repeated.size) throw fail("invalid_request", `Parameters may not be repeated: ${[...params.repeated].sort().join(", ")}`);
+  if (!validMode) throw fail("invalid_request", "response_mode must be query or form_post");
+  // OIDC Core §6: request objects are not supported; say so with the dedicated codes.
+  if (p.request !== undefined) throw fail("request_not_supported", "Request objects are not supported");
+  if (p.request_uri !== undefined) throw fail("request_uri_not_supported", "request_uri is not supported");
+  if (p.response_type === undefined) throw fail("invalid_request", "response_type is required");
+  if (p.response_type !== "code") throw fail("unsupported_response_type", "Only response_type=code is supported");
+  if (!client.response_types.includes("code") || !client.grant_types.includes("authorization_code")) {
+    throw fail("unauthorized_client", "This client may not use the authorization code flow");
+  }
+  const pkce = checkCodeChallenge(p.code_challenge, p.code_challenge_method);
+  if (pkce) throw fail("invalid_request", pkce);
+
+  const scope = resolveScope(p.scope, client.scopes, await listActiveScopes(deps.sql));
+  if (!scope.ok) throw fail("invalid_scope", scope.description);
+
+  const prompt = (p.prompt ?? "").split(" ").filter(Boolean);
+  if (prompt.some((v) => !PROMPT_VALUES.includes(v))) throw fail("invalid_request", "prompt has an unknown value");
+  if (prompt.includes("none") && prompt.length > 1) throw fail("invalid_request", "prompt=none cannot be combined with other values");
+
+  let maxAge: number | undefined;
+  if (p.max_age !== undefined) {
+    if (!/^\d{1,9}$/.test(p.max_age)) throw fail("invalid_request", "max_age must be a non-negative integer");
+    maxAge = Number(p.max_age);
+  }
+
+  let claims: ClaimsRequest | null = null;
+  if (p.claims !== undefined) {
+    const parsed = parseClaimsParameter(p.claims);
+    if (!parsed.ok) throw fail("invalid_request", parsed.description);
+    claims = parsed.claims;
+  }
+
+  let idTokenHintSub: string | undefined;
+  if (p.id_token_hint !== undefined) {
+    const hint = await verifyIdTokenHint(deps, p.id_token_hint);
+    if (!hint || !hint.aud.includes(client.client_id)) throw fail("invalid_request", "id_token_hint is not a valid ID token issued to this client");
+    idTokenHintSub = hint.sub;
+  }
+
+  if (p.nonce !== undefined && p.nonce.length > 512) throw fail("invalid_request", "nonce is too long");
+  if (state !== undefined && state.length > 2048) throw fail("invalid_request", "state is too long");
+
+  const request: AuthorizationRequest = {
+    clientId: client.client_id,
+    redirectUri,
+    responseMode,
+    state,
+    nonce: p.nonce,
+    scopes: scope.scopes,
+    codeChallenge: p.code_challenge!,
+    prompt,
+    maxAge,
+    loginHint: p.login_hint?.slice(0, 256),
+    idTokenHintSub,
+    acrValues: p.acr_values,
+    uiLocales: p.ui_locales,
+    claimsLocales: p.claims_locales,
+    // display is advisory (OIDC Core §3.1.2.1): every value gets the same responsive page.
+    display: p.display && DISPLAY_VALUES.includes(p.display) ? p.display : undefined,
+    claims,
+  };
+  return { request, client };
+}
+
+async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientRecord> {
+  const id = params.values.client_id;
+  if (!id || params.repeated.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
+  const client = id.length <= 255 ? await findClientByClientId(deps.sql, id) : undefined;
+  if (!client || !client.is_active) {
+    throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400 });
+  }
+  return client;
+}
+
+function checkRedirectUri(client: ClientRecord, params: ParsedParams): string {
+  const requested = params.values.redirect_uri;
+  // redirect_uri is required (OIDC Core §3.1.2.1), and a mismatch is never redirected (RFC 6749 §4.1.2.1).
+  if (!requested || params.repeated.has("redirect_uri")) throw new OAuthError("invalid_request", "The request has no redirect_uri. The application must send one of its registered redirect URIs.", { html: true });
+  if (!matchRedirectUri(client.redirect_uris, requested)) {
+    throw new OAuthError("invalid_request", "The redirect_uri does not match any redirect URI registered for this application, so you are not sent back to it.", { html: true });
+  }
+  return requested;
+}

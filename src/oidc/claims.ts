@@ -1,0 +1,107 @@
+// Standard claims (OIDC Core §5.1), the claims each scope stands for (§5.4) and the `claims`
+// request parameter (§5.5): which claims of a user go to UserInfo and which into the ID token.
+import type { UserRecord } from "../accounts/model";
+
+export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
+  profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
+  email: ["email", "email_verified"],
+  address: ["address"],
+  phone: ["phone_number", "phone_number_verified"],
+};
+
+/** Every user claim this server can release (discovery's claims_supported adds the protocol claims). */
+export const USER_CLAIMS: readonly string[] = ["sub", ...Object.values(SCOPE_CLAIMS).flat()];
+
+/** One entry of the `claims` parameter: null, or { essential?, value?, values? } (§5.5.1). */
+export interface ClaimSpec {
+  essential?: boolean;
+  value?: unknown;
+  values?: unknown[];
+}
+
+export interface ClaimsRequest {
+  userinfo?: Record<string, ClaimSpec | null>;
+  id_token?: Record<string, ClaimSpec | null>;
+}
+
+/** Parses the `claims` parameter; returns an error description when it is not valid JSON of the §5.5 shape. */
+export function parseClaimsParameter(raw: string): { ok: true; claims: ClaimsRequest } | { ok: false; description: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return { ok: false, description: "The claims parameter is not valid JSON" };
+  }
+  if (!isObject(value)) return { ok: false, description: "The claims parameter must be a JSON object" };
+  const out: ClaimsRequest = {};
+  for (const member of ["userinfo", "id_token"] as const) {
+    const m = value[member];
+    if (m === undefined || m === null) continue;
+    if (!isObject(m)) return { ok: false, description: `claims.${member} must be a JSON object` };
+    const specs: Record<string, ClaimSpec | null> = {};
+    for (const [name, spec] of Object.entries(m)) {
+      if (spec !== null && !isObject(spec)) return { ok: false, description: `claims.${member}.${name} must be null or an object` };
+      specs[name] = spec === null ? null : (spec as ClaimSpec);
+    }
+    out[member] = specs;
+  }
+  return { ok: true, claims: out };
+}
+
+/** Names of the claims the scopes stand for. */
+export function claimsOfScopes(scopes: readonly string[]): string[] {
+  return scopes.flatMap((s) => SCOPE_CLAIMS[s] ?? []);
+}
+
+/** The values of the named claims a user has (absent and null values are left out, §5.3.2). */
+export function userClaims(user: UserRecord, names: Iterable<string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    const v = claimValue(user, name);
+    if (v !== undefined && v !== null && v !== "") out[name] = v;
+  }
+  return out;
+}
+
+function claimValue(user: UserRecord, name: string): unknown {
+  switch (name) {
+    case "sub":
+      return user.id;
+    case "updated_at":
+      return Math.floor(new Date(user.updated_at).getTime() / 1000);
+    case "preferred_username":
+      return user.preferred_username ?? user.username;
+    case "address": {
+      const a = user.address;
+      if (!a || typeof a !== "object" || !Object.keys(a).length) return undefined;
+      return a;
+    }
+    case "email_verified":
+      return user.email ? user.email_verified : undefined;
+    case "phone_number_verified":
+      return user.phone_number ? user.phone_number_verified : undefined;
+    default:
+      if (!(USER_CLAIMS as string[]).includes(name) || name === "sub") return undefined;
+      return (user as unknown as Record<string, unknown>)[name];
+  }
+}
+
+/** UserInfo claims: those of the granted scopes plus those asked for in claims.userinfo (§5.4, §5.5). */
+export function userinfoClaims(user: UserRecord, scopes: readonly string[], request?: ClaimsRequest | null): Record<string, unknown> {
+  const names = new Set([...claimsOfScopes(scopes), ...Object.keys(request?.userinfo ?? {})]);
+  names.delete("sub");
+  return { sub: user.id, ...userClaims(user, names) };
+}
+
+/** ID token user claims: those asked for in claims.id_token, or — when no access token is issued —
+ *  those of the granted scopes (§5.4). Protocol claims (auth_time, acr, ...) are not handled here. */
+export function idTokenUserClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean): Record<string, unknown> {
+  const names = new Set(Object.keys(request?.id_token ?? {}));
+  if (!accessTokenIssued) for (const n of claimsOfScopes(scopes)) names.add(n);
+  names.delete("sub");
+  return userClaims(user, names);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
