@@ -5,6 +5,7 @@ import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo } from "./http/request-context";
 import { healthRoutes } from "./health/routes";
+import { adminRoutes } from "./admin/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
 import { oidcRoutes } from "./oidc/routes";
@@ -32,6 +33,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       accessLog(request, status, logAccess);
     })
     .use(healthRoutes(deps))
+    .use(adminRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))
     .use(oidcRoutes(deps));

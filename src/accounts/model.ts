@@ -1,4 +1,5 @@
 // User accounts: identity, admin flags and the OIDC standard claims (OIDC Core §5.1).
+import { Type as t, type Static, type TSchema } from "@sinclair/typebox";
 export interface Address {
   formatted?: string;
   street_address?: string;
@@ -36,4 +37,158 @@ export interface UserRecord {
   created_at: Date;
   updated_at: Date;
   last_login_at: Date | null;
+}
+
+// ---- Admin API schemas (TypeBox) ----
+
+const Nullable = <T extends TSchema>(s: T) => t.Union([s, t.Null()]);
+
+export const USERNAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$";
+export const PASSWORD_MIN = 8;
+
+export const AddressSchema = t.Object(
+  {
+    formatted: t.Optional(t.String({ maxLength: 500 })),
+    street_address: t.Optional(t.String({ maxLength: 500 })),
+    locality: t.Optional(t.String({ maxLength: 200 })),
+    region: t.Optional(t.String({ maxLength: 200 })),
+    postal_code: t.Optional(t.String({ maxLength: 50 })),
+    country: t.Optional(t.String({ maxLength: 100 })),
+  },
+  { additionalProperties: false, description: "OIDC Core §5.1.1 address claim" },
+);
+
+/** The OIDC standard claims an admin may set (OIDC Core §5.1). */
+const claimFields = {
+  name: Nullable(t.String({ maxLength: 200 })),
+  given_name: Nullable(t.String({ maxLength: 200 })),
+  family_name: Nullable(t.String({ maxLength: 200 })),
+  middle_name: Nullable(t.String({ maxLength: 200 })),
+  nickname: Nullable(t.String({ maxLength: 200 })),
+  preferred_username: Nullable(t.String({ maxLength: 200 })),
+  profile: Nullable(t.String({ maxLength: 2000 })),
+  picture: Nullable(t.String({ maxLength: 2000 })),
+  website: Nullable(t.String({ maxLength: 2000 })),
+  gender: Nullable(t.String({ maxLength: 50 })),
+  birthdate: Nullable(t.String({ pattern: "^(\\d{4}|\\d{4}-\\d{2}-\\d{2}|0000-\\d{2}-\\d{2})$", description: "YYYY-MM-DD or YYYY" })),
+  zoneinfo: Nullable(t.String({ maxLength: 100, description: "IANA time zone, e.g. Europe/Paris" })),
+  locale: Nullable(t.String({ pattern: "^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$", description: "BCP 47, e.g. en-US" })),
+  phone_number: Nullable(t.String({ maxLength: 50 })),
+  phone_number_verified: t.Boolean(),
+  address: Nullable(AddressSchema),
+};
+
+export const User = t.Object({
+  id: t.String({ format: "uuid" }),
+  username: t.String(),
+  email: Nullable(t.String()),
+  email_verified: t.Boolean(),
+  is_active: t.Boolean(),
+  is_admin: t.Boolean(),
+  requires_password_change: t.Boolean(),
+  name: Nullable(t.String()),
+  given_name: Nullable(t.String()),
+  family_name: Nullable(t.String()),
+  middle_name: Nullable(t.String()),
+  nickname: Nullable(t.String()),
+  preferred_username: Nullable(t.String()),
+  profile: Nullable(t.String()),
+  picture: Nullable(t.String()),
+  website: Nullable(t.String()),
+  gender: Nullable(t.String()),
+  birthdate: Nullable(t.String()),
+  zoneinfo: Nullable(t.String()),
+  locale: Nullable(t.String()),
+  phone_number: Nullable(t.String()),
+  phone_number_verified: t.Boolean(),
+  address: Nullable(AddressSchema),
+  created_at: t.String({ format: "date-time" }),
+  updated_at: t.String({ format: "date-time" }),
+  last_login_at: Nullable(t.String({ format: "date-time" })),
+});
+export type User = Static<typeof User>;
+
+export const UserWithPassword = t.Intersect([User, t.Object({ generated_password: t.Optional(t.String({ description: "Shown once when no password was given" })) })]);
+export const UserList = t.Object({ users: t.Array(User), total: t.Integer(), limit: t.Integer(), offset: t.Integer() });
+
+export const UserCreate = t.Object(
+  {
+    username: t.String({ pattern: USERNAME_PATTERN, description: "1-64 characters: letters, digits, . _ @ + -; unique ignoring case" }),
+    email: t.Optional(Nullable(t.String({ maxLength: 254 }))),
+    email_verified: t.Optional(t.Boolean()),
+    password: t.Optional(t.String({ minLength: PASSWORD_MIN, maxLength: 1024, description: "Generated (and returned once) when absent" })),
+    is_admin: t.Optional(t.Boolean()),
+    is_active: t.Optional(t.Boolean()),
+    requires_password_change: t.Optional(t.Boolean({ description: "Default: true when the password is generated" })),
+    ...Object.fromEntries(Object.entries(claimFields).map(([k, v]) => [k, t.Optional(v)])),
+  },
+  { additionalProperties: false },
+);
+export type UserCreate = {
+  username: string;
+  email?: string | null;
+  email_verified?: boolean;
+  password?: string;
+  is_admin?: boolean;
+  is_active?: boolean;
+  requires_password_change?: boolean;
+} & Partial<Omit<UserRecord, "id" | "username" | "email" | "password_hash" | "created_at" | "updated_at" | "last_login_at">>;
+
+export const UserUpdate = t.Object(
+  {
+    username: t.Optional(t.String({ pattern: USERNAME_PATTERN })),
+    email: t.Optional(Nullable(t.String({ maxLength: 254 }))),
+    email_verified: t.Optional(t.Boolean()),
+    is_admin: t.Optional(t.Boolean()),
+    is_active: t.Optional(t.Boolean()),
+    requires_password_change: t.Optional(t.Boolean()),
+    ...Object.fromEntries(Object.entries(claimFields).map(([k, v]) => [k, t.Optional(v)])),
+  },
+  { additionalProperties: false },
+);
+export type UserUpdate = Partial<Omit<UserRecord, "id" | "password_hash" | "created_at" | "updated_at" | "last_login_at">>;
+
+export const ResetPassword = t.Object(
+  {
+    password: t.Optional(t.String({ minLength: PASSWORD_MIN, maxLength: 1024, description: "Generated (and returned once) when absent" })),
+    requires_password_change: t.Optional(t.Boolean({ description: "Default true: the user picks a new password at the next login" })),
+  },
+  { additionalProperties: false },
+);
+export type ResetPassword = Static<typeof ResetPassword>;
+
+export const PasswordReset = t.Object({ id: t.String(), password: t.Optional(t.String({ description: "The generated password, shown once" })), requires_password_change: t.Boolean() });
+export const UserDeleted = t.Object({ id: t.String(), deleted: t.Union([t.Literal("soft"), t.Literal("hard")]) });
+
+export const SessionInfo = t.Object({
+  id: t.String(),
+  auth_time: t.String({ format: "date-time" }),
+  amr: t.Array(t.String()),
+  user_agent: Nullable(t.String()),
+  source_ip: Nullable(t.String()),
+  created_at: t.String({ format: "date-time" }),
+  last_seen_at: t.String({ format: "date-time" }),
+  expires_at: t.String({ format: "date-time" }),
+});
+export const GrantInfo = t.Object({
+  id: t.String(),
+  client_id: t.String(),
+  grant_type: t.String(),
+  scope: t.String(),
+  created_at: t.String({ format: "date-time" }),
+  expires_at: t.String({ format: "date-time" }),
+  active_access_tokens: t.Integer(),
+  active_refresh_tokens: t.Integer(),
+});
+export const UserSessions = t.Object({ sessions: t.Array(SessionInfo), grants: t.Array(GrantInfo) });
+export const SessionsRevoked = t.Object({ revoked_sessions: t.Integer(), revoked_grants: t.Integer(), revoked_access_tokens: t.Integer() });
+
+export function toUser(r: UserRecord): User {
+  const { password_hash: _hidden, created_at, updated_at, last_login_at, ...rest } = r;
+  return {
+    ...rest,
+    created_at: created_at.toISOString(),
+    updated_at: updated_at.toISOString(),
+    last_login_at: last_login_at ? last_login_at.toISOString() : null,
+  };
 }

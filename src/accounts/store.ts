@@ -1,5 +1,7 @@
-// SQL of user accounts (table users). Write functions are added by the admin API work.
+// SQL of user accounts (table users), and of what the admin API shows and revokes per user
+// (sessions, grants, tokens). Unique violations become ConflictError.
 import type { Tx } from "../db/sql";
+import { ConflictError } from "../errors";
 import type { UserRecord } from "./model";
 
 export async function findUserById(sql: Tx, id: string): Promise<UserRecord | undefined> {
@@ -14,4 +16,137 @@ export async function findUserByLogin(sql: Tx, login: string): Promise<UserRecor
     SELECT * FROM users WHERE lower(username) = lower(${login}) OR lower(email) = lower(${login})
     ORDER BY (lower(username) = lower(${login})) DESC LIMIT 1`;
   return row;
+}
+
+// ---- Admin writes ----
+
+/** Columns an admin can set on a user (plus password_hash). */
+export type UserColumns = Partial<Omit<UserRecord, "id" | "created_at" | "updated_at" | "last_login_at">>;
+
+function conflict(err: unknown): never {
+  const e = err as { code?: string; constraint_name?: string };
+  if (e.code === "23505") {
+    throw new ConflictError(e.constraint_name?.includes("email") ? "A user with this email already exists" : "A user with this username already exists");
+  }
+  throw err;
+}
+
+function columnsOf(sql: Tx, c: UserColumns): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(c)) {
+    if (v === undefined) continue;
+    out[k] = k === "address" && v !== null ? sql.json(v as never) : v;
+  }
+  return out;
+}
+
+export async function insertUser(sql: Tx, c: UserColumns & { username: string }): Promise<UserRecord> {
+  const cols = columnsOf(sql, c);
+  try {
+    const [row] = await sql<UserRecord[]>`INSERT INTO users ${sql(cols as never, Object.keys(cols) as never)} RETURNING *`;
+    return row!;
+  } catch (err) {
+    conflict(err);
+  }
+}
+
+/** Inserts unless the username is taken (bootstrap, seed); the row, or undefined when it existed. */
+export async function insertUserIfMissing(sql: Tx, c: UserColumns & { username: string }): Promise<UserRecord | undefined> {
+  const cols = columnsOf(sql, c);
+  const [row] = await sql<UserRecord[]>`INSERT INTO users ${sql(cols as never, Object.keys(cols) as never)} ON CONFLICT DO NOTHING RETURNING *`;
+  return row;
+}
+
+export async function updateUser(sql: Tx, id: string, c: UserColumns): Promise<UserRecord | undefined> {
+  const cols = columnsOf(sql, c);
+  if (!Object.keys(cols).length) return findUserById(sql, id);
+  try {
+    const [row] = await sql<UserRecord[]>`
+      UPDATE users SET ${sql(cols as never, Object.keys(cols) as never)}, updated_at = now() WHERE id = ${id} RETURNING *`;
+    return row;
+  } catch (err) {
+    conflict(err);
+  }
+}
+
+export async function lockUser(sql: Tx, id: string): Promise<UserRecord | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const [row] = await sql<UserRecord[]>`SELECT * FROM users WHERE id = ${id} FOR UPDATE`;
+  return row;
+}
+
+/** Active admins other than `exceptId` (locks them, so two admins cannot demote each other at once). */
+export async function countOtherActiveAdmins(sql: Tx, exceptId: string): Promise<number> {
+  const rows = await sql`SELECT id FROM users WHERE is_admin AND is_active AND id <> ${exceptId} FOR UPDATE`;
+  return rows.length;
+}
+
+export async function countAdmins(sql: Tx): Promise<number> {
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE is_admin`;
+  return row!.n;
+}
+
+export async function listUsers(sql: Tx, opts: { q?: string; includeInactive: boolean; limit: number; offset: number }): Promise<{ rows: UserRecord[]; total: number }> {
+  const like = opts.q ? `%${opts.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%` : null;
+  const where = sql`(${opts.includeInactive} OR is_active) AND (${like}::text IS NULL OR username ILIKE ${like} OR email ILIKE ${like} OR name ILIKE ${like})`;
+  const rows = await sql<UserRecord[]>`SELECT * FROM users WHERE ${where} ORDER BY created_at, id LIMIT ${opts.limit} OFFSET ${opts.offset}`;
+  const [count] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE ${where}`;
+  return { rows, total: count!.n };
+}
+
+/** Hard delete; sessions, grants, codes and consents go with the row (ON DELETE CASCADE). */
+export async function deleteUser(sql: Tx, id: string): Promise<void> {
+  await sql`DELETE FROM access_tokens WHERE user_id = ${id}`;
+  await sql`DELETE FROM refresh_tokens WHERE user_id = ${id}`;
+  await sql`DELETE FROM users WHERE id = ${id}`;
+}
+
+// ---- A user's sessions and grants (admin view and revocation) ----
+
+export interface UserSessionRow {
+  id: string;
+  auth_time: Date;
+  amr: string[];
+  user_agent: string | null;
+  source_ip: string | null;
+  created_at: Date;
+  last_seen_at: Date;
+  expires_at: Date;
+}
+
+export interface UserGrantRow {
+  id: string;
+  client_id: string;
+  grant_type: string;
+  scope: string;
+  created_at: Date;
+  expires_at: Date;
+  active_access_tokens: number;
+  active_refresh_tokens: number;
+}
+
+export async function listUserSessions(sql: Tx, userId: string): Promise<UserSessionRow[]> {
+  return sql<UserSessionRow[]>`
+    SELECT id, auth_time, amr, user_agent, source_ip, created_at, last_seen_at, expires_at FROM sessions
+    WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now()
+    ORDER BY created_at DESC`;
+}
+
+export async function listUserGrants(sql: Tx, userId: string): Promise<UserGrantRow[]> {
+  return sql<UserGrantRow[]>`
+    SELECT g.id, g.client_id, g.grant_type, g.scope, g.created_at, g.expires_at,
+      (SELECT count(*)::int FROM access_tokens a WHERE a.grant_id = g.id AND a.revoked_at IS NULL AND a.expires_at > now()) AS active_access_tokens,
+      (SELECT count(*)::int FROM refresh_tokens r WHERE r.grant_id = g.id AND r.revoked_at IS NULL AND r.rotated_at IS NULL AND r.expires_at > now()) AS active_refresh_tokens
+    FROM grants g
+    WHERE g.user_id = ${userId} AND g.revoked_at IS NULL AND g.expires_at > now()
+    ORDER BY g.created_at DESC`;
+}
+
+/** Ends every session and revokes every grant and token of a user. Run inside a transaction. */
+export async function revokeUserSessions(sql: Tx, userId: string, reason: string): Promise<{ sessions: number; grants: number; accessTokens: number }> {
+  const s = await sql`UPDATE sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`;
+  const g = await sql`UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE user_id = ${userId} AND revoked_at IS NULL`;
+  await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`;
+  const a = await sql`UPDATE access_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()`;
+  return { sessions: s.count, grants: g.count, accessTokens: a.count };
 }

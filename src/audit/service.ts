@@ -27,3 +27,22 @@ export async function audit(deps: Pick<Deps, "sql">, e: AuditEvent, tx: Tx = dep
     details: e.details ?? {},
   });
 }
+
+/** Who performs an admin write: the admin user (id and name) and the source address. */
+export interface Actor {
+  userId: string | null;
+  username?: string | null;
+  ip: string | null;
+}
+
+/** Records an admin write inside its transaction: actor, target, source address, no secrets. */
+export async function auditAdmin(
+  deps: Pick<Deps, "sql">,
+  tx: Tx,
+  actor: Actor,
+  action: string,
+  target: { type: string; id: string },
+  details: Record<string, unknown> = {},
+): Promise<void> {
+  await audit(deps, { action, actor: actor.userId, targetType: target.type, targetId: target.id, ip: actor.ip, details: actor.username ? { actor_username: actor.username, ...details } : details }, tx);
+}

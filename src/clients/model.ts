@@ -47,3 +47,151 @@ export interface ClientRecord {
 
 /** The built-in first-party client of the admin CLI (created at bootstrap). */
 export const CLI_CLIENT_ID = "authly-cli";
+
+export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
+export const ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"] as const;
+
+const Nullable = <T extends import("@sinclair/typebox").TSchema>(s: T) => t.Union([s, t.Null()]);
+
+/** A client as the admin API shows it (never a secret or its hash). */
+export const Client = t.Object({
+  client_id: t.String(),
+  client_name: t.String(),
+  client_type: ClientType,
+  redirect_uris: t.Array(t.String()),
+  post_logout_redirect_uris: t.Array(t.String()),
+  grant_types: t.Array(t.String()),
+  response_types: t.Array(t.String()),
+  scope: t.String({ description: "Allowed scopes, space-separated" }),
+  token_endpoint_auth_method: AuthMethod,
+  jwks: Nullable(t.Object({ keys: t.Array(t.Record(t.String(), t.Unknown())) })),
+  jwks_uri: Nullable(t.String()),
+  client_uri: Nullable(t.String()),
+  logo_uri: Nullable(t.String()),
+  tos_uri: Nullable(t.String()),
+  policy_uri: Nullable(t.String()),
+  contacts: t.Array(t.String()),
+  id_token_signed_response_alg: t.String(),
+  require_consent: t.Boolean(),
+  is_first_party: t.Boolean(),
+  is_active: t.Boolean(),
+  has_secret: t.Boolean({ description: "A secret is set (it is never shown again)" }),
+  previous_secret_expires_at: Nullable(t.String({ format: "date-time" })),
+  created_at: t.String({ format: "date-time" }),
+  updated_at: t.String({ format: "date-time" }),
+});
+export type Client = Static<typeof Client>;
+
+export const ClientWithSecret = t.Intersect([
+  Client,
+  t.Object({ client_secret: t.Optional(t.String({ description: "Shown once: only its hash is stored" })) }),
+]);
+
+export const ClientList = t.Object({ clients: t.Array(Client), total: t.Integer(), limit: t.Integer(), offset: t.Integer() });
+
+const clientFields = {
+  client_name: t.String({ minLength: 1, maxLength: 200 }),
+  redirect_uris: t.Array(t.String(), { maxItems: 50, description: "Exact redirect URIs: absolute, no fragment; http only for loopback; private-use schemes for native apps" }),
+  post_logout_redirect_uris: t.Array(t.String(), { maxItems: 50 }),
+  grant_types: t.Array(t.Union(GRANT_TYPES.map((g) => t.Literal(g))), { minItems: 1, maxItems: 3 }),
+  scope: t.String({ maxLength: 4000, description: "Allowed scopes, space-separated; each must exist and be active" }),
+  token_endpoint_auth_method: AuthMethod,
+  jwks: Nullable(t.Object({ keys: t.Array(t.Record(t.String(), t.Unknown()), { minItems: 1, maxItems: 20 }) })),
+  jwks_uri: Nullable(t.String({ maxLength: 2000 })),
+  client_uri: Nullable(t.String({ maxLength: 2000 })),
+  logo_uri: Nullable(t.String({ maxLength: 2000 })),
+  tos_uri: Nullable(t.String({ maxLength: 2000 })),
+  policy_uri: Nullable(t.String({ maxLength: 2000 })),
+  contacts: t.Array(t.String({ maxLength: 254 }), { maxItems: 20 }),
+  id_token_signed_response_alg: t.Union(ID_TOKEN_ALGS.map((a) => t.Literal(a))),
+  require_consent: t.Boolean(),
+};
+
+export const ClientCreate = t.Object(
+  {
+    client_name: clientFields.client_name,
+    client_type: ClientType,
+    redirect_uris: clientFields.redirect_uris,
+    post_logout_redirect_uris: t.Optional(clientFields.post_logout_redirect_uris),
+    grant_types: t.Optional(clientFields.grant_types),
+    scope: t.Optional(clientFields.scope),
+    token_endpoint_auth_method: t.Optional(clientFields.token_endpoint_auth_method),
+    jwks: t.Optional(clientFields.jwks),
+    jwks_uri: t.Optional(clientFields.jwks_uri),
+    client_uri: t.Optional(clientFields.client_uri),
+    logo_uri: t.Optional(clientFields.logo_uri),
+    tos_uri: t.Optional(clientFields.tos_uri),
+    policy_uri: t.Optional(clientFields.policy_uri),
+    contacts: t.Optional(clientFields.contacts),
+    id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
+    require_consent: t.Optional(clientFields.require_consent),
+  },
+  { additionalProperties: false },
+);
+export type ClientCreate = Static<typeof ClientCreate>;
+
+export const ClientUpdate = t.Object(
+  {
+    client_name: t.Optional(clientFields.client_name),
+    redirect_uris: t.Optional(clientFields.redirect_uris),
+    post_logout_redirect_uris: t.Optional(clientFields.post_logout_redirect_uris),
+    grant_types: t.Optional(clientFields.grant_types),
+    scope: t.Optional(clientFields.scope),
+    token_endpoint_auth_method: t.Optional(clientFields.token_endpoint_auth_method),
+    jwks: t.Optional(clientFields.jwks),
+    jwks_uri: t.Optional(clientFields.jwks_uri),
+    client_uri: t.Optional(clientFields.client_uri),
+    logo_uri: t.Optional(clientFields.logo_uri),
+    tos_uri: t.Optional(clientFields.tos_uri),
+    policy_uri: t.Optional(clientFields.policy_uri),
+    contacts: t.Optional(clientFields.contacts),
+    id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
+    require_consent: t.Optional(clientFields.require_consent),
+    is_active: t.Optional(t.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type ClientUpdate = Static<typeof ClientUpdate>;
+
+export const ClientDeleted = t.Object({ client_id: t.String(), deleted: t.Union([t.Literal("soft"), t.Literal("hard")]) });
+
+export const RegenerateSecret = t.Object(
+  { grace_period_seconds: t.Optional(t.Integer({ minimum: 0, maximum: 30 * 86400, description: "How long the old secret keeps working (0: at once)" })) },
+  { additionalProperties: false },
+);
+export type RegenerateSecret = Static<typeof RegenerateSecret>;
+
+export const SecretRegenerated = t.Object({
+  client_id: t.String(),
+  client_secret: t.String({ description: "Shown once" }),
+  previous_secret_expires_at: Nullable(t.String({ format: "date-time" })),
+});
+
+export function toClient(r: ClientRecord): Client {
+  return {
+    client_id: r.client_id,
+    client_name: r.client_name,
+    client_type: r.client_type,
+    redirect_uris: r.redirect_uris,
+    post_logout_redirect_uris: r.post_logout_redirect_uris,
+    grant_types: r.grant_types,
+    response_types: r.response_types,
+    scope: r.scopes.join(" "),
+    token_endpoint_auth_method: r.token_endpoint_auth_method,
+    jwks: r.jwks,
+    jwks_uri: r.jwks_uri,
+    client_uri: r.client_uri,
+    logo_uri: r.logo_uri,
+    tos_uri: r.tos_uri,
+    policy_uri: r.policy_uri,
+    contacts: r.contacts,
+    id_token_signed_response_alg: r.id_token_signed_response_alg,
+    require_consent: r.require_consent,
+    is_first_party: r.is_first_party,
+    is_active: r.is_active,
+    has_secret: r.secret_hash !== null,
+    previous_secret_expires_at: r.previous_secret_hash && r.previous_secret_expires_at ? r.previous_secret_expires_at.toISOString() : null,
+    created_at: r.created_at.toISOString(),
+    updated_at: r.updated_at.toISOString(),
+  };
+}

@@ -1,0 +1,152 @@
+// User administration for the admin API: create (password generated and shown once when absent),
+// list/search, show, update, deactivate, soft/hard delete, password reset, and a user's sessions
+// and grants. The last active admin cannot be removed, deactivated or demoted.
+import type { Deps } from "../deps";
+import { auditAdmin, type Actor } from "../audit/service";
+import type { Tx } from "../db/sql";
+import { ConflictError, NotFoundError } from "../errors";
+import { randomToken } from "../lib/crypto";
+import { assertSchema, type Problems } from "../lib/validate";
+import { ResetPassword, toUser, UserCreate, UserUpdate, type User, type UserRecord } from "./model";
+import { hashPassword, passwordParams } from "./password";
+import * as store from "./store";
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** A strong generated password: 144 random bits, base64url. */
+export function generatePassword(): string {
+  return randomToken(18);
+}
+
+function checkUserFields(body: Record<string, unknown>) {
+  return (p: Problems) => {
+    if (typeof body.email === "string" && !p.has("email") && !EMAIL.test(body.email)) p.add("email", "must be an email address");
+    for (const f of ["profile", "picture", "website"]) {
+      const v = body[f];
+      if (typeof v !== "string" || p.has(f)) continue;
+      let ok = false;
+      try {
+        ok = ["http:", "https:"].includes(new URL(v).protocol);
+      } catch {}
+      if (!ok) p.add(f, "must be an http or https URL");
+    }
+  };
+}
+
+export async function createUser(deps: Deps, actor: Actor, body: unknown): Promise<User & { generated_password?: string }> {
+  const raw = (body ?? {}) as Record<string, unknown>;
+  const input = assertSchema<UserCreate>(UserCreate, body, checkUserFields(raw));
+  const generated = input.password === undefined ? generatePassword() : undefined;
+  const { password: _pw, ...fields } = input;
+  const passwordHash = await hashPassword(input.password ?? generated!, passwordParams(deps.config));
+  return deps.sql.begin(async (tx) => {
+    const row = await store.insertUser(tx, {
+      ...fields,
+      password_hash: passwordHash,
+      requires_password_change: input.requires_password_change ?? Boolean(generated),
+    });
+    await auditAdmin(deps, tx, actor, "user.create", { type: "user", id: row.id }, { username: row.username, is_admin: row.is_admin, password_generated: Boolean(generated) });
+    return generated ? { ...toUser(row), generated_password: generated } : toUser(row);
+  });
+}
+
+export async function listUsers(deps: Deps, opts: { q?: string; includeInactive: boolean; limit: number; offset: number }) {
+  const { rows, total } = await store.listUsers(deps.sql, opts);
+  return { users: rows.map(toUser), total, limit: opts.limit, offset: opts.offset };
+}
+
+export async function getUser(deps: Deps, id: string): Promise<User> {
+  const row = await store.findUserById(deps.sql, id);
+  if (!row) throw notFound(id);
+  return toUser(row);
+}
+
+/** Refuses a change that would leave no active admin. */
+async function keepAnAdmin(tx: Tx, cur: UserRecord, next: { is_admin: boolean; is_active: boolean; exists: boolean }): Promise<void> {
+  const losesAdmin = cur.is_admin && cur.is_active && (!next.exists || !next.is_admin || !next.is_active);
+  if (losesAdmin && (await store.countOtherActiveAdmins(tx, cur.id)) === 0) {
+    throw new ConflictError(`'${cur.username}' is the last active admin; create or activate another admin first`);
+  }
+}
+
+export async function updateUser(deps: Deps, actor: Actor, id: string, body: unknown): Promise<User> {
+  const raw = (body ?? {}) as Record<string, unknown>;
+  const patch = assertSchema<UserUpdate>(UserUpdate, body, checkUserFields(raw));
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockUser(tx, id);
+    if (!cur) throw notFound(id);
+    const next = { is_admin: patch.is_admin ?? cur.is_admin, is_active: patch.is_active ?? cur.is_active, exists: true };
+    await keepAnAdmin(tx, cur, next);
+    const row = (await store.updateUser(tx, id, patch))!;
+    if (cur.is_active && !row.is_active) await store.revokeUserSessions(tx, id, "user_deactivated");
+    await auditAdmin(deps, tx, actor, "user.update", { type: "user", id }, { changed: Object.keys(patch) });
+    return toUser(row);
+  });
+}
+
+export async function deactivateUser(deps: Deps, actor: Actor, id: string): Promise<User> {
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockUser(tx, id);
+    if (!cur) throw notFound(id);
+    await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: true });
+    const row = (await store.updateUser(tx, id, { is_active: false }))!;
+    const revoked = await store.revokeUserSessions(tx, id, "user_deactivated");
+    await auditAdmin(deps, tx, actor, "user.deactivate", { type: "user", id }, { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants });
+    return toUser(row);
+  });
+}
+
+export async function deleteUser(deps: Deps, actor: Actor, id: string, hard: boolean): Promise<{ id: string; deleted: "soft" | "hard" }> {
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockUser(tx, id);
+    if (!cur) throw notFound(id);
+    await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: !hard });
+    if (hard) await store.deleteUser(tx, id);
+    else {
+      await store.updateUser(tx, id, { is_active: false });
+      await store.revokeUserSessions(tx, id, "user_deleted");
+    }
+    await auditAdmin(deps, tx, actor, "user.delete", { type: "user", id }, { hard, username: cur.username });
+    return { id, deleted: hard ? ("hard" as const) : ("soft" as const) };
+  });
+}
+
+export async function resetPassword(deps: Deps, actor: Actor, id: string, body: unknown): Promise<{ id: string; password?: string; requires_password_change: boolean }> {
+  const input = assertSchema<ResetPassword>(ResetPassword, body);
+  if (!(await store.findUserById(deps.sql, id))) throw notFound(id);
+  const generated = input.password === undefined ? generatePassword() : undefined;
+  const hash = await hashPassword(input.password ?? generated!, passwordParams(deps.config));
+  const mustChange = input.requires_password_change ?? true;
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockUser(tx, id);
+    if (!cur) throw notFound(id);
+    await store.updateUser(tx, id, { password_hash: hash, requires_password_change: mustChange });
+    // A reset password ends what the old one opened.
+    const revoked = await store.revokeUserSessions(tx, id, "password_reset");
+    await auditAdmin(deps, tx, actor, "user.password_reset", { type: "user", id }, { password_generated: Boolean(generated), revoked_sessions: revoked.sessions, revoked_grants: revoked.grants });
+    return { id, ...(generated ? { password: generated } : {}), requires_password_change: mustChange };
+  });
+}
+
+export async function userSessions(deps: Deps, id: string) {
+  if (!(await store.findUserById(deps.sql, id))) throw notFound(id);
+  const [sessions, grants] = await Promise.all([store.listUserSessions(deps.sql, id), store.listUserGrants(deps.sql, id)]);
+  return {
+    sessions: sessions.map((s) => ({ ...s, auth_time: s.auth_time.toISOString(), created_at: s.created_at.toISOString(), last_seen_at: s.last_seen_at.toISOString(), expires_at: s.expires_at.toISOString() })),
+    grants: grants.map((g) => ({ ...g, created_at: g.created_at.toISOString(), expires_at: g.expires_at.toISOString() })),
+  };
+}
+
+export async function revokeSessions(deps: Deps, actor: Actor, id: string) {
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockUser(tx, id);
+    if (!cur) throw notFound(id);
+    const r = await store.revokeUserSessions(tx, id, "admin_revoked");
+    await auditAdmin(deps, tx, actor, "user.sessions_revoke", { type: "user", id }, { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens });
+    return { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens };
+  });
+}
+
+function notFound(id: string): NotFoundError {
+  return new NotFoundError(`User '${id}' does not exist`);
+}

@@ -1,0 +1,96 @@
+// Admin API: health, status (version, uptime, database and pool, counts, admin API settings) and
+// signing keys (list, rotate). Scopes admin:system:read / admin:system:write.
+import { Type as t } from "@sinclair/typebox";
+import type { Deps } from "../deps";
+import { auditAdmin } from "../audit/service";
+import { describePool } from "../db/sql";
+import { pingDatabase } from "../health/service";
+import { assertSchema } from "../lib/validate";
+import { VERSION } from "../version";
+import type { KeyAlg } from "../keys/store";
+import { statusCounts } from "./store";
+import type { AdminRouteSpec } from "./spec";
+
+const Pool = t.Object({ min: t.Integer(), max: t.Integer(), connect_timeout_seconds: t.Number(), idle_timeout_seconds: t.Number() });
+const Health = t.Object({ status: t.Union([t.Literal("healthy"), t.Literal("unhealthy")]), database: t.Union([t.Literal("connected"), t.Literal("unreachable")]) });
+const Status = t.Object({
+  status: t.Union([t.Literal("healthy"), t.Literal("degraded")]),
+  version: t.String(),
+  uptime_seconds: t.Integer(),
+  mode: t.Object({ name: t.String(), pool: Pool }),
+  database: t.Object({ status: t.Union([t.Literal("connected"), t.Literal("unreachable")]), latency_ms: t.Number(), pool: Pool }),
+  counts: t.Object({
+    clients: t.Integer(), active_clients: t.Integer(), scopes: t.Integer(), active_scopes: t.Integer(),
+    users: t.Integer(), active_users: t.Integer(), active_tokens: t.Integer(),
+  }),
+  admin_api: t.Object({ enabled: t.Boolean(), url: t.String(), localhost_only: t.Boolean(), allowed_ips: t.Array(t.String()), rate_limit_per_minute: t.Integer() }),
+  timestamp: t.String({ format: "date-time" }),
+});
+const Alg = t.Union([t.Literal("RS256"), t.Literal("ES256"), t.Literal("EdDSA")]);
+const Key = t.Object({
+  kid: t.String(),
+  alg: Alg,
+  state: t.Union(["next", "active", "retired", "revoked"].map((s) => t.Literal(s))),
+  created_at: t.String({ format: "date-time" }),
+  activated_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
+  retired_at: t.Union([t.String({ format: "date-time" }), t.Null()]),
+  publish_until: t.Union([t.String({ format: "date-time" }), t.Null()]),
+});
+const KeyList = t.Object({ keys: t.Array(Key) });
+const Rotate = t.Object({ alg: t.Optional(Alg) }, { additionalProperties: false });
+const Rotated = t.Object({ rotated: t.Array(t.Object({ alg: Alg, activated: t.String(), next: t.String(), retired: t.Array(t.String()) })) });
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
+  return [
+    {
+      method: "GET", path: "/admin/health", scope: null, tag: "system", summary: "Admin API health (no token needed)",
+      response: Health,
+      handler: async () => {
+        const db = await pingDatabase(deps);
+        return { status: db.ok ? "healthy" : "unhealthy", database: db.ok ? "connected" : "unreachable" };
+      },
+    },
+    {
+      method: "GET", path: "/admin/status", scope: "admin:system:read", tag: "system", summary: "System status",
+      response: Status,
+      handler: async () => {
+        const db = await pingDatabase(deps);
+        const c = deps.config;
+        return {
+          status: db.ok ? "healthy" : "degraded",
+          version: VERSION,
+          uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
+          mode: { name: c.mode.mode, pool: describePool(c.mode.pool) },
+          database: { status: db.ok ? "connected" : "unreachable", latency_ms: Math.round(db.ms * 100) / 100, pool: describePool(c.mode.pool) },
+          counts: await statusCounts(deps.sql),
+          admin_api: { enabled: c.adminApiEnabled, url: c.adminApiUrl, localhost_only: c.adminApiLocalhostOnly, allowed_ips: c.adminApiAllowedIps, rate_limit_per_minute: c.adminRateLimitPerMinute },
+          timestamp: new Date().toISOString(),
+        };
+      },
+    },
+    {
+      method: "GET", path: "/admin/keys", scope: "admin:system:read", tag: "system", summary: "List signing keys (public facts only)",
+      response: KeyList,
+      handler: async () => ({
+        keys: (await deps.keys.listKeys()).map((k) => ({ kid: k.kid, alg: k.alg, state: k.state, created_at: k.created_at.toISOString(), activated_at: iso(k.activated_at), retired_at: iso(k.retired_at), publish_until: iso(k.publish_until) })),
+      }),
+    },
+    {
+      method: "POST", path: "/admin/keys/rotate", scope: "admin:system:write", tag: "system", summary: "Rotate signing keys",
+      description: "The `next` key (already published) becomes active; the active key is retired but stays published until its tokens expire. Without `alg`, every configured algorithm rotates.",
+      body: Rotate, response: Rotated, errors: [400],
+      handler: async (r) => {
+        const input = assertSchema<{ alg?: KeyAlg }>(Rotate, r.body);
+        const algs: KeyAlg[] = input.alg ? [input.alg] : [...new Set<KeyAlg>(["RS256", deps.config.accessTokenAlg, deps.config.idTokenAlg])];
+        const rotated: { alg: KeyAlg; activated: string; next: string; retired: string[] }[] = [];
+        for (const alg of algs) rotated.push({ alg, ...(await deps.keys.rotate(alg)) });
+        await deps.sql.begin(async (tx) => {
+          for (const k of rotated) await auditAdmin(deps, tx, r.actor, "key.rotate", { type: "signing_key", id: k.activated }, { alg: k.alg, retired: k.retired, next: k.next });
+        });
+        return { rotated };
+      },
+    },
+  ];
+}

@@ -1,0 +1,216 @@
+// Client administration: create (secret shown once), list, show, partial update, soft/hard delete,
+// secret rotation with an optional grace period for the old secret. Every write is audited in the
+// same transaction.
+import type { Deps } from "../deps";
+import { auditAdmin, type Actor } from "../audit/service";
+import { ConflictError, NotFoundError } from "../errors";
+import { assertSchema, Problems } from "../lib/validate";
+import { scopeNameProblem, splitScope } from "../scopes/model";
+import { activeScopeNames } from "../scopes/store";
+import type { Tx } from "../db/sql";
+import {
+  CLI_CLIENT_ID, ClientCreate, ClientUpdate, RegenerateSecret, toClient,
+  type Client, type ClientRecord,
+} from "./model";
+import { redirectUriProblem, webUrlProblem } from "./redirect-uri";
+import { generateClientSecret, hashClientSecret } from "./secrets";
+import * as store from "./store";
+
+const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+function usesSecret(method: string): boolean {
+  return method === "client_secret_basic" || method === "client_secret_post";
+}
+
+/** Checks a client as it would be stored; `given` says which fields the request named. */
+async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: ClientRecord["client_type"], given: (f: string) => boolean): Promise<void> {
+  for (const field of ["redirect_uris", "post_logout_redirect_uris"] as const) {
+    if (!given(field) || p.has(field)) continue;
+    c[field].forEach((uri, i) => {
+      const problem = redirectUriProblem(uri);
+      if (problem) p.add(`${field}[${i}]`, problem);
+      else if (c[field].indexOf(uri) !== i) p.add(`${field}[${i}]`, "is listed twice");
+    });
+  }
+  if (!p.has("grant_types")) {
+    if (c.grant_types.includes("authorization_code") && c.redirect_uris.length === 0 && !p.has("redirect_uris")) {
+      p.add("redirect_uris", "at least one redirect URI is needed for the authorization_code grant");
+    }
+    if (c.grant_types.includes("client_credentials") && type === "public") p.add("grant_types", "client_credentials needs a confidential client");
+    if (c.grant_types.includes("refresh_token") && !c.grant_types.includes("authorization_code")) p.add("grant_types", "refresh_token is issued only with authorization_code");
+  }
+  if (given("scope") && !p.has("scope")) {
+    const bad = c.scopes.filter((s) => scopeNameProblem(s));
+    if (bad.length) p.add("scope", "each scope must be printable ASCII without quotes or backslashes (RFC 6749 §3.3)");
+    else {
+      const known = new Set(await activeScopeNames(tx, c.scopes));
+      const unknown = c.scopes.filter((s) => !known.has(s));
+      if (unknown.length) p.add("scope", `unknown or inactive scope(s): ${unknown.join(", ")}`);
+    }
+  }
+  if (!p.has("token_endpoint_auth_method")) {
+    const m = c.token_endpoint_auth_method;
+    if (type === "public" && m !== "none") p.add("token_endpoint_auth_method", "a public client uses 'none'");
+    if (type === "confidential" && m === "none") p.add("token_endpoint_auth_method", "a confidential client must authenticate (client_secret_basic, client_secret_post or private_key_jwt)");
+    if (m === "private_key_jwt" && !c.jwks && !c.jwks_uri) p.add("jwks", "private_key_jwt needs jwks or jwks_uri");
+  }
+  if (c.jwks && c.jwks_uri) p.add("jwks_uri", "give jwks or jwks_uri, not both (RFC 7591 §2)");
+  if (c.jwks && !p.has("jwks")) {
+    c.jwks.keys.forEach((k, i) => {
+      if (typeof k.kty !== "string") p.add(`jwks.keys[${i}]`, "must have a kty");
+      else if (PRIVATE_JWK_MEMBERS.some((m) => m in k)) p.add(`jwks.keys[${i}]`, "must be a public key (no private members)");
+    });
+  }
+  if (c.jwks_uri && !p.has("jwks_uri")) {
+    const problem = webUrlProblem(c.jwks_uri, { httpsOnly: true });
+    if (problem) p.add("jwks_uri", problem);
+  }
+  for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri"] as const) {
+    const v = c[field];
+    if (v && given(field) && !p.has(field)) {
+      const problem = webUrlProblem(v);
+      if (problem) p.add(field, problem);
+    }
+  }
+  if (given("contacts") && !p.has("contacts")) {
+    c.contacts.forEach((m, i) => {
+      if (!EMAIL.test(m)) p.add(`contacts[${i}]`, "must be an email address");
+    });
+  }
+}
+
+export async function createClient(deps: Deps, actor: Actor, body: unknown): Promise<Client & { client_secret?: string }> {
+  const p = new Problems();
+  const input = assertSchema<ClientCreate>(ClientCreate, body, () => {});
+  const method = input.token_endpoint_auth_method ?? (input.client_type === "public" ? "none" : "client_secret_basic");
+  const grantTypes = [...new Set(input.grant_types ?? ["authorization_code", "refresh_token"])];
+  const columns: store.ClientColumns = {
+    client_name: input.client_name.trim(),
+    redirect_uris: input.redirect_uris,
+    post_logout_redirect_uris: input.post_logout_redirect_uris ?? [],
+    grant_types: grantTypes,
+    response_types: grantTypes.includes("authorization_code") ? ["code"] : [],
+    scopes: splitScope(input.scope ?? ""),
+    token_endpoint_auth_method: method,
+    jwks: (input.jwks ?? null) as ClientRecord["jwks"],
+    jwks_uri: input.jwks_uri ?? null,
+    client_uri: input.client_uri ?? null,
+    logo_uri: input.logo_uri ?? null,
+    tos_uri: input.tos_uri ?? null,
+    policy_uri: input.policy_uri ?? null,
+    contacts: input.contacts ?? [],
+    id_token_signed_response_alg: input.id_token_signed_response_alg ?? "RS256",
+    require_consent: input.require_consent ?? true,
+    is_active: true,
+  };
+  if (!columns.client_name) p.add("client_name", "must not be blank");
+  return deps.sql.begin(async (tx) => {
+    await checkClient(tx, p, columns, input.client_type, () => true);
+    p.throwIfAny();
+    const secret = usesSecret(method) ? generateClientSecret() : undefined;
+    const row = await store.insertClient(tx, {
+      ...columns,
+      client_id: crypto.randomUUID(),
+      client_type: input.client_type,
+      secret_hash: secret ? hashClientSecret(deps, secret) : null,
+    });
+    await auditAdmin(deps, tx, actor, "client.create", { type: "client", id: row.client_id }, { client_type: row.client_type, client_name: row.client_name });
+    return secret ? { ...toClient(row), client_secret: secret } : toClient(row);
+  });
+}
+
+export async function listClients(deps: Deps, opts: { includeInactive: boolean; limit: number; offset: number }) {
+  const { rows, total } = await store.listClients(deps.sql, opts);
+  return { clients: rows.map(toClient), total, limit: opts.limit, offset: opts.offset };
+}
+
+export async function getClient(deps: Deps, clientId: string): Promise<Client> {
+  const row = await store.findClientByClientId(deps.sql, clientId);
+  if (!row) throw notFound(clientId);
+  return toClient(row);
+}
+
+export async function updateClient(deps: Deps, actor: Actor, clientId: string, body: unknown): Promise<Client & { client_secret?: string }> {
+  const patch = assertSchema<ClientUpdate>(ClientUpdate, body);
+  const given = (f: string) => f in patch;
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockClient(tx, clientId);
+    if (!cur) throw notFound(clientId);
+    const p = new Problems();
+    const grantTypes = patch.grant_types ? [...new Set(patch.grant_types)] : cur.grant_types;
+    const next: store.ClientColumns = {
+      client_name: patch.client_name?.trim() ?? cur.client_name,
+      redirect_uris: patch.redirect_uris ?? cur.redirect_uris,
+      post_logout_redirect_uris: patch.post_logout_redirect_uris ?? cur.post_logout_redirect_uris,
+      grant_types: grantTypes,
+      response_types: grantTypes.includes("authorization_code") ? ["code"] : [],
+      scopes: patch.scope !== undefined ? splitScope(patch.scope) : cur.scopes,
+      token_endpoint_auth_method: patch.token_endpoint_auth_method ?? cur.token_endpoint_auth_method,
+      jwks: given("jwks") ? ((patch.jwks ?? null) as ClientRecord["jwks"]) : cur.jwks,
+      jwks_uri: given("jwks_uri") ? (patch.jwks_uri ?? null) : cur.jwks_uri,
+      client_uri: given("client_uri") ? (patch.client_uri ?? null) : cur.client_uri,
+      logo_uri: given("logo_uri") ? (patch.logo_uri ?? null) : cur.logo_uri,
+      tos_uri: given("tos_uri") ? (patch.tos_uri ?? null) : cur.tos_uri,
+      policy_uri: given("policy_uri") ? (patch.policy_uri ?? null) : cur.policy_uri,
+      contacts: patch.contacts ?? cur.contacts,
+      id_token_signed_response_alg: patch.id_token_signed_response_alg ?? cur.id_token_signed_response_alg,
+      require_consent: patch.require_consent ?? cur.require_consent,
+      is_active: patch.is_active ?? cur.is_active,
+    };
+    if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");
+    // The first-party CLI client keeps its password grant, which the admin API never grants.
+    if (cur.is_first_party && (given("grant_types") || given("token_endpoint_auth_method"))) {
+      throw new ConflictError(`'${clientId}' is a built-in first-party client: its grant types and authentication cannot change`);
+    }
+    if (!cur.is_first_party) await checkClient(tx, p, next, cur.client_type, given);
+    p.throwIfAny();
+    // Switching to a secret-based method mints a secret; switching away removes the old one.
+    let secret: string | undefined;
+    let secretHash: string | null | undefined;
+    if (usesSecret(next.token_endpoint_auth_method) && !cur.secret_hash) {
+      secret = generateClientSecret();
+      secretHash = hashClientSecret(deps, secret);
+    } else if (!usesSecret(next.token_endpoint_auth_method) && cur.secret_hash) secretHash = null;
+    const row = await store.updateClient(tx, clientId, { ...next, secret_hash: secretHash });
+    if (cur.is_active && !row.is_active) await store.revokeClientGrants(tx, clientId, "client_deactivated");
+    await auditAdmin(deps, tx, actor, "client.update", { type: "client", id: clientId }, { changed: Object.keys(patch), secret_issued: Boolean(secret) });
+    return secret ? { ...toClient(row), client_secret: secret } : toClient(row);
+  });
+}
+
+export async function deleteClient(deps: Deps, actor: Actor, clientId: string, hard: boolean): Promise<{ client_id: string; deleted: "soft" | "hard" }> {
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockClient(tx, clientId);
+    if (!cur) throw notFound(clientId);
+    if (cur.client_id === CLI_CLIENT_ID) throw new ConflictError(`'${CLI_CLIENT_ID}' is the built-in admin CLI client and cannot be deleted; deactivate it with is_active=false`);
+    if (hard) await store.deleteClient(tx, clientId);
+    else {
+      await store.updateClient(tx, clientId, { ...cur, is_active: false });
+      await store.revokeClientGrants(tx, clientId, "client_deleted");
+    }
+    await auditAdmin(deps, tx, actor, "client.delete", { type: "client", id: clientId }, { hard });
+    return { client_id: clientId, deleted: hard ? ("hard" as const) : ("soft" as const) };
+  });
+}
+
+export async function regenerateSecret(deps: Deps, actor: Actor, clientId: string, body: unknown) {
+  const input = assertSchema<RegenerateSecret>(RegenerateSecret, body);
+  const grace = input.grace_period_seconds ?? 0;
+  return deps.sql.begin(async (tx) => {
+    const cur = await store.lockClient(tx, clientId);
+    if (!cur) throw notFound(clientId);
+    if (!usesSecret(cur.token_endpoint_auth_method)) {
+      throw new ConflictError(`Client '${clientId}' authenticates with ${cur.token_endpoint_auth_method} and has no secret`);
+    }
+    const secret = generateClientSecret();
+    const previousExpiresAt = grace > 0 && cur.secret_hash ? new Date(Date.now() + grace * 1000) : null;
+    await store.rotateClientSecret(tx, clientId, hashClientSecret(deps, secret), previousExpiresAt);
+    await auditAdmin(deps, tx, actor, "client.secret_regenerate", { type: "client", id: clientId }, { grace_period_seconds: grace });
+    return { client_id: clientId, client_secret: secret, previous_secret_expires_at: previousExpiresAt?.toISOString() ?? null };
+  });
+}
+
+function notFound(clientId: string): NotFoundError {
+  return new NotFoundError(`Client '${clientId}' does not exist`);
+}
