@@ -5,6 +5,8 @@ import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo } from "./http/request-context";
 import { healthRoutes } from "./health/routes";
+import { recordHttpRequest } from "./metrics/index";
+import { metricsRoutes } from "./metrics/routes";
 import { adminRoutes } from "./admin/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
@@ -28,11 +30,14 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       requestInfo(request).status = response.status;
       return response;
     })
-    .onAfterResponse(({ request, set, response }) => {
+    .onAfterResponse(({ request, set, response, route, body }) => {
       const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
       accessLog(request, status, logAccess);
+      const info = requestInfo(request);
+      recordHttpRequest(request.method, route, info.status ?? status, (performance.now() - info.start) / 1000, body);
     })
     .use(healthRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(adminRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))

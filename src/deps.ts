@@ -8,6 +8,8 @@ export interface Health {
   ready: boolean;
   migrating: boolean;
   lastDatabaseError?: string;
+  /** `serve --workers N`: which worker this process is (1..N), shown by /health/live. */
+  worker?: number;
 }
 
 export interface Deps {

@@ -10,6 +10,7 @@ export const root = defineCommand({
     serve: () => import("./cli/serve").then((m) => m.default),
     admin: () => import("./cli/admin/index").then((m) => m.default),
     migrate: () => import("./cli/migrate").then((m) => m.default),
+    healthcheck: () => import("./cli/healthcheck").then((m) => m.default),
   },
 });
 

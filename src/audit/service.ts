@@ -3,6 +3,7 @@
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { insertAudit } from "./store";
+import { recordAuditEvent } from "../metrics/index";
 
 export interface AuditEvent {
   /** e.g. "client.create", "login.failure", "token.family_revoked" */
@@ -26,6 +27,7 @@ export async function audit(deps: Pick<Deps, "sql">, e: AuditEvent, tx: Tx = dep
     source_ip: e.ip ?? null,
     details: e.details ?? {},
   });
+  recordAuditEvent(e.action);
 }
 
 /** Who performs an admin write: the admin user (id and name) and the source address. */

@@ -9,7 +9,8 @@ import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
 import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
-import { superviseWorkers } from "./supervisor";
+import { planWorkers, superviseWorkers } from "./supervisor";
+import { runWorker } from "./worker";
 
 export default defineCommand({
   meta: { name: "serve", description: "Start the Authly web service." },
@@ -25,8 +26,12 @@ export default defineCommand({
     "data-dir": { type: "string", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
   },
   async run({ args }) {
-    const workers = parseWhole(args.workers, "--workers", 1, 256);
+    const requested = parseWhole(args.workers, "--workers", 1, 256);
     const port = args.port === undefined ? undefined : parseWhole(args.port, "--port", 0, 65535);
+    if (requested > 1 && port === 0) throw new CliError("--workers needs a fixed --port (workers share one port)", ExitCode.validation);
+    const plan = planWorkers(requested);
+    if (plan.note) log.warn(plan.note);
+    const workers = plan.count;
     if (args.seed && !args.embedded) throw new CliError("--seed works only with --embedded", ExitCode.validation);
     const opts: ServeOptions = {
       host: args.host,
@@ -40,7 +45,8 @@ export default defineCommand({
     };
     if (opts.logLevel) setLogLevel(opts.logLevel);
     try {
-      if (readEnv("AUTHLY_WORKER_ID")) return await runWorker(opts);
+      const workerId = readEnv("AUTHLY_WORKER_ID");
+      if (workerId) return await runWorker(opts, workerId);
       return await runPrimary(opts, workers);
     } catch (err) {
       if (err instanceof StartupError || err instanceof KeyDecryptionError) throw new CliError(err.message, ExitCode.general);
@@ -117,25 +123,15 @@ async function runPrimary(opts: ServeOptions, workers: number): Promise<number> 
       AUTHLY_ACCESS_LOG: String(opts.accessLog ?? config.accessLog),
       AUTHLY_MODE: opts.embedded && !readEnv("AUTHLY_MODE") ? "embedded" : (readEnv("AUTHLY_MODE") ?? ""),
     };
-    const code = await superviseWorkers({ count: workers, env, port: config.port });
+    const code = await superviseWorkers({ count: workers, env, port: config.port, graceSeconds: config.shutdownGraceSeconds });
     await stopEmbedded();
+    // Thrown, not returned: citty drops a sub-command's return value, and this must exit non-zero.
+    if (code !== ExitCode.ok) throw new CliError("Workers kept crashing; Authly stopped", ExitCode.general);
     return code;
   } catch (err) {
     await stopEmbedded();
     throw err;
   }
-}
-
-async function runWorker(opts: ServeOptions): Promise<number> {
-  const config = serveConfig({ ...opts, embedded: false });
-  setLogLevel(config.logLevel);
-  const sql = await connectDatabase(config);
-  const deps = buildDeps(config, sql);
-  const running = await listen(deps, { reusePort: true });
-  log.info(`worker ${readEnv("AUTHLY_WORKER_ID")} (pid ${process.pid}) listening on ${running.url}`);
-  await waitForSignal();
-  await running.stop();
-  return ExitCode.ok;
 }
 
 function waitForSignal(): Promise<string> {

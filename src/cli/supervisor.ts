@@ -1,8 +1,10 @@
 // The worker supervisor of `serve --workers N`: N processes of this same executable bound to one
-// port with SO_REUSEPORT (Linux spreads connections across them). A worker that dies is restarted
-// with exponential back-off; if workers keep crashing the supervisor gives up with exit code 1.
+// port with SO_REUSEPORT (Linux spreads connections across them), talking to the supervisor over
+// an IPC channel (ready, metrics). A worker that dies is restarted with exponential back-off; if
+// workers keep crashing the supervisor stops them all and exits 1. SIGTERM/SIGINT drain them.
 import { log } from "../log";
 import { processEnv } from "../config";
+import type { Snapshot } from "../metrics/registry";
 
 export interface SuperviseOptions {
   count: number;
@@ -10,37 +12,118 @@ export interface SuperviseOptions {
   port: number;
   /** Crashes allowed within CRASH_WINDOW_MS before giving up. */
   maxCrashes?: number;
+  /** Seconds a worker gets to drain on SIGTERM before it is killed (its own grace + a margin). */
+  graceSeconds?: number;
 }
 
+/** Messages on the supervisor <-> worker IPC channel. */
+export type WorkerMessage =
+  | { type: "ready"; id: number; pid: number }
+  | { type: "metrics:collect"; req: number }
+  | { type: "metrics:snapshot"; req: number; snapshot: Snapshot };
+export type SupervisorMessage =
+  | { type: "metrics:request"; req: number }
+  | { type: "metrics:result"; req: number; snapshots: Snapshot[] };
+
 const CRASH_WINDOW_MS = 60_000;
+/** A worker that ran this long without dying starts its back-off again from the beginning. */
+const STABLE_MS = 30_000;
+const METRICS_TIMEOUT_MS = 1500;
 
 /** The command that starts this executable again (source run or compiled binary). */
-export function selfCommand(args: string[]): string[] {
-  const compiled = Bun.main.startsWith("/$bunfs") || Bun.main.startsWith("B:/~BUN");
-  return compiled ? [process.execPath, ...args] : [process.execPath, Bun.main, ...args];
+export function selfCommand(args: string[], main = Bun.main, execPath = process.execPath): string[] {
+  // A `bun build --compile` executable runs its bundled entry from a virtual file system:
+  // /$bunfs/root/... on Linux and macOS, B:\~BUN\root\... on Windows.
+  const compiled = main.startsWith("/$bunfs/") || /^[A-Z]:[\\/]~BUN[\\/]/i.test(main);
+  return compiled ? [execPath, ...args] : [execPath, main, ...args];
+}
+
+/**
+ * How many processes to start. SO_REUSEPORT balances connections only on Linux; elsewhere (macOS
+ * binds but does not balance, Windows ignores it) the documented fallback is one process: scale
+ * out with several nodes behind the load balancer instead.
+ */
+export function planWorkers(requested: number, platform: string = process.platform): { count: number; note?: string } {
+  if (requested <= 1 || platform === "linux") return { count: requested };
+  return { count: 1, note: `--workers ${requested}: SO_REUSEPORT load balancing needs Linux; on ${platform} Authly runs one process (run more nodes on other ports behind your load balancer instead)` };
+}
+
+/** Back-off before restart number `attempt` (0-based): 100 ms doubling, at most 10 s. */
+export function backoffMs(attempt: number): number {
+  return Math.min(10_000, 100 * 2 ** Math.min(attempt, 7));
 }
 
 export async function superviseWorkers(opts: SuperviseOptions): Promise<number> {
   const maxCrashes = opts.maxCrashes ?? Math.max(5, opts.count * 3);
+  const killAfterMs = ((opts.graceSeconds ?? 10) + 5) * 1000;
   const crashes: number[] = [];
   const procs = new Map<number, ReturnType<typeof Bun.spawn>>();
+  const ready = new Set<number>();
+  let announced = false;
   let stopping = false;
   let failed = false;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
+  let killTimer: ReturnType<typeof setTimeout> | undefined;
+  const finish = () => {
+    clearTimeout(killTimer);
+    resolveDone(failed ? 1 : 0);
+  };
+
+  // Metrics scrapes: a worker asks, every live worker answers with its snapshot, the asker merges.
+  let nextReq = 1;
+  const pending = new Map<number, { from: number; askerReq: number; want: number; snapshots: Snapshot[]; timer: ReturnType<typeof setTimeout> }>();
+  const send = (id: number, msg: SupervisorMessage) => {
+    try {
+      procs.get(id)?.send(msg);
+    } catch {
+      // the worker is gone; `exited` handles it
+    }
+  };
+  const answer = (req: number) => {
+    const p = pending.get(req);
+    if (!p) return;
+    pending.delete(req);
+    clearTimeout(p.timer);
+    send(p.from, { type: "metrics:result", req: p.askerReq, snapshots: p.snapshots });
+  };
+
+  const onMessage = (id: number, msg: WorkerMessage) => {
+    if (msg.type === "ready") {
+      ready.add(id);
+      if (!announced && ready.size === opts.count) {
+        announced = true;
+        log.success(`All ${opts.count} workers ready on port ${opts.port}`);
+      }
+    } else if (msg.type === "metrics:collect") {
+      const req = nextReq++;
+      const live = [...procs.keys()];
+      pending.set(req, { from: id, askerReq: msg.req, want: live.length, snapshots: [], timer: setTimeout(() => answer(req), METRICS_TIMEOUT_MS) });
+      for (const w of live) send(w, { type: "metrics:request", req });
+    } else if (msg.type === "metrics:snapshot") {
+      const p = pending.get(msg.req);
+      if (!p) return;
+      p.snapshots.push(msg.snapshot);
+      if (p.snapshots.length >= p.want) answer(msg.req);
+    }
+  };
 
   const start = (id: number, attempt: number) => {
+    const startedAt = Date.now();
     const proc = Bun.spawn(selfCommand(["serve"]), {
       env: { ...processEnv(), ...opts.env, AUTHLY_WORKER_ID: String(id) },
       stdout: "inherit",
       stderr: "inherit",
       stdin: "ignore",
+      serialization: "json",
+      ipc: (message) => onMessage(id, message as WorkerMessage),
     });
     procs.set(id, proc);
     proc.exited.then((code) => {
       procs.delete(id);
+      ready.delete(id);
       if (stopping) {
-        if (procs.size === 0) resolveDone(failed ? 1 : 0);
+        if (procs.size === 0) finish();
         return;
       }
       const now = Date.now();
@@ -52,21 +135,34 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
         shutdown("SIGTERM");
         return;
       }
-      const delay = Math.min(10_000, 100 * 2 ** Math.min(attempt, 7));
-      log.warn(`worker ${id} exited with code ${code}; restarting in ${delay} ms`);
-      setTimeout(() => !stopping && start(id, attempt + 1), delay);
+      // A worker that had been running for a while starts its back-off over.
+      const restart = now - startedAt >= STABLE_MS ? 0 : attempt;
+      const delay = backoffMs(restart);
+      const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited with code ${code}`;
+      log.warn(`worker ${id} (pid ${proc.pid}) ${how}; restarting in ${delay} ms`);
+      setTimeout(() => !stopping && start(id, restart + 1), delay);
     });
   };
 
   const shutdown = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal: stop waiting for the drain.
+      log.warn(`Second ${signal}: killing ${procs.size} worker(s) now`);
+      for (const p of procs.values()) p.kill("SIGKILL");
+      return;
+    }
     stopping = true;
-    log.info(`Stopping ${procs.size} worker(s) (${signal})`);
-    if (procs.size === 0) resolveDone(failed ? 1 : 0);
+    log.info(`Stopping ${procs.size} worker(s) (${signal}): draining in-flight requests`);
+    if (procs.size === 0) return finish();
     for (const p of procs.values()) p.kill(signal);
+    killTimer = setTimeout(() => {
+      if (procs.size === 0) return;
+      log.warn(`${procs.size} worker(s) still running after ${killAfterMs / 1000} s; killing them`);
+      for (const p of procs.values()) p.kill("SIGKILL");
+    }, killAfterMs);
   };
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
-  process.once("SIGINT", () => shutdown("SIGTERM"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGTERM"));
 
   log.info(`Starting ${opts.count} workers on port ${opts.port} (SO_REUSEPORT)`);
   for (let i = 1; i <= opts.count; i++) start(i, 0);

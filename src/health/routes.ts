@@ -14,7 +14,7 @@ export function healthRoutes(deps: Deps) {
     }, { detail: { tags: ["health"], summary: "Liveness and database check" } })
     .get("/health/live", ({ set }) => {
       set.headers["cache-control"] = "no-store";
-      return { status: "alive" };
+      return deps.health.worker ? { status: "alive", worker: deps.health.worker } : { status: "alive" };
     }, { detail: { tags: ["health"], summary: "The process answers" } })
     .get("/health/ready", async ({ set }) => {
       set.headers["cache-control"] = "no-store";

@@ -7,6 +7,7 @@ import type { Sql } from "../db/sql";
 import { decrypt, deriveKey, encrypt } from "../lib/crypto";
 import * as store from "./store";
 import type { KeyAlg, KeyRow } from "./store";
+import { metrics } from "../metrics/index";
 
 export const KEY_CACHE_SECONDS = 30;
 export const ALGORITHMS: KeyAlg[] = ["RS256", "ES256", "EdDSA"];
@@ -75,6 +76,7 @@ export class KeyService {
       const fresh = await this.createKey(tx, alg, "next");
       return { activated: next, next: fresh, retired };
     });
+    metrics.inc("authly_key_rotations_total", { alg });
     await this.refresh();
     return result;
   }

@@ -1,0 +1,188 @@
+// Release build: `bun build --compile` of src/main.ts into dist/authly-<os>-<arch>[-musl], one
+// self-contained executable per target (migrations, pages and the PGlite engine embedded), each
+// with a SHA-256 checksum file and a combined dist/SHA256SUMS.
+//
+//   bun run build                      the host target (dist/authly-linux-x64 on this machine)
+//   bun run build --all                every release target
+//   bun run build --target linux-arm64 --target darwin-arm64
+//
+// A target that cannot be built (cross-compiling downloads that platform's Bun runtime from the
+// npm registry, so it needs network) is reported with the reason and makes the exit code 1; it is
+// never replaced by anything else.
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+
+export const ROOT = import.meta.dir;
+export const DIST = resolve(ROOT, "dist");
+
+export interface Target {
+  /** Our name: the suffix of dist/authly-<name>. */
+  name: string;
+  /** Bun's --target value. */
+  bun: string;
+  os: "linux" | "darwin";
+  arch: "x64" | "arm64";
+  musl: boolean;
+}
+
+export const TARGETS: Target[] = [
+  { name: "linux-x64", bun: "bun-linux-x64", os: "linux", arch: "x64", musl: false },
+  { name: "linux-arm64", bun: "bun-linux-arm64", os: "linux", arch: "arm64", musl: false },
+  { name: "linux-x64-musl", bun: "bun-linux-x64-musl", os: "linux", arch: "x64", musl: true },
+  { name: "linux-arm64-musl", bun: "bun-linux-arm64-musl", os: "linux", arch: "arm64", musl: true },
+  { name: "darwin-x64", bun: "bun-darwin-x64", os: "darwin", arch: "x64", musl: false },
+  { name: "darwin-arm64", bun: "bun-darwin-arm64", os: "darwin", arch: "arm64", musl: false },
+];
+
+/** The target of the machine this runs on (musl when the system's C library is musl). */
+export function hostTarget(): Target {
+  const os = process.platform === "darwin" ? "darwin" : "linux";
+  const arch = process.arch === "arm64" ? "arm64" : "x64";
+  const glibcLoader = arch === "x64" ? "/lib64/ld-linux-x86-64.so.2" : "/lib/ld-linux-aarch64.so.1";
+  const musl = os === "linux" && !existsSync(glibcLoader) && existsSync(`/lib/ld-musl-${arch === "x64" ? "x86_64" : "aarch64"}.so.1`);
+  return TARGETS.find((t) => t.os === os && t.arch === arch && t.musl === musl)!;
+}
+
+/** Where the binary of a target lands. */
+export function binaryPath(target: Target = hostTarget()): string {
+  return join(DIST, `authly-${target.name}`);
+}
+
+export interface BuildResult {
+  target: string;
+  ok: boolean;
+  path?: string;
+  bytes?: number;
+  sha256?: string;
+  seconds: number;
+  /** For a host-runnable binary: did `--version` answer with the package version? */
+  verified?: "yes" | "no" | "not runnable here";
+  error?: string;
+}
+
+const COMPILE_TIMEOUT_MS = 5 * 60_000;
+
+/** Compiles one target. Never throws: a failure comes back with its reason. */
+export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
+  const started = performance.now();
+  const out = binaryPath(target);
+  mkdirSync(DIST, { recursive: true });
+  rmSync(out, { force: true });
+  rmSync(`${out}.sha256`, { force: true });
+  const args = [
+    process.execPath, "build", "--compile", "--minify",
+    // The source map is embedded in the executable: stack traces name src/ files and lines.
+    "--sourcemap",
+    `--target=${target.bun}`,
+    // ssh2 (under testcontainers, the optional container engine) tries this native add-on and
+    // falls back when it is missing; it cannot be embedded.
+    "--external", "cpu-features",
+    join(ROOT, "src/main.ts"),
+    "--outfile", out,
+  ];
+  const proc = Bun.spawn(args, { cwd: ROOT, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), COMPILE_TIMEOUT_MS);
+  const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  clearTimeout(timer);
+  rmSync(`${out}.map`, { force: true });
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0 || !existsSync(out)) {
+    rmSync(out, { force: true });
+    const reason = code === null || proc.signalCode ? `timed out after ${COMPILE_TIMEOUT_MS / 1000} s` : explainFailure(stdout + stderr);
+    return { target: target.name, ok: false, seconds, error: reason };
+  }
+  if (!opts.quiet) process.stdout.write(stdout);
+  const bytes = statSync(out).size;
+  const sha256 = createHash("sha256").update(readFileSync(out)).digest("hex");
+  writeFileSync(`${out}.sha256`, `${sha256}  ${basename(out)}\n`);
+  return { target: target.name, ok: true, path: out, bytes, sha256, seconds, verified: await verify(target, out) };
+}
+
+/** One readable reason out of bun's output; a missing network is named as such. */
+export function explainFailure(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim()).filter(Boolean);
+  const errorLine = lines.find((l) => /^error:/i.test(l)) ?? lines.find((l) => /error|fail/i.test(l)) ?? lines.at(-1) ?? "bun build failed without output";
+  const network = /download|fetch|ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ConnectionRefused|network|registry|getaddrinfo|HTTP/i.test(output);
+  return network
+    ? `${errorLine} — cross-compiling downloads this target's Bun runtime from the npm registry; it could not be fetched (no network, or the registry is unreachable)`
+    : errorLine;
+}
+
+/** Runs the new binary's --version where this machine can execute it. */
+async function verify(target: Target, path: string): Promise<BuildResult["verified"]> {
+  const host = hostTarget();
+  if (target.os !== host.os || target.arch !== host.arch) return "not runnable here";
+  // A musl binary also needs musl builds of libstdc++ and libgcc (Alpine: apk add libstdc++ libgcc):
+  // only a musl host can run it.
+  if (target.musl !== host.musl) return "not runnable here";
+  try {
+    const proc = Bun.spawn([path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: {} });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+    const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
+    clearTimeout(timer);
+    const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
+    return code === 0 && out.trim() === version ? "yes" : "no";
+  } catch {
+    return "no";
+  }
+}
+
+function parseArgs(argv: string[]): Target[] {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(`usage: bun run build [--all] [--target NAME ...]\ntargets: ${TARGETS.map((t) => t.name).join(", ")} (default: the host, ${hostTarget().name})`);
+    process.exit(0);
+  }
+  if (argv.includes("--all")) return TARGETS;
+  const named: Target[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = a === "--target" ? argv[++i] : a.startsWith("--target=") ? a.slice(9) : undefined;
+    if (a !== "--target" && !a.startsWith("--target=")) {
+      console.error(`unknown argument: ${a}`);
+      process.exit(2);
+    }
+    const t = TARGETS.find((x) => x.name === value);
+    if (!t) {
+      console.error(`unknown target: ${value} (one of: ${TARGETS.map((x) => x.name).join(", ")})`);
+      process.exit(2);
+    }
+    named.push(t);
+  }
+  return named.length ? named : [hostTarget()];
+}
+
+function writeChecksums(): void {
+  const lines = TARGETS.map((t) => `${binaryPath(t)}.sha256`).filter(existsSync).map((f) => readFileSync(f, "utf8").trim());
+  if (lines.length) writeFileSync(join(DIST, "SHA256SUMS"), `${lines.join("\n")}\n`);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+if (import.meta.main) {
+  const targets = parseArgs(process.argv.slice(2));
+  const results: BuildResult[] = [];
+  // One at a time: every compile holds the whole bundle in memory, and CI has two cores.
+  for (const t of targets) {
+    process.stdout.write(`building ${t.name} (${t.bun}) …\n`);
+    results.push(await buildTarget(t, { quiet: true }));
+  }
+  writeChecksums();
+  writeFileSync(join(DIST, "build-report.json"), `${JSON.stringify(results, null, 2)}\n`);
+  console.log("\ntarget              result   size       time    runs here          sha256");
+  for (const r of results) {
+    if (r.ok) console.log(`${r.target.padEnd(19)} built    ${mb(r.bytes!).padEnd(10)} ${r.seconds.toFixed(1).padStart(5)} s  ${r.verified!.padEnd(18)} ${r.sha256!.slice(0, 16)}…`);
+    else console.log(`${r.target.padEnd(19)} FAILED   ${r.error}`);
+  }
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) {
+    console.error(`\n${failed.length} of ${results.length} target(s) could not be built: ${failed.map((r) => r.target).join(", ")}`);
+    process.exit(1);
+  }
+  if (results.some((r) => r.verified === "no")) {
+    console.error("\na built binary did not answer --version on this machine");
+    process.exit(1);
+  }
+}

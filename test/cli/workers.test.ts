@@ -1,0 +1,199 @@
+// `authly serve --workers N` as real processes: the supervisor restarts a killed worker, gives up
+// with a non-zero exit when workers keep crashing, merges the workers' metrics, stops orphaned
+// workers, and nothing a flow needs lives in one worker's memory (a flow spread across workers).
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createTestDatabase, type TestDatabase } from "../support/db";
+import { freePort, TEST_SECRETS } from "../support/app";
+import { authlyCommand, ROOT, startServerProcess, type ServerProcess } from "../support/process";
+import { connectToEachWorker, type PinnedConnection } from "../support/pinned-http";
+
+const env = (db: TestDatabase, extra: Record<string, string> = {}) => ({
+  ...TEST_SECRETS,
+  AUTHLY_MODE: "testing",
+  AUTHLY_LOG_LEVEL: "info",
+  AUTHLY_ACCESS_LOG: "false",
+  DATABASE_URL: db.url,
+  ...extra,
+});
+
+/** Waits (bounded) until `check` is true. */
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function workerPids(output: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const m of output.matchAll(/worker (\d+) \(pid (\d+)\) listening/g)) {
+    const id = Number(m[1]);
+    out.set(id, [...(out.get(id) ?? []), Number(m[2])]);
+  }
+  return out;
+}
+
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop("SIGKILL");
+});
+
+describe("serve --workers", () => {
+  test("a SIGKILLed worker is replaced by the supervisor and the port keeps answering", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
+    servers.push(srv);
+    await until(() => (workerPids(srv.output()).get(1)?.length ?? 0) >= 1 && (workerPids(srv.output()).get(2)?.length ?? 0) >= 1, 20_000, "both workers");
+    await until(() => srv.output().includes("All 2 workers ready"), 10_000, "the ready announcement");
+    const victim = workerPids(srv.output()).get(1)![0]!;
+    process.kill(victim, "SIGKILL");
+    // The other worker keeps serving while worker 1 comes back with a new process.
+    expect((await fetch(`${srv.url}/health`)).status).toBe(200);
+    await until(() => (workerPids(srv.output()).get(1)?.length ?? 0) >= 2, 20_000, "worker 1's replacement");
+    const replacement = workerPids(srv.output()).get(1)![1]!;
+    expect(replacement).not.toBe(victim);
+    expect(srv.output()).toMatch(new RegExp(`worker 1 \\(pid ${victim}\\) was killed by SIGKILL; restarting in \\d+ ms`));
+    const conns = await connectToEachWorker(port, 2);
+    for (const c of conns.values()) {
+      expect((await c.request("GET", "/health")).status).toBe(200);
+      c.close();
+    }
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 90_000);
+
+  test("workers that keep crashing make the supervisor give up with a non-zero exit", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    // Someone else holds the port without SO_REUSEPORT: every worker fails to bind and exits.
+    const squatter = Bun.serve({ hostname: "0.0.0.0", port, fetch: () => new Response("squatter") });
+    try {
+      const proc = Bun.spawn(authlyCommand(["serve", "--workers", "2", "--port", String(port)]), {
+        env: { ...process.env, ...env(db), NO_COLOR: "1" },
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+        cwd: ROOT,
+      });
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
+      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      clearTimeout(timer);
+      expect(code).toBe(1);
+      expect(out + err).toContain("giving up");
+      expect(out + err).toMatch(/restarting in \d+ ms/);
+    } finally {
+      await squatter.stop(true);
+    }
+  }, 90_000);
+
+  test("/metrics merges every worker's counts; the pool budget is workers × pool size", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
+    servers.push(srv);
+    const conns = await connectToEachWorker(port, 2);
+    try {
+      const [a, b] = [conns.get(1)!, conns.get(2)!];
+      for (let i = 0; i < 3; i++) expect((await a.request("GET", "/health")).status).toBe(200);
+      for (let i = 0; i < 4; i++) expect((await b.request("GET", "/health")).status).toBe(200);
+      // Asked through either worker, the answer covers both.
+      for (const c of [a, b]) {
+        // A request is counted just after its response is sent: poll (bounded) for the last one.
+        let res = await c.request("GET", "/metrics");
+        for (let i = 0; i < 50 && !res.text.includes('route="/health",status="200"} 7'); i++) res = await c.request("GET", "/metrics");
+        expect(res.status).toBe(200);
+        expect(res.headers.get("content-type")).toContain("text/plain");
+        expect(res.text).toContain('authly_http_requests_total{method="GET",route="/health",status="200"} 7');
+        expect(res.text).toMatch(/^authly_processes 2$/m);
+        expect(res.text).toMatch(/^authly_db_pool_max_connections 10$/m);
+      }
+      expect(srv.output()).toContain("database connections up to 10 (2 × 5)");
+    } finally {
+      for (const c of conns.values()) c.close();
+      expect(await srv.stop("SIGTERM")).toBe(0);
+    }
+  }, 90_000);
+
+  test("workers stop when their supervisor is killed (no orphans keep the port)", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
+    servers.push(srv);
+    await until(() => srv.output().includes("All 2 workers ready"), 20_000, "both workers");
+    const pids = [...workerPids(srv.output()).values()].flat();
+    srv.proc.kill("SIGKILL");
+    await srv.proc.exited;
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => pids.every((p) => !alive(p)), 20_000, "the orphaned workers to exit");
+  }, 60_000);
+});
+
+// A flow spread across workers: every step on a different process than the one before. Needs the
+// token endpoint, the admin API and their bootstrap (docs/contracts.md); runs once they exist.
+const flowReady = ["src/oauth/token.ts", "src/admin"].every((p) => existsSync(join(ROOT, p))) || existsSync(join(ROOT, "src/oauth/token/index.ts"));
+
+describe("state shared through PostgreSQL, not worker memory", () => {
+  test.skipIf(!flowReady)("password login at worker 1, refresh at 2, admin call at 1, rotation at 2 seen by 1, revocation at 1 honoured by 2", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const password = "Workers-test-password-1";
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], {
+      env: env(db, { AUTHLY_BOOTSTRAP_ENABLED: "true", AUTHLY_ADMIN_PASSWORD: password, AUTHLY_DEV_MODE: "true", AUTHLY_ISSUER: `http://127.0.0.1:${port}` }),
+      port,
+    });
+    servers.push(srv);
+    const conns = await connectToEachWorker(port, 2);
+    const [w1, w2] = [conns.get(1)!, conns.get(2)!];
+    const form = (c: PinnedConnection, path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
+      c.request("POST", path, { headers: { "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(params).toString() });
+    try {
+      // 1. Login (password grant of the first-party CLI client) at worker 1.
+      const login = await form(w1, "/oauth/token", { grant_type: "password", client_id: "authly-cli", username: "admin", password, scope: "admin:system:read admin:system:write admin:clients:read" });
+      expect(login.status).toBe(200);
+      const tokens = login.json();
+      // 2. Refresh at worker 2: the refresh-token family lives in PostgreSQL.
+      const refreshed = await form(w2, "/oauth/token", { grant_type: "refresh_token", client_id: "authly-cli", refresh_token: tokens.refresh_token });
+      expect(refreshed.status).toBe(200);
+      const t2 = refreshed.json();
+      // Reusing the first refresh token at worker 1 is detected (RFC 9700 §4.14.2)...
+      const reuse = await form(w1, "/oauth/token", { grant_type: "refresh_token", client_id: "authly-cli", refresh_token: tokens.refresh_token });
+      expect(reuse.status).toBe(400);
+      expect(reuse.json().error).toBe("invalid_grant");
+      // ... and the whole family is gone at worker 2 too.
+      const afterReuse = await form(w2, "/oauth/token", { grant_type: "refresh_token", client_id: "authly-cli", refresh_token: t2.refresh_token });
+      expect(afterReuse.status).toBe(400);
+      // 3. A fresh login at worker 2; its access token works at worker 1 (admin API).
+      const login2 = (await form(w2, "/oauth/token", { grant_type: "password", client_id: "authly-cli", username: "admin", password, scope: "admin:system:read admin:system:write admin:clients:read" })).json();
+      const bearer = { authorization: `Bearer ${login2.access_token}` };
+      expect((await w1.request("GET", "/admin/status", { headers: bearer })).status).toBe(200);
+      // 4. Key rotation at worker 2 is visible at worker 1 at once (keys live in PostgreSQL).
+      const before = (await w1.request("GET", "/admin/keys", { headers: bearer })).json().keys as { kid: string; state: string }[];
+      const rotated = await w2.request("POST", "/admin/keys/rotate", { headers: { ...bearer, "content-type": "application/json" }, body: "{}" });
+      expect(rotated.status).toBe(200);
+      const activated = (rotated.json().rotated as { activated: string }[]).map((r) => r.activated);
+      const after = (await w1.request("GET", "/admin/keys", { headers: bearer })).json().keys as { kid: string; state: string }[];
+      for (const kid of activated) expect(after.find((k) => k.kid === kid)?.state).toBe("active");
+      expect(after).not.toEqual(before);
+      const jwks = (await w1.request("GET", "/.well-known/jwks.json")).json().keys as { kid: string }[];
+      for (const kid of activated) expect(jwks.some((k) => k.kid === kid)).toBe(true);
+      // 5. Revocation at worker 1 is honoured by worker 2 (RFC 7009; access tokens are recorded).
+      const revoke = await form(w1, "/oauth/revoke", { token: login2.access_token, client_id: "authly-cli" });
+      expect(revoke.status).toBe(200);
+      expect((await w2.request("GET", "/admin/status", { headers: bearer })).status).toBe(401);
+    } finally {
+      for (const c of conns.values()) c.close();
+      expect(await srv.stop("SIGTERM")).toBe(0);
+    }
+  }, 120_000);
+});
