@@ -48,6 +48,8 @@ export const Config = t.Object({
   maxBodyBytes: t.Integer({ minimum: 1024 }),
   metricsToken: t.Optional(t.String({ minLength: 16 })),
   shutdownGraceSeconds: t.Integer({ minimum: 0, maximum: 600 }),
+  configDir: t.String({ minLength: 1 }),
+  tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -100,6 +102,8 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_MAX_BODY_BYTES", key: "maxBodyBytes", kind: "int", default: () => 64 * 1024 },
   { env: "AUTHLY_METRICS_TOKEN", key: "metricsToken", kind: "string", secret: true },
   { env: "AUTHLY_SHUTDOWN_GRACE_SECONDS", key: "shutdownGraceSeconds", kind: "int", default: () => 10 },
+  { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
+  { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -192,6 +196,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "logLevel") return `is not a log level (one of: ${LOG_LEVELS.join(", ")})`;
   if (f.key === "accessTokenAlg" || f.key === "idTokenAlg") return `is not a supported algorithm (one of: ${ALGS.join(", ")})`;
   if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
+  if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   return message.toLowerCase();
 }

@@ -1,6 +1,7 @@
 // Runs the citty command tree with Authly's error contract: one readable line on stderr, the
 // guide's exit codes (errors.ts ExitCode), no stack traces unless AUTHLY_LOG_LEVEL=debug.
-import { renderUsage, runCommand, type CommandDef } from "citty";
+import { runCommand, type CommandDef } from "citty";
+import { renderHelp } from "./help";
 import { CliError, ConfigError, ExitCode } from "../errors";
 import { readEnv } from "../config";
 
@@ -24,28 +25,38 @@ export async function resolveCommand(root: CommandDef<any>, rawArgs: string[]): 
   return { cmd, parent, path };
 }
 
+async function printHelp(cmd: CommandDef<any>, path: string[], version: string): Promise<void> {
+  console.log(await renderHelp(cmd, path, version));
+}
+
 export async function runCli(root: CommandDef<any>, rawArgs: string[], version: string): Promise<number> {
   try {
     if (rawArgs.length === 1 && (rawArgs[0] === "--version" || rawArgs[0] === "-v")) {
       console.log(version);
       return ExitCode.ok;
     }
+    // Root flags of the guide: the command tree and shell completion.
+    if (rawArgs[0] === "--commands" || rawArgs[0] === "--install-completion" || rawArgs[0] === "--show-completion") {
+      const { runRootFlag } = await import("./root-flags");
+      return await runRootFlag(root, rawArgs);
+    }
     if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      const { cmd, parent } = await resolveCommand(root, rawArgs);
-      console.log(await renderUsage(cmd, parent));
-      const extra = (cmd as { help?: string }).help;
-      if (extra) console.log(extra);
+      const { cmd, path } = await resolveCommand(root, rawArgs);
+      await printHelp(cmd, path, version);
       return ExitCode.ok;
     }
-    const { cmd, parent } = await resolveCommand(root, rawArgs);
+    const { cmd, path } = await resolveCommand(root, rawArgs);
     if (!cmd.run && cmd.subCommands) {
+      const next = rawArgs[path.length];
+      if (next !== undefined && !next.startsWith("-")) {
+        throw new CliError(`Unknown command: ${[...path, next].join(" ")}`, ExitCode.validation, `Run \`authly ${[...path, "--help"].join(" ")}\` to see the commands.`);
+      }
       // A group without a sub-command prints its help, like `authly admin`.
-      console.log(await renderUsage(cmd, parent));
-      const extra = (cmd as { help?: string }).help;
-      if (extra) console.log(extra);
+      await printHelp(cmd, path, version);
       return ExitCode.ok;
     }
-    const { result } = await runCommand(root, { rawArgs });
+    // Run the command itself (not through its parents) so that its exit code comes back.
+    const { result } = await runCommand(cmd, { rawArgs: rawArgs.slice(path.length) });
     return typeof result === "number" ? result : ExitCode.ok;
   } catch (err) {
     return reportError(err);
@@ -64,7 +75,7 @@ export function reportError(err: unknown): number {
     return ExitCode.validation;
   }
   const e = err as { code?: string; message?: string; name?: string };
-  if (e?.code && String(e.code).startsWith("E_")) {
+  if (e?.code && (String(e.code).startsWith("E_") || e.code === "EARG")) {
     // citty's own argument errors (unknown command, missing required argument).
     console.error(`Error: ${e.message}`);
     return ExitCode.validation;

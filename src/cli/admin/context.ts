@@ -1,0 +1,164 @@
+// What every admin command starts from: the validated configuration (AUTHLY_MODE=cli unless set),
+// config.toml, the token store, and an API client whose bearer token refreshes itself before it
+// expires (first-party login of docs/contracts.md: client authly-cli, password + refresh_token).
+import { join } from "node:path";
+import { loadConfig, readEnv, processEnv, type Config } from "../../config";
+import { CliError, ExitCode } from "../../errors";
+import { ApiClient, toApiError } from "../api-client";
+import { loadSettings, type CliSettings } from "../config-file";
+import { TokenStore, type Tokens } from "../token-store";
+import type { OutputFormat } from "../output";
+
+export const CLI_CLIENT = "authly-cli";
+
+export const ADMIN_SCOPES = [
+  "admin:clients:read",
+  "admin:clients:write",
+  "admin:scopes:read",
+  "admin:scopes:write",
+  "admin:users:read",
+  "admin:users:write",
+  "admin:system:read",
+  "admin:system:write",
+];
+
+/** Refresh this long before the access token expires. */
+const REFRESH_MARGIN_SECONDS = 60;
+
+export interface AdminContext {
+  config: Config;
+  settings: CliSettings;
+  store: TokenStore;
+  apiUrl: string;
+  /** Where the URL came from, for `auth info`. */
+  apiUrlSource: string;
+  api: ApiClient;
+  format(arg: string | undefined): OutputFormat;
+  /** The stored login (refreshed when due and auto_refresh is on). */
+  tokens(): Tokens | undefined;
+  refresh(): Promise<Tokens>;
+}
+
+interface TokenResponse {
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+  scope?: string;
+  token_type?: string;
+}
+
+export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
+  const config = loadConfig(processEnv(), { purpose: "cli", impliedMode: "cli" });
+  const settings = loadSettings(config.configDir);
+  const store = new TokenStore({ file: settings.auth.tokenFile ?? join(config.configDir, "tokens.json"), configDir: config.configDir, mode: config.tokenStorage });
+  let cached: Tokens | undefined | null = null;
+  const readTokens = () => {
+    if (cached === null) cached = store.read();
+    return cached;
+  };
+  const envUrl = readEnv("AUTHLY_ADMIN_API_URL");
+  let apiUrl: string;
+  let apiUrlSource: string;
+  if (opts.apiUrl) {
+    if (!/^https?:\/\/\S+$/.test(opts.apiUrl)) throw new CliError(`--api-url must be an http:// or https:// URL`, ExitCode.validation);
+    [apiUrl, apiUrlSource] = [opts.apiUrl, "--api-url"];
+  } else if (envUrl) [apiUrl, apiUrlSource] = [envUrl, "AUTHLY_ADMIN_API_URL"];
+  else {
+    let stored: string | undefined;
+    try {
+      stored = readTokens()?.api_url;
+    } catch {
+      stored = undefined;
+    }
+    if (stored) [apiUrl, apiUrlSource] = [stored, "login (tokens.json)"];
+    else if (settings.api.url) [apiUrl, apiUrlSource] = [settings.api.url, "config.toml [api] url"];
+    else [apiUrl, apiUrlSource] = [config.adminApiUrl, "default"];
+  }
+  apiUrl = apiUrl.replace(/\/+$/, "");
+
+  const refresh = async (): Promise<Tokens> =>
+    store.withLock(async () => {
+      // Another process may have refreshed while we waited for the lock.
+      cached = null;
+      const before = readTokens();
+      if (!before) throw new CliError("Not logged in", ExitCode.auth, "Run `authly admin auth login` first.");
+      if (before.access_token !== seenAccess && seenAccess !== undefined && !isDue(before)) {
+        seenAccess = before.access_token;
+        return before;
+      }
+      if (!before.refresh_token) throw new CliError("Session expired", ExitCode.auth, "No refresh token is stored: run `authly admin auth login`.");
+      const res = await bare.send("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: before.refresh_token, client_id: CLI_CLIENT } });
+      if (res.status !== 200) {
+        const body = (res.body ?? {}) as { error?: string };
+        if (res.status === 400 || res.status === 401) {
+          throw new CliError("Session expired", ExitCode.auth, `The server refused the refresh token (${body.error ?? res.status}). Run \`authly admin auth login\`.`);
+        }
+        throw toApiError(res.status, res.body, res.headers);
+      }
+      const next = tokensFrom(res.body as TokenResponse, { api_url: before.api_url, username: before.username, previous: before });
+      store.write(next);
+      cached = next;
+      seenAccess = next.access_token;
+      return next;
+    });
+
+  let seenAccess: string | undefined;
+  const bare = new ApiClient({ baseUrl: apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
+  const api = new ApiClient({
+    baseUrl: apiUrl,
+    timeoutSeconds: settings.api.timeout,
+    debug: config.debugHttp,
+    token: async (force) => {
+      const t = readTokens();
+      if (!t) return undefined;
+      seenAccess ??= t.access_token;
+      if (force || (settings.auth.autoRefresh && isDue(t) && t.refresh_token)) {
+        if (!t.refresh_token) return undefined;
+        return (await refresh()).access_token;
+      }
+      return t.access_token;
+    },
+  });
+
+  return {
+    config,
+    settings,
+    store,
+    apiUrl,
+    apiUrlSource,
+    api,
+    format: (arg) => (arg === "json" || arg === "table" ? arg : settings.output.defaultFormat),
+    tokens: readTokens,
+    refresh,
+  };
+}
+
+function isDue(t: Tokens): boolean {
+  return Date.parse(t.expires_at) - Date.now() < REFRESH_MARGIN_SECONDS * 1000;
+}
+
+export function tokensFrom(res: TokenResponse, ctx: { api_url: string; username: string; previous?: Tokens }): Tokens {
+  const now = Date.now();
+  return {
+    access_token: res.access_token,
+    // A server that does not rotate refresh tokens keeps the old one valid.
+    refresh_token: res.refresh_token ?? ctx.previous?.refresh_token,
+    token_type: res.token_type ?? "Bearer",
+    scope: res.scope ?? ctx.previous?.scope ?? "",
+    expires_at: new Date(now + (res.expires_in ?? 3600) * 1000).toISOString(),
+    obtained_at: new Date(now).toISOString(),
+    api_url: ctx.api_url,
+    username: ctx.username,
+  };
+}
+
+/** The payload of a JWT, unverified (display only: expiry, subject, scopes). */
+export function decodeJwt(token: string): Record<string, unknown> | undefined {
+  const part = token.split(".")[1];
+  if (!part) return undefined;
+  try {
+    return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
