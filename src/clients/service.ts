@@ -4,7 +4,7 @@
 import type { Deps } from "../deps";
 import { auditAdmin, type Actor } from "../audit/service";
 import { ConflictError, NotFoundError } from "../errors";
-import { assertSchema, Problems } from "../lib/validate";
+import { assertSchema, Problems, schemaProblems } from "../lib/validate";
 import { scopeNameProblem, splitScope } from "../scopes/model";
 import { activeScopeNames } from "../scopes/store";
 import type { Tx } from "../db/sql";
@@ -23,16 +23,40 @@ function usesSecret(method: string): boolean {
   return method === "client_secret_basic" || method === "client_secret_post";
 }
 
-/** Checks a client as it would be stored; `given` says which fields the request named. */
-async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: ClientRecord["client_type"], given: (f: string) => boolean): Promise<void> {
-  for (const field of ["redirect_uris", "post_logout_redirect_uris"] as const) {
-    if (!given(field) || p.has(field)) continue;
-    c[field].forEach((uri, i) => {
+/** Per-field checks on the request body; each runs when the field passed the schema. */
+function checkFields(p: Problems, body: Record<string, unknown>): void {
+  const arr = (f: string) => (Array.isArray(body[f]) && !p.has(f) ? (body[f] as unknown[]).filter((x): x is string => typeof x === "string") : undefined);
+  for (const field of ["redirect_uris", "post_logout_redirect_uris"]) {
+    const uris = arr(field);
+    uris?.forEach((uri, i) => {
       const problem = redirectUriProblem(uri);
       if (problem) p.add(`${field}[${i}]`, problem);
-      else if (c[field].indexOf(uri) !== i) p.add(`${field}[${i}]`, "is listed twice");
+      else if (uris.indexOf(uri) !== i) p.add(`${field}[${i}]`, "is listed twice");
     });
   }
+  arr("contacts")?.forEach((m, i) => {
+    if (!EMAIL.test(m)) p.add(`contacts[${i}]`, "must be an email address");
+  });
+  for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"]) {
+    const v = body[field];
+    if (typeof v !== "string" || p.has(field)) continue;
+    const problem = webUrlProblem(v, { httpsOnly: field === "jwks_uri" });
+    if (problem) p.add(field, problem);
+  }
+  const jwks = body.jwks as { keys?: unknown } | null | undefined;
+  if (jwks && Array.isArray(jwks.keys) && !p.has("jwks")) {
+    (jwks.keys as Record<string, unknown>[]).forEach((k, i) => {
+      if (!k || typeof k !== "object" || typeof k.kty !== "string") p.add(`jwks.keys[${i}]`, "must have a kty");
+      else if (PRIVATE_JWK_MEMBERS.some((m) => m in k)) p.add(`jwks.keys[${i}]`, "must be a public key (no private members)");
+    });
+  }
+  if (typeof body.scope === "string" && !p.has("scope") && splitScope(body.scope).some((s) => scopeNameProblem(s))) {
+    p.add("scope", "each scope must be printable ASCII without quotes or backslashes (RFC 6749 §3.3)");
+  }
+}
+
+/** Checks across fields on the client as it would be stored (after a valid schema). */
+async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: ClientRecord["client_type"], given: (f: string) => boolean): Promise<void> {
   if (!p.has("grant_types")) {
     if (c.grant_types.includes("authorization_code") && c.redirect_uris.length === 0 && !p.has("redirect_uris")) {
       p.add("redirect_uris", "at least one redirect URI is needed for the authorization_code grant");
@@ -41,13 +65,9 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
     if (c.grant_types.includes("refresh_token") && !c.grant_types.includes("authorization_code")) p.add("grant_types", "refresh_token is issued only with authorization_code");
   }
   if (given("scope") && !p.has("scope")) {
-    const bad = c.scopes.filter((s) => scopeNameProblem(s));
-    if (bad.length) p.add("scope", "each scope must be printable ASCII without quotes or backslashes (RFC 6749 §3.3)");
-    else {
-      const known = new Set(await activeScopeNames(tx, c.scopes));
-      const unknown = c.scopes.filter((s) => !known.has(s));
-      if (unknown.length) p.add("scope", `unknown or inactive scope(s): ${unknown.join(", ")}`);
-    }
+    const known = new Set(await activeScopeNames(tx, c.scopes));
+    const unknown = c.scopes.filter((s) => !known.has(s));
+    if (unknown.length) p.add("scope", `unknown or inactive scope(s): ${unknown.join(", ")}`);
   }
   if (!p.has("token_endpoint_auth_method")) {
     const m = c.token_endpoint_auth_method;
@@ -56,33 +76,21 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
     if (m === "private_key_jwt" && !c.jwks && !c.jwks_uri) p.add("jwks", "private_key_jwt needs jwks or jwks_uri");
   }
   if (c.jwks && c.jwks_uri) p.add("jwks_uri", "give jwks or jwks_uri, not both (RFC 7591 §2)");
-  if (c.jwks && !p.has("jwks")) {
-    c.jwks.keys.forEach((k, i) => {
-      if (typeof k.kty !== "string") p.add(`jwks.keys[${i}]`, "must have a kty");
-      else if (PRIVATE_JWK_MEMBERS.some((m) => m in k)) p.add(`jwks.keys[${i}]`, "must be a public key (no private members)");
-    });
-  }
-  if (c.jwks_uri && !p.has("jwks_uri")) {
-    const problem = webUrlProblem(c.jwks_uri, { httpsOnly: true });
-    if (problem) p.add("jwks_uri", problem);
-  }
-  for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri"] as const) {
-    const v = c[field];
-    if (v && given(field) && !p.has(field)) {
-      const problem = webUrlProblem(v);
-      if (problem) p.add(field, problem);
-    }
-  }
-  if (given("contacts") && !p.has("contacts")) {
-    c.contacts.forEach((m, i) => {
-      if (!EMAIL.test(m)) p.add(`contacts[${i}]`, "must be an email address");
-    });
-  }
+}
+
+/** Schema and per-field problems of a body, all at once. Throws when the shape is wrong;
+ *  otherwise returns the problems so far for the cross-field checks to add to. */
+function validateBody<T>(schema: Parameters<typeof schemaProblems>[0], body: unknown): { value: T; p: Problems } {
+  const p = new Problems();
+  const shape = schemaProblems(schema, body);
+  p.addAll(shape);
+  if (body && typeof body === "object") checkFields(p, body as Record<string, unknown>);
+  if (shape.length) p.throwIfAny();
+  return { value: body as T, p };
 }
 
 export async function createClient(deps: Deps, actor: Actor, body: unknown): Promise<Client & { client_secret?: string }> {
-  const p = new Problems();
-  const input = assertSchema<ClientCreate>(ClientCreate, body, () => {});
+  const { value: input, p } = validateBody<ClientCreate>(ClientCreate, body);
   const method = input.token_endpoint_auth_method ?? (input.client_type === "public" ? "none" : "client_secret_basic");
   const grantTypes = [...new Set(input.grant_types ?? ["authorization_code", "refresh_token"])];
   const columns: store.ClientColumns = {
@@ -132,12 +140,11 @@ export async function getClient(deps: Deps, clientId: string): Promise<Client> {
 }
 
 export async function updateClient(deps: Deps, actor: Actor, clientId: string, body: unknown): Promise<Client & { client_secret?: string }> {
-  const patch = assertSchema<ClientUpdate>(ClientUpdate, body);
+  const { value: patch, p } = validateBody<ClientUpdate>(ClientUpdate, body);
   const given = (f: string) => f in patch;
   return deps.sql.begin(async (tx) => {
     const cur = await store.lockClient(tx, clientId);
     if (!cur) throw notFound(clientId);
-    const p = new Problems();
     const grantTypes = patch.grant_types ? [...new Set(patch.grant_types)] : cur.grant_types;
     const next: store.ClientColumns = {
       client_name: patch.client_name?.trim() ?? cur.client_name,
