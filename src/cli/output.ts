@@ -18,7 +18,8 @@ export function formatUtc(iso: string | null | undefined): string {
 }
 
 export function renderTable(head: string[], rows: (string | number)[][]): string {
-  const table = new Table({ head, style: { head: [], border: [], compact: false } });
+  // No rule between rows: the guide's tables separate only the header.
+  const table = new Table({ head, style: { head: [], border: [] }, chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
   for (const r of rows) table.push(r.map((c) => String(c)));
   return table.toString();
 }

@@ -21,7 +21,7 @@ export interface SystemStatus {
   version: string;
   uptime_seconds: number;
   mode?: { name: string; pool?: Pool };
-  database?: { status: string; pool?: Pool };
+  database?: { status: string; latency_ms?: number; pool?: Pool };
   counts?: Record<string, number>;
   admin_api?: { enabled: boolean; url: string; localhost_only: boolean; rate_limit_per_minute: number };
   timestamp?: string;
@@ -64,7 +64,8 @@ export default defineAdminCommand({
     console.log("\nDatabase:");
     console.log(`  Status: ${cap(st.database?.status)}`);
     console.log(`  Pool Size: ${pool.max ?? pool.size ?? st.mode?.pool?.max ?? "-"}`);
-    console.log(`  Active Connections: ${pool.active ?? pool.open ?? "-"}`);
+    if (pool.active !== undefined) console.log(`  Active Connections: ${pool.active}`);
+    if (st.database?.latency_ms !== undefined) console.log(`  Latency: ${st.database.latency_ms} ms`);
     console.log("\nOAuth Metrics:");
     console.log(`  Active Clients: ${c.active_clients ?? c.clients ?? "-"}`);
     console.log(`  Total Scopes: ${c.scopes ?? "-"}`);

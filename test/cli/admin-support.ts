@@ -1,0 +1,78 @@
+// The admin CLI against a live server: a real Authly server on loopback (real database, bootstrapped
+// admin), a private HOME/AUTHLY_CONFIG_DIR per server, and helpers that run the real `authly`
+// executable (runAuthly) or a bash script calling it, as the guide's examples are written.
+import { afterAll } from "bun:test";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Deps } from "../../src/deps";
+import { startTestServer } from "../support/app";
+import { authlyCommand, ROOT, runAuthly, type RunResult } from "../support/process";
+
+export const ADMIN_USERNAME = "admin";
+export const ADMIN_PASSWORD = "Correct-Horse-Battery-9";
+
+export interface CliWorld {
+  url: string;
+  deps: Deps;
+  home: string;
+  configDir: string;
+  binDir: string;
+  env: Record<string, string>;
+  cli(args: string[], opts?: { env?: Record<string, string | undefined>; stdin?: string }): Promise<RunResult>;
+  /** Runs a bash script with `authly` on PATH (set -euo pipefail). */
+  sh(script: string, opts?: { env?: Record<string, string> }): Promise<RunResult>;
+  login(): Promise<RunResult>;
+}
+
+/** A temp folder with an `authly` launcher (the compiled binary when AUTHLY_BIN is set). */
+export function makeBinDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "authly-bin-"));
+  const cmd = authlyCommand([]).map((p) => `'${p}'`).join(" ");
+  writeFileSync(join(dir, "authly"), `#!/bin/sh\nexec ${cmd} "$@"\n`);
+  chmodSync(join(dir, "authly"), 0o755);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function makeHome(): { home: string; configDir: string } {
+  const home = mkdtempSync(join(tmpdir(), "authly-home-"));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  return { home, configDir: join(home, ".authly") };
+}
+
+export async function startCliWorld(opts: { env?: Record<string, string> } = {}): Promise<CliWorld> {
+  const server = await startTestServer({
+    env: { AUTHLY_ADMIN_USERNAME: ADMIN_USERNAME, AUTHLY_ADMIN_PASSWORD: ADMIN_PASSWORD, AUTHLY_ADMIN_RATE_LIMIT: "100000", ...opts.env },
+  });
+  const { home, configDir } = makeHome();
+  const binDir = makeBinDir();
+  const env: Record<string, string> = { HOME: home, AUTHLY_CONFIG_DIR: configDir, AUTHLY_ADMIN_API_URL: server.url, AUTHLY_MODE: "", AUTHLY_DEBUG_HTTP: "" };
+  const world: CliWorld = {
+    url: server.url,
+    deps: server.deps,
+    home,
+    configDir,
+    binDir,
+    env,
+    cli: (args, o = {}) => runAuthly(args, { env: { ...env, ...o.env }, stdin: o.stdin }),
+    async sh(script, o = {}) {
+      const start = performance.now();
+      const proc = Bun.spawn(["bash", "-c", `set -euo pipefail\n${script}`], {
+        env: { ...process.env, ...env, NO_COLOR: "1", PATH: `${binDir}:${process.env.PATH}`, ...o.env } as Record<string, string>,
+        stdout: "pipe",
+        stderr: "pipe",
+        stdin: "ignore",
+        cwd: home,
+      });
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 120_000);
+      const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      clearTimeout(timer);
+      return { code, stdout, stderr, ms: performance.now() - start };
+    },
+    login: () => runAuthly(["admin", "auth", "login", "--username", ADMIN_USERNAME, "--password", ADMIN_PASSWORD], { env }),
+  };
+  return world;
+}
+
+export { ROOT };
