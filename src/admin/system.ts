@@ -79,11 +79,13 @@ export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
     },
     {
       method: "POST", path: "/admin/keys/rotate", scope: "admin:system:write", tag: "system", summary: "Rotate signing keys",
-      description: "The `next` key (already published) becomes active; the active key is retired but stays published until its tokens expire. Without `alg`, every configured algorithm rotates.",
+      description: "The `next` key (already published) becomes active; the active key is retired but stays published until its tokens expire. Without `alg`, every algorithm in use rotates.",
       body: Rotate, response: Rotated, errors: [400],
       handler: async (r) => {
         const input = assertSchema<{ alg?: KeyAlg }>(Rotate, r.body);
-        const algs: KeyAlg[] = input.alg ? [input.alg] : [...new Set<KeyAlg>(["RS256", deps.config.accessTokenAlg, deps.config.idTokenAlg])];
+        // Default: every algorithm in use (an active key), which covers the configured ones.
+        const inUse = (await deps.keys.listKeys()).filter((k) => k.state === "active").map((k) => k.alg);
+        const algs: KeyAlg[] = input.alg ? [input.alg] : [...new Set<KeyAlg>([deps.config.accessTokenAlg, deps.config.idTokenAlg, ...inUse])].sort();
         const rotated: { alg: KeyAlg; activated: string; next: string; retired: string[] }[] = [];
         for (const alg of algs) rotated.push({ alg, ...(await deps.keys.rotate(alg)) });
         await deps.sql.begin(async (tx) => {
