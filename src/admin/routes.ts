@@ -3,6 +3,7 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { userAdminRoutes } from "../accounts/admin-routes";
+import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { requestInfo } from "../http/request-context";
@@ -14,7 +15,7 @@ import { systemAdminRoutes } from "./system";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...auditAdminRoutes(deps)];
 }
 
 const DOCS_HEADERS = {

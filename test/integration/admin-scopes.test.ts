@@ -26,7 +26,10 @@ describe("scopes", () => {
     const r = await a.call("POST", "/admin/scopes", { body: { name: "ok", is_default: "yes", extra: 1 } });
     expect(r.body.fields.map((f: { field: string }) => f.field).sort()).toEqual(["description", "extra", "is_default"]);
     // Every printable character but space, quote and backslash is allowed.
-    expect((await a.call("POST", "/admin/scopes", { body: { name: "https://api.example/read!#$%&'()*+,-./:;<=>?@[]^_`{|}~", description: "url-ish" } })).status).toBe(201);
+    const odd = "https://api.example/read!#$%&'()*+,-./:;<=>?@[]^_`{|}~";
+    expect((await a.call("POST", "/admin/scopes", { body: { name: odd, description: "url-ish" } })).status).toBe(201);
+    // Shown by its URL-encoded name in the path.
+    expect((await a.call("GET", `/admin/scopes/${encodeURIComponent(odd)}`)).body.name).toBe(odd);
   });
 
   test("409 for a duplicate name, including a system scope", async () => {

@@ -75,6 +75,22 @@ describe("signing keys", () => {
   });
 });
 
+describe("GET /admin/audit", () => {
+  test("lists audit events newest first, filtered by action, without secrets", async () => {
+    const created = await a.call("POST", "/admin/clients", { body: { client_name: "audited", client_type: "confidential", redirect_uris: ["https://c.example/cb"] } });
+    const r = await a.call("GET", "/admin/audit?action=client.create&limit=1");
+    expect(r.status).toBe(200);
+    expect(r.body.events).toHaveLength(1);
+    expect(r.body.events[0]).toMatchObject({ action: "client.create", actor: a.admin.id, target_type: "client", target_id: created.body.client_id, outcome: "success", source_ip: "127.0.0.1" });
+    expect(JSON.stringify(r.body)).not.toContain(created.body.client_secret);
+    const all = await a.call("GET", "/admin/audit?limit=100");
+    const ids = all.body.events.map((e: { id: string }) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((x, y) => y - x));
+    expect((await a.call("GET", "/admin/audit?limit=500")).status).toBe(400);
+    expect((await a.call("GET", "/admin/audit", { token: await tokenFor(a.deps, a.admin, "admin:clients:read") })).status).toBe(403);
+  });
+});
+
 describe("OpenAPI document and docs page", () => {
   test("every admin route is in the document with its request and response schemas", async () => {
     const r = await a.call("GET", "/admin/openapi.json", { token: null });
@@ -82,7 +98,7 @@ describe("OpenAPI document and docs page", () => {
     const doc = r.body;
     expect(doc.openapi).toBe("3.1.0");
     const routes = createApp(a.deps).routes.filter((x) => x.path.startsWith("/admin/") && !["/admin/openapi.json", "/admin/docs"].includes(x.path));
-    expect(routes.length).toBeGreaterThanOrEqual(25);
+    expect(routes.length).toBeGreaterThanOrEqual(26);
     for (const route of routes) {
       const path = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
       const op = doc.paths[path]?.[route.method.toLowerCase()];
