@@ -69,6 +69,10 @@ one is available). The tokens refresh automatically before they expire.`,
       console.log(`   Refresh token: ${tokens.refresh_token ?? "-"}`);
     }
     console.log(`Token stored securely in ${ctx.store.file}`);
+    const grantedScope = (res.body as { scope?: unknown }).scope;
+    if (typeof grantedScope === "string" && !grantedScope.split(" ").some((s) => s.startsWith("admin:"))) {
+      console.error(`Warning: '${username}' was granted no admin scopes (not an admin?): admin commands will be refused (exit code 3).`);
+    }
   },
 });
 
