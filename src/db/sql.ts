@@ -20,6 +20,10 @@ export function createSql(opts: SqlOptions): Sql {
     idle_timeout: opts.pool.idleTimeout,
     connect_timeout: opts.pool.connectTimeout,
     max_lifetime: 60 * 30,
+    // postgres.js's default reconnect back-off (3^n / 100 s, shared by the pool) reaches 20 s after a
+    // few failed connects: requests then queued that long during an outage, and recovery after the
+    // database returned took as long. Capped at 1 s so Authly answers 503 fast and recovers fast.
+    backoff: reconnectBackoff,
     onnotice: () => {},
     prepare: true,
     connection: {
@@ -28,6 +32,11 @@ export function createSql(opts: SqlOptions): Sql {
     },
     types: {},
   }) as unknown as Sql;
+}
+
+/** Seconds before a reconnect attempt after `retries` failures: 50 ms doubling, at most 1 s, jittered. */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1) * (0.5 + Math.random() / 2);
 }
 
 /** Pool figures for /admin/status; postgres.js exposes no counters, so report the settings. */

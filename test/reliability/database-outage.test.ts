@@ -1,0 +1,132 @@
+// The database goes away under load and comes back (issue 8 "Faults"): Authly answers fast and
+// truthfully meanwhile (503 temporarily_unavailable, /health/ready false, no stack trace, no crash)
+// and recovers by itself, without a restart, within seconds of the database returning.
+import { describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app";
+import { leaks, mountedRoutes, probes, seedFixtures, startProxiedServer, type Fixtures, type Probe, type ProxiedServer } from "./harness";
+
+// Top level (not beforeAll): the harness registers its own afterAll clean-up.
+const s: ProxiedServer = await startProxiedServer();
+const f: Fixtures = await seedFixtures(s.deps);
+const list: Probe[] = probes(f, mountedRoutes(createApp(s.deps, { accessLog: false })));
+
+interface Outcome {
+  name: string;
+  status: number;
+  ms: number;
+  body: string;
+  retryAfter: string | null;
+}
+
+async function hit(p: Probe): Promise<Outcome> {
+  const start = performance.now();
+  const r = await p.request(s.url);
+  const body = await r.text();
+  return { name: p.name, status: r.status, ms: performance.now() - start, body, retryAfter: r.headers.get("retry-after") };
+}
+
+/** Runs the probes in `concurrency` loops until `stop` resolves (bounded by maxRounds). */
+async function load(concurrency: number, stop: Promise<void>, maxRounds = 500): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  let done = false;
+  void stop.then(() => (done = true));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, i) => {
+      for (let round = 0; round < maxRounds && !done; round++) out.push(await hit(list[(i + round) % list.length]!));
+    }),
+  );
+  return out;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const start = performance.now();
+  while (performance.now() - start < timeoutMs) {
+    if (await check().catch(() => false)) return performance.now() - start;
+    await Bun.sleep(50);
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+const ready = async () => (await fetch(`${s.url}/health/ready`)).status === 200;
+
+describe("database outage", () => {
+  test("every probe works while the database is up", async () => {
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    for (const p of list) {
+      const o = await hit(p);
+      expect({ name: o.name, status: o.status }).toEqual({ name: p.name, status: 200 });
+    }
+  });
+
+  test("database cut under load: 503 temporarily_unavailable fast, ready false, live true, no leak; then recovers without restart", async () => {
+    // Load runs across the whole cut: before, during and after.
+    let release!: () => void;
+    const stop = new Promise<void>((r) => (release = r));
+    const running = load(4, stop);
+    await Bun.sleep(200);
+    await s.proxy.cut();
+    const cutAt = performance.now();
+
+    // While down: every database route answers 503 quickly; liveness stays 200.
+    // The mode's connect timeout, plus slack for a loaded machine.
+    const timeoutMs = s.deps.config.mode.pool.connectTimeout * 1000 + 2_000;
+    const during: Outcome[] = [];
+    for (let i = 0; i < 3; i++) for (const p of list) during.push(await hit(p));
+    for (const o of during) {
+      expect({ name: o.name, status: o.status }).toEqual({ name: o.name, status: 503 });
+      expect(o.ms).toBeLessThan(timeoutMs);
+      expect(leaks(o.body)).toBeUndefined();
+      const json = JSON.parse(o.body);
+      if (o.name === "ready") expect(json.ready).toBe(false);
+      else if (o.name === "health") expect(json.status).toBe("unhealthy");
+      else {
+        expect(json.error).toBe("temporarily_unavailable");
+        expect(o.retryAfter).toBe("1");
+      }
+    }
+    const live = await fetch(`${s.url}/health/live`);
+    expect(live.status).toBe(200);
+
+    // The database comes back: ready again within seconds, same process, same pool.
+    await Bun.sleep(Math.max(0, 500 - (performance.now() - cutAt)));
+    await s.proxy.restore();
+    const recoveredInMs = await waitUntil(ready, 10_000);
+    expect(recoveredInMs).toBeLessThan(10_000);
+    await Bun.sleep(300);
+    release();
+    const outcomes = await running;
+
+    // Under load across the outage: only 200 or 503, never a 500, never a leak, nothing hangs.
+    expect(outcomes.length).toBeGreaterThan(0);
+    const bad = outcomes.filter((o) => ![200, 503].includes(o.status) || o.ms >= timeoutMs || leaks(o.body));
+    expect(bad.map((o) => `${o.name} ${o.status} ${Math.round(o.ms)} ms ${o.body.slice(0, 200)}`)).toEqual([]);
+    for (const p of list) expect((await hit(p)).status).toBe(200);
+  }, 60_000);
+
+  test("repeated cuts: the pool keeps recovering (no leaked or stuck connections)", async () => {
+    for (let i = 0; i < 3; i++) {
+      await s.proxy.cut();
+      expect((await fetch(`${s.url}/health/ready`)).status).toBe(503);
+      await s.proxy.restore();
+      await waitUntil(ready, 10_000);
+    }
+    // Concurrency above the pool size once recovered: a whole batch served within seconds (the
+    // pool's other connections may still be in their reconnect back-off for a moment).
+    await waitUntil(async () => (await Promise.all(Array.from({ length: 20 }, () => hit(list[0]!)))).every((o) => o.status === 200), 5_000);
+    expect(s.proxy.connections()).toBeLessThanOrEqual(s.deps.config.mode.pool.max);
+  }, 60_000);
+
+  test("network partition (connections stay open, nothing answers): /health/ready says false within its probe timeout, and recovery follows", async () => {
+    s.proxy.blackhole();
+    const start = performance.now();
+    const r = await fetch(`${s.url}/health/ready`);
+    const ms = performance.now() - start;
+    expect(r.status).toBe(503);
+    expect(ms).toBeLessThan(5_000);
+    expect((await r.json()).ready).toBe(false);
+    expect((await fetch(`${s.url}/health/live`)).status).toBe(200);
+    await s.proxy.restore();
+    await waitUntil(ready, 10_000);
+    for (const p of list) expect((await hit(p)).status).toBe(200);
+  }, 30_000);
+});
