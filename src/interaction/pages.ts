@@ -23,6 +23,8 @@ button{font:inherit;font-weight:600;border-radius:8px;padding:.6875rem 1rem;curs
 .primary:hover{background:#094a8c}
 .secondary{background:#fff;color:#1f2328;border-color:#8c959f}
 .secondary:hover{background:#f3f4f6}
+.tertiary{background:none;color:#0b5cad;font-weight:500;padding:.5rem;margin-top:-.5rem}
+.tertiary:hover{text-decoration:underline}
 .app{display:flex;align-items:center;gap:.875rem;margin:0 0 1.25rem}
 .app img{width:48px;height:48px;border-radius:10px;object-fit:contain;border:1px solid #d8dee4;background:#fff}
 .app .initial{width:48px;height:48px;border-radius:10px;background:#e7effa;color:#0b5cad;display:flex;align-items:center;justify-content:center;font-weight:700;font-size:1.25rem;flex:none}
@@ -31,8 +33,8 @@ ul.scopes li{padding:.75rem .875rem;border-top:1px solid #d8dee4}
 ul.scopes li:first-child{border-top:0}
 ul.scopes strong{display:block;font-size:.9375rem}
 ul.scopes span{color:#57606a;font-size:.875rem}
-.links{font-size:.875rem;color:#57606a;margin-top:1rem}
-.links a{color:#0b5cad;margin-right:1rem}
+.links{font-size:.875rem;color:#57606a;margin-top:1rem;display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.links a{color:#0b5cad;white-space:nowrap}
 footer{margin-top:1.25rem;color:#57606a;font-size:.8125rem}
 .m0{margin:0}
 .note{margin-top:1rem;font-size:.8125rem}
@@ -101,18 +103,29 @@ export function loginPage(v: LoginView): string {
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
 </form>
-<form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="secondary">Cancel and return to ${h(v.clientName)}</button></div></form>`,
+<form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
   );
 }
 
 export interface ConsentView {
   action: string;
+  switchAction: string;
   csrf: string;
   client: { name: string; logoUri?: string | null; clientUri?: string | null; policyUri?: string | null; tosUri?: string | null };
   userName: string;
   scopes: { name: string; description: string }[];
   extraClaims: string[];
 }
+
+/** Plain-language titles of the standard scopes; other scopes show their name. */
+const SCOPE_TITLES: Record<string, string> = {
+  openid: "Sign you in",
+  profile: "See your profile",
+  email: "See your email address",
+  address: "See your postal address",
+  phone: "See your phone number",
+  offline_access: "Keep access while you are away",
+};
 
 function safeUrl(uri: string | null | undefined, schemes = ["https:"]): string | undefined {
   if (!uri) return undefined;
@@ -134,7 +147,7 @@ export function consentPage(v: ConsentView): string {
     .filter(([u]) => u)
     .map(([u, label]) => `<a href="${h(u)}" rel="noopener noreferrer" target="_blank">${h(label)}</a>`)
     .join("");
-  const items = v.scopes.map((s) => `<li><strong>${h(s.name)}</strong><span>${h(s.description)}</span></li>`).join("");
+  const items = v.scopes.map((s) => `<li><strong>${h(SCOPE_TITLES[s.name] ?? s.name)}</strong><span>${h(s.description)}</span></li>`).join("");
   const extra = v.extraClaims.length ? `<li><strong>Additional details</strong><span>${h(v.extraClaims.join(", "))}</span></li>` : "";
   return layout(
     "Allow access",
@@ -145,6 +158,7 @@ export function consentPage(v: ConsentView): string {
 <input type="hidden" name="csrf_token" value="${h(v.csrf)}">
 <div class="actions"><button type="submit" name="decision" value="deny" class="secondary">Deny</button><button type="submit" name="decision" value="allow" class="primary" autofocus>Allow</button></div>
 </form>
+<form method="post" action="${h(v.switchAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary">Not you? Use another account</button></div></form>
 ${links ? `<p class="links">${links}</p>` : ""}<p class="muted note">You can revoke this access at any time.</p>`,
   );
 }

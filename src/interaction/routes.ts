@@ -63,6 +63,7 @@ export function interactionRoutes(deps: Deps) {
         return page(
           consentPage({
             action: url(ia.id, "consent"),
+            switchAction: url(ia.id, "switch"),
             csrf: csrfToken(deps, ia.id),
             client: { name: ia.client.client_name, logoUri: ia.client.logo_uri, clientUri: ia.client.client_uri, policyUri: ia.client.policy_uri, tosUri: ia.client.tos_uri },
             userName: user?.name || user?.username || "",
@@ -140,6 +141,16 @@ export function interactionRoutes(deps: Deps) {
       await audit(deps, { action: "consent.denied", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, outcome: "denied", ip, details: { scopes: req.scopes } });
       throw redirectError(req, "access_denied", "The user denied the request");
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the consent form" } })
+    .post("/interaction/:id/switch", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      if ("error" in f) return f.error;
+      // Another account: this interaction now needs a login of its own (like prompt=login).
+      f.ia.state.forceLogin = true;
+      f.ia.state.loginSessionId = undefined;
+      f.ia.state.consentGiven = undefined;
+      await saveInteraction(deps, f.ia);
+      return seeOther(url(f.ia.id));
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Sign in with another account" } })
     .post("/interaction/:id/cancel", async ({ request, params }) => {
       const f = await form(request, params.id);
       if ("error" in f) return f.error;

@@ -1,0 +1,90 @@
+// An independent, strict client library (oauth4webapi) runs the full authorization code + PKCE
+// flow against a running server, knowing only the issuer URL: discovery, the authorization
+// response (state, iss per RFC 9207), the token response, the ID token (claims and signature
+// through the JWKS) and UserInfo. The user's part (login, consent) goes through the real pages.
+import { describe, expect, test } from "bun:test";
+import * as oauth from "oauth4webapi";
+import { startTestServer } from "../support/app";
+import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
+import { Browser } from "../support/browser";
+
+const srv = await startTestServer();
+const rp = await createOidcClient(srv.deps, { client_name: "oauth4webapi RP", redirect_uris: ["https://rp.example.com/callback"], post_logout_redirect_uris: ["https://rp.example.com/bye"] });
+const user = await createOidcUser(srv.deps);
+const insecure = { [oauth.allowInsecureRequests]: true } as const; // loopback test server speaks plain HTTP
+
+describe("oauth4webapi against a running Authly", () => {
+  test("discovery, code + PKCE, ID token verified through the JWKS, UserInfo, refresh", async () => {
+    const issuer = new URL(srv.url);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...insecure }));
+    expect(as.authorization_response_iss_parameter_supported).toBe(true);
+    const client: oauth.Client = { client_id: rp.client_id, id_token_signed_response_alg: "RS256" };
+    const auth = oauth.ClientSecretBasic(rp.client_secret!);
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      client_id: rp.client_id,
+      redirect_uri: rp.redirect_uri,
+      response_type: "code",
+      scope: "openid profile email offline_access",
+      state,
+      nonce,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      max_age: "300",
+    }).toString();
+
+    // The user signs in and consents on the real pages.
+    const b = Browser.forServer(srv.url);
+    let page = await b.open(url.toString());
+    page = await b.submit(page, "/login", { login: user.email, password: user.password });
+    page = await b.submit(page, "/consent", { decision: "allow" });
+    expect(page.location).toBeTruthy();
+
+    const params = oauth.validateAuthResponse(as, client, new URL(page.location!), state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, rp.redirect_uri, verifier, insecure);
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true, maxAge: 300 });
+    await oauth.validateApplicationLevelSignature(as, response, insecure);
+    const claims = oauth.getValidatedIdTokenClaims(result)!;
+    expect(claims.iss).toBe(srv.url);
+    expect(claims.sub).toBe(user.id);
+    expect(claims.aud).toBe(rp.client_id);
+    expect(claims.nonce).toBe(nonce);
+    expect(typeof claims.auth_time).toBe("number");
+
+    const info = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, result.access_token, insecure));
+    expect(info.email).toBe(user.email);
+    expect(info.name).toBe("Ada Lovelace");
+
+    expect(result.refresh_token).toBeTruthy();
+    const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, auth, result.refresh_token!, insecure));
+    expect(oauth.getValidatedIdTokenClaims(refreshed)!.sub).toBe(user.id);
+
+    // RP-initiated logout with the ID token as hint ends the session at once.
+    const end = new URL(as.end_session_endpoint!);
+    end.search = new URLSearchParams({ id_token_hint: result.id_token!, post_logout_redirect_uri: "https://rp.example.com/bye", state: "out" }).toString();
+    const out = await b.open(end.toString());
+    expect(out.location).toBe("https://rp.example.com/bye?state=out");
+  });
+
+  test("an error response carries iss and state, and the library accepts it as an OAuth error (RFC 9207)", async () => {
+    const issuer = new URL(srv.url);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...insecure }));
+    const client: oauth.Client = { client_id: rp.client_id };
+    const state = oauth.generateRandomState();
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: rp.client_id, redirect_uri: rp.redirect_uri, response_type: "code", scope: "openid", state, prompt: "none", code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()), code_challenge_method: "S256" }).toString();
+    const r = await fetch(url, { redirect: "manual" });
+    let err: unknown;
+    try {
+      oauth.validateAuthResponse(as, client, new URL(r.headers.get("location")!), state);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(oauth.AuthorizationResponseError);
+    expect((err as oauth.AuthorizationResponseError).error).toBe("login_required");
+  });
+});
