@@ -4,13 +4,24 @@ import { Type as t } from "@sinclair/typebox";
 import type { Deps } from "../deps";
 import { boolParam, intParam, Problems } from "../lib/validate";
 import { HardQuery, IncludeInactiveQuery, LimitQuery, OffsetQuery, type AdminRouteSpec } from "../admin/spec";
-import { PasswordReset, ResetPassword, SessionsRevoked, User, UserCreate, UserDeleted, UserList, UserSessions, UserUpdate, UserWithPassword } from "./model";
+import { ChangePassword, Me, PasswordChanged, PasswordReset, ResetPassword, SessionsRevoked, User, UserCreate, UserDeleted, UserList, UserSessions, UserUpdate, UserWithPassword } from "./model";
 import * as users from "./admin-service";
 
 const ID = { id: "The user id (UUID)" };
 
 export function userAdminRoutes(deps: Deps): AdminRouteSpec[] {
   return [
+    {
+      method: "GET", path: "/admin/me", scope: "any", tag: "users", summary: "Who am I: the admin behind the token",
+      response: Me,
+      handler: (r) => users.whoAmI(deps, r.principal!),
+    },
+    {
+      method: "POST", path: "/admin/me/password", scope: "any", tag: "users", summary: "Change my own password",
+      description: "Needs the current password. Clears requires_password_change: a generated or reset password must be replaced this way before other admin routes answer (they return 403 until then).",
+      body: ChangePassword, response: PasswordChanged, errors: [400],
+      handler: (r) => users.changeOwnPassword(deps, r.actor, r.principal!.userId, r.body),
+    },
     {
       method: "POST", path: "/admin/users", scope: "admin:users:write", tag: "users", summary: "Create a user",
       description: "Without `password` a strong one is generated, returned once as `generated_password`, and must be changed at first login.",

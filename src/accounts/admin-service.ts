@@ -4,11 +4,11 @@
 import type { Deps } from "../deps";
 import { auditAdmin, type Actor } from "../audit/service";
 import type { Tx } from "../db/sql";
-import { ConflictError, NotFoundError } from "../errors";
+import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { randomToken } from "../lib/crypto";
 import { assertSchema, type Problems } from "../lib/validate";
-import { ResetPassword, toUser, UserCreate, UserUpdate, type User, type UserRecord } from "./model";
-import { hashPassword, passwordParams } from "./password";
+import { ChangePassword, ResetPassword, toUser, UserCreate, UserUpdate, type User, type UserRecord } from "./model";
+import { hashPassword, passwordParams, verifyPassword } from "./password";
 import * as store from "./store";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -144,6 +144,44 @@ export async function revokeSessions(deps: Deps, actor: Actor, id: string) {
     const r = await store.revokeUserSessions(tx, id, "admin_revoked");
     await auditAdmin(deps, tx, actor, "user.sessions_revoke", { type: "user", id }, { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens });
     return { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens };
+  });
+}
+
+/** The caller of the admin API (GET /admin/me). */
+export async function whoAmI(deps: Deps, principal: { userId: string; scopes: string[]; clientId: string; expiresAt: number }) {
+  const u = await store.findUserById(deps.sql, principal.userId);
+  if (!u) throw notFound(principal.userId);
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    is_admin: u.is_admin,
+    requires_password_change: u.requires_password_change,
+    scopes: principal.scopes,
+    client_id: principal.clientId,
+    token_expires_at: new Date(principal.expiresAt * 1000).toISOString(),
+  };
+}
+
+/** The caller replaces their own password (also the way out of requires_password_change). */
+export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown) {
+  const input = assertSchema<ChangePassword>(ChangePassword, body, (p) => {
+    const b = body as Partial<ChangePassword>;
+    if (typeof b.new_password === "string" && b.new_password === b.current_password && !p.has("new_password")) p.add("new_password", "must differ from the current password");
+  });
+  const params = passwordParams(deps.config);
+  const user = await store.findUserById(deps.sql, userId);
+  if (!user) throw notFound(userId);
+  const { ok } = await verifyPassword(input.current_password, user.password_hash, params);
+  if (!ok) {
+    await auditAdmin(deps, deps.sql, actor, "user.password_change", { type: "user", id: userId }, { outcome: "wrong_current_password" });
+    throw new ValidationError("The current password is wrong", [{ field: "current_password", message: "is wrong" }]);
+  }
+  const hash = await hashPassword(input.new_password, params);
+  return deps.sql.begin(async (tx) => {
+    await store.updateUser(tx, userId, { password_hash: hash, requires_password_change: false });
+    await auditAdmin(deps, tx, actor, "user.password_change", { type: "user", id: userId });
+    return { id: userId, requires_password_change: false };
   });
 }
 

@@ -192,3 +192,24 @@ export function toUser(r: UserRecord): User {
     last_login_at: last_login_at ? last_login_at.toISOString() : null,
   };
 }
+
+export const Me = t.Object({
+  id: t.String(),
+  username: t.String(),
+  email: Nullable(t.String()),
+  is_admin: t.Boolean(),
+  requires_password_change: t.Boolean(),
+  scopes: t.Array(t.String(), { description: "Scopes of the presented token" }),
+  client_id: t.String({ description: "Client the token was issued to" }),
+  token_expires_at: t.String({ format: "date-time" }),
+});
+
+export const ChangePassword = t.Object(
+  {
+    current_password: t.String({ minLength: 1, maxLength: 1024 }),
+    new_password: t.String({ minLength: PASSWORD_MIN, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+export type ChangePassword = Static<typeof ChangePassword>;
+export const PasswordChanged = t.Object({ id: t.String(), requires_password_change: t.Boolean() });

@@ -47,8 +47,11 @@ function bearerToken(request: Request): string | undefined {
 
 const WINDOW_SECONDS = 60;
 
-/** Runs the admin checks for one request; returns the caller (null for routes without a scope). */
-export async function authorizeAdmin(deps: Deps, request: Request, ip: string, scope: AdminScope | null): Promise<AdminPrincipal | null> {
+/**
+ * Runs the admin checks for one request; returns the caller (null for routes without a scope).
+ * `scope: "any"` accepts any admin scope and a pending password change (the /admin/me routes).
+ */
+export async function authorizeAdmin(deps: Deps, request: Request, ip: string, scope: AdminScope | "any" | null): Promise<AdminPrincipal | null> {
   const limit = deps.config.adminRateLimitPerMinute;
   if (!adminSourceAllowed(deps.config, ip)) {
     await enforceRateLimit(deps, `admin:ip:${ip}`, limit, WINDOW_SECONDS);
@@ -75,10 +78,15 @@ export async function authorizeAdmin(deps: Deps, request: Request, ip: string, s
   if (!user) throw new ForbiddenError("The admin API needs the token of an admin user");
   if (!user.is_active) throw new UnauthorizedError("The account is deactivated");
   const scopes = (claims.scope ?? "").split(" ").filter(Boolean);
-  if (!user.is_admin || !scopes.includes(scope)) {
-    const reason = !user.is_admin ? "The account is not an admin" : `The access token lacks the scope ${scope}`;
+  const hasScope = scope === "any" ? scopes.some((s) => s.startsWith("admin:")) : scopes.includes(scope);
+  if (!user.is_admin || !hasScope) {
+    const reason = !user.is_admin ? "The account is not an admin" : scope === "any" ? "The access token carries no admin scope" : `The access token lacks the scope ${scope}`;
     await audit(deps, { action: "admin.denied", actor: user.id, outcome: "denied", ip, targetType: "route", targetId: `${request.method} ${new URL(request.url).pathname}`, details: { reason: !user.is_admin ? "not_admin" : "missing_scope", scope } });
     throw new ForbiddenError(reason);
   }
-  return { userId: user.id, username: user.username, scopes, jti: claims.jti, clientId: claims.client_id };
+  // A temporary (generated or reset) password must be replaced before the account may administer.
+  if (user.requires_password_change && scope !== "any") {
+    throw new ForbiddenError("The password must be changed first (POST /admin/me/password, or `authly admin auth login` prompts for it)");
+  }
+  return { userId: user.id, username: user.username, scopes, jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp };
 }

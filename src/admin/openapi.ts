@@ -14,6 +14,12 @@ const ERROR_TEXT: Record<number, string> = {
   429: "Rate limit exceeded; see Retry-After",
 };
 
+function scopeText(scope: AdminRouteSpec["scope"]): string {
+  if (scope === null) return "No token needed.";
+  if (scope === "any") return "Requires an admin user's token with any admin scope; allowed while a password change is pending.";
+  return `Requires an admin user's token with scope \`${scope}\`.`;
+}
+
 export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z_]+)/g, "{$1}");
 }
@@ -47,8 +53,8 @@ export function buildOpenApi(specs: AdminRouteSpec[], serverUrl: string) {
       operationId: operationId(spec),
       tags: [spec.tag],
       summary: spec.summary,
-      description: [spec.description, spec.scope ? `Requires an admin user's token with scope \`${spec.scope}\`.` : "No token needed."].filter(Boolean).join("\n\n"),
-      ...(spec.scope ? { security: [{ bearerAuth: [spec.scope] }], "x-required-scope": spec.scope } : { security: [] }),
+      description: [spec.description, scopeText(spec.scope)].filter(Boolean).join("\n\n"),
+      ...(spec.scope ? { security: [{ bearerAuth: spec.scope === "any" ? [] : [spec.scope] }], "x-required-scope": spec.scope } : { security: [] }),
       ...(params.length ? { parameters: params } : {}),
       ...(spec.body ? { requestBody: { required, content: { "application/json": { schema: plain(spec.body) } } } } : {}),
       responses,

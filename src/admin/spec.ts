@@ -10,6 +10,8 @@ export interface AdminPrincipal {
   scopes: string[];
   jti: string;
   clientId: string;
+  /** Token expiry, seconds since the epoch. */
+  expiresAt: number;
 }
 
 export interface AdminRequest {
@@ -24,8 +26,9 @@ export interface AdminRouteSpec {
   method: "GET" | "POST" | "PATCH" | "DELETE";
   /** Elysia path, e.g. /admin/clients/:client_id */
   path: string;
-  /** The admin scope the token must carry; null: no token needed (network rule still applies). */
-  scope: AdminScope | null;
+  /** The admin scope the token must carry; "any": any admin scope, also while a password change
+   *  is pending; null: no token needed (network rule still applies). */
+  scope: AdminScope | "any" | null;
   tag: string;
   summary: string;
   description?: string;

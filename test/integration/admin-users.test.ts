@@ -203,6 +203,45 @@ describe("sessions and grants", () => {
   });
 });
 
+describe("GET /admin/me and a pending password change", () => {
+  test("/admin/me describes the caller and the token", async () => {
+    const r = await a.call("GET", "/admin/me");
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ id: a.admin.id, username: a.admin.username, is_admin: true, requires_password_change: false, client_id: "authly-cli" });
+    expect(r.body.scopes).toContain("admin:system:write");
+    expect(Date.parse(r.body.token_expires_at)).toBeGreaterThan(Date.now());
+    expect((await a.call("GET", "/admin/me", { token: null })).status).toBe(401);
+  });
+
+  test("an admin with a generated password gets 403 until it is changed via /admin/me/password", async () => {
+    const created = (await a.call("POST", "/admin/users", { body: { username: "new-admin", is_admin: true } })).body;
+    expect(created.requires_password_change).toBe(true);
+    const [row] = await a.deps.sql`SELECT * FROM users WHERE id = ${created.id}`;
+    const token = await tokenFor(a.deps, row as never);
+    const blocked = await a.call("GET", "/admin/clients", { token });
+    expect(blocked.status).toBe(403);
+    expect(blocked.body.error_description).toContain("password must be changed");
+    expect((await a.call("GET", "/admin/me", { token })).body.requires_password_change).toBe(true);
+
+    const wrong = await a.call("POST", "/admin/me/password", { token, body: { current_password: "not it", new_password: "a brand new password" } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.fields).toEqual([{ field: "current_password", message: "is wrong" }]);
+    const same = await a.call("POST", "/admin/me/password", { token, body: { current_password: created.generated_password, new_password: created.generated_password } });
+    expect(same.body.fields.map((f: { field: string }) => f.field)).toEqual(["new_password"]);
+    const short = await a.call("POST", "/admin/me/password", { token, body: { current_password: created.generated_password, new_password: "short" } });
+    expect(short.body.fields.map((f: { field: string }) => f.field)).toEqual(["new_password"]);
+
+    const ok = await a.call("POST", "/admin/me/password", { token, body: { current_password: created.generated_password, new_password: "a brand new password" } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ id: created.id, requires_password_change: false });
+    expect(await Bun.password.verify("a brand new password", (await passwordHash(created.id))!)).toBe(true);
+    expect((await a.call("GET", "/admin/clients", { token })).status).toBe(200);
+    const rows = await auditRows(a.deps, "user.password_change");
+    expect(rows.map((r) => r.details.outcome ?? "ok")).toEqual(["ok", "wrong_current_password"]);
+    expect(JSON.stringify(rows)).not.toContain("a brand new password");
+  });
+});
+
 describe("the last active admin", () => {
   test("cannot be demoted, deactivated or deleted (409)", async () => {
     const admins = (await a.call("GET", "/admin/users?limit=100")).body.users.filter((u: { is_admin: boolean; id: string }) => u.is_admin && u.id !== a.admin.id);
