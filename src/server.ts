@@ -12,6 +12,7 @@ import { KeyService } from "./keys/service";
 import { log } from "./log";
 import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
+import { startPurgeJob } from "./maintenance/service";
 import type { EmbeddedDatabase } from "./db/embedded";
 
 export interface ServeOptions {
@@ -121,6 +122,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     maxRequestBodySize: deps.config.maxBodyBytes,
   });
   const server = app.server!;
+  const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
   deps.health.ready = true;
   const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
   let stopping: Promise<void> | undefined;
@@ -138,6 +140,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
         clearTimeout(timer);
         await server.stop(true);
+        await purge.stop();
         await deps.sql.end({ timeout: 5 });
       })();
       return stopping;

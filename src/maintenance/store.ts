@@ -1,0 +1,90 @@
+// SQL of the purge job: deletes rows that no rule needs any more, in bounded batches. Several
+// nodes may run it at once: `FOR UPDATE SKIP LOCKED` lets concurrent purgers take different rows.
+import type { Tx } from "../db/sql";
+
+export interface PurgeRule {
+  /** Table name (also the name in reports and metrics). */
+  table: string;
+  /** Deletes at most `limit` purgeable rows; returns how many it deleted. */
+  purge(sql: Tx, limit: number, graceSeconds: number, loginWindowSeconds: number): Promise<number>;
+}
+
+// Every rule keeps a row for `grace` seconds past its expiry: a replayed code or a rotated refresh
+// token is still recognised (and its grant revoked) for a while after it stopped being usable.
+export const PURGE_RULES: PurgeRule[] = [
+  {
+    table: "authorization_codes",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM authorization_codes WHERE ctid IN (
+        SELECT ctid FROM authorization_codes WHERE expires_at < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    table: "access_tokens",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM access_tokens WHERE ctid IN (
+        SELECT ctid FROM access_tokens WHERE expires_at < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    table: "refresh_tokens",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM refresh_tokens WHERE ctid IN (
+        SELECT ctid FROM refresh_tokens WHERE expires_at < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    // A grant's expires_at is pushed past every token issued from it, so an expired grant has no
+    // usable token left; the NOT EXISTS guards against a writer that forgot to extend it.
+    table: "grants",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM grants WHERE ctid IN (
+        SELECT g.ctid FROM grants g
+        WHERE g.expires_at < now() - make_interval(secs => ${grace})
+          AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.expires_at > now())
+          AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.expires_at > now())
+        LIMIT ${limit} FOR UPDATE OF g SKIP LOCKED)`).count,
+  },
+  {
+    table: "sessions",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM sessions WHERE ctid IN (
+        SELECT ctid FROM sessions
+        WHERE least(expires_at, idle_expires_at, coalesce(revoked_at, 'infinity'::timestamptz)) < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    table: "interactions",
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM interactions WHERE ctid IN (
+        SELECT ctid FROM interactions WHERE expires_at < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    table: "client_assertion_jtis",
+    // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.
+    purge: async (sql, limit) => (await sql`
+      DELETE FROM client_assertion_jtis WHERE ctid IN (
+        SELECT ctid FROM client_assertion_jtis WHERE expires_at < now()
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    // Windows are at most an hour long (admin: 60 s, password grant: 60 s); a day keeps every open one.
+    table: "rate_limits",
+    purge: async (sql, limit) => (await sql`
+      DELETE FROM rate_limits WHERE ctid IN (
+        SELECT ctid FROM rate_limits WHERE window_start < now() - interval '1 day'
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
+    // A failure older than the counting window no longer counts, and an expired lockout no longer
+    // locks (login-store.ts restarts the count at one for both).
+    table: "login_failures",
+    purge: async (sql, limit, _grace, window) => (await sql`
+      DELETE FROM login_failures WHERE ctid IN (
+        SELECT ctid FROM login_failures
+        WHERE (locked_until IS NULL OR locked_until < now())
+          AND last_failure_at < now() - make_interval(secs => ${window})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+];
