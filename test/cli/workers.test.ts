@@ -49,7 +49,7 @@ describe("serve --workers", () => {
     const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
     servers.push(srv);
     await until(() => (workerPids(srv.output()).get(1)?.length ?? 0) >= 1 && (workerPids(srv.output()).get(2)?.length ?? 0) >= 1, 20_000, "both workers");
-    await until(() => srv.output().includes("All 2 workers ready"), 10_000, "the ready announcement");
+    await until(() => srv.output().includes("All 2 workers ready"), 30_000, "the ready announcement");
     const victim = workerPids(srv.output()).get(1)![0]!;
     process.kill(victim, "SIGKILL");
     // The other worker keeps serving while worker 1 comes back with a new process.
