@@ -80,7 +80,7 @@ function loginError(status: number, body: { error?: string; error_description?: 
   const desc = body?.error_description;
   switch (body?.error) {
     case "invalid_grant":
-      return new CliError("Login failed: invalid username or password", ExitCode.auth, desc);
+      return new CliError("Login failed: invalid username or password", ExitCode.auth, desc && !/invalid username or password/i.test(desc) ? desc : "Check both and try again; repeated failures lock the account for a while.");
     case "invalid_client":
     case "unauthorized_client":
       return new CliError("Login failed: the server does not accept CLI logins", ExitCode.auth, desc ?? `The first-party client ${CLI_CLIENT} is missing or may not use the password grant.`);
