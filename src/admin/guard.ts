@@ -86,7 +86,7 @@ export async function authorizeAdmin(deps: Deps, request: Request, ip: string, s
   }
   // A temporary (generated or reset) password must be replaced before the account may administer.
   if (user.requires_password_change && scope !== "any") {
-    throw new ForbiddenError("The password must be changed first (POST /admin/me/password, or `authly admin auth login` prompts for it)");
+    throw new ForbiddenError("The password must be changed first: POST /admin/me/password with current_password and new_password");
   }
   return { userId: user.id, username: user.username, scopes, jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp };
 }
