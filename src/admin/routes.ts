@@ -6,6 +6,7 @@ import { userAdminRoutes } from "../accounts/admin-routes";
 import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
+import { consentAdminRoutes } from "../interaction/admin-routes";
 import { requestInfo } from "../http/request-context";
 import { objectBody } from "../lib/validate";
 import { authorizeAdmin } from "./guard";
@@ -15,7 +16,7 @@ import { systemAdminRoutes } from "./system";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...auditAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...auditAdminRoutes(deps)];
 }
 
 const DOCS_HEADERS = {

@@ -117,6 +117,8 @@ export function browserHash(deps: Deps, browserToken: string): string {
 }
 
 export async function createInteraction(deps: Deps, st: InteractionState): Promise<string> {
+  // Abandoned interactions are swept now and then by whoever creates one (no extra job needed).
+  if (Math.random() < 0.02) await store.deleteExpiredInteractions(deps.sql);
   const id = randomToken(32);
   await store.insertInteraction(deps.sql, {
     idHash: idHash(deps, id),

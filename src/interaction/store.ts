@@ -135,3 +135,35 @@ export async function insertAuthorizationCode(sql: Tx, c: NewAuthorizationCode):
             ${c.sessionId}, ${c.authTime}, ${c.acr}, ${c.amr}, ${c.claims === null || c.claims === undefined ? null : sql.json(c.claims as never)},
             now() + make_interval(secs => ${c.ttlSeconds}))`;
 }
+
+export interface ConsentRow {
+  client_id: string;
+  client_name: string | null;
+  scopes: string[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+export async function listConsents(sql: Tx, userId: string): Promise<ConsentRow[]> {
+  return sql<ConsentRow[]>`
+    SELECT c.client_id, cl.client_name, c.scopes, c.created_at, c.updated_at
+    FROM consents c LEFT JOIN clients cl ON cl.client_id = c.client_id
+    WHERE c.user_id = ${userId} ORDER BY c.updated_at DESC`;
+}
+
+/** Revokes the live grants (and so their refresh and access tokens) of one user at one client. */
+export async function revokeUserClientGrants(sql: Tx, userId: string, clientId: string): Promise<number> {
+  const rows = await sql`
+    UPDATE grants SET revoked_at = now(), revoked_reason = 'consent_revoked'
+    WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL`;
+  await sql`
+    UPDATE refresh_tokens SET revoked_at = now()
+    WHERE user_id = ${userId} AND client_id = ${clientId} AND revoked_at IS NULL`;
+  return rows.count;
+}
+
+export async function userExists(sql: Tx, userId: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(userId)) return false;
+  const rows = await sql`SELECT 1 FROM users WHERE id = ${userId}`;
+  return rows.length > 0;
+}

@@ -18,7 +18,8 @@ export function authorizeRoutes(deps: Deps) {
     if (!params) throw new OAuthError("invalid_request", "An authorization request is a GET, or a POST with an application/x-www-form-urlencoded body.", { html: true });
     const { request: req, client } = await validateAuthorizationRequest(deps, params);
     const session = await loadSession(deps, request);
-    const st = { request: req, forceLogin: req.prompt.includes("login") || req.prompt.includes("select_account") };
+    // max_age=0 asks for a fresh authentication, like prompt=login (OIDC Core §3.1.2.1).
+    const st = { request: req, forceLogin: req.prompt.includes("login") || req.prompt.includes("select_account") || req.maxAge === 0 };
     const step = await nextStep(deps, client, st, session);
     if (step.kind === "error") throw step.error;
     if (step.kind === "complete") return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));

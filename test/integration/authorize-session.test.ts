@@ -339,3 +339,13 @@ describe("switching account on the consent page", () => {
     expect(page.location).toBeTruthy();
   });
 });
+
+describe("max_age=0", () => {
+  test("max_age=0 forces a fresh login like prompt=login", async () => {
+    const client = await newClient();
+    const b = Browser.forApp(t);
+    await signIn(b, client, user);
+    const again = await signIn(b, client, user, { max_age: "0" });
+    expect(again.seen.login).toBe(true);
+  });
+});
