@@ -4,6 +4,8 @@ import { Elysia } from "elysia";
 import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo } from "./http/request-context";
+import { applyCors } from "./http/cors";
+import { checkRequestLimits } from "./http/limits";
 import { healthRoutes } from "./health/routes";
 import { recordHttpRequest } from "./metrics/index";
 import { metricsRoutes } from "./metrics/routes";
@@ -24,6 +26,13 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       set.headers["x-request-id"] = info.id;
       set.headers["x-content-type-options"] = "nosniff";
       set.headers["referrer-policy"] = "no-referrer";
+      // Size limits (413/431 as JSON) and the CORS policy, before any route runs.
+      const url = new URL(request.url);
+      const refused = checkRequestLimits(request, url.pathname.length + url.search.length, deps.config.maxBodyBytes) ?? applyCors(request, url.pathname, set.headers as Record<string, string>);
+      if (refused) {
+        info.status = refused.status;
+        return refused;
+      }
     })
     .onError(({ error, code, request }) => {
       const response = errorToResponse(error, { issuer: deps.config.issuer, request, code });

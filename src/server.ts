@@ -13,6 +13,7 @@ import { log } from "./log";
 import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
 import { startPurgeJob } from "./maintenance/service";
+import { hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
 
 export interface ServeOptions {
@@ -119,7 +120,8 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     hostname: deps.config.host,
     port: deps.config.port,
     reusePort: opts.reusePort ?? false,
-    maxRequestBodySize: deps.config.maxBodyBytes,
+    // The app answers 413 as JSON from Content-Length; Bun cuts anything far beyond (chunked too).
+    maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
   });
   const server = app.server!;
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);

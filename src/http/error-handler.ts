@@ -22,7 +22,9 @@ export function errorToResponse(error: unknown, ctx: ErrorContext): Response {
     return json(400, { error: "invalid_request", error_description: describeValidation(error, ctx.code) });
   }
   if (ctx.code === "NOT_FOUND") return json(404, { error: "not_found", error_description: "No such endpoint" });
-  const status = (error as { status?: number })?.status;
+  // Bun cuts a (chunked) body past maxRequestBodySize while a route reads it.
+  const tooLarge = error instanceof Error && error.message.includes("exceeded maxRequestBodySize");
+  const status = tooLarge ? 413 : (error as { status?: number })?.status;
   if (status === 413 || status === 431 || status === 415) return json(status, { error: "invalid_request", error_description: status === 413 ? "Request body too large" : status === 431 ? "Request headers too large" : "Unsupported media type" });
   if (isDatabaseUnavailable(error)) {
     log.warn("database unavailable", { request_id: requestInfo(ctx.request).id, code: (error as { code?: string }).code });

@@ -1,0 +1,49 @@
+// CORS policy (Fetch standard, "CORS protocol"): which endpoints a browser application on another
+// origin may call. The token, revocation, introspection, UserInfo, JWKS and discovery endpoints
+// are meant for browser clients (OAuth 2.1 §6, OIDC Core §5.3, RFC 8414 §3); they answer any origin
+// without credentials (no cookies are involved, so `*` is safe). The authorization endpoint, the
+// login and consent pages and the admin API never get CORS headers: browsers reach the first two
+// by navigation only, and the admin API is for the CLI.
+
+/** Path -> methods a cross-origin browser client may use. */
+export const CORS_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
+  "/oauth/token": ["POST"],
+  "/oauth/revoke": ["POST"],
+  "/oauth/introspect": ["POST"],
+  "/oidc/userinfo": ["GET", "POST"],
+  "/.well-known/jwks.json": ["GET"],
+  "/.well-known/openid-configuration": ["GET"],
+  "/.well-known/oauth-authorization-server": ["GET"],
+};
+
+const ALLOW_HEADERS = "Authorization, Content-Type, DPoP";
+const EXPOSE_HEADERS = "WWW-Authenticate, Retry-After, DPoP-Nonce";
+const MAX_AGE = "600";
+
+/** The CORS methods of a request path, or undefined when the path is not open to other origins. */
+export function corsMethods(pathname: string): readonly string[] | undefined {
+  const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;
+  return Object.hasOwn(CORS_ENDPOINTS, path) ? CORS_ENDPOINTS[path] : undefined;
+}
+
+/**
+ * Adds the CORS response headers for a cross-origin request to an open endpoint, and answers its
+ * preflight (204). Returns the preflight response, or undefined to continue with the request.
+ */
+export function applyCors(request: Request, pathname: string, headers: Record<string, string | number>): Response | undefined {
+  const methods = corsMethods(pathname);
+  if (!methods) return undefined;
+  headers["access-control-allow-origin"] = "*";
+  headers["access-control-expose-headers"] = EXPOSE_HEADERS;
+  if (request.method !== "OPTIONS" || !request.headers.get("access-control-request-method")) return undefined;
+  return new Response(null, {
+    status: 204,
+    headers: {
+      "Access-Control-Allow-Origin": "*",
+      "Access-Control-Allow-Methods": methods.join(", "),
+      "Access-Control-Allow-Headers": ALLOW_HEADERS,
+      "Access-Control-Max-Age": MAX_AGE,
+      "Cache-Control": "no-store",
+    },
+  });
+}

@@ -1,0 +1,169 @@
+// HTTP hardening (issue 8 "Hostile input"): body and header size limits answer 413/431 with the
+// JSON error shape; the CORS policy opens exactly the browser-facing endpoints (OAuth 2.1 §6,
+// OIDC Core §5.3, RFC 8414) and never the authorization endpoint, login/consent or admin API;
+// X-Forwarded-For is believed only from AUTHLY_TRUSTED_PROXIES.
+import { describe, expect, test } from "bun:test";
+import { CORS_ENDPOINTS } from "../../src/http/cors";
+import { clientIp } from "../../src/http/request-context";
+import { startTestServer } from "../support/app";
+
+const plain = await startTestServer({ env: { AUTHLY_MAX_BODY_BYTES: "4096", AUTHLY_ADMIN_RATE_LIMIT: "100000" } });
+const proxied = await startTestServer({ env: { AUTHLY_TRUSTED_PROXIES: "loopback", AUTHLY_ADMIN_RATE_LIMIT: "100000" } });
+
+const FORM = { "content-type": "application/x-www-form-urlencoded" };
+
+describe("size limits", () => {
+  test("a body over AUTHLY_MAX_BODY_BYTES answers 413 with a JSON error (RFC 9110 §15.5.14)", async () => {
+    for (const path of ["/oauth/token", "/oauth/introspect", "/admin/clients", "/interaction/x/login"]) {
+      const r = await fetch(plain.url + path, { method: "POST", headers: FORM, body: "a=" + "x".repeat(5000) });
+      expect({ path, status: r.status }).toEqual({ path, status: 413 });
+      expect(r.headers.get("content-type")).toContain("application/json");
+      expect((await r.json()).error).toBe("invalid_request");
+    }
+  });
+
+  test("a body far beyond the limit is still cut (413), chunked bodies included", async () => {
+    const big = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: "a=" + "x".repeat(200_000) });
+    expect(big.status).toBe(413);
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 20; i++) c.enqueue(new TextEncoder().encode("x".repeat(1000)));
+        c.close();
+      },
+    });
+    const chunked = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: chunks });
+    expect([400, 413]).toContain(chunked.status);
+    expect(chunked.status).not.toBe(500);
+  });
+
+  test("a body within the limit is processed normally", async () => {
+    const r = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: "grant_type=nope&pad=" + "x".repeat(3000) });
+    expect(r.status).toBe(400);
+    expect((await r.json()).error).toBe("unsupported_grant_type");
+  });
+
+  test("oversized headers answer 431 with a JSON error (RFC 6585 §5)", async () => {
+    const r = await fetch(plain.url + "/health", { headers: { "x-pad": "y".repeat(13_000) } });
+    expect(r.status).toBe(431);
+    expect((await r.json()).error).toBe("invalid_request");
+    const many = await fetch(plain.url + "/health", { headers: Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-h${i}`, "v".repeat(60)])) });
+    expect(many.status).toBe(431);
+    const huge = await fetch(plain.url + "/health", { headers: { "x-pad": "y".repeat(100_000) } });
+    expect(huge.status).toBe(431);
+    const longUrl = await fetch(plain.url + "/oauth/authorize?state=" + "s".repeat(14_000));
+    expect(longUrl.status).toBe(431);
+  });
+
+  test("a malformed Content-Length is refused, not trusted", async () => {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(plain.url).port);
+    const reply = await new Promise<string>((resolve) => {
+      let got = "";
+      const sock = connect(port, "127.0.0.1", () => sock.write("POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"));
+      sock.on("data", (d) => (got += d.toString()));
+      sock.on("close", () => resolve(got));
+      sock.on("error", () => resolve(got));
+      setTimeout(() => sock.destroy(), 3000);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 4\d\d/);
+  });
+});
+
+describe("CORS", () => {
+  const ORIGIN = "https://spa.example.test";
+
+  test("preflight to every browser-facing endpoint is allowed without credentials", async () => {
+    for (const [path, methods] of Object.entries(CORS_ENDPOINTS)) {
+      const r = await fetch(plain.url + path, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": methods[0]!, "access-control-request-headers": "authorization, content-type" } });
+      expect({ path, status: r.status }).toEqual({ path, status: 204 });
+      expect(r.headers.get("access-control-allow-origin")).toBe("*");
+      expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+      expect(r.headers.get("access-control-allow-methods")).toContain(methods[0]!);
+      expect(r.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    }
+  });
+
+  test("actual responses of those endpoints, errors included, are readable cross-origin", async () => {
+    const cases: [string, RequestInit][] = [
+      ["/oauth/token", { method: "POST", headers: { ...FORM, origin: ORIGIN }, body: "grant_type=client_credentials&client_id=nobody&client_secret=x" }],
+      ["/oauth/revoke", { method: "POST", headers: { ...FORM, origin: ORIGIN }, body: "token=x&client_id=nobody" }],
+      ["/oauth/introspect", { method: "POST", headers: { ...FORM, origin: ORIGIN }, body: "token=x" }],
+      ["/oidc/userinfo", { headers: { origin: ORIGIN, authorization: "Bearer nope" } }],
+      ["/.well-known/jwks.json", { headers: { origin: ORIGIN } }],
+      ["/.well-known/openid-configuration", { headers: { origin: ORIGIN } }],
+      ["/.well-known/oauth-authorization-server", { headers: { origin: ORIGIN } }],
+    ];
+    for (const [path, init] of cases) {
+      const r = await fetch(plain.url + path, init);
+      expect({ path, acao: r.headers.get("access-control-allow-origin") }).toEqual({ path, acao: "*" });
+      expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+      await r.arrayBuffer();
+    }
+  });
+
+  test("the authorization endpoint, login and consent pages and the admin API send no CORS headers", async () => {
+    const paths: [string, string][] = [
+      ["GET", "/oauth/authorize?client_id=x&response_type=code"],
+      ["POST", "/oauth/authorize"],
+      ["GET", "/interaction/abc"],
+      ["POST", "/interaction/abc/login"],
+      ["POST", "/interaction/abc/consent"],
+      ["GET", "/admin/status"],
+      ["POST", "/admin/clients"],
+      ["GET", "/admin/health"],
+      ["GET", "/oidc/logout"],
+      ["GET", "/metrics"],
+    ];
+    for (const [method, path] of paths) {
+      const pre = await fetch(plain.url + path, { method: "OPTIONS", headers: { origin: ORIGIN, "access-control-request-method": method, "access-control-request-headers": "authorization" } });
+      expect({ path, preflight: pre.headers.get("access-control-allow-origin") }).toEqual({ path, preflight: null });
+      expect(pre.status).not.toBe(204);
+      await pre.arrayBuffer();
+      const r = await fetch(plain.url + path, { method, headers: { origin: ORIGIN, ...(method === "POST" ? FORM : {}) }, body: method === "POST" ? "a=1" : undefined, redirect: "manual" });
+      expect({ path, acao: r.headers.get("access-control-allow-origin") }).toEqual({ path, acao: null });
+      expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+      await r.arrayBuffer();
+    }
+  });
+});
+
+describe("trusted proxies", () => {
+  test("clientIp: X-Forwarded-For is ignored unless the peer is a trusted proxy; then the right-most untrusted hop wins", () => {
+    const req = (xff?: string) => new Request("http://x/", { headers: xff ? { "x-forwarded-for": xff } : {} });
+    expect(clientIp(req("203.0.113.9"), "198.51.100.1", [])).toBe("198.51.100.1");
+    expect(clientIp(req("203.0.113.9"), "198.51.100.1", ["10.0.0.1"])).toBe("198.51.100.1");
+    expect(clientIp(req("203.0.113.9"), "10.0.0.1", ["10.0.0.1"])).toBe("203.0.113.9");
+    // A client that sends its own X-Forwarded-For cannot pick its address: the proxy appends the real one.
+    expect(clientIp(req("1.2.3.4, 203.0.113.9"), "10.0.0.1", ["10.0.0.1"])).toBe("203.0.113.9");
+    expect(clientIp(req("203.0.113.9, 10.0.0.2"), "10.0.0.1", ["10.0.0.1", "10.0.0.2"])).toBe("203.0.113.9");
+    expect(clientIp(req(), "10.0.0.1", ["10.0.0.1"])).toBe("10.0.0.1");
+    expect(clientIp(req("203.0.113.9"), "::ffff:127.0.0.1", ["loopback"])).toBe("203.0.113.9");
+  });
+
+  test("untrusted peer: a spoofed X-Forwarded-For changes neither the admin API's loopback check nor the audited address", async () => {
+    const r = await fetch(plain.url + "/admin/health", { headers: { "x-forwarded-for": "203.0.113.66" } });
+    expect(r.status).toBe(200);
+    await failLogin(plain.url, "203.0.113.66", "spoof-untrusted");
+    const [row] = await plain.db.sql<{ source_ip: string }[]>`SELECT source_ip FROM audit_log WHERE action = 'login.failure' ORDER BY id DESC LIMIT 1`;
+    expect(row?.source_ip).toBe("127.0.0.1");
+  });
+
+  test("trusted proxy: the forwarded client address is used for the admin API check and the audit log", async () => {
+    const r = await fetch(proxied.url + "/admin/health", { headers: { "x-forwarded-for": "203.0.113.77" } });
+    expect(r.status).toBe(403);
+    expect((await r.json()).error).toBe("forbidden");
+    await failLogin(proxied.url, "1.1.1.1, 203.0.113.77", "spoof-trusted");
+    const [row] = await proxied.db.sql<{ source_ip: string }[]>`SELECT source_ip FROM audit_log WHERE action = 'login.failure' ORDER BY id DESC LIMIT 1`;
+    expect(row?.source_ip).toBe("203.0.113.77");
+  });
+});
+
+/** A failed password grant of the first-party CLI client (audited with the client address). */
+async function failLogin(base: string, xff: string, username: string): Promise<void> {
+  const r = await fetch(base + "/oauth/token", {
+    method: "POST",
+    headers: { ...FORM, "x-forwarded-for": xff },
+    body: new URLSearchParams({ grant_type: "password", client_id: "authly-cli", username, password: "wrong-password", scope: "admin:system:read" }).toString(),
+  });
+  expect([400, 401]).toContain(r.status);
+}
