@@ -57,7 +57,7 @@ function checkFields(p: Problems, body: Record<string, unknown>): void {
 
 /** Checks across fields on the client as it would be stored (after a valid schema). */
 async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: ClientRecord["client_type"], given: (f: string) => boolean): Promise<void> {
-  if (!p.has("grant_types")) {
+  if (!p.has("grant_types") && (given("grant_types") || given("redirect_uris"))) {
     if (c.grant_types.includes("authorization_code") && c.redirect_uris.length === 0 && !p.has("redirect_uris")) {
       p.add("redirect_uris", "at least one redirect URI is needed for the authorization_code grant");
     }
@@ -69,7 +69,7 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
     const unknown = c.scopes.filter((s) => !known.has(s));
     if (unknown.length) p.add("scope", `unknown or inactive scope(s): ${unknown.join(", ")}`);
   }
-  if (!p.has("token_endpoint_auth_method")) {
+  if (!p.has("token_endpoint_auth_method") && ["token_endpoint_auth_method", "jwks", "jwks_uri"].some(given)) {
     const m = c.token_endpoint_auth_method;
     if (type === "public" && m !== "none") p.add("token_endpoint_auth_method", "a public client uses 'none'");
     if (type === "confidential" && m === "none") p.add("token_endpoint_auth_method", "a confidential client must authenticate (client_secret_basic, client_secret_post or private_key_jwt)");
@@ -170,7 +170,7 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
     if (cur.is_first_party && (given("grant_types") || given("token_endpoint_auth_method"))) {
       throw new ConflictError(`'${clientId}' is a built-in first-party client: its grant types and authentication cannot change`);
     }
-    if (!cur.is_first_party) await checkClient(tx, p, next, cur.client_type, given);
+    await checkClient(tx, p, next, cur.client_type, given);
     p.throwIfAny();
     // Switching to a secret-based method mints a secret; switching away removes the old one.
     let secret: string | undefined;

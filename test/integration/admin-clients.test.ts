@@ -165,10 +165,29 @@ describe("PATCH /admin/clients/:client_id", () => {
     expect((await a.call("PATCH", "/admin/clients/nope", { body: { client_name: "x" } })).status).toBe(404);
   });
 
-  test("the built-in authly-cli client keeps its grant types (409)", async () => {
+  test("the built-in authly-cli client keeps its grant types (409); its scopes are still checked", async () => {
     const r = await a.call("PATCH", "/admin/clients/authly-cli", { body: { grant_types: ["authorization_code"] } });
     expect(r.status).toBe(409);
     expect(r.body.error).toBe("conflict");
+    const bad = await a.call("PATCH", "/admin/clients/authly-cli", { body: { scope: "admin:clients:read unknown-scope" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.fields[0].field).toBe("scope");
+    const ok = await a.call("PATCH", "/admin/clients/authly-cli", { body: { client_name: "Admin CLI" } });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ client_name: "Admin CLI", grant_types: ["password", "refresh_token"], is_first_party: true });
+  });
+
+  test("switching to private_key_jwt drops the secret; switching back issues a new one once", async () => {
+    const c = (await a.call("POST", "/admin/clients", { body: web })).body;
+    const toJwt = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { token_endpoint_auth_method: "private_key_jwt", jwks_uri: "https://app.example/jwks.json" } });
+    expect(toJwt.status).toBe(200);
+    expect(toJwt.body.has_secret).toBe(false);
+    expect((await rawRow(c.client_id))!.secret_hash).toBeNull();
+    const back = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { token_endpoint_auth_method: "client_secret_post", jwks_uri: null } });
+    expect(back.body.client_secret).toMatch(/^cs_/);
+    expect((await rawRow(c.client_id))!.secret_hash).toBe(hashClientSecret(a.deps, back.body.client_secret));
+    const public_ = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { token_endpoint_auth_method: "none" } });
+    expect(public_.status).toBe(400);
   });
 });
 
