@@ -29,6 +29,7 @@ describe("headless Chromium", () => {
       client_name: "Example Photo App",
       redirect_uris: [callback],
       client_uri: "https://photos.example.com",
+      logo_uri: `data:image/svg+xml;base64,${Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48"><rect width="48" height="48" rx="10" fill="#f59e0b"/><circle cx="24" cy="24" r="10" fill="#fff"/><circle cx="24" cy="24" r="5" fill="#92400e"/></svg>').toString("base64")}`,
       policy_uri: "https://photos.example.com/privacy",
       tos_uri: "https://photos.example.com/terms",
     });
@@ -73,6 +74,8 @@ describe("headless Chromium", () => {
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.getByRole("heading", { name: "Example Photo App" }).waitFor();
       expect(await page.getByText("Privacy policy").getAttribute("href")).toBe("https://photos.example.com/privacy");
+      // The logo is shown (the CSP allows it) and decorative (empty alt: the name is the heading).
+      expect(await page.locator(".app img").evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
       await page.screenshot({ path: join(ARTIFACTS, "consent-page.png"), fullPage: true });
 
       await page.getByRole("button", { name: "Allow" }).click();

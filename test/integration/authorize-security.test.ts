@@ -220,6 +220,15 @@ describe("HTML injection", () => {
     expect(page.html).toContain('href="https://rp.example.com/privacy"');
   });
 
+  test("oidcc-registration-logo-uri / -policy-uri / -tos-uri: an https logo and the client's links are shown on the consent page", async () => {
+    const nice = await createOidcClient(t.deps, { client_name: "Nice App", logo_uri: "https://rp.example.com/logo.png", policy_uri: "https://rp.example.com/p", tos_uri: "https://rp.example.com/t", client_uri: "https://rp.example.com/" });
+    const b = Browser.forApp(t);
+    let page = await b.open(authorizeUrl(authParams(nice, challenge)));
+    page = await b.submit(page, "/login", { login: user.username, password: user.password });
+    expect(page.html).toContain('<img src="https://rp.example.com/logo.png" alt=""');
+    for (const href of ["https://rp.example.com/p", "https://rp.example.com/t", "https://rp.example.com/"]) expect(page.html).toContain(`href="${href}"`);
+  });
+
   test("state is echoed exactly, however odd", async () => {
     const odd = `a b&c=d"<>'`;
     const r = await t.request(authorizeUrl(authParams(client, challenge, { state: odd, response_type: "token" })));
