@@ -349,3 +349,28 @@ describe("max_age=0", () => {
     expect(again.seen.login).toBe(true);
   });
 });
+
+describe("state lives in PostgreSQL", () => {
+  test("a flow started on one node continues on another (interaction, session, code)", async () => {
+    const { createApp } = await import("../../src/app");
+    const { buildDeps } = await import("../../src/server");
+    const depsB = buildDeps(t.deps.config, t.db.sql);
+    depsB.health.ready = true;
+    const appB = createApp(depsB, { accessLog: false });
+    let turn = 0;
+    // Every request goes to the other node.
+    const b = new Browser((url, init) => {
+      const path = url.startsWith(t.issuer) ? url.slice(t.issuer.length) : url;
+      const req = new Request(new URL(path, "http://localhost"), init);
+      return turn++ % 2 === 0 ? t.app.handle(req) : appB.handle(req);
+    }, t.issuer);
+    const client = await newClient();
+    const f = await signIn(b, client, user);
+    expect(f.seen).toEqual({ login: true, consent: true });
+    expect(turn).toBeGreaterThanOrEqual(4);
+    const tok = await exchangeCode({ request: (p, i) => appB.handle(new Request(new URL(p, "http://localhost"), i)) }, client, f.callback.code!, f.verifier);
+    expect(tok.status).toBe(200);
+    const again = await signIn(b, client, user, { prompt: "none" });
+    expect(again.callback.code).toBeTruthy();
+  });
+});
