@@ -1,4 +1,5 @@
-// The admin CLI's stored login (~/.authly/tokens.json): folder 0700, file 0600, written atomically.
+// The admin CLI's stored login (~/.authly/tokens.json): folder 0700, file 0600, written atomically
+// (named -storage: *-store.ts files hold SQL).
 // Token values are sealed with AES-256-GCM under a key kept in the system keyring when one is
 // available (secret-tool on Linux, `security` on macOS); otherwise the file alone protects them.
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";

@@ -236,7 +236,7 @@ describe("lazy loading: admin commands never load the server, PGlite or testcont
   test("no file of the admin CLI imports the server, a store or db/ (static scan)", () => {
     const files = [
       ...readdirSync(join(ROOT, "src/cli/admin")).map((f) => `src/cli/admin/${f}`),
-      ...["api-client", "token-store", "config-file", "output", "help", "tree", "completion", "root-flags", "run"].map((f) => `src/cli/${f}.ts`),
+      ...["api-client", "token-storage", "config-file", "output", "help", "tree", "completion", "root-flags", "run"].map((f) => `src/cli/${f}.ts`),
     ];
     expect(files.length).toBeGreaterThan(10);
     for (const f of files) {

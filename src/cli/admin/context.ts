@@ -6,7 +6,7 @@ import { loadConfig, readEnv, processEnv, type Config } from "../../config";
 import { CliError, ExitCode } from "../../errors";
 import { ApiClient, toApiError } from "../api-client";
 import { loadSettings, type CliSettings } from "../config-file";
-import { TokenStore, type Tokens } from "../token-store";
+import { TokenStore, type Tokens } from "../token-storage";
 import type { OutputFormat } from "../output";
 
 export const CLI_CLIENT = "authly-cli";
