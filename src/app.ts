@@ -7,12 +7,13 @@ import { accessLog, beginRequest, requestInfo } from "./http/request-context";
 import { applyCors } from "./http/cors";
 import { checkRequestLimits } from "./http/limits";
 import { healthRoutes } from "./health/routes";
-import { recordHttpRequest } from "./metrics/index";
-import { metricsRoutes } from "./metrics/routes";
 import { adminRoutes } from "./admin/routes";
+import { oauthRoutes } from "./oauth/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
 import { oidcRoutes } from "./oidc/routes";
+import { recordHttpRequest } from "./metrics/index";
+import { metricsRoutes } from "./metrics/routes";
 
 export interface AppOptions {
   accessLog?: boolean;
@@ -46,8 +47,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       recordHttpRequest(request.method, route, info.status ?? status, (performance.now() - info.start) / 1000, body);
     })
     .use(healthRoutes(deps))
-    .use(metricsRoutes(deps))
     .use(adminRoutes(deps))
+    .use(metricsRoutes(deps))
+    .use(oauthRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))
     .use(oidcRoutes(deps));

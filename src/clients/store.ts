@@ -1,12 +1,23 @@
 // SQL of OAuth clients (table clients) and of what hangs off a client by its client_id (grants,
 // tokens, codes, consents) when it is deactivated or deleted.
-import type { Tx } from "../db/sql";
+import type { Sql, Tx } from "../db/sql";
+import { BatchLoader, loaderFor } from "../lib/batch-loader";
 import { ConflictError } from "../errors";
 import type { ClientRecord } from "./model";
 
 export async function findClientByClientId(sql: Tx, clientId: string): Promise<ClientRecord | undefined> {
   const [row] = await sql<ClientRecord[]>`SELECT * FROM clients WHERE client_id = ${clientId}`;
   return row;
+}
+
+const clientLoaders = new WeakMap<Sql, BatchLoader<string, ClientRecord>>();
+
+/** findClientByClientId for the pool, micro-batched: concurrent lookups share one query. */
+export function loadClient(sql: Sql, clientId: string): Promise<ClientRecord | undefined> {
+  return loaderFor(clientLoaders, sql, (pool) => async (ids: string[]) => {
+    const rows = await pool<ClientRecord[]>`SELECT * FROM clients WHERE client_id = ANY(${ids})`;
+    return new Map(rows.map((r) => [r.client_id, r]));
+  }).load(clientId);
 }
 
 /** The writable columns of a client (everything but ids, secrets and timestamps). */

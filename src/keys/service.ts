@@ -11,6 +11,8 @@ import { metrics } from "../metrics/index";
 
 export const KEY_CACHE_SECONDS = 30;
 export const ALGORITHMS: KeyAlg[] = ["RS256", "ES256", "EdDSA"];
+/** The longest lifetime any token may have (config and per-client lifetimes are capped here). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 86400;
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
 
 export interface LoadedKey {
@@ -40,6 +42,7 @@ export class KeyService {
   private loadedAt = 0;
   private loading?: Promise<void>;
   private lastForcedRefresh = 0;
+  private jwksCache?: { body: string; etag: string };
 
   constructor(
     private readonly sql: Sql,
@@ -49,9 +52,12 @@ export class KeyService {
     this.kek = deriveKey(jwtSecretKey, "signing-key-encryption");
   }
 
-  /** Makes sure every algorithm in `algs` has an active and a next key; safe with many workers. */
+  /**
+   * Makes sure every algorithm has an active and a next key; safe with many workers. All three
+   * algorithms are kept ready (clients may pick their ID-token algorithm); `algs` come first.
+   */
   async ensureKeys(algs: KeyAlg[]): Promise<void> {
-    const needed = [...new Set<KeyAlg>(["RS256", ...algs])];
+    const needed = [...new Set<KeyAlg>(["RS256", ...algs, ...ALGORITHMS])];
     await this.sql.begin(async (tx) => {
       await store.lockKeys(tx);
       const live = await store.listLiveKeys(tx);
@@ -67,18 +73,57 @@ export class KeyService {
   async rotate(alg: KeyAlg): Promise<{ activated: string; next: string; retired: string[] }> {
     const result = await this.sql.begin(async (tx) => {
       await store.lockKeys(tx);
-      const live = await store.listLiveKeys(tx);
-      const retired = live.filter((k) => k.alg === alg && k.state === "active").map((k) => k.kid);
-      let next = live.find((k) => k.alg === alg && k.state === "next")?.kid;
-      if (!next) next = await this.createKey(tx, alg, "next");
-      await store.retireActive(tx, alg, this.opts.publishRetiredSeconds);
-      await store.activateKey(tx, next);
-      const fresh = await this.createKey(tx, alg, "next");
-      return { activated: next, next: fresh, retired };
+      return this.rotateLocked(tx, alg);
     });
     metrics.inc("authly_key_rotations_total", { alg });
     await this.refresh();
     return result;
+  }
+
+  /**
+   * Scheduled rotation: rotates every algorithm whose active key has been active for at least
+   * `intervalDays`. Many workers and nodes may call it at once; the lock and the re-check inside
+   * it make exactly one of them rotate.
+   */
+  async rotateDue(intervalDays: number): Promise<{ alg: KeyAlg; activated: string; next: string; retired: string[] }[]> {
+    if (!(intervalDays > 0)) return [];
+    const done = await this.sql.begin(async (tx) => {
+      await store.lockKeys(tx);
+      const live = await store.listLiveKeys(tx);
+      const cutoff = Date.now() - intervalDays * 86400_000;
+      const out: { alg: KeyAlg; activated: string; next: string; retired: string[] }[] = [];
+      for (const k of live) {
+        if (k.state !== "active" || (k.activated_at ?? k.created_at).getTime() > cutoff) continue;
+        out.push({ alg: k.alg, ...(await this.rotateLocked(tx, k.alg)) });
+      }
+      return out;
+    });
+    for (const r of done) metrics.inc("authly_key_rotations_total", { alg: r.alg });
+    if (done.length) await this.refresh();
+    return done;
+  }
+
+  /** Checks for due rotations every `checkSeconds` (timer does not keep the process alive). */
+  startRotationSchedule(intervalDays: number, onRotate?: (rotated: { alg: KeyAlg; activated: string }[]) => void, checkSeconds = 3600): () => void {
+    if (!(intervalDays > 0)) return () => {};
+    const tick = () => {
+      this.rotateDue(intervalDays).then((r) => r.length && onRotate?.(r), () => {});
+    };
+    const timer = setInterval(tick, checkSeconds * 1000);
+    (timer as { unref?: () => void }).unref?.();
+    tick();
+    return () => clearInterval(timer);
+  }
+
+  private async rotateLocked(tx: Parameters<typeof store.insertKey>[0], alg: KeyAlg): Promise<{ activated: string; next: string; retired: string[] }> {
+    const live = await store.listLiveKeys(tx);
+    const retired = live.filter((k) => k.alg === alg && k.state === "active").map((k) => k.kid);
+    let next = live.find((k) => k.alg === alg && k.state === "next")?.kid;
+    if (!next) next = await this.createKey(tx, alg, "next");
+    await store.retireActive(tx, alg, Math.max(this.opts.publishRetiredSeconds, MAX_TOKEN_LIFETIME_SECONDS + 300));
+    await store.activateKey(tx, next);
+    const fresh = await this.createKey(tx, alg, "next");
+    return { activated: next, next: fresh, retired };
   }
 
   async revoke(kid: string): Promise<boolean> {
@@ -135,6 +180,7 @@ export class KeyService {
         });
       }
       this.cache = loaded;
+      this.jwksCache = undefined;
       this.loadedAt = Date.now();
     })().finally(() => {
       this.loading = undefined;
@@ -173,6 +219,16 @@ export class KeyService {
   /** The public JWKS: next, active and still-published retired keys, public members only. */
   async jwks(): Promise<{ keys: JWK[] }> {
     return { keys: (await this.fresh()).map((k) => publicOnly(k.publicJwk)) };
+  }
+
+  /** The JWKS serialised once per cache load, with an ETag (for GET /.well-known/jwks.json). */
+  async jwksDocument(): Promise<{ body: string; etag: string }> {
+    const keys = await this.fresh();
+    if (!this.jwksCache) {
+      const body = JSON.stringify({ keys: keys.map((k) => publicOnly(k.publicJwk)) });
+      this.jwksCache = { body, etag: `"${new Bun.CryptoHasher("sha256").update(body).digest("base64url").slice(0, 27)}"` };
+    }
+    return this.jwksCache;
   }
 }
 

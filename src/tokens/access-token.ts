@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { OAuthError } from "../errors";
 import { randomToken } from "../lib/crypto";
-import { accessTokenRevoked, insertAccessToken } from "./store";
+import { accessTokenRevoked, insertAccessToken, recordAccessToken } from "./store";
 
 export interface AccessTokenInput {
   clientId: string;
@@ -54,12 +54,37 @@ export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx: 
     .setJti(jti)
     .sign(key.privateKey!);
   const expiresAt = new Date((now + ttl) * 1000);
-  await insertAccessToken(tx, { jti, grantId: input.grantId ?? null, clientId: input.clientId, userId: input.userId ?? null, scope: input.scope, expiresAt });
+  const row = { jti, grantId: input.grantId ?? null, clientId: input.clientId, userId: input.userId ?? null, scope: input.scope, expiresAt };
+  // Outside a transaction, many concurrent requests share one INSERT (group commit).
+  if (tx === deps.sql) await recordAccessToken(deps.sql, row);
+  else await insertAccessToken(tx, row);
   return { token, jti, expiresIn: ttl, expiresAt };
 }
 
+/**
+ * Tokens whose signature was verified, per key service: resource servers present the same token
+ * many times. An entry is used only while the token is unexpired and its key is still published
+ * (a revoked key invalidates it); revocation of the token itself is checked in the database.
+ */
+const verified = new WeakMap<object, Map<string, { claims: AccessTokenClaims; kid: string }>>();
+const VERIFIED_MAX = 10_000;
+
 /** Verifies signature, typ, issuer and expiry only (no database). Throws invalid_token. */
 export async function verifyAccessTokenSignature(deps: Deps, token: string): Promise<AccessTokenClaims> {
+  let cache = verified.get(deps.keys);
+  if (!cache) verified.set(deps.keys, (cache = new Map()));
+  const hit = cache.get(token);
+  if (hit) {
+    if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) return hit.claims;
+    cache.delete(token);
+  }
+  const claims = await verifySignature(deps, token);
+  if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(token, { claims, kid: decodeProtectedHeader(token).kid! });
+  return claims;
+}
+
+async function verifySignature(deps: Deps, token: string): Promise<AccessTokenClaims> {
   let kid: string | undefined;
   try {
     kid = decodeProtectedHeader(token).kid;

@@ -1,5 +1,7 @@
-// SQL of issued tokens: access_tokens (and, in the token service, grants and refresh_tokens).
-import type { Tx } from "../db/sql";
+// SQL of issued tokens: access_tokens, grants (token families), refresh_tokens, the consumption of
+// authorization codes and private_key_jwt assertion ids.
+import type { Sql, Tx } from "../db/sql";
+import { BatchLoader, loaderFor } from "../lib/batch-loader";
 
 export async function insertAccessToken(
   sql: Tx,
@@ -10,6 +12,54 @@ export async function insertAccessToken(
     VALUES (${row.jti}, ${row.grantId}, ${row.clientId}, ${row.userId}, ${row.scope}, ${row.expiresAt})`;
 }
 
+type AccessTokenInsert = Parameters<typeof insertAccessToken>[1];
+
+/**
+ * Group commit for access tokens issued outside a transaction (client_credentials): rows that
+ * arrive within one event-loop turn are written by one multi-row INSERT, and each caller's
+ * promise settles only once that INSERT has committed, so a token is never handed out before it
+ * is recorded. One commit (and one WAL flush) serves many requests under load.
+ */
+class AccessTokenBatcher {
+  private rows: AccessTokenInsert[] = [];
+  private waiters: { resolve(): void; reject(e: unknown): void }[] = [];
+  private scheduled = false;
+  constructor(private readonly sql: Sql) {}
+
+  add(row: AccessTokenInsert): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.rows.push(row);
+      this.waiters.push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const rows = this.rows;
+    const waiters = this.waiters;
+    this.rows = [];
+    this.waiters = [];
+    this.scheduled = false;
+    const values = rows.map((r) => ({ jti: r.jti, grant_id: r.grantId, client_id: r.clientId, user_id: r.userId, scope: r.scope, expires_at: r.expiresAt }));
+    this.sql`INSERT INTO access_tokens ${this.sql(values, "jti", "grant_id", "client_id", "user_id", "scope", "expires_at")}`.then(
+      () => waiters.forEach((w) => w.resolve()),
+      (err) => waiters.forEach((w) => w.reject(err)),
+    );
+  }
+}
+
+const batchers = new WeakMap<Sql, AccessTokenBatcher>();
+
+/** Records an access token through the pool's group commit (see AccessTokenBatcher). */
+export function recordAccessToken(sql: Sql, row: AccessTokenInsert): Promise<void> {
+  let b = batchers.get(sql);
+  if (!b) batchers.set(sql, (b = new AccessTokenBatcher(sql)));
+  return b.add(row);
+}
+
 /** undefined when the jti was never issued here; otherwise whether it (or its grant) is revoked. */
 export async function accessTokenRevoked(sql: Tx, jti: string): Promise<boolean | undefined> {
   const [row] = await sql<{ revoked: boolean }[]>`
@@ -17,4 +67,209 @@ export async function accessTokenRevoked(sql: Tx, jti: string): Promise<boolean 
     FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
     WHERE a.jti = ${jti}`;
   return row?.revoked;
+}
+
+/** Revokes one access token (RFC 7009); only the owning client's. Returns whether a row changed. */
+export async function revokeAccessToken(sql: Tx, jti: string, clientId: string): Promise<boolean> {
+  const r = await sql`UPDATE access_tokens SET revoked_at = now() WHERE jti = ${jti} AND client_id = ${clientId} AND revoked_at IS NULL`;
+  return r.count > 0;
+}
+
+export interface AccessTokenRow {
+  jti: string;
+  grant_id: string | null;
+  client_id: string;
+  user_id: string | null;
+  scope: string;
+  created_at: Date;
+  expires_at: Date;
+  revoked: boolean;
+}
+
+/** The recorded access token with its effective revocation (itself or its grant). */
+export async function findAccessToken(sql: Tx, jti: string): Promise<AccessTokenRow | undefined> {
+  const [row] = await sql<AccessTokenRow[]>`
+    SELECT a.jti, a.grant_id, a.client_id, a.user_id, a.scope, a.created_at, a.expires_at,
+           (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked
+    FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
+    WHERE a.jti = ${jti}`;
+  return row;
+}
+
+// ---- grants: one authorization and every token issued from it (the token family) ----
+
+export interface GrantRow {
+  id: string;
+  client_id: string;
+  user_id: string | null;
+  grant_type: string;
+  scope: string;
+  session_id: string | null;
+  auth_time: Date | null;
+  code_hash: string | null;
+  nonce: string | null;
+  acr: string | null;
+  amr: string[] | null;
+  claims: Record<string, unknown> | null;
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface NewGrant {
+  clientId: string;
+  userId: string | null;
+  grantType: string;
+  scope: string;
+  sessionId?: string | null;
+  authTime?: Date | null;
+  codeHash?: string | null;
+  nonce?: string | null;
+  acr?: string | null;
+  amr?: string[] | null;
+  claims?: Record<string, unknown> | null;
+  expiresAt: Date;
+}
+
+export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
+  const [row] = await sql<{ id: string }[]>`
+    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at)
+    VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
+            ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
+            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt})
+    RETURNING id`;
+  return row!.id;
+}
+
+export async function findGrant(sql: Tx, id: string): Promise<GrantRow | undefined> {
+  const [row] = await sql<GrantRow[]>`SELECT * FROM grants WHERE id = ${id}`;
+  return row;
+}
+
+/** Revokes a grant and with it every refresh and access token of its family. */
+export async function revokeGrant(sql: Tx, id: string, reason: string): Promise<boolean> {
+  const r = await sql`UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE id = ${id} AND revoked_at IS NULL`;
+  await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE grant_id = ${id} AND revoked_at IS NULL`;
+  return r.count > 0;
+}
+
+/** RFC 6749 §4.1.2: a reused code revokes every grant (and token) issued from it. */
+export async function revokeGrantsByCode(sql: Tx, codeHash: string, reason: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    UPDATE grants SET revoked_at = now(), revoked_reason = ${reason}
+    WHERE code_hash = ${codeHash} AND revoked_at IS NULL RETURNING id`;
+  const ids = rows.map((r) => r.id);
+  if (ids.length) await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE grant_id IN ${sql(ids)} AND revoked_at IS NULL`;
+  return ids;
+}
+
+export async function extendGrant(sql: Tx, id: string, expiresAt: Date): Promise<void> {
+  await sql`UPDATE grants SET expires_at = greatest(expires_at, ${expiresAt}) WHERE id = ${id}`;
+}
+
+// ---- authorization codes (written by the front channel; consumed here) ----
+
+export interface AuthorizationCodeRow {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  redirect_uri: string;
+  scope: string;
+  nonce: string | null;
+  code_challenge: string;
+  code_challenge_method: string;
+  session_id: string | null;
+  auth_time: Date;
+  acr: string | null;
+  amr: string[] | null;
+  claims: Record<string, unknown> | null;
+  created_at: Date;
+  expires_at: Date;
+  consumed_at: Date | null;
+}
+
+/** Marks a live code consumed; exactly one concurrent caller gets the row (docs/contracts.md). */
+export async function consumeAuthorizationCode(sql: Tx, codeHash: string): Promise<AuthorizationCodeRow | undefined> {
+  const [row] = await sql<AuthorizationCodeRow[]>`
+    UPDATE authorization_codes SET consumed_at = now()
+    WHERE code_hash = ${codeHash} AND consumed_at IS NULL AND expires_at > now()
+    RETURNING *`;
+  return row;
+}
+
+export async function findAuthorizationCode(sql: Tx, codeHash: string): Promise<AuthorizationCodeRow | undefined> {
+  const [row] = await sql<AuthorizationCodeRow[]>`SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`;
+  return row;
+}
+
+// ---- refresh tokens (opaque; only hashSecret(peppers.tokens, value) is stored) ----
+
+export interface RefreshTokenRow {
+  token_hash: string;
+  grant_id: string;
+  client_id: string;
+  user_id: string | null;
+  scope: string;
+  created_at: Date;
+  expires_at: Date;
+  rotated_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export async function insertRefreshToken(
+  sql: Tx,
+  row: { tokenHash: string; grantId: string; clientId: string; userId: string | null; scope: string; expiresAt: Date },
+): Promise<void> {
+  await sql`
+    INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
+    VALUES (${row.tokenHash}, ${row.grantId}, ${row.clientId}, ${row.userId}, ${row.scope}, ${row.expiresAt})`;
+}
+
+/**
+ * Rotation (RFC 9700 §4.14.2): marks a live refresh token of this client as used, in one
+ * statement, so that of two concurrent uses exactly one gets the row.
+ */
+export async function rotateRefreshToken(sql: Tx, tokenHash: string, clientId: string): Promise<RefreshTokenRow | undefined> {
+  const [row] = await sql<RefreshTokenRow[]>`
+    UPDATE refresh_tokens r SET rotated_at = now()
+    FROM grants g
+    WHERE r.token_hash = ${tokenHash} AND r.client_id = ${clientId} AND r.rotated_at IS NULL
+      AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
+    RETURNING r.*`;
+  return row;
+}
+
+/** The refresh token with its grant's revocation folded in (for reuse detection, introspection). */
+export async function findRefreshToken(sql: Tx, tokenHash: string): Promise<(RefreshTokenRow & { grant_revoked: boolean }) | undefined> {
+  const [row] = await sql<(RefreshTokenRow & { grant_revoked: boolean })[]>`
+    SELECT r.*, (g.revoked_at IS NOT NULL) AS grant_revoked
+    FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+    WHERE r.token_hash = ${tokenHash}`;
+  return row;
+}
+
+// ---- private_key_jwt assertion replay protection (RFC 7523 §3) ----
+
+/** Records an assertion jti; false when it was seen before (a replay). */
+export async function recordAssertionJti(sql: Tx, jtiHash: string, clientId: string, expiresAt: Date): Promise<boolean> {
+  await sql`DELETE FROM client_assertion_jtis WHERE jti_hash = ${jtiHash} AND expires_at < now()`;
+  const rows = await sql`
+    INSERT INTO client_assertion_jtis (jti_hash, client_id, expires_at) VALUES (${jtiHash}, ${clientId}, ${expiresAt})
+    ON CONFLICT (jti_hash) DO NOTHING RETURNING jti_hash`;
+  return rows.length > 0;
+}
+
+const accessTokenLoaders = new WeakMap<Sql, BatchLoader<string, AccessTokenRow>>();
+
+/** findAccessToken for the pool, micro-batched: concurrent lookups share one query. */
+export function loadAccessToken(sql: Sql, jti: string): Promise<AccessTokenRow | undefined> {
+  return loaderFor(accessTokenLoaders, sql, (pool) => async (jtis: string[]) => {
+    const rows = await pool<AccessTokenRow[]>`
+      SELECT a.jti, a.grant_id, a.client_id, a.user_id, a.scope, a.created_at, a.expires_at,
+             (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked
+      FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
+      WHERE a.jti = ANY(${jtis})`;
+    return new Map(rows.map((r) => [r.jti, r]));
+  }).load(jti);
 }

@@ -1,0 +1,250 @@
+// `bun run bench`: the token service under load on loopback. Starts `authly serve` on the local
+// PostgreSQL (a fresh schema, dropped afterwards) and a raw Bun.serve "hello" as the ceiling, then
+// drives each with Debian's `wrk` and prints requests/second and p50/p99 latency per endpoint.
+//
+//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench [--duration 10] [--connections 64]
+//     [--workers 1] [--threads 1] [--only discovery,jwks,client,intro,refresh]
+//
+// Needs `wrk` (apt-get install -y wrk); when it is missing and we are root, it is installed.
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createSql } from "../src/db/sql";
+import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
+
+const ROOT = resolve(import.meta.dir, "..");
+const args = parseArgs(process.argv.slice(2));
+const DURATION = Number(args.duration ?? 10);
+const CONNECTIONS = Number(args.connections ?? 64);
+const WORKERS = Number(args.workers ?? 1);
+const THREADS = Number(args.threads ?? 1);
+const BASE_URL = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
+const SECRETS = { JWT_SECRET_KEY: `bench-jwt-secret-${randomToken(24)}`, JWT_REFRESH_SECRET_KEY: `bench-refresh-secret-${randomToken(24)}` };
+
+interface Result {
+  name: string;
+  rps: number;
+  p50: string;
+  p99: string;
+  errors: number;
+  requests: number;
+}
+
+function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) out[a.slice(2)] = argv[i + 1] ?? "";
+  }
+  return out;
+}
+
+async function ensureWrk(): Promise<string> {
+  let wrk = Bun.which("wrk");
+  if (wrk) return wrk;
+  if (process.getuid?.() === 0 && Bun.which("apt-get")) {
+    console.log("wrk is missing; installing it with apt-get (Debian package 'wrk') ...");
+    const r = Bun.spawnSync(["sh", "-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"], { stdout: "inherit", stderr: "inherit" });
+    if (r.exitCode === 0) wrk = Bun.which("wrk");
+  }
+  if (!wrk) {
+    console.error("The benchmark needs the load generator `wrk`: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk.");
+    process.exit(2);
+  }
+  return wrk;
+}
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  await s.stop(true);
+  return port;
+}
+
+async function waitReady(url: string, proc: ReturnType<typeof Bun.spawn>, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`process exited early:\n${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`not ready in time:\n${output()}`);
+}
+
+function spawnLogged(cmd: string[], env: Record<string, string>): { proc: ReturnType<typeof Bun.spawn>; output: () => string } {
+  let out = "";
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  return { proc, output: () => out };
+}
+
+async function runWrk(wrk: string, name: string, url: string, script?: string): Promise<Result> {
+  const cmd = [wrk, `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", ...(script ? ["-s", script] : []), url];
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  const text = r.stdout.toString() + r.stderr.toString();
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
+  const p50 = /\s50%\s+(\S+)/.exec(text)?.[1] ?? "?";
+  const p99 = /\s99%\s+(\S+)/.exec(text)?.[1] ?? "?";
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
+  const sockErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  if (!rps) console.error(`wrk output for ${name}:\n${text}`);
+  return { name, rps, p50, p99, errors: non2xx + sockErrors, requests };
+}
+
+function luaPost(path: string, body: string, headers: Record<string, string>): string {
+  const h = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
+  return `wrk.method = "POST"\nwrk.path = ${JSON.stringify(path)}\nwrk.body = ${JSON.stringify(body)}\n${h}\n`;
+}
+
+/** Refresh rotation: every response hands back the next refresh token of that connection's chain. */
+function luaRefresh(path: string, clientId: string, tokensFile: string, perThread: number): string {
+  return `
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+end
+local queue = {}
+function init(args)
+  local i = 0
+  for line in io.lines(${JSON.stringify(tokensFile)}) do
+    if i >= tid * ${perThread} and i < (tid + 1) * ${perThread} then table.insert(queue, line) end
+    i = i + 1
+  end
+end
+function request()
+  local t = table.remove(queue, 1)
+  if t == nil then t = "exhausted" end
+  return wrk.format("POST", ${JSON.stringify(path)}, { ["Content-Type"] = "application/x-www-form-urlencoded" },
+    "grant_type=refresh_token&client_id=${clientId}&refresh_token=" .. t)
+end
+function response(status, headers, body)
+  local t = string.match(body, '"refresh_token":"([^"]+)"')
+  if t then table.insert(queue, t) end
+end
+`;
+}
+
+async function main(): Promise<void> {
+  const wrk = await ensureWrk();
+  const dir = mkdtempSync(join(tmpdir(), "authly-bench-"));
+  const schema = `bench_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+  const admin = createSql({ url: BASE_URL, pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 10 } });
+  await admin.unsafe(`CREATE SCHEMA ${schema}`);
+  const url = new URL(BASE_URL);
+  url.searchParams.set("search_path", schema);
+  const procs: ReturnType<typeof Bun.spawn>[] = [];
+  const cleanup = async () => {
+    for (const p of procs) p.kill("SIGTERM");
+    await Promise.all(procs.map((p) => p.exited));
+    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await admin.end({ timeout: 1 });
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
+  try {
+    const rawPort = await freePort();
+    const raw = spawnLogged([process.execPath, "-e", `Bun.serve({ port: ${rawPort}, hostname: "127.0.0.1", fetch: () => new Response("hello") })`], {});
+    procs.push(raw.proc);
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const server = spawnLogged(
+      [process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn", "--workers", String(WORKERS)],
+      { ...SECRETS, DATABASE_URL: url.toString(), AUTHLY_MODE: "production", AUTHLY_ISSUER: issuer, AUTHLY_ADMIN_PASSWORD: `bench-${randomToken(12)}`, AUTHLY_ACCESS_TOKEN_ALG: "ES256" },
+    );
+    procs.push(server.proc);
+    await waitReady(`http://127.0.0.1:${rawPort}/`, raw.proc, raw.output);
+    await waitReady(`${issuer}/health/ready`, server.proc, server.output);
+
+    // Clients and refresh-token chains, written the way the server stores them.
+    const sql = createSql({ url: url.toString(), pool: { min: 1, max: 2, connectTimeout: 10, idleTimeout: 10 } });
+    const secretPepper = deriveKey(SECRETS.JWT_SECRET_KEY, "secret-hash-pepper");
+    const tokenPepper = deriveKey(SECRETS.JWT_REFRESH_SECRET_KEY, "token-hash-pepper");
+    const secret = `cs_${randomToken(32)}`;
+    await sql`INSERT INTO clients (client_id, client_type, client_name, secret_hash, grant_types, scopes, token_endpoint_auth_method)
+      VALUES ('bench-service', 'confidential', 'bench service', ${hashSecret(secretPepper, secret)}, ${["client_credentials"]}, ${["api:read", "api:write"]}, 'client_secret_basic')`;
+    await sql`INSERT INTO clients (client_id, client_type, client_name, grant_types, scopes, token_endpoint_auth_method, redirect_uris)
+      VALUES ('bench-app', 'public', 'bench app', ${["authorization_code", "refresh_token"]}, ${["api:read"]}, 'none', ${["http://127.0.0.1/cb"]})`;
+    const [user] = await sql<{ id: string }[]>`INSERT INTO users (username) VALUES ('bench-user') RETURNING id`;
+    // Two sets of chains: one for the warm-up, one for the measured run (a reused token would
+    // rightly revoke its family).
+    const chains = CONNECTIONS * 2;
+    const tokens: string[] = [];
+    for (let i = 0; i < chains * 2; i++) {
+      const [g] = await sql<{ id: string }[]>`INSERT INTO grants (client_id, user_id, grant_type, scope, expires_at) VALUES ('bench-app', ${user!.id}, 'authorization_code', 'api:read', now() + interval '1 day') RETURNING id`;
+      const t = randomToken(32);
+      await sql`INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at) VALUES (${hashSecret(tokenPepper, t)}, ${g!.id}, 'bench-app', ${user!.id}, 'api:read', now() + interval '1 day')`;
+      tokens.push(t);
+    }
+    await sql.end({ timeout: 1 });
+    const tokensFile = join(dir, "refresh-tokens.txt");
+    writeFileSync(tokensFile, tokens.slice(0, chains).join("\n") + "\n");
+    const warmTokensFile = join(dir, "refresh-tokens-warm.txt");
+    writeFileSync(warmTokensFile, tokens.slice(chains).join("\n") + "\n");
+
+    const basicAuth = `Basic ${Buffer.from(`bench-service:${secret}`).toString("base64")}`;
+    const form = { "Content-Type": "application/x-www-form-urlencoded", Authorization: basicAuth };
+    const issued = await fetch(`${issuer}/oauth/token`, { method: "POST", headers: form, body: "grant_type=client_credentials&scope=api:read" });
+    if (!issued.ok) throw new Error(`client_credentials failed: ${issued.status} ${await issued.text()}`);
+    const accessToken = ((await issued.json()) as { access_token: string }).access_token;
+    const check = await fetch(`${issuer}/oauth/introspect`, { method: "POST", headers: form, body: `token=${accessToken}` });
+    if (!((await check.json()) as { active: boolean }).active) throw new Error("introspection of the bench token is not active");
+
+    const script = (name: string, lua: string) => {
+      const p = join(dir, `${name}.lua`);
+      writeFileSync(p, lua);
+      return p;
+    };
+    const ccScript = script("cc", luaPost("/oauth/token", "grant_type=client_credentials&scope=api:read", form));
+    const inScript = script("introspect", luaPost("/oauth/introspect", `token=${accessToken}&token_type_hint=access_token`, form));
+    const rtScript = script("refresh", luaRefresh("/oauth/token", "bench-app", tokensFile, Math.floor(chains / THREADS)));
+    const rtWarmScript = script("refresh-warm", luaRefresh("/oauth/token", "bench-app", warmTokensFile, chains));
+
+    console.log(`wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION} s per run; authly serve --workers ${WORKERS}; ${navigator.hardwareConcurrency} CPUs\n`);
+    const results: Result[] = [];
+    const only = args.only ? args.only.split(",") : undefined;
+    const run = async (name: string, target: string, lua?: string, warmLua = lua) => {
+      if (only && name !== "raw Bun.serve hello" && !only.some((o) => name.startsWith(o))) return;
+      // A short warm-up so that JIT, pools and caches are in their steady state.
+      Bun.spawnSync([wrk, "-t1", "-c8", "-d1s", ...(warmLua ? ["-s", warmLua] : []), target], { stdout: "ignore", stderr: "ignore" });
+      const r = await runWrk(wrk, name, target, lua);
+      results.push(r);
+      console.log(`  ${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} req/s`);
+    };
+    await run("raw Bun.serve hello", `http://127.0.0.1:${rawPort}/`);
+    await run("discovery", `${issuer}/.well-known/openid-configuration`);
+    await run("jwks", `${issuer}/.well-known/jwks.json`);
+    await run("client_credentials", `${issuer}/oauth/token`, ccScript);
+    await run("introspection", `${issuer}/oauth/introspect`, inScript);
+    await run("refresh rotation", `${issuer}/oauth/token`, rtScript, rtWarmScript);
+
+    const base = results[0]!.rps;
+    const targets: Record<string, number> = { discovery: 50, jwks: 50, client_credentials: 8, introspection: 8 };
+    console.log(`\n| endpoint | req/s | % of raw Bun | p50 | p99 | errors | target |`);
+    console.log(`|---|---:|---:|---:|---:|---:|---|`);
+    let missed = 0;
+    for (const r of results) {
+      const pct = (r.rps / base) * 100;
+      const t = targets[r.name];
+      const ok = t === undefined ? "" : pct >= t && r.errors === 0 ? `≥ ${t} % ✓` : `≥ ${t} % ✗`;
+      if (t !== undefined && !(pct >= t && r.errors === 0)) missed++;
+      console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${pct.toFixed(1)} % | ${r.p50} | ${r.p99} | ${r.errors} | ${ok} |`);
+    }
+    console.log(missed ? `\n${missed} target(s) missed.` : "\nAll targets met.");
+  } finally {
+    await cleanup();
+  }
+}
+
+await main();

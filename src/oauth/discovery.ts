@@ -1,0 +1,81 @@
+// Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0 §3),
+// built once from one builder out of what is implemented and configured. The issuer is exact and
+// equal to every token's iss.
+import type { Config } from "../config";
+import { ALGORITHMS } from "../keys/service";
+import { ASSERTION_ALGS } from "./client-auth";
+import { ADVERTISED_GRANT_TYPES } from "./token";
+
+/** Paths of every endpoint (docs/contracts.md); the front channel serves authorize, userinfo, logout. */
+export const ENDPOINT_PATHS = {
+  authorization: "/oauth/authorize",
+  token: "/oauth/token",
+  revocation: "/oauth/revoke",
+  introspection: "/oauth/introspect",
+  jwks: "/.well-known/jwks.json",
+  userinfo: "/oidc/userinfo",
+  endSession: "/oidc/logout",
+} as const;
+
+/** The seeded OIDC scopes (OIDC Core §5.4, §11). Custom scopes exist but are not advertised. */
+export const ADVERTISED_SCOPES = ["openid", "profile", "email", "address", "phone", "offline_access"];
+
+export const CLAIMS_SUPPORTED = [
+  "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid",
+  "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture",
+  "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
+  "email", "email_verified", "phone_number", "phone_number_verified", "address",
+];
+
+const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+
+/** The metadata document; the same fields answer both well-known URLs. */
+export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg">): Record<string, unknown> {
+  const base = config.issuer.replace(/\/+$/, "");
+  const url = (path: string) => `${base}${path}`;
+  const idAlgs = [config.idTokenAlg, ...ALGORITHMS.filter((a) => a !== config.idTokenAlg)];
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: url(ENDPOINT_PATHS.authorization),
+    token_endpoint: url(ENDPOINT_PATHS.token),
+    jwks_uri: url(ENDPOINT_PATHS.jwks),
+    userinfo_endpoint: url(ENDPOINT_PATHS.userinfo),
+    end_session_endpoint: url(ENDPOINT_PATHS.endSession),
+    revocation_endpoint: url(ENDPOINT_PATHS.revocation),
+    introspection_endpoint: url(ENDPOINT_PATHS.introspection),
+    scopes_supported: ADVERTISED_SCOPES,
+    response_types_supported: ["code"],
+    response_modes_supported: ["query", "form_post"],
+    grant_types_supported: ADVERTISED_GRANT_TYPES,
+    subject_types_supported: ["public"],
+    id_token_signing_alg_values_supported: idAlgs,
+    token_endpoint_auth_methods_supported: AUTH_METHODS,
+    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    revocation_endpoint_auth_methods_supported: AUTH_METHODS,
+    revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((m) => m !== "none"),
+    introspection_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    code_challenge_methods_supported: ["S256"],
+    claims_supported: CLAIMS_SUPPORTED,
+    claims_parameter_supported: true,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    require_request_uri_registration: false,
+    authorization_response_iss_parameter_supported: true,
+    // Front channel (OIDC Core §3.1.2.1, Prompt Create §4.1): what the authorization endpoint accepts.
+    prompt_values_supported: ["none", "login", "consent", "select_account"],
+    display_values_supported: ["page", "popup", "touch", "wap"],
+    claim_types_supported: ["normal"],
+    ui_locales_supported: ["en"],
+    backchannel_logout_supported: false,
+    frontchannel_logout_supported: false,
+  };
+}
+
+/** Well-known paths for an issuer, including RFC 8414 §3.1's form for issuers with a path. */
+export function metadataPaths(issuer: string): string[] {
+  const path = new URL(issuer).pathname.replace(/\/+$/, "");
+  const paths = ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"];
+  if (path) paths.push(`/.well-known/oauth-authorization-server${path}`, `${path}/.well-known/openid-configuration`);
+  return paths;
+}

@@ -1,0 +1,20 @@
+// grant_type=client_credentials (RFC 6749 §4.4): confidential clients only; an access token for
+// the client itself, no refresh token (§4.4.3) and no ID token.
+import { OAuthError } from "../errors";
+import { issueAccessToken } from "../tokens/access-token";
+import { accessTokenTtl } from "../tokens/service";
+import type { TokenContext, TokenResponseBody } from "./token-response";
+import { formatScope, narrowScope } from "./token-scope";
+
+/** Scopes that only make sense with a user. */
+const USER_SCOPES = ["openid", "offline_access"];
+
+export async function clientCredentialsGrant(ctx: TokenContext): Promise<TokenResponseBody> {
+  const { deps, client } = ctx;
+  if (client.client_type !== "confidential") throw new OAuthError("unauthorized_client", "client_credentials is only for confidential clients");
+  const allowed = client.scopes.filter((s) => !USER_SCOPES.includes(s));
+  const scope = formatScope(narrowScope(ctx.form.get("scope"), allowed, "registered for this client"));
+  const ttl = accessTokenTtl(deps, client);
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: client.client_id, scope, ttlSeconds: ttl });
+  return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+}

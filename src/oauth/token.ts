@@ -1,0 +1,35 @@
+// POST /oauth/token (RFC 6749 §3.2): form body, client authentication, then one grant handler per
+// grant type (one file each). Errors are OAuthError -> §5.2 JSON in http/error-handler.ts.
+import type { Deps } from "../deps";
+import { OAuthError } from "../errors";
+import { requestInfo } from "../http/request-context";
+import { authenticateClient } from "./client-auth";
+import { readForm } from "./form";
+import { authorizationCodeGrant } from "./token-authorization-code";
+import { clientCredentialsGrant } from "./token-client-credentials";
+import { passwordGrant } from "./token-password";
+import { refreshTokenGrant } from "./token-refresh";
+import { tokenResponse, type TokenContext, type TokenResponseBody } from "./token-response";
+
+const GRANTS: Record<string, (ctx: TokenContext) => Promise<TokenResponseBody>> = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+  password: passwordGrant,
+};
+
+/** The grant types discovery advertises (password is first-party only and never advertised). */
+export const ADVERTISED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
+
+export async function handleTokenRequest(deps: Deps, request: Request): Promise<Response> {
+  const form = await readForm(request);
+  const grantType = form.get("grant_type");
+  if (!grantType) throw new OAuthError("invalid_request", "grant_type is required");
+  const handler = Object.hasOwn(GRANTS, grantType) ? GRANTS[grantType] : undefined;
+  if (!handler) throw new OAuthError("unsupported_grant_type", "The grant type is not supported");
+  const { client, method } = await authenticateClient(deps, request, form, { endpointUrl: `${deps.config.issuer}/oauth/token`, allowPublic: true });
+  if (grantType === "password" && !client.is_first_party) throw new OAuthError("unsupported_grant_type", "The grant type is not supported");
+  if (!client.grant_types.includes(grantType)) throw new OAuthError("unauthorized_client", `This client may not use the ${grantType} grant`);
+  const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip });
+  return tokenResponse(body);
+}

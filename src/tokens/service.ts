@@ -1,0 +1,90 @@
+// Token families: grants, opaque refresh tokens (stored as hashes, rotated on every use, reuse
+// revokes the family per RFC 9700 §4.14.2) and access-token lifetimes per client.
+import type { Deps } from "../deps";
+import type { Tx } from "../db/sql";
+import type { ClientRecord } from "../clients/model";
+import { audit } from "../audit/service";
+import { hashSecret, randomToken } from "../lib/crypto";
+import * as store from "./store";
+
+export type { GrantRow, RefreshTokenRow, AuthorizationCodeRow, NewGrant } from "./store";
+
+/** Seconds an access token of this client lives: the client's setting, else the configured one. */
+export function accessTokenTtl(deps: Deps, client: Pick<ClientRecord, "access_token_ttl">): number {
+  return client.access_token_ttl && client.access_token_ttl > 0 ? client.access_token_ttl : deps.config.accessTokenTtl;
+}
+
+export function refreshTokenTtl(deps: Deps, client: Pick<ClientRecord, "refresh_token_ttl">): number {
+  return client.refresh_token_ttl && client.refresh_token_ttl > 0 ? client.refresh_token_ttl : deps.config.refreshTokenTtl;
+}
+
+export function hashToken(deps: Deps, value: string): string {
+  return hashSecret(deps.peppers.tokens, value);
+}
+
+export function createGrant(tx: Tx, grant: store.NewGrant): Promise<string> {
+  return store.insertGrant(tx, grant);
+}
+
+/** Issues a new opaque refresh token of a grant; only its hash is stored. */
+export async function issueRefreshToken(
+  deps: Deps,
+  tx: Tx,
+  input: { grantId: string; client: ClientRecord; userId: string | null; scope: string },
+): Promise<{ token: string; expiresAt: Date }> {
+  const token = randomToken(32);
+  const expiresAt = new Date(Date.now() + refreshTokenTtl(deps, input.client) * 1000);
+  await store.insertRefreshToken(tx, { tokenHash: hashToken(deps, token), grantId: input.grantId, clientId: input.client.client_id, userId: input.userId, scope: input.scope, expiresAt });
+  await store.extendGrant(tx, input.grantId, expiresAt);
+  return { token, expiresAt };
+}
+
+export type RotationResult =
+  | { outcome: "rotated"; row: store.RefreshTokenRow; grant: store.GrantRow }
+  | { outcome: "reused"; grantId: string }
+  | { outcome: "invalid" };
+
+/**
+ * Uses a refresh token once. Exactly one of several concurrent callers gets "rotated"; a token
+ * that was already rotated is "reused" (the caller revokes the family); anything else "invalid".
+ */
+export async function useRefreshToken(deps: Deps, tx: Tx, token: string, clientId: string): Promise<RotationResult> {
+  const hash = hashToken(deps, token);
+  const row = await store.rotateRefreshToken(tx, hash, clientId);
+  if (row) {
+    const grant = await store.findGrant(tx, row.grant_id);
+    return { outcome: "rotated", row, grant: grant! };
+  }
+  const known = await store.findRefreshToken(tx, hash);
+  if (known && known.client_id === clientId && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
+    return { outcome: "reused", grantId: known.grant_id };
+  }
+  return { outcome: "invalid" };
+}
+
+/** Revokes a whole token family (grant) and records why. */
+export async function revokeFamily(deps: Deps, grantId: string, reason: string, ctx: { clientId: string; ip?: string | null }): Promise<void> {
+  await deps.sql.begin(async (tx) => {
+    const changed = await store.revokeGrant(tx, grantId, reason);
+    if (changed) {
+      await audit(deps, { action: "token.family_revoked", actor: ctx.clientId, targetType: "grant", targetId: grantId, outcome: "success", ip: ctx.ip, details: { reason } }, tx);
+    }
+  });
+}
+
+/** RFC 6749 §4.1.2: the code was used twice; revoke every token issued from it. */
+export async function revokeCodeFamily(deps: Deps, codeHash: string, ctx: { clientId: string; ip?: string | null }): Promise<string[]> {
+  return deps.sql.begin(async (tx) => {
+    const ids = await store.revokeGrantsByCode(tx, codeHash, "authorization_code_reuse");
+    await audit(deps, { action: "token.code_reuse", actor: ctx.clientId, targetType: "authorization_code", targetId: null, outcome: "denied", ip: ctx.ip, details: { revoked_grants: ids } }, tx);
+    return ids;
+  });
+}
+
+export const findGrant = store.findGrant;
+export const findRefreshToken = store.findRefreshToken;
+export const findAccessToken = store.findAccessToken;
+export const loadAccessToken = store.loadAccessToken;
+export const revokeAccessToken = store.revokeAccessToken;
+export const consumeAuthorizationCode = store.consumeAuthorizationCode;
+export const findAuthorizationCode = store.findAuthorizationCode;
