@@ -77,7 +77,11 @@ export async function updateUser(deps: Deps, actor: Actor, id: string, body: unk
     if (!cur) throw notFound(id);
     const next = { is_admin: patch.is_admin ?? cur.is_admin, is_active: patch.is_active ?? cur.is_active, exists: true };
     await keepAnAdmin(tx, cur, next);
-    const row = (await store.updateUser(tx, id, patch))!;
+    // A new address is not verified just because the old one was.
+    const changes: UserUpdate = { ...patch };
+    if (patch.email !== undefined && (patch.email ?? "").toLowerCase() !== (cur.email ?? "").toLowerCase() && patch.email_verified === undefined) changes.email_verified = false;
+    if (patch.phone_number !== undefined && patch.phone_number !== cur.phone_number && patch.phone_number_verified === undefined) changes.phone_number_verified = false;
+    const row = (await store.updateUser(tx, id, changes))!;
     if (cur.is_active && !row.is_active) await store.revokeUserSessions(tx, id, "user_deactivated");
     await auditAdmin(deps, tx, actor, "user.update", { type: "user", id }, { changed: Object.keys(patch) });
     return toUser(row);

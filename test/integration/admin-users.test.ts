@@ -106,6 +106,8 @@ describe("PATCH /admin/users/:id", () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ given_name: "Dave", family_name: "D", phone_number: "+33123456789", phone_number_verified: true, email_verified: true, is_admin: true, username: "dave" });
     expect(Date.parse(r.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(u.updated_at));
+    const moved = await a.call("PATCH", `/admin/users/${u.id}`, { body: { email: "dave@new.example", phone_number: "+33999999999" } });
+    expect(moved.body).toMatchObject({ email: "dave@new.example", email_verified: false, phone_number_verified: false });
     await a.call("POST", "/admin/users", { body: { username: "erin" } });
     expect((await a.call("PATCH", `/admin/users/${u.id}`, { body: { username: "Erin" } })).status).toBe(409);
     const bad = await a.call("PATCH", `/admin/users/${u.id}`, { body: { password: "x", zoneinfo: 5 } });
