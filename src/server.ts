@@ -125,6 +125,9 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   });
   const server = app.server!;
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
+  // AUTHLY_KEY_ROTATION_INTERVAL_DAYS: every process checks hourly; the key lock lets one rotate.
+  const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
+    log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
   deps.health.ready = true;
   const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
   let stopping: Promise<void> | undefined;
@@ -143,6 +146,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         clearTimeout(timer);
         await server.stop(true);
         await purge.stop();
+        stopRotation();
         await deps.sql.end({ timeout: 5 });
       })();
       return stopping;
