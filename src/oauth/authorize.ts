@@ -90,6 +90,13 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
     idTokenHintSub = hint.sub;
   }
 
+  // OIDC Core §3.1.2.2: a specific sub asked for in claims.id_token names the user like a hint.
+  const requestedSub = claims?.id_token?.sub?.value;
+  if (typeof requestedSub === "string") {
+    if (idTokenHintSub !== undefined && idTokenHintSub !== requestedSub) throw fail("invalid_request", "id_token_hint and claims.id_token.sub name different users");
+    idTokenHintSub = requestedSub;
+  }
+
   if (p.nonce !== undefined && p.nonce.length > 512) throw fail("invalid_request", "nonce is too long");
   if (state !== undefined && state.length > 2048) throw fail("invalid_request", "state is too long");
 

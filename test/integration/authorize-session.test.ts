@@ -374,3 +374,14 @@ describe("state lives in PostgreSQL", () => {
     expect(again.callback.code).toBeTruthy();
   });
 });
+
+describe("a specific sub in the claims parameter (OIDC Core §3.1.2.2)", () => {
+  test("claims.id_token.sub with another user's id: prompt=none is login_required; with the session's user it succeeds", async () => {
+    const client = await newClient();
+    const b = Browser.forApp(t);
+    await signIn(b, client, user);
+    const ask = (sub: string) => b.request(authorizeUrl(authParams(client, pkce().challenge, { prompt: "none", claims: JSON.stringify({ id_token: { sub: { value: sub } } }) })));
+    expect(callbackParams((await ask(other.id)).headers.get("location")!).error).toBe("login_required");
+    expect(callbackParams((await ask(user.id)).headers.get("location")!).code).toBeTruthy();
+  });
+});
