@@ -24,6 +24,14 @@ export async function statusCounts(sql: Tx): Promise<StatusCounts> {
   return row!;
 }
 
+/** Server connections of this application (every worker and node): open and busy right now. */
+export async function connectionCounts(sql: Tx): Promise<{ open: number; active: number }> {
+  const [row] = await sql<{ open: number; active: number }[]>`
+    SELECT count(*)::int AS open, count(*) FILTER (WHERE state = 'active')::int AS active
+    FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'authly'`;
+  return row!;
+}
+
 /** Serialises bootstrap and seeding across workers and nodes (released at commit). */
 export async function lockBootstrap(sql: Tx): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('authly_bootstrap:' || current_schema()))`;

@@ -8,7 +8,7 @@ import { pingDatabase } from "../health/service";
 import { assertSchema } from "../lib/validate";
 import { VERSION } from "../version";
 import type { KeyAlg } from "../keys/store";
-import { statusCounts } from "./store";
+import { connectionCounts, statusCounts } from "./store";
 import type { AdminRouteSpec } from "./spec";
 
 const Pool = t.Object({ min: t.Integer(), max: t.Integer(), connect_timeout_seconds: t.Number(), idle_timeout_seconds: t.Number() });
@@ -18,7 +18,12 @@ const Status = t.Object({
   version: t.String(),
   uptime_seconds: t.Integer(),
   mode: t.Object({ name: t.String(), pool: Pool }),
-  database: t.Object({ status: t.Union([t.Literal("connected"), t.Literal("unreachable")]), latency_ms: t.Number(), pool: Pool }),
+  database: t.Object({
+    status: t.Union([t.Literal("connected"), t.Literal("unreachable")]),
+    latency_ms: t.Number(),
+    pool: t.Intersect([Pool], { description: "This process's pool settings (postgres.js opens connections lazily up to max)" }),
+    connections: t.Union([t.Object({ open: t.Integer(), active: t.Integer() }), t.Null()], { description: "Server connections named 'authly' (all workers and nodes), from pg_stat_activity" }),
+  }),
   counts: t.Object({
     clients: t.Integer(), active_clients: t.Integer(), scopes: t.Integer(), active_scopes: t.Integer(),
     users: t.Integer(), active_users: t.Integer(), active_tokens: t.Integer(),
@@ -63,7 +68,12 @@ export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
           version: VERSION,
           uptime_seconds: Math.floor((Date.now() - deps.startedAt) / 1000),
           mode: { name: c.mode.mode, pool: describePool(c.mode.pool) },
-          database: { status: db.ok ? "connected" : "unreachable", latency_ms: Math.round(db.ms * 100) / 100, pool: describePool(c.mode.pool) },
+          database: {
+            status: db.ok ? "connected" : "unreachable",
+            latency_ms: Math.round(db.ms * 100) / 100,
+            pool: describePool(c.mode.pool),
+            connections: db.ok ? await connectionCounts(deps.sql).catch(() => null) : null,
+          },
           counts: await statusCounts(deps.sql),
           admin_api: { enabled: c.adminApiEnabled, url: c.adminApiUrl, localhost_only: c.adminApiLocalhostOnly, allowed_ips: c.adminApiAllowedIps, rate_limit_per_minute: c.adminRateLimitPerMinute },
           timestamp: new Date().toISOString(),
