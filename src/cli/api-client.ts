@@ -43,6 +43,9 @@ export interface RequestOptions {
   notFound?: { message: string; detail?: string };
 }
 
+/** Longest Retry-After (s) the CLI waits out by itself before giving up with exit code 1. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
 const SECRET_KEYS = /^(access_token|refresh_token|id_token|client_secret|password|generated_password|new_password|token|client_assertion|previous_secret)$/i;
 
 /** Replaces secret values in a JSON-like value (for debug output). */
@@ -94,6 +97,13 @@ export class ApiClient {
         token = fresh;
         res = await this.send(method, path, opts, token);
       }
+    }
+    // The admin API limits requests per minute: wait once for a short Retry-After (batch scripts).
+    const retryAfter = Number(res.headers.get("retry-after"));
+    if (res.status === 429 && retryAfter > 0 && retryAfter <= MAX_RETRY_AFTER_SECONDS) {
+      process.stderr.write(`Rate limited by the admin API; retrying in ${retryAfter} s...\n`);
+      await Bun.sleep(retryAfter * 1000);
+      res = await this.send(method, path, opts, token);
     }
     return this.parse<T>(res, opts);
   }

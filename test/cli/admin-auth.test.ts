@@ -189,7 +189,7 @@ describe("whoami, status, info", () => {
       "Token storage: plain file",
       `  API URL: ${w.url}`,
       "  Admin API enabled: true",
-      "  AUTHLY_MODE: (not set)",
+      "  AUTHLY_MODE: cli (set by the admin command; AUTHLY_MODE overrides)",
       "  DATABASE_URL: not set",
       "  JWT_SECRET_KEY: set",
       "  mode=cli (command) pool=1-3 connect_timeout=10s idle=60s bootstrap=never",

@@ -301,8 +301,9 @@ const info = defineAdminCommand({
       tokenProblem = (err as Error).message;
     }
     const storage = ctx.store.describeStorage();
-    const env = describeEnvironment();
     const mode = ctx.config.mode;
+    const env = describeEnvironment();
+    if (mode.source !== "env") env.AUTHLY_MODE = `${mode.mode} (set by the admin command; AUTHLY_MODE overrides)`;
     if (ctx.format(args.output) === "json") {
       printJson({
         config_dir: ctx.config.configDir,
