@@ -73,6 +73,7 @@ export async function updateUser(deps: Deps, actor: Actor, id: string, body: unk
   const raw = (body ?? {}) as Record<string, unknown>;
   const patch = assertSchema<UserUpdate>(UserUpdate, body, checkUserFields(raw));
   return deps.sql.begin(async (tx) => {
+    await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     const next = { is_admin: patch.is_admin ?? cur.is_admin, is_active: patch.is_active ?? cur.is_active, exists: true };
@@ -90,6 +91,7 @@ export async function updateUser(deps: Deps, actor: Actor, id: string, body: unk
 
 export async function deactivateUser(deps: Deps, actor: Actor, id: string): Promise<User> {
   return deps.sql.begin(async (tx) => {
+    await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: true });
@@ -102,6 +104,7 @@ export async function deactivateUser(deps: Deps, actor: Actor, id: string): Prom
 
 export async function deleteUser(deps: Deps, actor: Actor, id: string, hard: boolean): Promise<{ id: string; deleted: "soft" | "hard" }> {
   return deps.sql.begin(async (tx) => {
+    await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: !hard });

@@ -75,10 +75,16 @@ export async function lockUser(sql: Tx, id: string): Promise<UserRecord | undefi
   return row;
 }
 
-/** Active admins other than `exceptId` (locks them, so two admins cannot demote each other at once). */
+/** Serialises changes to who is an active admin (held until commit), so that two admins cannot
+ *  demote each other at once and leave none. Take it before locking any user row. */
+export async function lockAdminSet(sql: Tx): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('authly_admin_set:' || current_schema()))`;
+}
+
+/** Active admins other than `exceptId` (call under lockAdminSet). */
 export async function countOtherActiveAdmins(sql: Tx, exceptId: string): Promise<number> {
-  const rows = await sql`SELECT id FROM users WHERE is_admin AND is_active AND id <> ${exceptId} FOR UPDATE`;
-  return rows.length;
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM users WHERE is_admin AND is_active AND id <> ${exceptId}`;
+  return row!.n;
 }
 
 export async function countAdmins(sql: Tx): Promise<number> {

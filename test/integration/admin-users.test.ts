@@ -256,3 +256,24 @@ describe("the last active admin", () => {
     expect((await a.call("GET", `/admin/users/${a.admin.id}`)).body).toMatchObject({ is_admin: true, is_active: true });
   });
 });
+
+describe("two admins demoting each other at once", () => {
+  test("exactly one succeeds; an active admin always remains", async () => {
+    const b = await startAdminApi();
+    // Leave exactly two active admins: b.admin and a second one.
+    await b.deps.sql`UPDATE users SET is_active = false WHERE is_admin AND id <> ${b.admin.id}`;
+    const second = (await b.call("POST", "/admin/users", { body: { username: "second", password: "long enough pw", is_admin: true, requires_password_change: false } })).body;
+    const [row] = await b.deps.sql`SELECT * FROM users WHERE id = ${second.id}`;
+    const secondToken = await tokenFor(b.deps, row as never);
+    const [r1, r2] = await Promise.all([
+      b.call("PATCH", `/admin/users/${second.id}`, { body: { is_admin: false } }),
+      b.call("PATCH", `/admin/users/${b.admin.id}`, { token: secondToken, body: { is_admin: false } }),
+    ]);
+    // The loser sees 409 (last active admin) or, when it started after the winner committed,
+    // 403 (no longer an admin); never 500 and never both.
+    const statuses = [r1.status, r2.status].sort();
+    expect(statuses[0]).toBe(200);
+    expect([403, 409]).toContain(statuses[1]!);
+    expect((await b.deps.sql`SELECT count(*)::int AS n FROM users WHERE is_admin AND is_active`)[0]!.n).toBe(1);
+  });
+});
