@@ -107,6 +107,37 @@ export function loginPage(v: LoginView): string {
   );
 }
 
+export interface PasswordChangeView {
+  action: string;
+  cancelAction: string;
+  csrf: string;
+  userName: string;
+  minLength: number;
+  error?: string;
+}
+
+/** Shown after a correct login when the account must choose a new password first. */
+export function passwordChangePage(v: PasswordChangeView): string {
+  const err = v.error ? `<div class="alert" role="alert" id="pw-error">${h(v.error)}</div>` : "";
+  const described = v.error ? ` aria-describedby="pw-error pw-rules" aria-invalid="true"` : ` aria-describedby="pw-rules"`;
+  return layout(
+    "Choose a new password",
+    `<h1>Choose a new password</h1><p class="muted">The password of <strong>${h(v.userName)}</strong> must be changed before you continue.</p>${err}
+<form method="post" action="${h(v.action)}" novalidate>
+<input type="hidden" name="csrf_token" value="${h(v.csrf)}">
+<label for="current_password">Current password</label>
+<input type="password" id="current_password" name="current_password" autocomplete="current-password" required autofocus>
+<label for="new_password">New password</label>
+<input type="password" id="new_password" name="new_password" autocomplete="new-password" minlength="${v.minLength}" required${described}>
+<p class="muted note" id="pw-rules">At least ${v.minLength} characters, different from the current one.</p>
+<label for="confirm_password">Repeat the new password</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
+<div class="actions"><button type="submit" class="primary">Change password and continue</button></div>
+</form>
+<form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary">Cancel</button></div></form>`,
+  );
+}
+
 export interface ConsentView {
   action: string;
   switchAction: string;

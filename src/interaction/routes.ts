@@ -4,13 +4,16 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { findUserById } from "../accounts/store";
+import { changeOwnPassword } from "../accounts/admin-service";
+import { PASSWORD_MIN } from "../accounts/model";
+import { ValidationError } from "../errors";
 import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
 import { cookieSettings, readCookie } from "./cookies";
-import { consentPage, formTarget, loginPage, messagePage, pageHeaders } from "./pages";
+import { consentPage, formTarget, loginPage, messagePage, pageHeaders, passwordChangePage } from "./pages";
 import {
   checkCsrf,
   csrfToken,
@@ -49,6 +52,26 @@ export function interactionRoutes(deps: Deps) {
       [formTarget(ia.state.request.redirectUri)],
     );
 
+  const renderPasswordChange = async (ia: LoadedInteraction, status: number, error?: string) => {
+    const user = await findUserById(deps.sql, ia.state.passwordChangeFor!);
+    return page(
+      passwordChangePage({ action: url(ia.id, "password"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), userName: user?.username ?? "", minLength: PASSWORD_MIN, error }),
+      status,
+      [formTarget(ia.state.request.redirectUri)],
+    );
+  };
+
+  /** A new session for a user who just proved who they are (always a new value: no fixation). */
+  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string): Promise<Response> => {
+    const previous = await loadSession(deps, request);
+    if (previous) await endSession(deps, previous);
+    const { session, cookie } = await startSession(deps, { userId, amr: ["pwd"], ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
+    ia.state.loginSessionId = session.id;
+    ia.state.passwordChangeFor = undefined;
+    await saveInteraction(deps, ia);
+    return seeOther(url(ia.id), [cookie]);
+  };
+
   /** Shows the next page of the interaction, or completes it with the authorization response. */
   const advance = async (request: Request, ia: LoadedInteraction): Promise<Response> => {
     const session = await loadSession(deps, request);
@@ -56,7 +79,7 @@ export function interactionRoutes(deps: Deps) {
     const req = ia.state.request;
     switch (step.kind) {
       case "login":
-        return renderLogin(ia, 200);
+        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(ia, 200);
       case "consent": {
         const user = await findUserById(deps.sql, session!.user_id);
         const extraClaims = [...new Set([...Object.keys(req.claims?.userinfo ?? {}), ...Object.keys(req.claims?.id_token ?? {})])].filter((c) => c !== "sub");
@@ -114,14 +137,32 @@ export function interactionRoutes(deps: Deps) {
         // The same words for an unknown user and a wrong password (no account enumeration).
         return renderLogin(ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
       }
-      // A fresh session value on every login (no session fixation); the old one ends.
-      const previous = await loadSession(deps, request);
-      if (previous) await endSession(deps, previous);
-      const { session, cookie } = await startSession(deps, { userId: user.id, amr: ["pwd"], ip, userAgent: request.headers.get("user-agent") });
-      ia.state.loginSessionId = session.id;
-      await saveInteraction(deps, ia);
-      return seeOther(url(ia.id), [cookie]);
+      if (user.requires_password_change) {
+        // The password is right but must be replaced before any session starts.
+        ia.state.passwordChangeFor = user.id;
+        await saveInteraction(deps, ia);
+        return renderPasswordChange(ia, 200);
+      }
+      return beginSession(request, ia, user.id);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
+    .post("/interaction/:id/password", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      if ("error" in f) return f.error;
+      const { ia, fields } = f;
+      const userId = ia.state.passwordChangeFor;
+      if (!userId) return seeOther(url(ia.id));
+      const current = fields.current_password ?? "";
+      const next = fields.new_password ?? "";
+      if (next !== (fields.confirm_password ?? "")) return renderPasswordChange(ia, 400, "The new passwords do not match.");
+      try {
+        await changeOwnPassword(deps, { userId, ip: requestInfo(request).ip }, userId, { current_password: current, new_password: next });
+      } catch (err) {
+        if (!(err instanceof ValidationError)) throw err;
+        const wrongCurrent = err.fields?.some((p) => p.field === "current_password");
+        return renderPasswordChange(ia, 400, wrongCurrent ? "The current password is wrong." : `The new password must have at least ${PASSWORD_MIN} characters and differ from the current one.`);
+      }
+      return beginSession(request, ia, userId);
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Replace a password that must be changed, then continue" } })
     .post("/interaction/:id/consent", async ({ request, params }) => {
       const f = await form(request, params.id);
       if ("error" in f) return f.error;

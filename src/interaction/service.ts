@@ -22,6 +22,8 @@ export interface InteractionState {
   /** The session created by a login inside this interaction. */
   loginSessionId?: string;
   consentGiven?: boolean;
+  /** A user who logged in correctly but must change the password before a session starts. */
+  passwordChangeFor?: string;
 }
 
 export interface Interaction {

@@ -385,3 +385,32 @@ describe("a specific sub in the claims parameter (OIDC Core §3.1.2.2)", () => {
     expect(callbackParams((await ask(user.id)).headers.get("location")!).code).toBeTruthy();
   });
 });
+
+describe("an account that must change its password", () => {
+  test("signs in only after choosing a new password on the page; no session before that", async () => {
+    const u = await createOidcUser(t.deps);
+    await t.deps.sql`UPDATE users SET requires_password_change = true WHERE id = ${u.id}`;
+    const client = await newClient({ require_consent: false });
+    const b = Browser.forApp(t);
+    let page = await b.open(authorizeUrl(authParams(client, pkce().challenge)));
+    page = await b.submit(page, "/login", { login: u.username, password: u.password });
+    expect(page.html).toContain("Choose a new password");
+    expect([...b.jar.keys()]).not.toContain("authly_session");
+    // Reloading keeps the password page, not a login bypass.
+    expect((await b.open(page.url.replace(/\/login$/, ""))).html).toContain("Choose a new password");
+    const mismatch = await b.submit(page, "/password", { current_password: u.password, new_password: "brand-new-pass-1", confirm_password: "brand-new-pass-2" });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.html).toContain("do not match");
+    const wrong = await b.submit(page, "/password", { current_password: "nope-nope", new_password: "brand-new-pass-1", confirm_password: "brand-new-pass-1" });
+    expect(wrong.html).toContain("The current password is wrong.");
+    const short = await b.submit(page, "/password", { current_password: u.password, new_password: "short", confirm_password: "short" });
+    expect(short.status).toBe(400);
+    const done = await b.submit(page, "/password", { current_password: u.password, new_password: "brand-new-pass-1", confirm_password: "brand-new-pass-1" });
+    expect(done.location).toBeTruthy();
+    expect(callbackParams(done.location!).code).toBeTruthy();
+    const [row] = await t.deps.sql<{ requires_password_change: boolean }[]>`SELECT requires_password_change FROM users WHERE id = ${u.id}`;
+    expect(row!.requires_password_change).toBe(false);
+    const fresh = await signIn(Browser.forApp(t), client, { ...u, password: "brand-new-pass-1" });
+    expect(fresh.callback.code).toBeTruthy();
+  });
+});
