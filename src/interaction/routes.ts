@@ -81,6 +81,10 @@ export function interactionRoutes(deps: Deps) {
       case "login":
         return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(ia, 200);
       case "consent": {
+        if (ia.state.consentShownTo !== session!.id) {
+          ia.state.consentShownTo = session!.id;
+          await saveInteraction(deps, ia);
+        }
         const user = await findUserById(deps.sql, session!.user_id);
         const extraClaims = [...new Set([...Object.keys(req.claims?.userinfo ?? {}), ...Object.keys(req.claims?.id_token ?? {})])].filter((c) => c !== "sub");
         return page(
@@ -169,7 +173,8 @@ export function interactionRoutes(deps: Deps) {
       const { ia, fields } = f;
       const req = ia.state.request;
       const session = await loadSession(deps, request);
-      if (!session) return seeOther(url(ia.id));
+      // The user who saw the page must be the one who answers (another tab may have switched account).
+      if (!session || ia.state.consentShownTo !== session.id) return seeOther(url(ia.id));
       const ip = requestInfo(request).ip;
       if (fields.decision === "allow") {
         await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes);

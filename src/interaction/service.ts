@@ -22,6 +22,8 @@ export interface InteractionState {
   /** The session created by a login inside this interaction. */
   loginSessionId?: string;
   consentGiven?: boolean;
+  /** The session the consent page was shown to: a consent posted under another session is not taken. */
+  consentShownTo?: string;
   /** A user who logged in correctly but must change the password before a session starts. */
   passwordChangeFor?: string;
 }

@@ -235,3 +235,24 @@ describe("HTML injection", () => {
     expect(callbackParams(r.headers.get("location")!).state).toBe(odd);
   });
 });
+
+describe("consent belongs to the user who saw it", () => {
+  test("a consent posted after the browser switched to another account is not recorded for that account", async () => {
+    const c = await createOidcClient(t.deps);
+    const second = await createOidcUser(t.deps);
+    const b = Browser.forApp(t);
+    let consent = await b.open(authorizeUrl(authParams(c, challenge)));
+    consent = await b.submit(consent, "/login", { login: user.username, password: user.password });
+    expect(isConsentPage(consent)).toBe(true);
+    // Another tab signs in as someone else (prompt=login on another client).
+    const other = await createOidcClient(t.deps, { require_consent: false });
+    let tab = await b.open(authorizeUrl(authParams(other, challenge, { prompt: "login" })));
+    tab = await b.submit(tab, "/login", { login: second.username, password: second.password });
+    expect(tab.location).toBeTruthy();
+    // The old tab's Allow now shows the page again (for the new user) instead of granting.
+    const after = await b.submit(consent, "/consent", { decision: "allow" });
+    expect(isConsentPage(after)).toBe(true);
+    const rows = await t.deps.sql`SELECT user_id FROM consents WHERE client_id = ${c.client_id}`;
+    expect(rows.length).toBe(0);
+  });
+});
