@@ -124,7 +124,7 @@ export const LEAK_PATTERNS: RegExp[] = [
   /\.ts:\d+/,
   /node_modules/,
   /ECONNREFUSED|ECONNRESET|CONNECTION_CLOSED|CONNECT_TIMEOUT/,
-  /PostgresError|postgres\.js|syntax error at or near|relation "\w+"/i,
+  /PostgresError|syntax error at or near|relation "\w+" does not exist|invalid input syntax for/i,
   /127\.0\.0\.1:\d{4,5}\b.*postgres|postgresql:\/\//i,
   /\bSELECT\b.*\bFROM\b|\bINSERT INTO\b|\bUPDATE\b\s+\w+\s+SET\b/,
 ];
