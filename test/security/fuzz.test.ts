@@ -271,7 +271,7 @@ function toRequest(c: Case): Request {
   else if (c.body.kind === "form") headers.set("content-type", "application/x-www-form-urlencoded");
   else if (c.body.kind === "json") headers.set("content-type", "application/json");
   const hasBody = !["GET", "HEAD"].includes(c.method) && c.body.kind !== "none";
-  return new Request(url, { method: c.method, headers, body: hasBody ? (c.body as { value: string | Uint8Array }).value : undefined });
+  return new Request(url, { method: c.method, headers, body: hasBody ? ((c.body as { value: string | Uint8Array }).value as BodyInit) : undefined });
 }
 
 /** Status counts per route: shows how deep the fuzz got (past authentication, into handlers). */
