@@ -151,7 +151,8 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = { purpose
     const shown = f.secret ? "(value hidden)" : `'${raw}'`;
     switch (f.kind) {
       case "string":
-        out[f.key] = raw;
+        // The guide writes AUTHLY_LOG_LEVEL=DEBUG: level names are case-insensitive.
+        out[f.key] = f.key === "logLevel" ? raw.trim().toLowerCase() : raw;
         break;
       case "int": {
         if (!/^-?\d+$/.test(raw.trim())) problems.push(`${f.env}: ${shown} is not a whole number`);

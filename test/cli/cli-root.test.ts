@@ -165,6 +165,20 @@ describe("usage errors are validation errors (exit 5)", () => {
   });
 });
 
+describe("debugging (guide: Resource Manager Debugging)", () => {
+  test("AUTHLY_LOG_LEVEL=DEBUG (any case) shows the mode, config file, API URL and token file on stderr", async () => {
+    const { home, configDir } = makeHome();
+    const r = await runAuthly(["admin", "client", "list"], { env: { HOME: home, AUTHLY_CONFIG_DIR: configDir, AUTHLY_LOG_LEVEL: "DEBUG", AUTHLY_MODE: "testing", AUTHLY_ADMIN_API_URL: "http://127.0.0.1:9" } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("[debug] resource mode: mode=testing (env) pool=1-5");
+    expect(r.stderr).toContain("[debug] config file: none (defaults)");
+    expect(r.stderr).toContain("[debug] API URL: http://127.0.0.1:9 (from AUTHLY_ADMIN_API_URL)");
+    expect(r.stderr).toContain(`[debug] token file: ${join(configDir, "tokens.json")} (absent)`);
+    const quiet = await runAuthly(["admin", "client", "list"], { env: { HOME: home, AUTHLY_CONFIG_DIR: configDir, AUTHLY_LOG_LEVEL: "", AUTHLY_ADMIN_API_URL: "http://127.0.0.1:9" } });
+    expect(quiet.stderr).not.toContain("[debug]");
+  });
+});
+
 describe("~/.authly/config.toml", () => {
   async function infoWith(toml: string) {
     const { home, configDir } = makeHome();

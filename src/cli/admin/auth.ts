@@ -39,6 +39,9 @@ one is available). The tokens refresh automatically before they expire.`,
       '# Custom API URL\n$ authly admin auth login --api-url "https://auth.mycompany.com"',
       "# Show tokens for debugging (careful - tokens are sensitive!)\n$ authly admin auth login --show-token",
     ],
+    security: `--password leaves the password in your shell history and the process list: prefer the
+prompt, or --password-stdin in CI. --show-token prints live credentials. Use a dedicated admin
+account, and \`authly admin auth logout\` when done (it revokes the tokens at the server).`,
   }),
   async run({ args }) {
     const ctx = createContext({ apiUrl: args["api-url"] });

@@ -130,6 +130,7 @@ Confidential clients (backend) receive a client secret, shown once.
       '# private_key_jwt client\n$ authly admin client create --name "Signed" --type confidential --auth-method private_key_jwt \\\n    --jwks-uri "https://api.example.com/jwks.json" --redirect-uri "https://api.example.com/cb"',
     ],
     json: "The client (see `client show --output json`) plus \"client_secret\" for confidential clients.",
+    security: "The client secret is shown once and stored only as a hash: save it in a secret manager at once.\nWith --output json it is in the JSON: do not write that to logs.",
   }),
   async run({ args, rawArgs }) {
     const body: Record<string, unknown> = { client_name: args.name, client_type: args.type, ...metadataBody(rawArgs, args) };
@@ -298,6 +299,7 @@ const regenerate = defineAdminCommand({
       "# Rolling rotation: the old secret keeps working for an hour\n$ authly admin client regenerate-secret <client-id> --grace-period 3600 --confirm --output json | jq -r .client_secret",
     ],
     json: '{ "client_id", "client_secret", "previous_secret_expires_at" }',
+    security: "Regenerate at once when a secret may have leaked (no --grace-period). The new secret is shown once.",
   }),
   async run({ args }) {
     const grace = parseWhole(args["grace-period"], "--grace-period", 0, 30 * 86400)!;

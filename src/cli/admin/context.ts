@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { loadConfig, readEnv, processEnv, type Config } from "../../config";
 import { CliError, ExitCode } from "../../errors";
+import { describeMode } from "../../modes";
 import { ApiClient, toApiError } from "../api-client";
 import { loadSettings, type CliSettings } from "../config-file";
 import { TokenStore, type Tokens } from "../token-storage";
@@ -75,6 +76,16 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     else [apiUrl, apiUrlSource] = [config.adminApiUrl, "default"];
   }
   apiUrl = apiUrl.replace(/\/+$/, "");
+  if (config.logLevel === "debug" || config.logLevel === "trace") {
+    // AUTHLY_LOG_LEVEL=debug: how this command was set up (the guide's resource-mode debugging).
+    const lines = [
+      `resource mode: ${describeMode(config.mode)}`,
+      `config file: ${settings.file ?? "none (defaults)"}`,
+      `API URL: ${apiUrl} (from ${apiUrlSource}), timeout ${settings.api.timeout} s`,
+      `token file: ${store.file} (${store.exists() ? "present" : "absent"}), auto refresh ${settings.auth.autoRefresh ? "on" : "off"}`,
+    ];
+    for (const l of lines) process.stderr.write(`[debug] ${l}\n`);
+  }
 
   const refresh = async (): Promise<Tokens> =>
     store.withLock(async () => {

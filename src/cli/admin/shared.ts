@@ -27,9 +27,10 @@ export const EXIT_CODES = `Exit codes:
   5  Validation error (bad options or values, conflicts)`;
 
 /** The text shown after citty's usage: details, examples and the exit codes. */
-export function helpText(opts: { details?: string; examples?: string[]; json?: string }): string {
+export function helpText(opts: { details?: string; examples?: string[]; json?: string; security?: string }): string {
   const parts: string[] = [];
   if (opts.details) parts.push(`Details:\n${indent(opts.details.trim())}`);
+  if (opts.security) parts.push(`Security notes:\n${indent(opts.security.trim())}`);
   if (opts.examples?.length) parts.push(`Examples:\n${opts.examples.map((e) => indent(e.trim())).join("\n\n")}`);
   if (opts.json) parts.push(`JSON output (--output json):\n${indent(opts.json.trim())}`);
   parts.push(EXIT_CODES);

@@ -96,6 +96,7 @@ const create = defineAdminCommand({
       '$ authly admin user create --username ops --email ops@example.com --admin --generate-password --output json | jq -r .generated_password',
     ],
     json: 'The user (never a password hash) plus "generated_password" when the server generated one.',
+    security: "--password shows in shell history and process lists: prefer the hidden prompt or a generated password.",
   }),
   async run({ args }) {
     let password = args.password;
