@@ -110,7 +110,7 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
     const r = await run(["--version"]);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(VERSION);
-  });
+  }, 30_000);
 
   test("--help and admin --help list their commands", async () => {
     const top = await run(["--help"]);
@@ -120,7 +120,7 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
     expect(admin.code).toBe(0);
     expect(admin.stdout).toContain("authly admin");
     expect(admin.stderr).not.toMatch(/error/i);
-  });
+  }, 30_000);
 
   test("serve --embedded: health, discovery, login page, metrics, healthcheck, CLI round trip; a restart keeps the data", async () => {
     const port = await freePort();

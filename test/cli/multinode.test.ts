@@ -9,13 +9,17 @@ import type { Deps } from "../../src/deps";
 import { buildDeps } from "../../src/server";
 import { freePort, TEST_SECRETS } from "../support/app";
 import { Browser, authorizeUrl, callbackParams, pkce } from "../support/browser";
-import { createTestDatabase, type TestDatabase } from "../support/db";
+import { baseDatabaseUrl, createTestDatabase, type TestDatabase } from "../support/db";
 import { createOidcClient, createOidcUser, type OidcTestClient, type OidcTestUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload, signIn } from "../support/oidc-flow";
 import { ROOT, startServerProcess, type ServerProcess } from "../support/process";
 
-// Needs the front channel, the token service and the admin API (docs/contracts.md).
-const ready = ["src/interaction/routes.ts", "src/oauth/token.ts", "src/oauth/introspect.ts", "src/oauth/revoke.ts", "src/admin/routes.ts"].every((p) => existsSync(join(ROOT, p)));
+// Needs the front channel, the token service and the admin API (docs/contracts.md), and a real
+// PostgreSQL: the test engine PGlite runs every connection through one backend session, so
+// processes on one test schema cannot share it the way nodes share a server.
+const ready =
+  ["src/interaction/routes.ts", "src/oauth/token.ts", "src/oauth/introspect.ts", "src/oauth/revoke.ts", "src/admin/routes.ts"].every((p) => existsSync(join(ROOT, p))) &&
+  (await baseDatabaseUrl()).engine === "postgres";
 
 const ADMIN_PASSWORD = "Multinode-admin-password-1";
 // At module level: createTestDatabase registers the file's afterAll that drops the schema.
