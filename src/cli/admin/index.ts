@@ -2,26 +2,41 @@
 // group descriptions below, a command loads only its own group's file, and nothing here loads the
 // server, PGlite or testcontainers. Every command talks to the server through cli/api-client.ts.
 import { defineCommand, type CommandDef } from "citty";
+import { helpText } from "./shared";
 
 /** A command group whose sub-commands load on first use. */
-function group(name: string, description: string, load: () => Promise<{ default: CommandDef<any> }>): CommandDef<any> {
-  return defineCommand({
-    meta: { name, description },
-    subCommands: async () => {
-      const subs = (await load()).default.subCommands;
-      return (typeof subs === "function" ? await subs() : await subs) ?? {};
-    },
-  });
+function group(name: string, description: string, examples: string[], load: () => Promise<{ default: CommandDef<any> }>): CommandDef<any> {
+  return {
+    ...defineCommand({
+      meta: { name, description },
+      subCommands: async () => {
+        const subs = (await load()).default.subCommands;
+        return (typeof subs === "function" ? await subs() : await subs) ?? {};
+      },
+    }),
+    help: helpText({ examples }),
+  } as CommandDef<any>;
 }
 
-export default defineCommand({
-  meta: { name: "admin", description: "Administrative operations for Authly." },
-  subCommands: {
-    auth: group("auth", "Authentication commands for admin access.", () => import("./auth")),
-    client: group("client", "Manage OAuth 2.1 clients.", () => import("./client")),
-    scope: group("scope", "Manage OAuth scopes.", () => import("./scope")),
-    user: group("user", "Manage user accounts.", () => import("./user")),
-    key: group("key", "Manage signing keys.", () => import("./key")),
-    status: () => import("./status").then((m) => m.default),
-  },
-});
+export default {
+  ...defineCommand({
+    meta: { name: "admin", description: "Administrative operations for Authly." },
+    subCommands: {
+      auth: group("auth", "Authentication commands for admin access.", ["$ authly admin auth login", "$ authly admin auth whoami --verbose", "$ authly admin auth info"], () => import("./auth")),
+      client: group(
+        "client",
+        "Manage OAuth 2.1 clients.",
+        ['$ authly admin client create --name "My Web App" --type confidential --redirect-uri "https://myapp.com/callback"', "$ authly admin client list --output json | jq -r '.clients[].client_id'", "$ authly admin client show <client-id>"],
+        () => import("./client"),
+      ),
+      scope: group("scope", "Manage OAuth scopes.", ['$ authly admin scope create --name "read" --description "Read access to user data"', "$ authly admin scope list", "$ authly admin scope defaults"], () => import("./scope")),
+      user: group("user", "Manage user accounts.", ["$ authly admin user create --username alice --email alice@example.com", "$ authly admin user list --search alice", "$ authly admin user reset-password alice"], () => import("./user")),
+      key: group("key", "Manage signing keys.", ["$ authly admin key list", "$ authly admin key rotate --dry-run"], () => import("./key")),
+      status: () => import("./status").then((m) => m.default),
+    },
+  }),
+  help: helpText({
+    details: "API-first: every command calls the admin HTTP API (AUTHLY_ADMIN_API_URL, default http://localhost:8000).\nLog in first with `authly admin auth login`. AUTHLY_MODE=cli unless set.",
+    examples: ["# Login to admin interface\n$ authly admin auth login", '# Create your first OAuth client\n$ authly admin client create --name "My Application" --type confidential --redirect-uri "https://myapp.com/callback"', "# Check system status\n$ authly admin status"],
+  }),
+} as CommandDef<any>;
