@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runAuthly } from "../support/process";
-import { makeHome, ROOT } from "./admin-support";
+import { makeBinDir, makeHome, ROOT } from "./admin-support";
 
 const ADMIN_COMMANDS = [
   "auth login", "auth logout", "auth whoami", "auth status", "auth refresh", "auth info",
@@ -120,6 +120,25 @@ describe("shell completion", () => {
     const fishScript = readFileSync(join(home, ".config", "fish", "completions", "authly.fish"), "utf8");
     expect(fishScript).toContain("complete -c authly");
     expect(fishScript).toContain("'regenerate-secret\tGenerate a new client secret (confidential clients).'");
+    // Where the shells are installed, ask them.
+    if (Bun.which("fish")) {
+      const bin = makeBinDir();
+      const p = Bun.spawn(["fish", "-c", 'complete -C "authly admin client "; complete -C "authly admin client create --type "'], { env: { ...process.env, HOME: home, PATH: `${bin}:${process.env.PATH}` }, stdout: "pipe", stderr: "pipe" });
+      const out = await new Response(p.stdout).text();
+      await p.exited;
+      expect(out).toContain("regenerate-secret\tGenerate a new client secret (confidential clients).");
+      expect(out.split("\n")).toEqual(expect.arrayContaining(["confidential", "public"]));
+    }
+    if (Bun.which("zsh")) {
+      const p = Bun.spawn(["zsh", "-ic", "print -r -- ${_comps[authly]}"], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "pipe" });
+      const out = await new Response(p.stdout).text();
+      await p.exited;
+      expect(out).toContain("_authly_complete");
+      const q = Bun.spawn(["zsh", "-c", `source ${join(home, ".zsh_completions", "authly.zsh")}; setopt ksharrays; COMP_WORDS=(authly admin scope ""); COMP_CWORD=3; _authly_complete; print -l "\${COMPREPLY[@]}"`], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "pipe" });
+      const words = (await new Response(q.stdout).text()).split("\n").filter(Boolean).sort();
+      await q.exited;
+      expect(words).toEqual(["create", "defaults", "delete", "list", "show", "update"]);
+    }
     const bad = await runAuthly(["--install-completion"], { env: { HOME: home, SHELL: "/bin/tcsh" } });
     expect(bad.code).toBe(5);
     expect(bad.stderr).toContain("bash|zsh|fish");
