@@ -40,11 +40,11 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       requestInfo(request).status = response.status;
       return response;
     })
-    .onAfterResponse(({ request, set, response, route, body }) => {
+    .onAfterResponse(({ request, set, response, route }) => {
       const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;
       accessLog(request, status, logAccess);
       const info = requestInfo(request);
-      recordHttpRequest(request.method, route, info.status ?? status, (performance.now() - info.start) / 1000, body);
+      recordHttpRequest(request.method, route, info.status ?? status, (performance.now() - info.start) / 1000);
     })
     .use(healthRoutes(deps))
     .use(adminRoutes(deps))

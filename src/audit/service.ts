@@ -27,7 +27,7 @@ export async function audit(deps: Pick<Deps, "sql">, e: AuditEvent, tx: Tx = dep
     source_ip: e.ip ?? null,
     details: e.details ?? {},
   });
-  recordAuditEvent(e.action);
+  recordAuditEvent(e.action, e.details);
 }
 
 /** Who performs an admin write: the admin user (id and name) and the source address. */

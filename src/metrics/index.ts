@@ -38,33 +38,19 @@ export const metrics = {
   },
 };
 
-const GRANT_TYPES = new Set([
-  "authorization_code",
-  "refresh_token",
-  "client_credentials",
-  "password",
-  "urn:ietf:params:oauth:grant-type:device_code",
-  "urn:ietf:params:oauth:grant-type:jwt-bearer",
-  "urn:ietf:params:oauth:grant-type:token-exchange",
-]);
-
-/** One finished HTTP request (app.ts calls this); a successful token response counts its grant. */
-export function recordHttpRequest(method: string, route: string | undefined, status: number, seconds: number, body?: unknown): void {
+/** One finished HTTP request (app.ts calls this), labelled by route template, never the raw path. */
+export function recordHttpRequest(method: string, route: string | undefined, status: number, seconds: number): void {
   const r = route || "unmatched";
   metrics.inc("authly_http_requests_total", { method, route: r, status });
   metrics.observe("authly_http_request_duration_seconds", { method, route: r }, seconds);
-  if (r === "/oauth/token" && status === 200 && body && typeof body === "object") {
-    const grant = String((body as Record<string, unknown>).grant_type ?? "");
-    metrics.inc("authly_tokens_issued_total", { grant_type: GRANT_TYPES.has(grant) ? grant : "other" });
-  }
 }
 
 /** Security events from the audit trail that are also metrics (audit/service.ts calls this). */
-export function recordAuditEvent(action: string): void {
+export function recordAuditEvent(action: string, details?: Record<string, unknown>): void {
   if (action === "login.success") metrics.inc("authly_logins_total", { result: "success" });
   else if (action === "login.failure") metrics.inc("authly_logins_total", { result: "failure" });
   else if (action === "login.lockout") metrics.inc("authly_logins_total", { result: "lockout" });
-  else if (/reuse/.test(action)) metrics.inc("authly_refresh_token_reuse_total");
+  else if (action === "token.family_revoked" ? details?.reason === "refresh_token_reuse" : /reuse/.test(action)) metrics.inc("authly_refresh_token_reuse_total");
 }
 
 /** Gathers the snapshots of every process serving this port; a worker replaces the default. */
