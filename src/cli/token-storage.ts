@@ -92,6 +92,8 @@ export class TokenStore {
   private readonly mode: StorageMode;
   private readonly configDir: string;
   private keyring: Keyring | undefined | null = null;
+  /** The storage of the file last read: a refresh keeps it (no keyring retries on every refresh). */
+  lastStorage: "keyring" | "file" | undefined;
 
   constructor(opts: { file: string; configDir: string; mode: StorageMode }) {
     this.file = opts.file;
@@ -139,6 +141,7 @@ export class TokenStore {
       throw new CliError(`The token file ${this.file} is damaged`, ExitCode.auth, `${(err as Error).message}. Run \`authly admin auth login\` again.`);
     }
     const { version: _v, storage, keyring: _k, ...rest } = f;
+    this.lastStorage = storage === "keyring" ? "keyring" : "file";
     if (storage !== "keyring") return rest as Tokens;
     const key = this.findKey();
     if (!key) throw new CliError("Stored tokens cannot be decrypted", ExitCode.auth, "The keyring no longer holds their key. Run `authly admin auth login` again.");
@@ -161,13 +164,14 @@ export class TokenStore {
     return key.length === 32 ? key : undefined;
   }
 
-  write(tokens: Tokens): StorageInfo {
+  /** `keep`: write with the storage of the file last read (refreshes); login decides afresh. */
+  write(tokens: Tokens, opts: { keep?: boolean } = {}): StorageInfo {
     const dir = dirname(this.file);
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (dir === this.configDir) chmodSync(dir, 0o700);
     let out: TokenFile = { version: 1, storage: "file", ...tokens };
     let info: StorageInfo = { storage: "file", description: "plain file (0600)" };
-    const ring = this.ring();
+    const ring = opts.keep && this.lastStorage === "file" ? undefined : this.ring();
     if (ring) {
       try {
         let key = this.findKey();

@@ -265,6 +265,19 @@ esac
     expect(readdirSync(vault).length).toBe(0);
   });
 
+  test("a refresh keeps the storage chosen at login (keyring stays encrypted, file stays file)", async () => {
+    const { bin } = fakeSecretTool();
+    const path = `${bin}:${process.env.PATH}`;
+    const ring = await session({ env: { PATH: path } });
+    expect((await ring.run(["admin", "auth", "refresh"])).code).toBe(0);
+    expect(ring.tokens().storage).toBe("keyring");
+    expect((await ring.run(["admin", "client", "list"])).code).toBe(0);
+    const plain = await session();
+    expect(plain.tokens().storage).toBe("file");
+    expect((await plain.run(["admin", "auth", "refresh"], { env: { PATH: path } })).code).toBe(0);
+    expect(plain.tokens().storage).toBe("file");
+  });
+
   test("AUTHLY_TOKEN_STORAGE=file skips the keyring even when one exists", async () => {
     const { bin } = fakeSecretTool();
     const s = await session({ env: { PATH: `${bin}:${process.env.PATH}`, AUTHLY_TOKEN_STORAGE: "file" } });

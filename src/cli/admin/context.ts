@@ -107,7 +107,7 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
         throw toApiError(res.status, res.body, res.headers);
       }
       const next = tokensFrom(res.body as TokenResponse, { api_url: before.api_url, username: before.username, previous: before });
-      store.write(next);
+      store.write(next, { keep: true });
       cached = next;
       seenAccess = next.access_token;
       return next;
