@@ -188,8 +188,17 @@ export class KeyService {
     return this.loading;
   }
 
+  /**
+   * The cached keys; past KEY_CACHE_SECONDS a reload starts in the background and the current set
+   * is used meanwhile (stale-while-revalidate). Signing never waits for a pool connection: it runs
+   * inside callers' transactions, and with every connection held by such a transaction a blocking
+   * reload would deadlock the pool.
+   */
   private async fresh(): Promise<LoadedKey[]> {
-    if (Date.now() - this.loadedAt > KEY_CACHE_SECONDS * 1000) await this.refresh();
+    if (Date.now() - this.loadedAt > KEY_CACHE_SECONDS * 1000) {
+      if (!this.cache.length) await this.refresh();
+      else if (!this.loading) this.refresh().catch(() => {});
+    }
     return this.cache;
   }
 

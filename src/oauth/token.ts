@@ -3,6 +3,7 @@
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { requestInfo } from "../http/request-context";
+import { metrics } from "../metrics/index";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 import { authorizationCodeGrant } from "./token-authorization-code";
@@ -31,5 +32,7 @@ export async function handleTokenRequest(deps: Deps, request: Request): Promise<
   if (grantType === "password" && !client.is_first_party) throw new OAuthError("unsupported_grant_type", "The grant type is not supported");
   if (!client.grant_types.includes(grantType)) throw new OAuthError("unauthorized_client", `This client may not use the ${grantType} grant`);
   const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip });
+  // The body is read raw here (parse: "none"), so the access-log hook cannot see grant_type.
+  metrics.inc("authly_tokens_issued_total", { grant_type: grantType });
   return tokenResponse(body);
 }

@@ -7,7 +7,7 @@ import { audit } from "../audit/service";
 import { hashSecret, randomToken } from "../lib/crypto";
 import * as store from "./store";
 
-export type { GrantRow, RefreshTokenRow, AuthorizationCodeRow, NewGrant } from "./store";
+export type { GrantRow, RefreshTokenRow, RotatedRefreshToken, AuthorizationCodeRow, NewGrant } from "./store";
 
 /** Seconds an access token of this client lives: the client's setting, else the configured one. */
 export function accessTokenTtl(deps: Deps, client: Pick<ClientRecord, "access_token_ttl">): number {
@@ -40,23 +40,28 @@ export async function issueRefreshToken(
 }
 
 export type RotationResult =
-  | { outcome: "rotated"; row: store.RefreshTokenRow; grant: store.GrantRow }
+  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string }
   | { outcome: "reused"; grantId: string }
   | { outcome: "invalid" };
 
 /**
- * Uses a refresh token once. Exactly one of several concurrent callers gets "rotated"; a token
- * that was already rotated is "reused" (the caller revokes the family); anything else "invalid".
+ * Uses a refresh token once and issues its successor (same scope). Exactly one of several
+ * concurrent callers gets "rotated"; presenting an already rotated token is "reused" (the caller
+ * revokes the family); anything else (unknown, expired, revoked, another client's, an inactive
+ * user's) is "invalid".
  */
-export async function useRefreshToken(deps: Deps, tx: Tx, token: string, clientId: string): Promise<RotationResult> {
+export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord): Promise<RotationResult> {
   const hash = hashToken(deps, token);
-  const row = await store.rotateRefreshToken(tx, hash, clientId);
-  if (row) {
-    const grant = await store.findGrant(tx, row.grant_id);
-    return { outcome: "rotated", row, grant: grant! };
-  }
+  const successor = randomToken(32);
+  const row = await store.rotateRefreshToken(tx, {
+    tokenHash: hash,
+    clientId: client.client_id,
+    newTokenHash: hashToken(deps, successor),
+    newExpiresAt: new Date(Date.now() + refreshTokenTtl(deps, client) * 1000),
+  });
+  if (row) return { outcome: "rotated", row, refreshToken: successor };
   const known = await store.findRefreshToken(tx, hash);
-  if (known && known.client_id === clientId && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
+  if (known && known.client_id === client.client_id && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
     return { outcome: "reused", grantId: known.grant_id };
   }
   return { outcome: "invalid" };

@@ -226,17 +226,41 @@ export async function insertRefreshToken(
     VALUES (${row.tokenHash}, ${row.grantId}, ${row.clientId}, ${row.userId}, ${row.scope}, ${row.expiresAt})`;
 }
 
+/** A rotated refresh token with what the new tokens need from its grant. */
+export interface RotatedRefreshToken extends RefreshTokenRow {
+  auth_time: Date | null;
+  session_id: string | null;
+  acr: string | null;
+  amr: string[] | null;
+  claims: Record<string, unknown> | null;
+}
+
 /**
- * Rotation (RFC 9700 §4.14.2): marks a live refresh token of this client as used, in one
- * statement, so that of two concurrent uses exactly one gets the row.
+ * Rotation (RFC 9700 §4.14.2) in one statement: marks a live refresh token of this client (of an
+ * unrevoked grant and an active user) as used, stores its successor with the same scope and
+ * extends the grant. Of several concurrent uses exactly one gets the row: the others wait for its
+ * row lock and then find rotated_at set.
  */
-export async function rotateRefreshToken(sql: Tx, tokenHash: string, clientId: string): Promise<RefreshTokenRow | undefined> {
-  const [row] = await sql<RefreshTokenRow[]>`
-    UPDATE refresh_tokens r SET rotated_at = now()
-    FROM grants g
-    WHERE r.token_hash = ${tokenHash} AND r.client_id = ${clientId} AND r.rotated_at IS NULL
-      AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
-    RETURNING r.*`;
+export async function rotateRefreshToken(
+  sql: Tx,
+  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date },
+): Promise<RotatedRefreshToken | undefined> {
+  const [row] = await sql<RotatedRefreshToken[]>`
+    WITH rotated AS (
+      UPDATE refresh_tokens r SET rotated_at = now()
+      FROM grants g
+      WHERE r.token_hash = ${r.tokenHash} AND r.client_id = ${r.clientId} AND r.rotated_at IS NULL
+        AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
+        AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
+      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims
+    ), successor AS (
+      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
+      SELECT ${r.newTokenHash}, grant_id, client_id, user_id, scope, ${r.newExpiresAt} FROM rotated
+      RETURNING grant_id
+    ), extended AS (
+      UPDATE grants SET expires_at = greatest(expires_at, ${r.newExpiresAt}) WHERE id IN (SELECT grant_id FROM successor)
+    )
+    SELECT * FROM rotated`;
   return row;
 }
 
