@@ -37,10 +37,10 @@ function checkFields(p: Problems, body: Record<string, unknown>): void {
   arr("contacts")?.forEach((m, i) => {
     if (!EMAIL.test(m)) p.add(`contacts[${i}]`, "must be an email address");
   });
-  for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri"]) {
+  for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri", "backchannel_logout_uri"]) {
     const v = body[field];
     if (typeof v !== "string" || p.has(field)) continue;
-    const problem = webUrlProblem(v, { httpsOnly: field === "jwks_uri" });
+    const problem = webUrlProblem(v, { httpsOnly: field === "jwks_uri" || field === "backchannel_logout_uri" });
     if (problem) p.add(field, problem);
   }
   const jwks = body.jwks as { keys?: unknown } | null | undefined;
@@ -107,6 +107,7 @@ export async function createClient(deps: Deps, actor: Actor, body: unknown): Pro
     logo_uri: input.logo_uri ?? null,
     tos_uri: input.tos_uri ?? null,
     policy_uri: input.policy_uri ?? null,
+    backchannel_logout_uri: input.backchannel_logout_uri ?? null,
     contacts: input.contacts ?? [],
     id_token_signed_response_alg: input.id_token_signed_response_alg ?? "RS256",
     require_consent: input.require_consent ?? true,
@@ -160,6 +161,7 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
       logo_uri: given("logo_uri") ? (patch.logo_uri ?? null) : cur.logo_uri,
       tos_uri: given("tos_uri") ? (patch.tos_uri ?? null) : cur.tos_uri,
       policy_uri: given("policy_uri") ? (patch.policy_uri ?? null) : cur.policy_uri,
+      backchannel_logout_uri: given("backchannel_logout_uri") ? (patch.backchannel_logout_uri ?? null) : cur.backchannel_logout_uri,
       contacts: patch.contacts ?? cur.contacts,
       id_token_signed_response_alg: patch.id_token_signed_response_alg ?? cur.id_token_signed_response_alg,
       require_consent: patch.require_consent ?? cur.require_consent,

@@ -67,7 +67,8 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg">): Re
     display_values_supported: ["page", "popup", "touch", "wap"],
     claim_types_supported: ["normal"],
     ui_locales_supported: ["en"],
-    backchannel_logout_supported: false,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
   };
 }

@@ -1,5 +1,6 @@
 // OpenID Connect endpoints of the front channel: UserInfo (GET and POST, OIDC Core §5.3) and
-// RP-initiated logout (end_session_endpoint, GET and POST, with a confirmation page).
+// RP-initiated logout (end_session_endpoint, GET and POST, with a confirmation page) followed by
+// back-channel logout of the session's clients.
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
@@ -13,6 +14,7 @@ import { formTarget, logoutConfirmPage, messagePage, pageHeaders } from "../inte
 import { clearSessionCookie, endSession, loadSession, type Session } from "../interaction/session";
 import { checkLogoutCsrf, hintMatchesSession, logoutCsrf, validateLogoutRequest, type LogoutRequest } from "./end-session";
 import { extractBearer, userinfo } from "./userinfo";
+import { backchannelLogout } from "./backchannel-logout";
 
 const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type", "Access-Control-Allow-Methods": "GET, POST" };
 
@@ -46,8 +48,10 @@ export function oidcRoutes(deps: Deps) {
   };
 
   const logout = async (request: Request, session: Session, req: LogoutRequest, how: string): Promise<Response> => {
+    const ip = requestInfo(request).ip;
     await endSession(deps, session);
-    await audit(deps, { action: "logout", actor: session.user_id, targetType: "session", targetId: session.id, ip: requestInfo(request).ip, details: { client_id: req.client?.client_id ?? null, how } });
+    await audit(deps, { action: "logout", actor: session.user_id, targetType: "session", targetId: session.id, ip, details: { client_id: req.client?.client_id ?? null, how } });
+    await backchannelLogout(deps, session, ip);
     return done(req, [clearSessionCookie(deps)]);
   };
 

@@ -1,8 +1,27 @@
 // SQL of the OpenID layer: the `claims` request parameter stored with the grant of an access token.
 import type { Tx } from "../db/sql";
+import type { ClientRecord } from "../clients/model";
 
 export async function findGrantClaimsByJti(sql: Tx, jti: string): Promise<unknown> {
   const [row] = await sql<{ claims: unknown }[]>`
     SELECT g.claims FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.jti = ${jti}`;
   return row?.claims ?? null;
+}
+
+/** Active clients with a back-channel logout URI that received a code or a grant in a session. */
+export async function findBackchannelClients(sql: Tx, sessionId: string): Promise<ClientRecord[]> {
+  return sql<ClientRecord[]>`
+    SELECT c.* FROM clients c
+    WHERE c.is_active AND c.backchannel_logout_uri IS NOT NULL AND c.client_id IN (
+      SELECT client_id FROM grants WHERE session_id = ${sessionId}
+      UNION SELECT client_id FROM authorization_codes WHERE session_id = ${sessionId})
+    ORDER BY c.client_id`;
+}
+
+/** Ends the grants of a session that were not issued for offline access (Back-Channel Logout §2.7). */
+export async function revokeSessionGrants(sql: Tx, sessionId: string): Promise<number> {
+  const rows = await sql`
+    UPDATE grants SET revoked_at = now(), revoked_reason = 'logout'
+    WHERE session_id = ${sessionId} AND revoked_at IS NULL AND NOT ('offline_access' = ANY(string_to_array(scope, ' ')))`;
+  return rows.count;
 }

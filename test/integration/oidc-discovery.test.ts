@@ -36,8 +36,9 @@ describe("discovery", () => {
     expect(meta.request_uri_parameter_supported).toBe(false);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.prompt_values_supported).toEqual(["none", "login", "consent", "select_account"]);
-    // Back-channel logout is not implemented, so it is not claimed.
-    expect(meta.backchannel_logout_supported).not.toBe(true);
-    expect(meta.backchannel_logout_uri).toBeUndefined();
+    // Back-channel logout works (oidc-backchannel-logout.test.ts); front-channel logout does not exist.
+    expect(meta.backchannel_logout_supported).toBe(true);
+    expect(meta.backchannel_logout_session_supported).toBe(true);
+    expect(meta.frontchannel_logout_supported).not.toBe(true);
   });
 });

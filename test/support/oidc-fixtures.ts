@@ -47,6 +47,7 @@ export interface OidcClientFixture {
   policy_uri?: string | null;
   tos_uri?: string | null;
   id_token_signed_response_alg?: string;
+  backchannel_logout_uri?: string | null;
 }
 
 export interface OidcTestClient {
@@ -66,11 +67,11 @@ export async function createOidcClient(deps: Deps, f: OidcClientFixture = {}): P
   await deps.sql`
     INSERT INTO clients (client_id, client_type, client_name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, scopes,
                          token_endpoint_auth_method, require_consent, is_first_party, is_active, logo_uri, client_uri, policy_uri, tos_uri,
-                         id_token_signed_response_alg)
+                         id_token_signed_response_alg, backchannel_logout_uri)
     VALUES (${clientId}, ${type}, ${f.client_name ?? "Example App"}, ${secret ? hashClientSecret(deps, secret) : null}, ${redirectUris},
             ${f.post_logout_redirect_uris ?? ["https://rp.example.com/logged-out"]}, ${f.grant_types ?? ["authorization_code", "refresh_token"]},
             ${f.scopes ?? ["openid", "profile", "email", "address", "phone", "offline_access"]}, ${method}, ${f.require_consent ?? true},
             ${f.is_first_party ?? false}, ${f.is_active ?? true}, ${f.logo_uri ?? null}, ${f.client_uri ?? null}, ${f.policy_uri ?? null},
-            ${f.tos_uri ?? null}, ${f.id_token_signed_response_alg ?? "RS256"})`;
+            ${f.tos_uri ?? null}, ${f.id_token_signed_response_alg ?? "RS256"}, ${f.backchannel_logout_uri ?? null})`;
   return { client_id: clientId, client_secret: secret, redirect_uri: redirectUris[0]!, redirect_uris: redirectUris };
 }

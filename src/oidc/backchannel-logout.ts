@@ -1,0 +1,79 @@
+// OpenID Connect Back-Channel Logout 1.0: when a session ends, every client that took part in it
+// and registered a backchannel_logout_uri gets a signed logout token (§2.4) by direct POST (§2.5).
+// Deliveries run in parallel, each bounded to 5 s; failures are logged and audited, never retried.
+import { SignJWT } from "jose";
+import type { Deps } from "../deps";
+import type { ClientRecord } from "../clients/model";
+import type { KeyAlg } from "../keys/store";
+import { audit } from "../audit/service";
+import { randomToken } from "../lib/crypto";
+import { log } from "../log";
+import { findBackchannelClients, revokeSessionGrants } from "./store";
+
+export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
+const DELIVERY_TIMEOUT_MS = 5_000;
+const LOGOUT_TOKEN_TTL_SECONDS = 120;
+
+export interface EndedSession {
+  id: string;
+  user_id: string;
+}
+
+/** The logout token for one client (§2.4): iss, aud, iat, exp, jti, sub, sid, events; never a nonce. */
+export async function issueLogoutToken(deps: Deps, client: ClientRecord, session: EndedSession): Promise<string> {
+  const alg = (client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
+  const key = await deps.keys.signingKey(alg);
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ sid: session.id, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
+    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "logout+jwt" })
+    .setIssuer(deps.config.issuer)
+    .setSubject(session.user_id)
+    .setAudience(client.client_id)
+    .setIssuedAt(now)
+    .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
+    .setJti(randomToken(16))
+    .sign(key.privateKey!);
+}
+
+export interface DeliveryResult {
+  clientId: string;
+  ok: boolean;
+  status?: number;
+}
+
+/** Revokes the session's online grants and notifies its clients; resolves when every POST ended. */
+export async function backchannelLogout(deps: Deps, session: EndedSession, ip: string | null): Promise<DeliveryResult[]> {
+  await revokeSessionGrants(deps.sql, session.id);
+  const clients = await findBackchannelClients(deps.sql, session.id);
+  return Promise.all(clients.map((c) => deliver(deps, c, session, ip)));
+}
+
+async function deliver(deps: Deps, client: ClientRecord, session: EndedSession, ip: string | null): Promise<DeliveryResult> {
+  let result: DeliveryResult;
+  try {
+    const token = await issueLogoutToken(deps, client, session);
+    const r = await fetch(client.backchannel_logout_uri!, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store" },
+      body: new URLSearchParams({ logout_token: token }).toString(),
+      redirect: "manual",
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    await r.body?.cancel();
+    // §2.8: 200 (or 204) is success; anything else, redirects included, is a failure.
+    result = { clientId: client.client_id, ok: r.status === 200 || r.status === 204, status: r.status };
+  } catch (err) {
+    result = { clientId: client.client_id, ok: false };
+    log.warn("back-channel logout delivery failed", { client_id: client.client_id, error: err instanceof Error ? err.message : String(err) });
+  }
+  await audit(deps, {
+    action: "logout.backchannel",
+    actor: session.user_id,
+    targetType: "client",
+    targetId: client.client_id,
+    outcome: result.ok ? "success" : "failure",
+    ip,
+    details: { session_id: session.id, ...(result.status !== undefined ? { status: result.status } : {}) },
+  });
+  return result;
+}
