@@ -8,6 +8,11 @@ import { baseDatabaseUrl, createTestDatabase, type TestDatabase } from "../suppo
 import { freePort, TEST_SECRETS } from "../support/app";
 import { authlyCommand, ROOT, startServerProcess, type ServerProcess } from "../support/process";
 import { connectToEachWorker, type PinnedConnection } from "../support/pinned-http";
+import { Browser } from "../support/browser";
+import { loadConfig } from "../../src/config";
+import { buildDeps } from "../../src/server";
+import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
+import { exchangeCode, signIn } from "../support/oidc-flow";
 
 const env = (db: TestDatabase, extra: Record<string, string> = {}) => ({
   ...TEST_SECRETS,
@@ -147,7 +152,23 @@ describe("serve --workers", () => {
 // A flow spread across workers: every step on a different process than the one before. Needs the
 // token endpoint, the admin API and their bootstrap (docs/contracts.md), and a real PostgreSQL
 // (PGlite, the fallback test engine, runs all connections through one backend session).
-const flowReady = ["src/oauth/token.ts", "src/admin/routes.ts"].every((p) => existsSync(join(ROOT, p))) && (await baseDatabaseUrl()).engine === "postgres";
+const flowReady = ["src/oauth/token.ts", "src/admin/routes.ts", "src/interaction/routes.ts"].every((p) => existsSync(join(ROOT, p))) && (await baseDatabaseUrl()).engine === "postgres";
+
+/** A browser whose every request goes to the next worker in turn (one pinned connection each). */
+function alternatingBrowser(conns: PinnedConnection[], origin: string): { browser: Browser; served: number[] } {
+  let i = 0;
+  const served: number[] = [];
+  const browser = new Browser(async (url, init) => {
+    const path = url.startsWith("http") ? url.slice(new URL(url).origin.length) : url;
+    const headers: Record<string, string> = {};
+    new Headers(init.headers).forEach((v, k) => (headers[k] = v));
+    const n = i++ % conns.length;
+    served.push(n + 1);
+    const r = await conns[n]!.request(String(init.method ?? "GET"), path, { headers, body: init.body === undefined || init.body === null ? undefined : String(init.body) });
+    return new Response([204, 304].includes(r.status) || r.status < 200 ? null : r.text, { status: r.status, headers: r.headers });
+  }, origin);
+  return { browser, served };
+}
 
 describe("state shared through PostgreSQL, not worker memory", () => {
   test.skipIf(!flowReady)("password login at worker 1, refresh at 2, admin call at 1, rotation at 2 seen by 1, revocation at 1 honoured by 2", async () => {
@@ -197,6 +218,57 @@ describe("state shared through PostgreSQL, not worker memory", () => {
       const revoke = await form(w1, "/oauth/revoke", { token: login2.access_token, client_id: "authly-cli" });
       expect(revoke.status).toBe(200);
       expect((await w2.request("GET", "/admin/status", { headers: bearer })).status).toBe(401);
+    } finally {
+      for (const c of conns.values()) c.close();
+      expect(await srv.stop("SIGTERM")).toBe(0);
+    }
+  }, 120_000);
+
+  test.skipIf(!flowReady)("a browser flow alternating workers at every request (interaction, session, consent, code), and a lockout counted across workers", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const issuer = `http://127.0.0.1:${port}`;
+    const serverEnv = env(db, { AUTHLY_ISSUER: issuer, AUTHLY_DEV_MODE: "true", AUTHLY_LOGIN_MAX_FAILURES: "3" });
+    const deps = buildDeps(loadConfig(serverEnv, { purpose: "server" }), db.sql);
+    const user = await createOidcUser(deps);
+    const client = await createOidcClient(deps, { scopes: ["openid", "profile"], require_consent: true });
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: serverEnv, port });
+    servers.push(srv);
+    const conns = await connectToEachWorker(port, 2);
+    try {
+      const { browser, served } = alternatingBrowser([conns.get(1)!, conns.get(2)!], issuer);
+      // Authorization request, login page, login POST, consent page, consent POST, callback: each
+      // step on the other worker than the step before.
+      const flow = await signIn(browser, client, user, { scope: "openid profile" });
+      expect(flow.seen).toEqual({ login: true, consent: true });
+      expect(new Set(served)).toEqual(new Set([1, 2]));
+      const atWorker = (c: PinnedConnection) => ({
+        request: async (path: string, init?: RequestInit) => {
+          const headers: Record<string, string> = {};
+          new Headers(init?.headers).forEach((v, k) => (headers[k] = v));
+          const r = await c.request(String(init?.method ?? "GET"), path, { headers, body: init?.body ? String(init.body) : undefined });
+          return new Response(r.text, { status: r.status, headers: r.headers });
+        },
+      });
+      const lastWorker = served.at(-1)!;
+      const other = conns.get(lastWorker === 1 ? 2 : 1)!;
+      const exchanged = await exchangeCode(atWorker(other), client, flow.callback.code!, flow.verifier);
+      expect(exchanged.status).toBe(200);
+
+      // Login lockout (AUTHLY_LOGIN_MAX_FAILURES=3): failures at 1, 2, 1 lock the account at 2.
+      const attempt = (c: PinnedConnection, password: string) =>
+        c.request("POST", "/oauth/token", {
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "password", client_id: "authly-cli", username: user.username, password, scope: "admin:system:read" }).toString(),
+        });
+      for (const w of [1, 2, 1]) {
+        const failed = await attempt(conns.get(w)!, "wrong-password-1234");
+        expect(failed.status).toBe(400);
+        expect(failed.json().error).toBe("invalid_grant");
+      }
+      const locked = await attempt(conns.get(2)!, user.password);
+      expect(locked.status).toBe(400);
+      expect(locked.json().error_description).toContain("Too many failed login attempts");
     } finally {
       for (const c of conns.values()) c.close();
       expect(await srv.stop("SIGTERM")).toBe(0);
