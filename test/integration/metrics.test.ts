@@ -1,8 +1,12 @@
 // GET /metrics: Prometheus text, protected by AUTHLY_METRICS_TOKEN or answered to loopback only.
 import { describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { createTestApp, startTestServer } from "../support/app";
+import { createClient, post } from "../support/fixtures";
 
 const TOKEN = "metrics-token-0123456789abcdef";
+const tokenEndpoint = existsSync(resolve(import.meta.dir, "../../src/oauth/token.ts"));
 
 describe("/metrics", () => {
   test("with AUTHLY_METRICS_TOKEN: 401 without or with a wrong bearer token, 200 with it", async () => {
@@ -46,6 +50,42 @@ describe("/metrics", () => {
     const before = await count();
     await t.deps.keys.rotate("ES256");
     expect(await count()).toBe(before + 1);
+  }, 60_000);
+
+  test.skipIf(!tokenEndpoint)("tokens issued by grant type, logins by result and refresh-token reuse are counted", async () => {
+    const password = "Metrics-admin-password-1";
+    const t = await createTestApp({ env: { AUTHLY_METRICS_TOKEN: TOKEN, AUTHLY_ADMIN_PASSWORD: password, AUTHLY_BOOTSTRAP_ENABLED: "true" } });
+    const scrape = async () => (await t.request("/metrics", { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}"+.]/g, "\\$&")} (\\d+)$`, "m").exec(text)?.[1] ?? 0);
+    const before = await scrape();
+    const svc = await createClient(t.deps, { client_id: `svc-${crypto.randomUUID().slice(0, 8)}`, grant_types: ["client_credentials"], scopes: ["openid"] });
+    const cc = await t.request("/oauth/token", post({ grant_type: "client_credentials" }, { id: svc.clientId, secret: svc.secret! }));
+    expect(cc.status).toBe(200);
+    await cc.text();
+    const bad = await t.request("/oauth/token", post({ grant_type: "password", client_id: "authly-cli", username: "admin", password: "wrong-password-123", scope: "admin:system:read" }));
+    expect(bad.status).toBe(400);
+    await bad.text();
+    const good = await t.request("/oauth/token", post({ grant_type: "password", client_id: "authly-cli", username: "admin", password, scope: "admin:system:read" }));
+    expect(good.status).toBe(200);
+    const rt = (await good.json()).refresh_token as string;
+    const first = await t.request("/oauth/token", post({ grant_type: "refresh_token", client_id: "authly-cli", refresh_token: rt }));
+    expect(first.status).toBe(200);
+    await first.text();
+    const replay = await t.request("/oauth/token", post({ grant_type: "refresh_token", client_id: "authly-cli", refresh_token: rt }));
+    expect(replay.status).toBe(400);
+    await replay.text();
+    // Counted just after each response is sent: poll (bounded).
+    const want = [
+      ['authly_tokens_issued_total{grant_type="client_credentials"}', 1],
+      ['authly_tokens_issued_total{grant_type="password"}', 1],
+      ['authly_tokens_issued_total{grant_type="refresh_token"}', 1],
+      ['authly_logins_total{result="success"}', 1],
+      ['authly_logins_total{result="failure"}', 1],
+      ["authly_refresh_token_reuse_total", 1],
+    ] as const;
+    let after = await scrape();
+    for (let i = 0; i < 100 && want.some(([s, n]) => value(after, s) - value(before, s) < n); i++) after = await scrape();
+    for (const [series, n] of want) expect(`${series} +${value(after, series) - value(before, series)}`).toBe(`${series} +${n}`);
   }, 60_000);
 
   test("without a token: loopback clients only", async () => {
