@@ -178,6 +178,9 @@ export function toApiError(status: number, raw: unknown, headers: Headers, notFo
     case 401:
       return new ApiError("Authentication failed", ExitCode.auth, status, body, `${desc ? `${desc}. ` : ""}Your session has expired or was revoked: run \`authly admin auth login\`.`);
     case 403:
+      if (desc && /password must be changed/i.test(desc)) {
+        return new ApiError("Permission denied: your password is temporary", ExitCode.permission, status, body, "Run `authly admin auth change-password` first.");
+      }
       return new ApiError("Permission denied", ExitCode.permission, status, body, desc ?? "Your account lacks the admin scope this command needs, or the admin API refuses this address.");
     case 404:
       return new ApiError(notFound?.message ?? "Not found", ExitCode.notFound, status, body, notFound?.detail ?? desc);

@@ -206,6 +206,32 @@ describe("whoami, status, info", () => {
   });
 });
 
+describe("temporary passwords", () => {
+  test("a generated password: login warns, commands exit 3 with the way out, change-password fixes it", async () => {
+    const admin = await session();
+    const created = JSON.parse((await admin.run(["admin", "user", "create", "--username", "carol", "--email", "carol@example.com", "--admin", "--generate-password", "--output", "json"])).stdout);
+    expect(created.requires_password_change).toBe(true);
+    const s = await session({ login: false });
+    const login = await s.run(["admin", "auth", "login", "--username", "carol", "--password", created.generated_password]);
+    expect(login.code).toBe(0);
+    expect(login.stderr).toContain("your password is temporary");
+    const refused = await s.run(["admin", "client", "list"]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toBe("Error: Permission denied: your password is temporary\nRun `authly admin auth change-password` first.\n");
+    const who = await s.run(["admin", "auth", "whoami", "--verbose"]);
+    expect(who.stdout).toContain("✓ Server accepts the token: user carol");
+    expect(who.stdout).toContain("✗ Password is temporary");
+    const wrong = await s.run(["admin", "auth", "change-password", "--current-password", "nope-nope-nope", "--new-password", "Carol-New-Password-1"]);
+    expect(wrong.code).toBe(5);
+    const ok = await s.run(["admin", "auth", "change-password", "--current-password", created.generated_password, "--new-password", "Carol-New-Password-1"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("✓ Password changed\n");
+    expect((await s.run(["admin", "client", "list"])).code).toBe(0);
+    const noTty = await s.run(["admin", "auth", "change-password"]);
+    expect(noTty.code).toBe(5);
+  });
+});
+
 describe("system keyring", () => {
   /** A stand-in for libsecret's secret-tool: store/lookup/clear by attributes, in a folder. */
   function fakeSecretTool(): { bin: string; vault: string } {

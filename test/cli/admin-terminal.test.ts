@@ -74,6 +74,27 @@ describe.skipIf(!hasTmux)("on a terminal", () => {
     expect(s).toContain("EXIT2=2");
   });
 
+  test("logging in with a temporary password asks for a new one at once, hidden and twice", async () => {
+    const created = JSON.parse((await w.cli(["admin", "user", "create", "--username", "dave", "--email", "dave@example.com", "--admin", "--generate-password", "--output", "json"])).stdout);
+    const from = screen().length;
+    type("AUTHLY_CONFIG_DIR=$HOME/dave authly admin auth login --username dave; echo EXITD=$?");
+    await waitFor("Password: ", from);
+    type(created.generated_password);
+    await waitFor("New password: ", from);
+    type("Dave-New-Password-77");
+    await waitFor("Repeat new password: ", from);
+    type("Dave-New-Password-77");
+    const s = await waitFor(/EXITD=\d/, from);
+    expect(s).toContain("Your password is temporary: choose a new one now.");
+    expect(s).toContain("✓ Password changed");
+    expect(s).toContain("EXITD=0");
+    expect(s).not.toContain(created.generated_password);
+    expect(s).not.toContain("Dave-New-Password-77");
+    const again = await w.cli(["admin", "auth", "login", "--username", "dave", "--password", "Dave-New-Password-77"], { env: { AUTHLY_CONFIG_DIR: `${w.home}/dave2` } });
+    expect(again.code).toBe(0);
+    expect(again.stderr).toBe("");
+  });
+
   test("client delete asks; 'n' aborts and changes nothing, 'y' deactivates", async () => {
     // Log in again (the failed attempt above did not touch the stored tokens, but be explicit).
     const created = JSON.parse((await w.cli(["admin", "client", "create", "--name", "Prompted", "--type", "public", "--redirect-uri", "http://localhost:3000/cb", "--output", "json"])).stdout);

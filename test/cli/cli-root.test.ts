@@ -9,7 +9,7 @@ import { runAuthly } from "../support/process";
 import { makeBinDir, makeHome, ROOT } from "./admin-support";
 
 const ADMIN_COMMANDS = [
-  "auth login", "auth logout", "auth whoami", "auth status", "auth refresh", "auth info",
+  "auth login", "auth logout", "auth whoami", "auth status", "auth refresh", "auth info", "auth change-password",
   "client create", "client list", "client show", "client update", "client delete", "client regenerate-secret",
   "scope create", "scope list", "scope show", "scope update", "scope delete", "scope defaults",
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password",

@@ -51,6 +51,7 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
       if (password !== undefined) throw new CliError("--password and --password-stdin cannot be used together", ExitCode.validation);
       password = await readStdinPassword();
     }
+    const prompted = password === undefined && !args["password-stdin"];
     if (!username || password === undefined) {
       if (!isInteractive()) {
         throw new CliError("Username and password required", ExitCode.validation, "Not a terminal: pass --username and --password (or --password-stdin).");
@@ -72,10 +73,74 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
       console.log(`   Refresh token: ${tokens.refresh_token ?? "-"}`);
     }
     console.log(`Token stored securely in ${ctx.store.file}`);
+    await checkTemporaryPassword(ctx, password, prompted);
     const grantedScope = (res.body as { scope?: unknown }).scope;
     if (typeof grantedScope === "string" && !grantedScope.split(" ").some((s) => s.startsWith("admin:"))) {
       console.error(`Warning: '${username}' was granted no admin scopes (not an admin?): admin commands will be refused (exit code 3).`);
     }
+  },
+});
+
+interface Me {
+  id: string;
+  username: string;
+  is_admin: boolean;
+  requires_password_change: boolean;
+  scopes: string[];
+  token_expires_at: string;
+}
+
+/** A generated or reset password must be replaced before the admin API answers (403 until then). */
+async function checkTemporaryPassword(ctx: AdminContext, current: string, prompted: boolean): Promise<void> {
+  let me: Me;
+  try {
+    me = await ctx.api.get<Me>("/admin/me");
+  } catch {
+    return; // Not an admin, or an older server: the commands themselves will say so.
+  }
+  if (!me.requires_password_change) return;
+  if (prompted && isInteractive()) {
+    console.error("Your password is temporary: choose a new one now.");
+    await changePassword(ctx, current, await askNew());
+    return;
+  }
+  console.error("Warning: your password is temporary: admin commands are refused (exit code 3) until you run `authly admin auth change-password`.");
+}
+
+async function askNew(): Promise<string> {
+  const first = await promptPassword("New password: ");
+  const second = await promptPassword("Repeat new password: ");
+  if (first !== second) throw new CliError("The new passwords do not match", ExitCode.validation);
+  return first;
+}
+
+async function changePassword(ctx: AdminContext, current: string, next: string): Promise<void> {
+  await ctx.api.post("/admin/me/password", { json: { current_password: current, new_password: next } });
+  success("Password changed");
+}
+
+const changePasswordCmd = defineAdminCommand({
+  meta: { name: "change-password", description: "Change your own password (required after a generated or reset one)." },
+  args: {
+    "current-password": { type: "string", valueHint: "TEXT", description: "Current password (prompted without echo when missing)" },
+    "new-password": { type: "string", valueHint: "TEXT", description: "New password (prompted twice without echo when missing)" },
+  },
+  help: helpText({
+    details: "A generated or reset password is temporary: the admin API refuses other commands (exit code 3)\nuntil it is replaced. The server checks the new password's strength.",
+    examples: ["$ authly admin auth change-password", '$ authly admin auth change-password --current-password "$OLD" --new-password "$NEW"'],
+    security: "Passwords given as options show in shell history and process lists: prefer the prompts.",
+  }),
+  async run({ args }) {
+    const ctx = createContext();
+    requireTokens(ctx);
+    let current = args["current-password"];
+    let next = args["new-password"];
+    if (current === undefined || next === undefined) {
+      if (!isInteractive()) throw new CliError("Passwords required", ExitCode.validation, "Not a terminal: pass --current-password and --new-password.");
+      if (current === undefined) current = await promptPassword("Current password: ");
+      if (next === undefined) next = await askNew();
+    }
+    await changePassword(ctx, current, next);
   },
 });
 
@@ -183,6 +248,10 @@ const whoami = defineAdminCommand({
         ["Token file", ctx.store.file],
         ["Token storage", storage.description],
       ]);
+      // The guide's troubleshooting step: does the server accept this token?
+      const me = await ctx.api.get<Me>("/admin/me");
+      success(`Server accepts the token: user ${me.username} (${me.id}), admin: ${me.is_admin ? "yes" : "no"}`);
+      if (me.requires_password_change) console.log("✗ Password is temporary: run `authly admin auth change-password`");
     }
   },
 });
@@ -354,5 +423,5 @@ const info = defineAdminCommand({
 
 export default defineCommand({
   meta: { name: "auth", description: "Authentication commands for admin access." },
-  subCommands: { login, logout, whoami, status, refresh, info },
+  subCommands: { login, logout, whoami, status, refresh, info, "change-password": changePasswordCmd },
 });
