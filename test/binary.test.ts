@@ -122,7 +122,7 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
     expect(admin.stderr).not.toMatch(/error/i);
   }, 30_000);
 
-  test("serve --embedded: health, discovery, login page, metrics, healthcheck, CLI round trip; a restart keeps the data", async () => {
+  test("serve --embedded: health, discovery, login page, API docs page, metrics, healthcheck, CLI round trip; a restart keeps the data", async () => {
     const port = await freePort();
     const password = "Binary-test-admin-1";
     const env = { AUTHLY_ADMIN_PASSWORD: password, AUTHLY_LOG_LEVEL: "info", AUTHLY_ACCESS_LOG: "false", AUTHLY_DEV_MODE: "true" };
@@ -179,6 +179,22 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
         const html = await res.text();
         expect(html).toContain("<form");
         expect(html).toMatch(/type="password"/);
+      }
+
+      if (has("src/admin/routes.ts") && has("src/oauth/token.ts")) {
+        // The admin API's documentation page, served from inside the binary (no CDN).
+        const login = await fetch(`${first.url}/oauth/token`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "password", client_id: "authly-cli", username: "admin", password, scope: "admin:system:read" }),
+        });
+        expect(login.status).toBe(200);
+        const docs = await fetch(`${first.url}/admin/docs`, { headers: { authorization: `Bearer ${(await login.json()).access_token}` } });
+        expect(docs.status).toBe(200);
+        expect(docs.headers.get("content-type")).toContain("text/html");
+        const page = await docs.text();
+        expect(page.includes("<title>Authly admin API")).toBe(true);
+        expect(page.includes("/admin/clients")).toBe(true);
       }
 
       if (has("src/cli/admin/auth.ts")) {
