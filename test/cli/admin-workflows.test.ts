@@ -312,10 +312,23 @@ describe("users and signing keys (same feel as clients and scopes)", () => {
     expect(reset.stdout).toContain("✓ Password of 'alice' reset");
     const login = await w.cli(["admin", "auth", "login", "--username", "alice", "--password", "Another-Long-Password-1"], { env: { AUTHLY_CONFIG_DIR: `${w.home}/alice` } });
     expect(login.code).toBe(0);
+    const sessions = JSON.parse((await w.cli(["admin", "user", "sessions", "alice", "--output", "json"])).stdout);
+    expect(sessions.grants.length).toBeGreaterThanOrEqual(1);
+    expect(sessions.grants[0].client_id).toBe("authly-cli");
+    const revoked = JSON.parse((await w.cli(["admin", "user", "revoke-sessions", "alice", "--confirm", "--output", "json"])).stdout);
+    expect(revoked.revoked_grants).toBeGreaterThanOrEqual(1);
+    const aliceLogin = await w.cli(["admin", "client", "list"], { env: { AUTHLY_CONFIG_DIR: `${w.home}/alice` } });
+    expect(aliceLogin.code).toBe(2);
     const deact = await w.cli(["admin", "user", "deactivate", "alice", "--confirm"]);
     expect(deact.code).toBe(0);
     expect(deact.stdout).toContain("✓ User 'alice' deactivated");
     expect((await w.cli(["admin", "user", "show", "nobody-here"])).code).toBe(4);
+    await w.cli(["admin", "user", "create", "--username", "erin", "--email", "erin@example.com", "--generate-password"]);
+    const dry = await w.cli(["admin", "user", "delete", "erin", "--hard", "--dry-run"]);
+    expect(dry.stdout).toContain("Dry run: would permanently delete user 'erin'");
+    const hard = await w.cli(["admin", "user", "delete", "erin", "--hard", "--confirm"]);
+    expect(hard.stdout).toContain("✓ User 'erin' deleted permanently");
+    expect((await w.cli(["admin", "user", "show", "erin"])).code).toBe(4);
   });
 
   test("key list and key rotate (dry run, then --confirm)", async () => {
