@@ -120,6 +120,8 @@ export function labelKey(labels: Labels): string {
 }
 
 function escapeLabel(v: string): string {
+  // Hot path (every request): most values need no escaping.
+  if (!/[\\"\n]/.test(v)) return v;
   return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 

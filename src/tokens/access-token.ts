@@ -75,7 +75,7 @@ export async function verifyAccessTokenSignature(deps: Deps, token: string): Pro
   if (!cache) verified.set(deps.keys, (cache = new Map()));
   const hit = cache.get(token);
   if (hit) {
-    if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) return hit.claims;
+    if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) return { ...hit.claims };
     cache.delete(token);
   }
   const claims = await verifySignature(deps, token);
