@@ -30,7 +30,9 @@ class AccessTokenBatcher {
     return new Promise<void>((resolve, reject) => {
       this.rows.push(row);
       this.waiters.push({ resolve, reject });
-      if (!this.scheduled) {
+      // Six parameters a row: stay far below PostgreSQL's 65535 bind parameters.
+      if (this.rows.length >= 1000) this.flush();
+      else if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
       }
@@ -38,6 +40,10 @@ class AccessTokenBatcher {
   }
 
   private flush(): void {
+    if (!this.rows.length) {
+      this.scheduled = false;
+      return;
+    }
     const rows = this.rows;
     const waiters = this.waiters;
     this.rows = [];
