@@ -129,4 +129,37 @@ describe("database outage", () => {
     await waitUntil(ready, 10_000);
     for (const p of list) expect((await hit(p)).status).toBe(200);
   }, 30_000);
+
+  test("rapid cuts under transactional load: queries fail cleanly and the process does not crash (postgres.js patch)", async () => {
+    // Unpatched postgres.js 3.4.9 threw "null is not an object (evaluating 'socket.write')" from a
+    // timer here, which ends the process: bun test reports it as an unhandled error.
+    let done = false;
+    const outcomes = new Map<string, number>();
+    const loops = Array.from({ length: 10 }, async () => {
+      for (let n = 0; n < 2000 && !done; n++) {
+        try {
+          await s.deps.sql.begin(async (tx) => {
+            await tx`SELECT 1`;
+            await tx`SELECT count(*) FROM clients`;
+          });
+          outcomes.set("ok", (outcomes.get("ok") ?? 0) + 1);
+        } catch (err) {
+          const code = (err as { code?: string }).code ?? "other";
+          outcomes.set(code, (outcomes.get(code) ?? 0) + 1);
+          await Bun.sleep(5);
+        }
+      }
+    });
+    for (let i = 0; i < 8; i++) {
+      await Bun.sleep(120);
+      await s.proxy.cut();
+      await Bun.sleep(120);
+      await s.proxy.restore();
+    }
+    done = true;
+    await Promise.all(loops);
+    expect(outcomes.get("ok") ?? 0).toBeGreaterThan(0);
+    expect(outcomes.get("other") ?? 0).toBe(0);
+    await waitUntil(ready, 10_000);
+  }, 60_000);
 });
