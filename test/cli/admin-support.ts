@@ -2,7 +2,7 @@
 // admin), a private HOME/AUTHLY_CONFIG_DIR per server, and helpers that run the real `authly`
 // executable (runAuthly) or a bash script calling it, as the guide's examples are written.
 import { afterAll } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deps } from "../../src/deps";

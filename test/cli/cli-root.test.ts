@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runAuthly } from "../support/process";
-import { makeBinDir, makeHome, ROOT } from "./admin-support";
+import { makeHome, ROOT } from "./admin-support";
 
 const ADMIN_COMMANDS = [
   "auth login", "auth logout", "auth whoami", "auth status", "auth refresh", "auth info", "auth change-password",
@@ -122,15 +122,16 @@ describe("shell completion", () => {
     expect(fishScript).toContain("'regenerate-secret\tGenerate a new client secret (confidential clients).'");
     // Where the shells are installed, ask them.
     if (Bun.which("fish")) {
-      const bin = makeBinDir();
-      const p = Bun.spawn(["fish", "-c", 'complete -C "authly admin client "; complete -C "authly admin client create --type "'], { env: { ...process.env, HOME: home, PATH: `${bin}:${process.env.PATH}` }, stdout: "pipe", stderr: "pipe" });
+      const script = join(home, ".config", "fish", "completions", "authly.fish");
+      const p = Bun.spawn(["fish", "--no-config", "-c", `source '${script}'; complete -C "authly admin client "; complete -C "authly admin client create --type "`], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "pipe" });
       const out = await new Response(p.stdout).text();
       await p.exited;
       expect(out).toContain("regenerate-secret\tGenerate a new client secret (confidential clients).");
       expect(out.split("\n")).toEqual(expect.arrayContaining(["confidential", "public"]));
     }
     if (Bun.which("zsh")) {
-      const p = Bun.spawn(["zsh", "-ic", "print -r -- ${_comps[authly]}"], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "pipe" });
+      // -f: no system rc files; then exactly what an interactive start would read from ~/.zshrc.
+      const p = Bun.spawn(["zsh", "-f", "-c", "source ~/.zshrc; print -r -- ${_comps[authly]}"], { env: { ...process.env, HOME: home }, stdout: "pipe", stderr: "pipe" });
       const out = await new Response(p.stdout).text();
       await p.exited;
       expect(out).toContain("_authly_complete");

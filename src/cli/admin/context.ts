@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadConfig, readEnv, processEnv, type Config } from "../../config";
 import { CliError, ExitCode } from "../../errors";
 import { describeMode } from "../../modes";
-import { ApiClient, toApiError } from "../api-client";
+import { ApiClient, notLoggedIn, toApiError } from "../api-client";
 import { loadSettings, type CliSettings } from "../config-file";
 import { TokenStore, type Tokens } from "../token-storage";
 import type { OutputFormat } from "../output";
@@ -142,6 +142,13 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     tokens: readTokens,
     refresh,
   };
+}
+
+/** The stored login, or exit code 2 ("Not logged in"). */
+export function requireTokens(ctx: AdminContext): Tokens {
+  const t = ctx.tokens();
+  if (!t) throw notLoggedIn();
+  return t;
 }
 
 function isDue(t: Tokens): boolean {

@@ -1,0 +1,109 @@
+// What the client commands share: the Client JSON of the admin API, the metadata options of create
+// and update (repeatable ones read from rawArgs) and how a client is printed.
+import { CliError, ExitCode } from "../../errors";
+import { formatTime, printFields } from "../output";
+import { collect, collectWords, flagPair } from "./shared";
+
+export interface Client {
+  client_id: string;
+  client_name: string;
+  client_type: "public" | "confidential";
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  grant_types: string[];
+  response_types: string[];
+  scope: string;
+  token_endpoint_auth_method: string;
+  jwks_uri: string | null;
+  client_uri: string | null;
+  logo_uri: string | null;
+  tos_uri: string | null;
+  policy_uri: string | null;
+  contacts: string[];
+  id_token_signed_response_alg: string;
+  require_consent: boolean;
+  is_active: boolean;
+  created_at: string;
+  updated_at: string;
+  client_secret?: string;
+}
+
+export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
+export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
+
+export const notFound = (id: string) => ({ message: "Client not found", detail: `Client ID '${id}' does not exist or has been deleted.` });
+export const path = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
+
+export const SECRET_WARNING = "⚠️  Save the client secret securely - it cannot be retrieved again!";
+
+/** Options shared by create and update (the repeatable ones are read from rawArgs). */
+export const metadataArgs = {
+  "redirect-uri": { type: "string", valueHint: "URL", description: "Redirect URI (can be specified multiple times)" },
+  "post-logout-redirect-uri": { type: "string", valueHint: "URL", description: "Post-logout redirect URI, OIDC RP-Initiated Logout (can be specified multiple times)" },
+  scope: { type: "string", valueHint: "TEXT", description: 'Allowed scopes, space-separated ("read write") and/or repeated' },
+  "grant-type": { type: "string", valueHint: "TEXT", description: `Grant type, repeatable: ${GRANT_TYPES.join(", ")} (default: authorization_code + refresh_token; confidential without redirect URI: client_credentials)` },
+  "auth-method": { type: "enum", options: AUTH_METHODS, description: "Token endpoint auth method (default: none for public, client_secret_basic for confidential)" },
+  "jwks-uri": { type: "string", valueHint: "URL", description: "JWK Set URL of the client's keys (for private_key_jwt)" },
+  "client-uri": { type: "string", valueHint: "URL", description: "Client homepage URL" },
+  "logo-uri": { type: "string", valueHint: "URL", description: "Client logo URL" },
+  "tos-uri": { type: "string", valueHint: "URL", description: "Terms of service URL" },
+  "policy-uri": { type: "string", valueHint: "URL", description: "Privacy policy URL" },
+  contacts: { type: "string", valueHint: "EMAIL", description: "Contact email (can be specified multiple times)" },
+  "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
+} as const;
+
+export function metadataBody(rawArgs: string[], args: Record<string, unknown>): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const lists: [string, string, boolean][] = [
+    ["redirect-uri", "redirect_uris", false],
+    ["post-logout-redirect-uri", "post_logout_redirect_uris", false],
+    ["grant-type", "grant_types", true],
+    ["contacts", "contacts", false],
+  ];
+  for (const [flag, field, words] of lists) {
+    const values = words ? collectWords(rawArgs, flag) : collect(rawArgs, flag);
+    if (values.length) body[field] = values;
+  }
+  for (const g of (body.grant_types as string[] | undefined) ?? []) {
+    if (!GRANT_TYPES.includes(g)) throw new CliError(`Unknown grant type: ${g}`, ExitCode.validation, `Use one of: ${GRANT_TYPES.join(", ")}.`);
+  }
+  const scopes = collectWords(rawArgs, "scope");
+  if (scopes.length) body.scope = scopes.join(" ");
+  const single: [string, string][] = [
+    ["auth-method", "token_endpoint_auth_method"],
+    ["jwks-uri", "jwks_uri"],
+    ["client-uri", "client_uri"],
+    ["logo-uri", "logo_uri"],
+    ["tos-uri", "tos_uri"],
+    ["policy-uri", "policy_uri"],
+  ];
+  for (const [flag, field] of single) if (typeof args[flag] === "string") body[field] = args[flag];
+  const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
+  if (consent !== undefined) body.require_consent = consent;
+  return body;
+}
+
+export function printClient(c: Client): void {
+  printFields([
+    ["Client ID", c.client_id],
+    ...(c.client_secret ? ([["Client Secret", c.client_secret]] as [string, unknown][]) : []),
+    ["Name", c.client_name],
+    ["Type", c.client_type],
+    ["Auth method", c.token_endpoint_auth_method],
+    ["Grant types", c.grant_types],
+    ["Redirect URIs", c.redirect_uris],
+    ["Post-logout redirect URIs", c.post_logout_redirect_uris],
+    ["Scopes", (c.scope ?? "").split(" ").filter(Boolean)],
+    ["Client URI", c.client_uri],
+    ["Logo URI", c.logo_uri],
+    ["Terms of service", c.tos_uri],
+    ["Privacy policy", c.policy_uri],
+    ["Contacts", c.contacts],
+    ["JWKS URI", c.jwks_uri],
+    ["Require consent", c.require_consent],
+    ["Status", c.is_active ? "active" : "inactive"],
+    ["Created", formatTime(c.created_at)],
+    ["Updated", formatTime(c.updated_at)],
+  ]);
+}
+
