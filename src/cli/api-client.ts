@@ -53,14 +53,15 @@ export function maskSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(maskSecrets);
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && typeof v === "string" && v ? maskValue(v) : maskSecrets(v);
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) && typeof v === "string" && v ? maskValue(v, /password|secret/i.test(k)) : maskSecrets(v);
     return out;
   }
   return value;
 }
 
-function maskValue(v: string): string {
-  return v.length > 12 ? `${v.slice(0, 4)}…(${v.length} chars, masked)` : "****(masked)";
+/** Tokens keep 4 characters (enough to tell two apart); passwords and secrets keep none. */
+function maskValue(v: string, full = false): string {
+  return v.length > 12 && !full ? `${v.slice(0, 4)}…(${v.length} chars, masked)` : "****(masked)";
 }
 
 export class ApiClient {

@@ -319,6 +319,8 @@ describe("AUTHLY_DEBUG_HTTP", () => {
     expect(login.stderr).toContain(`→ POST ${w.url}/oauth/token`);
     expect(login.stderr).toMatch(/← 200 OK \(\d+ ms\)/);
     expect(login.stderr).not.toContain(ADMIN_PASSWORD);
+    expect(login.stderr).not.toContain(ADMIN_PASSWORD.slice(0, 4));
+    expect(login.stderr).toContain('"password":"****(masked)"');
     const t = s.tokens();
     expect(login.stderr).not.toContain(t.access_token);
     expect(login.stderr).not.toContain(t.refresh_token);
