@@ -98,7 +98,8 @@ authly admin client update "$CLIENT_ID" \\
     const [showPart, rest] = r.stdout.split("✓ Client secret regenerated");
     expect(showPart).toContain(`Client ID: ${created.client_id}`);
     expect(showPart).toContain("Name: Portal");
-    expect(showPart).not.toContain("Secret");
+    expect(showPart).toContain("Client secret: set (never shown again; regenerate-secret replaces it)");
+    expect(showPart).not.toContain("Client Secret:");
     expect(showPart).not.toContain(first);
     const second = /Client Secret: (\S+)/.exec(rest!)![1]!;
     expect(second).not.toBe(first);

@@ -26,6 +26,8 @@ export interface Client {
   created_at: string;
   updated_at: string;
   client_secret?: string;
+  has_secret?: boolean;
+  previous_secret_expires_at?: string | null;
 }
 
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
@@ -90,6 +92,10 @@ export function printClient(c: Client): void {
     ["Name", c.client_name],
     ["Type", c.client_type],
     ["Auth method", c.token_endpoint_auth_method],
+    ...(c.client_type === "confidential" && c.has_secret !== undefined
+      ? ([["Client secret", c.has_secret ? "set (never shown again; regenerate-secret replaces it)" : "none"]] as [string, unknown][])
+      : []),
+    ...(c.previous_secret_expires_at ? ([["Previous secret valid until", `${formatTime(c.previous_secret_expires_at)} UTC`]] as [string, unknown][]) : []),
     ["Grant types", c.grant_types],
     ["Redirect URIs", c.redirect_uris],
     ["Post-logout redirect URIs", c.post_logout_redirect_uris],
