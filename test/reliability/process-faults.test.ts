@@ -1,0 +1,111 @@
+// Faults against the real `authly serve` processes (issue 8): a worker SIGKILLed mid-load is
+// replaced by the supervisor and clients lose at most the requests that worker held; a server
+// whose database is cut again and again under load keeps running (no crash) and recovers alone.
+import { afterAll, describe, expect, test } from "bun:test";
+import { createTestDatabase, type TestDatabase } from "../support/db";
+import { freePort, TEST_SECRETS } from "../support/app";
+import { startServerProcess, type ServerProcess } from "../support/process";
+import { startTcpProxy } from "./tcp-proxy";
+
+const env = (db: TestDatabase, extra: Record<string, string> = {}) => ({
+  ...TEST_SECRETS,
+  AUTHLY_MODE: "testing",
+  AUTHLY_LOG_LEVEL: "info",
+  AUTHLY_ACCESS_LOG: "false",
+  DATABASE_URL: db.url,
+  ...extra,
+});
+
+const servers: ServerProcess[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop("SIGKILL");
+});
+
+async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+interface LoadResult {
+  ok: number;
+  failedConnections: number;
+  statuses: Map<number, number>;
+}
+
+/** `concurrency` loops of GET `path` (a fresh connection each, so they spread over workers) until stop. */
+function load(url: string, path: string, concurrency: number, stop: () => boolean): Promise<LoadResult> {
+  const result: LoadResult = { ok: 0, failedConnections: 0, statuses: new Map() };
+  return Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let n = 0; n < 5000 && !stop(); n++) {
+        try {
+          const r = await fetch(url + path, { headers: { connection: "close" } });
+          await r.arrayBuffer();
+          result.statuses.set(r.status, (result.statuses.get(r.status) ?? 0) + 1);
+          if (r.status === 200) result.ok++;
+        } catch {
+          result.failedConnections++;
+        }
+      }
+    }),
+  ).then(() => result);
+}
+
+describe("process-level faults", () => {
+  test("a worker SIGKILLed mid-load: replaced, and clients lose at most the requests it held", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
+    servers.push(srv);
+    await until(() => srv.output().includes("All 2 workers ready"), 30_000, "both workers");
+    const pids = [...srv.output().matchAll(/worker 1 \(pid (\d+)\) listening/g)].map((m) => Number(m[1]));
+    const victim = pids[0]!;
+    let stop = false;
+    const concurrency = 6;
+    const running = load(srv.url, "/health", concurrency, () => stop);
+    await Bun.sleep(500);
+    process.kill(victim, "SIGKILL");
+    await until(() => [...srv.output().matchAll(/worker 1 \(pid (\d+)\) listening/g)].length >= 2, 20_000, "worker 1's replacement");
+    await Bun.sleep(500);
+    stop = true;
+    const r = await running;
+    expect(r.ok).toBeGreaterThan(50);
+    // Only the requests in flight on the killed worker can fail: at most one per client loop.
+    expect(r.failedConnections).toBeLessThanOrEqual(concurrency);
+    expect([...r.statuses.keys()].filter((st) => st !== 200)).toEqual([]);
+    expect(srv.proc.exitCode).toBeNull();
+    expect((await fetch(`${srv.url}/health`)).status).toBe(200);
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 90_000);
+
+  test("the database cut again and again under load: the server process survives and recovers by itself", async () => {
+    const db = await createTestDatabase();
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--port", String(port)], { env: env(db, { DATABASE_URL: proxy.url(db.url) }), port });
+    servers.push(srv);
+    let stop = false;
+    const running = load(srv.url, "/health/ready", 8, () => stop);
+    for (let i = 0; i < 6; i++) {
+      await Bun.sleep(150);
+      await proxy.cut();
+      await Bun.sleep(250);
+      await proxy.restore();
+    }
+    await until(async () => (await fetch(`${srv.url}/health/ready`)).status === 200, 15_000, "ready again");
+    stop = true;
+    const r = await running;
+    await proxy.stop();
+    expect(srv.proc.exitCode).toBeNull();
+    expect(r.failedConnections).toBe(0);
+    expect([...r.statuses.keys()].filter((st) => st !== 200 && st !== 503)).toEqual([]);
+    expect(r.statuses.get(503) ?? 0).toBeGreaterThan(0);
+    expect(srv.output()).not.toMatch(/socket\.write|TypeError|uncaught/i);
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 90_000);
+});
