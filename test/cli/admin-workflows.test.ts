@@ -350,6 +350,20 @@ describe("users and signing keys (same feel as clients and scopes)", () => {
   });
 });
 
+describe("audit log", () => {
+  test("audit list shows what the CLI did; --action filters; JSON for scripts", async () => {
+    await w.cli(["admin", "scope", "create", "--name", "audited", "--description", "x"]);
+    const j = JSON.parse((await w.cli(["admin", "audit", "list", "--action", "scope.create", "--output", "json"])).stdout);
+    expect(j.events.length).toBeGreaterThanOrEqual(1);
+    expect(j.events.every((e: any) => e.action === "scope.create")).toBe(true);
+    expect(j.events.some((e: any) => e.target_id === "audited")).toBe(true);
+    const table = await w.cli(["admin", "audit", "list", "--limit", "5"]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/│ Time\s+│ Action\s+│ Outcome\s+│ Actor\s+│ Target\s+│ Source IP\s+│/);
+    expect((await w.cli(["admin", "audit", "list", "--limit", "500"])).code).toBe(5);
+  });
+});
+
 describe("system status", () => {
   test("status as the guide shows it; --verbose shows modes and pools; --output json for monitoring", async () => {
     const r = await w.cli(["admin", "status"]);

@@ -13,9 +13,9 @@ const ADMIN_COMMANDS = [
   "client create", "client list", "client show", "client update", "client delete", "client regenerate-secret",
   "scope create", "scope list", "scope show", "scope update", "scope delete", "scope defaults",
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions",
-  "key list", "key rotate", "status",
+  "key list", "key rotate", "audit list", "status",
   // The groups too.
-  "auth", "client", "scope", "user", "key",
+  "auth", "client", "scope", "user", "key", "audit",
 ];
 
 describe("help", () => {

@@ -78,7 +78,7 @@ const list = defineAdminCommand({
     json: '{ "clients": [ {client}, ... ], "total": N, "limit": N, "offset": N }',
   }),
   async run({ args }) {
-    const limit = parseWhole(args.limit, "--limit", 1, 1000)!;
+    const limit = parseWhole(args.limit, "--limit", 1, 100)!;
     const offset = parseWhole(args.offset, "--offset", 0)!;
     const ctx = createContext();
     const res = await ctx.api.get<{ clients: Client[]; total: number; limit?: number; offset?: number }>("/admin/clients", {

@@ -65,7 +65,7 @@ const list = defineAdminCommand({
     json: '{ "users": [ {user}, ... ], "total": N, "limit": N, "offset": N }',
   }),
   async run({ args }) {
-    const limit = parseWhole(args.limit, "--limit", 1, 1000)!;
+    const limit = parseWhole(args.limit, "--limit", 1, 100)!;
     const offset = parseWhole(args.offset, "--offset", 0)!;
     const ctx = createContext();
     const res = await ctx.api.get<{ users: User[]; total: number; limit?: number; offset?: number }>("/admin/users", {
