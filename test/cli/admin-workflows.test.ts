@@ -320,6 +320,13 @@ describe("users and signing keys (same feel as clients and scopes)", () => {
     expect(revoked.revoked_grants).toBeGreaterThanOrEqual(1);
     const aliceLogin = await w.cli(["admin", "client", "list"], { env: { AUTHLY_CONFIG_DIR: `${w.home}/alice` } });
     expect(aliceLogin.code).toBe(2);
+    const consents = JSON.parse((await w.cli(["admin", "user", "consents", "alice", "--output", "json"])).stdout);
+    expect(consents).toEqual({ consents: [], total: 0 });
+    const noConsent = await w.cli(["admin", "user", "revoke-consent", "alice", "authly-cli", "--confirm"]);
+    expect(noConsent.code).toBe(4);
+    const noConsentDry = await w.cli(["admin", "user", "revoke-consent", "alice", "authly-cli", "--dry-run"]);
+    expect(noConsentDry.code).toBe(4);
+    expect(noConsentDry.stderr.split("\n")[0]).toBe("Error: Consent not found");
     const deact = await w.cli(["admin", "user", "deactivate", "alice", "--confirm"]);
     expect(deact.code).toBe(0);
     expect(deact.stdout).toContain("✓ User 'alice' deactivated");

@@ -12,7 +12,7 @@ const ADMIN_COMMANDS = [
   "auth login", "auth logout", "auth whoami", "auth status", "auth refresh", "auth info", "auth change-password",
   "client create", "client list", "client show", "client update", "client delete", "client regenerate-secret",
   "scope create", "scope list", "scope show", "scope update", "scope delete", "scope defaults",
-  "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions",
+  "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions", "user consents", "user revoke-consent",
   "key list", "key rotate", "audit list", "status",
   // The groups too.
   "auth", "client", "scope", "user", "key", "audit",

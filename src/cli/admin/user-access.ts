@@ -1,5 +1,6 @@
-// `authly admin user deactivate|delete|reset-password|sessions|revoke-sessions`: what ends or
-// resets a user's access (the admin API's /admin/users/:id/... routes).
+// `authly admin user deactivate|delete|reset-password|sessions|revoke-sessions|consents|revoke-consent`:
+// what ends or resets a user's access (the admin API's /admin/users/:id/... routes).
+import { CliError, ExitCode } from "../../errors";
 import { formatTime, printJson, printTable, success } from "../output";
 import { createContext } from "./context";
 import { confirmAction, isInteractive } from "./prompt";
@@ -139,3 +140,64 @@ export const revokeSessions = defineAdminCommand({
   },
 });
 
+
+interface Consent {
+  client_id: string;
+  client_name: string | null;
+  scopes: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+export const consents = defineAdminCommand({
+  meta: { name: "consents", description: "List the applications a user has consented to." },
+  args: { ...userArg, ...outputArgs },
+  help: helpText({
+    examples: ["$ authly admin user consents alice", "$ authly admin user consents alice --output json | jq -r '.consents[].client_id'"],
+    json: '{ "consents": [ { client_id, client_name, scopes, created_at, updated_at } ], "total": N }',
+  }),
+  async run({ args }) {
+    const ctx = createContext();
+    const user = await resolveUser(ctx, args.user);
+    const res = await ctx.api.get<{ consents: Consent[]; total: number }>(`/admin/users/${user.id}/consents`, { notFound: notFound(args.user) });
+    if (ctx.format(args.output) === "json") return printJson(res);
+    if (res.consents.length) {
+      printTable(["Client ID", "Application", "Scopes", "Granted", "Updated"], res.consents.map((c) => [c.client_id, c.client_name ?? "-", c.scopes.join(" "), formatTime(c.created_at), formatTime(c.updated_at)]));
+    } else console.log(`'${user.username}' has consented to no application.`);
+    console.log(`\nTotal: ${res.total} consent${res.total === 1 ? "" : "s"}`);
+  },
+});
+
+export const revokeConsent = defineAdminCommand({
+  meta: { name: "revoke-consent", description: "Revoke a user's consent to one application (and its tokens)." },
+  args: {
+    ...userArg,
+    client_id: { type: "positional", required: true, description: "The application's client ID", valueHint: "CLIENT_ID" },
+    ...destructiveArgs,
+    ...outputArgs,
+  },
+  help: helpText({
+    details: "The user is asked for consent again next time; the application's grants for the user are revoked.\nAsks for confirmation on a terminal.",
+    examples: ["$ authly admin user revoke-consent alice <client-id>", "$ authly admin user revoke-consent alice <client-id> --confirm --output json"],
+    json: '{ "user_id", "client_id", "revoked": true, "revoked_grants": N }',
+  }),
+  async run({ args }) {
+    const ctx = createContext();
+    const user = await resolveUser(ctx, args.user);
+    const json = ctx.format(args.output) === "json";
+    const path = `/admin/users/${user.id}/consents/${encodeURIComponent(args.client_id)}`;
+    const missing = { message: "Consent not found", detail: `'${user.username}' has no consent for client '${args.client_id}'.` };
+    if (args["dry-run"]) {
+      const list = await ctx.api.get<{ consents: Consent[] }>(`/admin/users/${user.id}/consents`, { notFound: notFound(args.user) });
+      const found = list.consents.find((c) => c.client_id === args.client_id);
+      if (!found) throw new CliError(missing.message, ExitCode.notFound, missing.detail);
+      if (json) return printJson({ user_id: user.id, client_id: args.client_id, dry_run: true });
+      console.log(`Dry run: would revoke the consent of '${user.username}' to '${found.client_name ?? found.client_id}'. Nothing was changed.`);
+      return;
+    }
+    await confirmAction(`Revoke the consent of '${user.username}' to client '${args.client_id}'?`, args);
+    const res = await ctx.api.delete<{ user_id: string; client_id: string; revoked: boolean; revoked_grants: number }>(path, { notFound: missing });
+    if (json) return printJson(res);
+    success(`Consent of '${user.username}' to '${args.client_id}' revoked (${res.revoked_grants} grant(s) revoked)`);
+  },
+});

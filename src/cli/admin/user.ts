@@ -6,7 +6,7 @@ import { formatTime, printFields, printJson, printTable, success } from "../outp
 import { createContext } from "./context";
 import { isInteractive } from "./prompt";
 import { defineAdminCommand, flagPair, helpText, outputArgs, parseWhole } from "./shared";
-import { deactivate, del, resetPassword, revokeSessions, sessions } from "./user-access";
+import { consents, deactivate, del, resetPassword, revokeConsent, revokeSessions, sessions } from "./user-access";
 import { askNewPassword, notFound, printUser, profileArgs, profileBody, resolveUser, userArg, type User } from "./user-common";
 
 const create = defineAdminCommand({
@@ -137,5 +137,5 @@ const update = defineAdminCommand({
 
 export default defineCommand({
   meta: { name: "user", description: "Manage user accounts." },
-  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions },
+  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions, consents, "revoke-consent": revokeConsent },
 });
