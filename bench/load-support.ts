@@ -1,0 +1,169 @@
+// Shared by bench/soak.ts and bench/growth.ts: a real `authly serve` process on a fresh schema of
+// the local PostgreSQL (dropped afterwards), in-process Deps on the same schema for seeding,
+// latency statistics, and process/connection sampling from /proc (Linux).
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadConfig } from "../src/config";
+import { createSql, type Sql } from "../src/db/sql";
+import type { Deps } from "../src/deps";
+import { randomToken } from "../src/lib/crypto";
+import { buildDeps } from "../src/server";
+
+export const ROOT = resolve(import.meta.dir, "..");
+export const BASE_URL = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
+
+export function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) out[a.slice(2)] = argv[i + 1] ?? "";
+  }
+  return out;
+}
+
+export interface BenchServer {
+  url: string;
+  pid: number;
+  deps: Deps;
+  sql: Sql;
+  schema: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** `authly serve` (production mode) on a fresh schema; Deps for seeding in this process. */
+export async function startBenchServer(extraEnv: Record<string, string> = {}): Promise<BenchServer> {
+  const schema = `bench_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
+  const admin = createSql({ url: BASE_URL, pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 5 } });
+  await admin.unsafe(`CREATE SCHEMA ${schema}`);
+  const u = new URL(BASE_URL);
+  u.searchParams.set("search_path", schema);
+  const dbUrl = u.toString();
+  const port = await freePort();
+  const env: Record<string, string> = {
+    DATABASE_URL: dbUrl,
+    JWT_SECRET_KEY: `bench-jwt-secret-${randomToken(24)}`,
+    JWT_REFRESH_SECRET_KEY: `bench-refresh-secret-${randomToken(24)}`,
+    AUTHLY_MODE: "production",
+    AUTHLY_ISSUER: `http://127.0.0.1:${port}`,
+    AUTHLY_DEV_MODE: "true",
+    AUTHLY_ADMIN_RATE_LIMIT: "100000000",
+    AUTHLY_BOOTSTRAP_ENABLED: "false",
+    ...extraEnv,
+  };
+  let out = "";
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdout: "pipe",
+    stderr: "pipe",
+    stdin: "ignore",
+  });
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`authly serve exited early:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`authly serve not ready in time:\n${out}`);
+    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
+    await Bun.sleep(100);
+  }
+  const config = loadConfig({ ...env, AUTHLY_LOG_LEVEL: "warn" }, { purpose: "server" });
+  const sql = createSql({ url: dbUrl, pool: { min: 1, max: 4, connectTimeout: 10, idleTimeout: 30 } });
+  const deps = buildDeps(config, sql);
+  await deps.keys.refresh();
+  return {
+    url,
+    pid: proc.pid,
+    deps,
+    sql,
+    schema,
+    output: () => out,
+    async stop() {
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+      await proc.exited;
+      clearTimeout(timer);
+      await sql.end({ timeout: 2 });
+      await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+      await admin.end({ timeout: 2 });
+    },
+  };
+}
+
+export async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port!;
+  await s.stop(true);
+  return port;
+}
+
+/** Latency samples of one operation. */
+export class Stats {
+  readonly ms: number[] = [];
+  errors = 0;
+  readonly errorSamples: string[] = [];
+  add(ms: number) {
+    this.ms.push(ms);
+  }
+  fail(what: string) {
+    this.errors++;
+    if (this.errorSamples.length < 5) this.errorSamples.push(what.slice(0, 200));
+  }
+  pct(p: number): number {
+    if (!this.ms.length) return Number.NaN;
+    const sorted = [...this.ms].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  }
+}
+
+export function table(rows: Record<string, string | number>[]): string {
+  if (!rows.length) return "";
+  const cols = Object.keys(rows[0]!);
+  const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width[i]!)).join("  ");
+  return [line(cols), line(width.map((w) => "-".repeat(w))), ...rows.map((r) => line(cols.map((c) => String(r[c]))))].join("\n");
+}
+
+/** Resident memory of a process in MiB (Linux /proc). */
+export function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** TCP connections a process holds to `remotePort` (PostgreSQL), from /proc/<pid>/fd and /proc/net/tcp{,6}. */
+export function connectionsTo(pid: number, remotePort: number): number {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const hexPort = remotePort.toString(16).toUpperCase().padStart(4, "0");
+  let n = 0;
+  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      // state 01 = ESTABLISHED
+      if (f[2]!.endsWith(`:${hexPort}`) && f[3] === "01" && inodes.has(f[9]!)) n++;
+    }
+  }
+  return n;
+}
+
+export const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
