@@ -123,7 +123,7 @@ async function runPrimary(opts: ServeOptions, workers: number): Promise<number> 
       AUTHLY_ACCESS_LOG: String(opts.accessLog ?? config.accessLog),
       AUTHLY_MODE: opts.embedded && !readEnv("AUTHLY_MODE") ? "embedded" : (readEnv("AUTHLY_MODE") ?? ""),
     };
-    const code = await superviseWorkers({ count: workers, env, port: config.port, graceSeconds: config.shutdownGraceSeconds });
+    const code = await superviseWorkers({ count: workers, env, port: config.port, graceSeconds: config.shutdownGraceSeconds, heartbeatSeconds: config.workerHeartbeatSeconds });
     await stopEmbedded();
     // Thrown, not returned: citty drops a sub-command's return value, and this must exit non-zero.
     if (code !== ExitCode.ok) throw new CliError("Workers kept crashing; Authly stopped", ExitCode.general);

@@ -14,14 +14,18 @@ export interface SuperviseOptions {
   maxCrashes?: number;
   /** Seconds a worker gets to drain on SIGTERM before it is killed (its own grace + a margin). */
   graceSeconds?: number;
+  /** A ready worker that answers no ping for this long is killed (and so restarted); 0: never. */
+  heartbeatSeconds?: number;
 }
 
 /** Messages on the supervisor <-> worker IPC channel. */
 export type WorkerMessage =
   | { type: "ready"; id: number; pid: number }
   | { type: "metrics:collect"; req: number }
-  | { type: "metrics:snapshot"; req: number; snapshot: Snapshot };
+  | { type: "metrics:snapshot"; req: number; snapshot: Snapshot }
+  | { type: "pong" };
 export type SupervisorMessage =
+  | { type: "ping" }
   | { type: "metrics:request"; req: number }
   | { type: "metrics:result"; req: number; snapshots: Snapshot[] };
 
@@ -65,8 +69,14 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
   let killTimer: ReturnType<typeof setTimeout> | undefined;
+  // Heartbeat: a worker whose event loop is stuck (or that was stopped) still holds its share of the
+  // port's connections; one that answers no ping for heartbeatSeconds is killed and restarted.
+  const heartbeatMs = (opts.heartbeatSeconds ?? 30) * 1000;
+  const lastSeen = new Map<number, number>();
+  const heartbeat = heartbeatMs > 0 ? setInterval(() => checkHeartbeats(), Math.max(250, Math.min(5000, heartbeatMs / 4))) : undefined;
   const finish = () => {
     clearTimeout(killTimer);
+    clearInterval(heartbeat);
     resolveDone(failed ? 1 : 0);
   };
 
@@ -89,6 +99,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
   };
 
   const onMessage = (id: number, msg: WorkerMessage) => {
+    lastSeen.set(id, Date.now());
     if (msg.type === "ready") {
       ready.add(id);
       if (!announced && ready.size === opts.count) {
@@ -108,6 +119,22 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
     }
   };
 
+  const checkHeartbeats = () => {
+    if (stopping) return;
+    const now = Date.now();
+    for (const [id, proc] of procs) {
+      if (!ready.has(id)) continue; // still starting: its start-up has its own timeouts
+      const seen = lastSeen.get(id) ?? now;
+      if (now - seen > heartbeatMs) {
+        log.error(`worker ${id} (pid ${proc.pid}) answered no heartbeat for ${Math.round((now - seen) / 1000)} s; killing it`);
+        ready.delete(id);
+        proc.kill("SIGKILL");
+        continue;
+      }
+      send(id, { type: "ping" });
+    }
+  };
+
   const start = (id: number, attempt: number) => {
     const startedAt = Date.now();
     const proc = Bun.spawn(selfCommand(["serve"]), {
@@ -122,6 +149,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
     proc.exited.then((code) => {
       procs.delete(id);
       ready.delete(id);
+      lastSeen.delete(id);
       if (stopping) {
         if (procs.size === 0) finish();
         return;

@@ -35,7 +35,8 @@ export async function runWorker(opts: ServeOptions, workerId: string): Promise<n
     let nextReq = 1;
     const waiting = new Map<number, (s: Snapshot[]) => void>();
     process.on("message", (msg: SupervisorMessage) => {
-      if (msg?.type === "metrics:request") send({ type: "metrics:snapshot", req: msg.req, snapshot: processSnapshot() });
+      if (msg?.type === "ping") send({ type: "pong" });
+      else if (msg?.type === "metrics:request") send({ type: "metrics:snapshot", req: msg.req, snapshot: processSnapshot() });
       else if (msg?.type === "metrics:result") waiting.get(msg.req)?.(msg.snapshots);
     });
     setMetricsCollector(

@@ -43,6 +43,14 @@ function workerPids(output: string): Map<number, number[]> {
 }
 
 const servers: ServerProcess[] = [];
+
+/** `serve --workers 2` on `port`, returned once the supervisor says both workers listen. */
+async function startWorkers(port: number, opts: { env: Record<string, string>; port: number }): Promise<ServerProcess> {
+  const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], opts);
+  servers.push(srv);
+  await until(() => srv.output().includes("All 2 workers ready"), 30_000, "both workers to be ready");
+  return srv;
+}
 afterAll(async () => {
   for (const s of servers) await s.stop("SIGKILL");
 });
@@ -51,10 +59,8 @@ describe("serve --workers", () => {
   test("a SIGKILLed worker is replaced by the supervisor and the port keeps answering", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
-    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
-    servers.push(srv);
+    const srv = await startWorkers(port, { env: env(db), port });
     await until(() => (workerPids(srv.output()).get(1)?.length ?? 0) >= 1 && (workerPids(srv.output()).get(2)?.length ?? 0) >= 1, 20_000, "both workers");
-    await until(() => srv.output().includes("All 2 workers ready"), 30_000, "the ready announcement");
     const victim = workerPids(srv.output()).get(1)![0]!;
     process.kill(victim, "SIGKILL");
     // The other worker keeps serving while worker 1 comes back with a new process. (A kept-alive
@@ -72,6 +78,27 @@ describe("serve --workers", () => {
     for (const c of conns.values()) {
       expect((await c.request("GET", "/health")).status).toBe(200);
       c.close();
+    }
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 90_000);
+
+  test("a worker that stops answering (SIGSTOP: stuck event loop) is killed after the heartbeat timeout and replaced", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startWorkers(port, { env: env(db, { AUTHLY_WORKER_HEARTBEAT_SECONDS: "2" }), port });
+    const stuck = workerPids(srv.output()).get(2)![0]!;
+    process.kill(stuck, "SIGSTOP");
+    try {
+      await until(() => (workerPids(srv.output()).get(2)?.length ?? 0) >= 2, 30_000, "worker 2's replacement");
+      expect(srv.output()).toMatch(new RegExp(`worker 2 \\(pid ${stuck}\\) answered no heartbeat for \\d+ s; killing it`));
+      const conns = await connectToEachWorker(port, 2);
+      for (const c of conns.values()) c.close();
+    } finally {
+      try {
+        process.kill(stuck, "SIGKILL");
+      } catch {
+        // already gone: the supervisor killed it
+      }
     }
     expect(await srv.stop("SIGTERM")).toBe(0);
   }, 90_000);
@@ -103,8 +130,7 @@ describe("serve --workers", () => {
   test("/metrics merges every worker's counts; the pool budget is workers × pool size", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
-    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
-    servers.push(srv);
+    const srv = await startWorkers(port, { env: env(db), port });
     const conns = await connectToEachWorker(port, 2);
     try {
       const [a, b] = [conns.get(1)!, conns.get(2)!];
@@ -131,9 +157,7 @@ describe("serve --workers", () => {
   test("workers stop when their supervisor is killed (no orphans keep the port)", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
-    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: env(db), port });
-    servers.push(srv);
-    await until(() => srv.output().includes("All 2 workers ready"), 20_000, "both workers");
+    const srv = await startWorkers(port, { env: env(db), port });
     const pids = [...workerPids(srv.output()).values()].flat();
     srv.proc.kill("SIGKILL");
     await srv.proc.exited;
@@ -175,11 +199,10 @@ describe("state shared through PostgreSQL, not worker memory", () => {
     const db = await createTestDatabase();
     const port = await freePort();
     const password = "Workers-test-password-1";
-    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], {
+    const srv = await startWorkers(port, {
       env: env(db, { AUTHLY_BOOTSTRAP_ENABLED: "true", AUTHLY_ADMIN_PASSWORD: password, AUTHLY_DEV_MODE: "true", AUTHLY_ISSUER: `http://127.0.0.1:${port}` }),
       port,
     });
-    servers.push(srv);
     const conns = await connectToEachWorker(port, 2);
     const [w1, w2] = [conns.get(1)!, conns.get(2)!];
     const form = (c: PinnedConnection, path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
@@ -232,8 +255,7 @@ describe("state shared through PostgreSQL, not worker memory", () => {
     const deps = buildDeps(loadConfig(serverEnv, { purpose: "server" }), db.sql);
     const user = await createOidcUser(deps);
     const client = await createOidcClient(deps, { scopes: ["openid", "profile"], require_consent: true });
-    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: serverEnv, port });
-    servers.push(srv);
+    const srv = await startWorkers(port, { env: serverEnv, port });
     const conns = await connectToEachWorker(port, 2);
     try {
       const { browser, served } = alternatingBrowser([conns.get(1)!, conns.get(2)!], issuer);
