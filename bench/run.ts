@@ -212,34 +212,39 @@ async function main(): Promise<void> {
     const rtWarmScript = script("refresh-warm", luaRefresh("/oauth/token", "bench-app", warmTokensFile, chains));
 
     console.log(`wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION} s per run; authly serve --workers ${WORKERS}; ${navigator.hardwareConcurrency} CPUs\n`);
-    const results: Result[] = [];
+    // The machine is shared: each endpoint run is paired with a raw Bun.serve run right before it,
+    // and its share is taken against that raw figure (less sensitive to load that comes and goes).
+    const rawUrl = `http://127.0.0.1:${rawPort}/`;
+    const results: { r: Result; raw: Result }[] = [];
     const only = args.only ? args.only.split(",") : undefined;
+    const warm = (target: string, lua?: string) => Bun.spawnSync([wrk, "-t1", "-c8", "-d1s", ...(lua ? ["-s", lua] : []), target], { stdout: "ignore", stderr: "ignore" });
+    warm(rawUrl);
     const run = async (name: string, target: string, lua?: string, warmLua = lua) => {
-      if (only && name !== "raw Bun.serve hello" && !only.some((o) => name.startsWith(o))) return;
+      if (only && !only.some((o) => name.startsWith(o))) return;
       // A short warm-up so that JIT, pools and caches are in their steady state.
-      Bun.spawnSync([wrk, "-t1", "-c8", "-d1s", ...(warmLua ? ["-s", warmLua] : []), target], { stdout: "ignore", stderr: "ignore" });
+      warm(target, warmLua);
+      const raw = await runWrk(wrk, "raw Bun.serve hello", rawUrl);
       const r = await runWrk(wrk, name, target, lua);
-      results.push(r);
-      console.log(`  ${name.padEnd(22)} ${r.rps.toFixed(0).padStart(8)} req/s`);
+      results.push({ r, raw });
+      console.log(`  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   (raw Bun.serve hello just before: ${raw.rps.toFixed(0)} req/s)`);
     };
-    await run("raw Bun.serve hello", `http://127.0.0.1:${rawPort}/`);
     await run("discovery", `${issuer}/.well-known/openid-configuration`);
     await run("jwks", `${issuer}/.well-known/jwks.json`);
     await run("client_credentials", `${issuer}/oauth/token`, ccScript);
     await run("introspection", `${issuer}/oauth/introspect`, inScript);
     await run("refresh rotation", `${issuer}/oauth/token`, rtScript, rtWarmScript);
 
-    const base = results[0]!.rps;
     const targets: Record<string, number> = { discovery: 50, jwks: 50, client_credentials: 8, introspection: 8 };
-    console.log(`\n| endpoint | req/s | % of raw Bun | p50 | p99 | errors | target |`);
-    console.log(`|---|---:|---:|---:|---:|---:|---|`);
+    console.log(`\n| endpoint | req/s | p50 | p99 | errors | raw Bun req/s (p50) | % of raw | target |`);
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---|`);
     let missed = 0;
-    for (const r of results) {
-      const pct = (r.rps / base) * 100;
+    for (const { r, raw } of results) {
+      const pct = (r.rps / raw.rps) * 100;
       const t = targets[r.name];
-      const ok = t === undefined ? "" : pct >= t && r.errors === 0 ? `≥ ${t} % ✓` : `≥ ${t} % ✗`;
-      if (t !== undefined && !(pct >= t && r.errors === 0)) missed++;
-      console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${pct.toFixed(1)} % | ${r.p50} | ${r.p99} | ${r.errors} | ${ok} |`);
+      const met = t !== undefined && pct >= t && r.errors === 0;
+      if (t !== undefined && !met) missed++;
+      const ok = t === undefined ? "" : `≥ ${t} % ${met ? "✓" : "✗"}`;
+      console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${raw.rps.toFixed(0)} (${raw.p50}) | ${pct.toFixed(1)} % | ${ok} |`);
     }
     console.log(missed ? `\n${missed} target(s) missed.` : "\nAll targets met.");
   } finally {

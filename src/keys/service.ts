@@ -230,6 +230,11 @@ export class KeyService {
     return { keys: (await this.fresh()).map((k) => publicOnly(k.publicJwk)) };
   }
 
+  /** The serialised JWKS when the cache is fresh, without waiting (the hot path of the route). */
+  cachedJwksDocument(): { body: string; etag: string } | undefined {
+    return Date.now() - this.loadedAt <= KEY_CACHE_SECONDS * 1000 ? this.jwksCache : undefined;
+  }
+
   /** The JWKS serialised once per cache load, with an ETag (for GET /.well-known/jwks.json). */
   async jwksDocument(): Promise<{ body: string; etag: string }> {
     const keys = await this.fresh();

@@ -19,11 +19,8 @@ export function oauthRoutes(deps: Deps) {
   // Elysia's .get registers on the instance it is called on; the loop needs no chained type.
   const wellKnown = new Elysia({ name: "oauth-metadata" });
   for (const path of metadataPaths(deps.config.issuer)) {
-    // A string body with set.headers is cheaper in Elysia than a Response merged with set.headers.
-    wellKnown.get(path, ({ set }) => {
-      Object.assign(set.headers, METADATA_HEADERS);
-      return metadata;
-    }, {
+    // A static Response: Elysia prepares it once and still runs the global hooks (request id, CORS).
+    wellKnown.get(path, new Response(metadata, { headers: METADATA_HEADERS }), {
       detail: { tags: ["oauth"], summary: "Authorization server / OpenID Provider metadata" },
     });
   }
@@ -40,15 +37,17 @@ export function oauthRoutes(deps: Deps) {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token introspection (RFC 7662)" },
     })
-    .get(ENDPOINT_PATHS.jwks, async ({ request, set }) => {
-      const { body, etag } = await deps.keys.jwksDocument();
-      Object.assign(set.headers, JWKS_HEADERS);
-      set.headers.etag = etag;
-      if (request.headers.get("if-none-match") === etag) {
+    .get(ENDPOINT_PATHS.jwks, ({ request, set }) => {
+      const answer = (doc: { body: string; etag: string }) => {
+        Object.assign(set.headers, JWKS_HEADERS);
+        set.headers.etag = doc.etag;
+        if (request.headers.get("if-none-match") !== doc.etag) return doc.body;
         set.status = 304;
         return "";
-      }
-      return body;
+      };
+      // Synchronous while the key cache is fresh; a reload is awaited only past its age.
+      const cached = deps.keys.cachedJwksDocument();
+      return cached ? answer(cached) : deps.keys.jwksDocument().then(answer);
     }, { detail: { tags: ["oauth"], summary: "Public signing keys (JWKS)" } })
     .use(wellKnown);
 }
