@@ -1,11 +1,14 @@
 // `authly admin auth ...` against a live server: login (flags, --password-stdin, --api-url,
 // --show-token), token file permissions, automatic refresh before expiry and after a 401, logout
 // revoking at the server, whoami/status/info, the system keyring, and AUTHLY_DEBUG_HTTP masking.
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runAuthly } from "../support/process";
 import { ADMIN_PASSWORD, makeHome, startCliWorld, type CliWorld } from "./admin-support";
+
+// Every test runs real processes (often several) on a shared, busy machine.
+setDefaultTimeout(120_000);
 
 const w: CliWorld = await startCliWorld();
 

@@ -1,8 +1,11 @@
 // The admin CLI on a real terminal (tmux): interactive login prompts for the username and hides
 // the password; destructive commands ask for confirmation, and only "y" goes ahead.
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+
+// Every test runs real processes (often several) on a shared, busy machine.
+setDefaultTimeout(120_000);
 
 const w: CliWorld = await startCliWorld();
 const socket = join(w.home, "tmux.sock");

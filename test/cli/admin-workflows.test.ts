@@ -2,8 +2,11 @@
 // live server on a real database: "Setting Up a New Application", "Managing Client Secrets",
 // "Scope Management Best Practices", "Scripting & Automation" (jq), "Batch Operations", the CI
 // example, and the guide's error output and exit codes.
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+
+// Every test runs real processes (often several) on a shared, busy machine.
+setDefaultTimeout(120_000);
 
 const w: CliWorld = await startCliWorld();
 
@@ -432,8 +435,23 @@ describe("errors and exit codes (guide: Error Handling)", () => {
   });
 
   test("1 general error: the server cannot be reached", async () => {
-    const r = await w.cli(["admin", "status", "--api-url", "http://127.0.0.1:9"]);
+    const r = await w.cli(["admin", "auth", "status", "--api-url", "http://127.0.0.1:9"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Error: Cannot reach the Authly admin API at http://127.0.0.1:9");
+  });
+
+  test("the stored token is never sent to another server than the one of the login (exit 2)", async () => {
+    let leaked = false;
+    const other = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => ((leaked = req.headers.has("authorization")), Response.json({})) });
+    try {
+      const r = await w.cli(["admin", "status", "--api-url", `http://127.0.0.1:${other.port}`]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split("\n")[0]).toBe(`Error: Logged in to ${w.url}, not to http://127.0.0.1:${other.port}`);
+      const viaEnv = await w.cli(["admin", "client", "list"], { env: { AUTHLY_ADMIN_API_URL: `http://127.0.0.1:${other.port}` } });
+      expect(viaEnv.code).toBe(2);
+      expect(leaked).toBe(false);
+    } finally {
+      other.stop(true);
+    }
   });
 });

@@ -122,6 +122,10 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     token: async (force) => {
       const t = readTokens();
       if (!t) return undefined;
+      // A bearer token goes only to the server that issued it.
+      if (t.api_url && t.api_url.replace(/\/+$/, "") !== apiUrl) {
+        throw new CliError(`Logged in to ${t.api_url}, not to ${apiUrl}`, ExitCode.auth, `Run \`authly admin auth login --api-url ${apiUrl}\` to use that server (tokens are never sent elsewhere).`);
+      }
       seenAccess ??= t.access_token;
       if (force || (settings.auth.autoRefresh && isDue(t) && t.refresh_token)) {
         if (!t.refresh_token) return undefined;
