@@ -4,7 +4,8 @@
 // workers keep crashing the supervisor stops them all and exits 1. SIGTERM/SIGINT drain them.
 import { log } from "../log";
 import { processEnv } from "../config";
-import type { Snapshot } from "../metrics/registry";
+import { METRICS, type MetricName } from "../metrics/index";
+import { mergeSnapshots, type Snapshot } from "../metrics/registry";
 
 export interface SuperviseOptions {
   count: number;
@@ -57,6 +58,11 @@ export function backoffMs(attempt: number): number {
   return Math.min(10_000, 100 * 2 ** Math.min(attempt, 7));
 }
 
+/** The counters and histograms of a snapshot (gauges describe live processes only). */
+function cumulativeOnly(snap: Snapshot): Snapshot {
+  return Object.fromEntries(Object.entries(snap).filter(([name]) => METRICS[name as MetricName]?.type !== "gauge"));
+}
+
 export async function superviseWorkers(opts: SuperviseOptions): Promise<number> {
   const maxCrashes = opts.maxCrashes ?? Math.max(5, opts.count * 3);
   const killAfterMs = ((opts.graceSeconds ?? 10) + 5) * 1000;
@@ -81,7 +87,11 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
   };
 
   // Metrics scrapes: a worker asks, every live worker answers with its snapshot, the asker merges.
+  // The counters of a worker that exited stay in `retired` (as last seen), so that a restart does
+  // not make the node's counters go backwards.
   let nextReq = 1;
+  const lastSnapshot = new Map<number, Snapshot>();
+  let retired: Snapshot = {};
   const pending = new Map<number, { from: number; askerReq: number; want: number; snapshots: Snapshot[]; timer: ReturnType<typeof setTimeout> }>();
   const send = (id: number, msg: SupervisorMessage) => {
     try {
@@ -95,7 +105,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
     if (!p) return;
     pending.delete(req);
     clearTimeout(p.timer);
-    send(p.from, { type: "metrics:result", req: p.askerReq, snapshots: p.snapshots });
+    send(p.from, { type: "metrics:result", req: p.askerReq, snapshots: Object.keys(retired).length ? [...p.snapshots, retired] : p.snapshots });
   };
 
   const onMessage = (id: number, msg: WorkerMessage) => {
@@ -115,6 +125,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
       const p = pending.get(msg.req);
       if (!p) return;
       p.snapshots.push(msg.snapshot);
+      lastSnapshot.set(id, msg.snapshot);
       if (p.snapshots.length >= p.want) answer(msg.req);
     }
   };
@@ -150,6 +161,9 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
       procs.delete(id);
       ready.delete(id);
       lastSeen.delete(id);
+      const last = lastSnapshot.get(id);
+      if (last) retired = mergeSnapshots([retired, cumulativeOnly(last)]);
+      lastSnapshot.delete(id);
       if (stopping) {
         if (procs.size === 0) finish();
         return;

@@ -148,6 +148,19 @@ describe("serve --workers", () => {
         expect(res.text).toMatch(/^authly_db_pool_max_connections 10$/m);
       }
       expect(srv.output()).toContain("database connections up to 10 (2 × 5)");
+
+      // A worker that dies does not take its counts with it: the node's counters never go back.
+      const victim = workerPids(srv.output()).get(1)![0]!;
+      process.kill(victim, "SIGKILL");
+      await until(() => (workerPids(srv.output()).get(1)?.length ?? 0) >= 2, 30_000, "worker 1's replacement");
+      const fresh = await connectToEachWorker(port, 2);
+      try {
+        const res = await fresh.get(1)!.request("GET", "/metrics");
+        expect(res.text).toContain('authly_http_requests_total{method="GET",route="/health",status="200"} 7');
+        expect(res.text).toMatch(/^authly_processes 2$/m);
+      } finally {
+        for (const c of fresh.values()) c.close();
+      }
     } finally {
       for (const c of conns.values()) c.close();
       expect(await srv.stop("SIGTERM")).toBe(0);
