@@ -449,6 +449,10 @@ describe("errors and exit codes (guide: Error Handling)", () => {
       expect(r.stderr.split("\n")[0]).toBe(`Error: Logged in to ${w.url}, not to http://127.0.0.1:${other.port}`);
       const viaEnv = await w.cli(["admin", "client", "list"], { env: { AUTHLY_ADMIN_API_URL: `http://127.0.0.1:${other.port}` } });
       expect(viaEnv.code).toBe(2);
+      // refresh talks to the issuer only (and then refuses to verify at the other URL).
+      const refresh = await w.cli(["admin", "auth", "refresh"], { env: { AUTHLY_ADMIN_API_URL: `http://127.0.0.1:${other.port}` } });
+      expect(refresh.stdout).toContain("✓ Token refreshed successfully");
+      expect(refresh.code).toBe(2);
       expect(leaked).toBe(false);
     } finally {
       other.stop(true);

@@ -119,6 +119,8 @@ const logout = defineAdminCommand({
       return;
     }
     if (tokens) {
+      // Revoke at the server that issued the tokens, whatever URL this command would use.
+      const issuer = tokens.api_url && tokens.api_url !== ctx.apiUrl ? createContext({ apiUrl: tokens.api_url }) : ctx;
       const warnings: string[] = [];
       for (const [token, hint] of [
         [tokens.refresh_token, "refresh_token"],
@@ -126,7 +128,7 @@ const logout = defineAdminCommand({
       ] as const) {
         if (!token) continue;
         try {
-          const r = await ctx.api.send("POST", "/oauth/revoke", { form: { token, token_type_hint: hint, client_id: CLI_CLIENT } });
+          const r = await issuer.api.send("POST", "/oauth/revoke", { form: { token, token_type_hint: hint, client_id: CLI_CLIENT } });
           if (r.status !== 200) warnings.push(`${hint}: server answered ${r.status}`);
         } catch (err) {
           warnings.push(`${hint}: ${(err as Error).message}`);

@@ -98,7 +98,9 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
         return before;
       }
       if (!before.refresh_token) throw new CliError("Session expired", ExitCode.auth, "No refresh token is stored: run `authly admin auth login`.");
-      const res = await bare.send("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: before.refresh_token, client_id: CLI_CLIENT } });
+      // The refresh token goes back only to the server that issued it.
+      const issuer = new ApiClient({ baseUrl: before.api_url || apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
+      const res = await issuer.send("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: before.refresh_token, client_id: CLI_CLIENT } });
       if (res.status !== 200) {
         const body = (res.body ?? {}) as { error?: string };
         if (res.status === 400 || res.status === 401) {
@@ -114,7 +116,6 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     });
 
   let seenAccess: string | undefined;
-  const bare = new ApiClient({ baseUrl: apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
   const api = new ApiClient({
     baseUrl: apiUrl,
     timeoutSeconds: settings.api.timeout,
