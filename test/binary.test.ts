@@ -138,6 +138,7 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
       // The container health check: the binary asks the server itself.
       const hc = await run(["healthcheck"], { AUTHLY_PORT: String(port) });
       expect(hc.code).toBe(0);
+      expect((await run(["healthcheck", "--ready", "--url", first.url])).code).toBe(0);
       expect((await run(["healthcheck", "--url", `http://127.0.0.1:${await freePort()}`, "--timeout", "2"])).code).toBe(1);
 
       // /metrics answers a loopback client without a token.
