@@ -442,7 +442,7 @@ describe("errors and exit codes (guide: Error Handling)", () => {
 
   test("the stored token is never sent to another server than the one of the login (exit 2)", async () => {
     let leaked = false;
-    const other = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => ((leaked = req.headers.has("authorization")), Response.json({})) });
+    const other = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => ((leaked ||= req.headers.has("authorization")), Response.json({})) });
     try {
       const r = await w.cli(["admin", "status", "--api-url", `http://127.0.0.1:${other.port}`]);
       expect(r.code).toBe(2);
