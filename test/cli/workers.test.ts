@@ -82,6 +82,27 @@ describe("serve --workers", () => {
     expect(await srv.stop("SIGTERM")).toBe(0);
   }, 90_000);
 
+  test("migrations, signing keys and the bootstrap run once, in the supervisor, before the workers serve", async () => {
+    const db = await createTestDatabase({ migrated: false });
+    const port = await freePort();
+    const srv = await startServerProcess(["serve", "--workers", "2", "--migrate", "--port", String(port)], {
+      env: env(db, { AUTHLY_BOOTSTRAP_ENABLED: "true", AUTHLY_DEV_MODE: "true" }),
+      port,
+    });
+    servers.push(srv);
+    await until(() => srv.output().includes("All 2 workers ready"), 30_000, "both workers");
+    const out = srv.output();
+    expect(out.match(/Applied \d+ migration\(s\)/g)?.length).toBe(1);
+    expect(out.match(/Admin account created/g)?.length).toBe(1);
+    // Everything the supervisor prepared was logged before the first worker started.
+    expect(out.indexOf("Admin account created")).toBeLessThan(out.indexOf("Starting 2 workers"));
+    expect(out.indexOf("Applied")).toBeLessThan(out.indexOf("Starting 2 workers"));
+    const keys = await db.sql<{ alg: string; n: number }[]>`SELECT alg, count(*)::int AS n FROM signing_keys WHERE state = 'active' GROUP BY alg`;
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.n === 1)).toBe(true);
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 90_000);
+
   test("a worker that stops answering (SIGSTOP: stuck event loop) is killed after the heartbeat timeout and replaced", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
