@@ -218,6 +218,11 @@ describe("temporary passwords", () => {
     const login = await s.run(["admin", "auth", "login", "--username", "carol", "--password", created.generated_password]);
     expect(login.code).toBe(0);
     expect(login.stderr).toContain("your password is temporary");
+    // Logging in over another user's login (same folder, URL taken from that login) checks the new one.
+    const over = await session();
+    const again = await over.run(["admin", "auth", "login", "--username", "carol", "--password", created.generated_password], { env: { AUTHLY_ADMIN_API_URL: "" } });
+    expect(again.stderr).toContain("your password is temporary");
+    expect(over.tokens().username).toBe("carol");
     const refused = await s.run(["admin", "client", "list"]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toBe("Error: Permission denied: your password is temporary\nRun `authly admin auth change-password` first.\n");

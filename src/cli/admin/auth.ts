@@ -60,7 +60,7 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
     });
     if (res.status !== 200) throw loginError(res.status, res.body as { error?: string; error_description?: string }, res.headers);
     const tokens = tokensFrom(res.body as Parameters<typeof tokensFrom>[0], { api_url: ctx.apiUrl, username });
-    ctx.store.write(tokens);
+    ctx.saveTokens(tokens);
     success(`Successfully logged in as ${username}`);
     if (args["show-token"]) {
       console.log(`   Access token: ${tokens.access_token}`);

@@ -37,6 +37,8 @@ export interface AdminContext {
   format(arg: string | undefined): OutputFormat;
   /** The stored login (refreshed when due and auto_refresh is on). */
   tokens(): Tokens | undefined;
+  /** Stores a new login (and uses it from now on in this process). */
+  saveTokens(t: Tokens): void;
   refresh(): Promise<Tokens>;
 }
 
@@ -145,6 +147,11 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     api,
     format: (arg) => (arg === "json" || arg === "table" ? arg : settings.output.defaultFormat),
     tokens: readTokens,
+    saveTokens: (t) => {
+      store.write(t);
+      cached = t;
+      seenAccess = t.access_token;
+    },
     refresh,
   };
 }
