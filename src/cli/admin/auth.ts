@@ -75,7 +75,6 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
   },
 });
 
-
 function loginError(status: number, body: { error?: string; error_description?: string }, headers: Headers): CliError {
   const desc = body?.error_description;
   switch (body?.error) {
