@@ -5,13 +5,18 @@ import type { Tx } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 import { audit } from "../audit/service";
 import { hashSecret, randomToken } from "../lib/crypto";
+import { MAX_TOKEN_LIFETIME_SECONDS } from "../keys/service";
 import * as store from "./store";
 
 export type { GrantRow, RefreshTokenRow, RotatedRefreshToken, AuthorizationCodeRow, NewGrant } from "./store";
 
-/** Seconds an access token of this client lives: the client's setting, else the configured one. */
+/**
+ * Seconds an access token of this client lives: the client's setting, else the configured one;
+ * never more than MAX_TOKEN_LIFETIME_SECONDS, which is how long a retired key stays published.
+ */
 export function accessTokenTtl(deps: Deps, client: Pick<ClientRecord, "access_token_ttl">): number {
-  return client.access_token_ttl && client.access_token_ttl > 0 ? client.access_token_ttl : deps.config.accessTokenTtl;
+  const ttl = client.access_token_ttl && client.access_token_ttl > 0 ? client.access_token_ttl : deps.config.accessTokenTtl;
+  return Math.min(ttl, MAX_TOKEN_LIFETIME_SECONDS);
 }
 
 export function refreshTokenTtl(deps: Deps, client: Pick<ClientRecord, "refresh_token_ttl">): number {

@@ -110,6 +110,12 @@ describe("client_credentials (RFC 6749 §4.4)", () => {
     expect(r.body.expires_in).toBe(t.deps.config.accessTokenTtl);
   });
 
+  test("a client lifetime above a day is capped (retired keys stay published that long)", async () => {
+    const long = await createClient(t.deps, { client_id: "svc-long-ttl", grant_types: ["client_credentials"], scopes: ["api:read"], access_token_ttl: 200_000 });
+    const r = await token(post({ grant_type: "client_credentials" }, { id: long.clientId, secret: long.secret! }));
+    expect(r.body.expires_in).toBe(86400);
+  });
+
   test("a scope beyond the registered ones is invalid_scope; openid needs a user", async () => {
     expectOAuthError(await token(post({ grant_type: "client_credentials", scope: "api:read api:admin" }, { id: "svc", secret: svc.secret! })), 400, "invalid_scope");
     expectOAuthError(await token(post({ grant_type: "client_credentials", scope: "openid" }, { id: "svc", secret: svc.secret! })), 400, "invalid_scope");
