@@ -56,8 +56,8 @@ export interface BuildResult {
   bytes?: number;
   sha256?: string;
   seconds: number;
-  /** For a host-runnable binary: did `--version` answer with the package version? */
-  verified?: "yes" | "no" | "not runnable here";
+  /** Where this machine can run it (natively or under qemu-user): did `--version` answer right? */
+  verified?: "yes" | "yes (qemu)" | "no" | "not runnable here";
   error?: string;
 }
 
@@ -109,20 +109,32 @@ export function explainFailure(output: string): string {
     : errorLine;
 }
 
-/** Runs the new binary's --version where this machine can execute it. */
+/**
+ * Runs the new binary's --version where this machine can execute it: natively, or a glibc Linux
+ * binary of the other architecture under qemu-user when it is installed (Debian: qemu-user and
+ * libc6-<arch>-cross).
+ */
 async function verify(target: Target, path: string): Promise<BuildResult["verified"]> {
   const host = hostTarget();
-  if (target.os !== host.os || target.arch !== host.arch) return "not runnable here";
   // A musl binary also needs musl builds of libstdc++ and libgcc (Alpine: apk add libstdc++ libgcc):
   // only a musl host can run it.
-  if (target.musl !== host.musl) return "not runnable here";
+  if (target.os !== host.os || target.musl !== host.musl) return "not runnable here";
+  let command = [path, "--version"];
+  let how: BuildResult["verified"] = "yes";
+  if (target.arch !== host.arch) {
+    const [qemu, sysroot] = target.arch === "arm64" ? ["qemu-aarch64", "/usr/aarch64-linux-gnu"] : ["qemu-x86_64", "/usr/x86_64-linux-gnu"];
+    const emulator = Bun.which(qemu);
+    if (target.os !== "linux" || !emulator || !existsSync(sysroot)) return "not runnable here";
+    command = [emulator, "-L", sysroot, ...command];
+    how = "yes (qemu)";
+  }
   try {
-    const proc = Bun.spawn([path, "--version"], { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: {} });
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+    const proc = Bun.spawn(command, { stdout: "pipe", stderr: "pipe", stdin: "ignore", env: {} });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
     const [out, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
     clearTimeout(timer);
     const version = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version as string;
-    return code === 0 && out.trim() === version ? "yes" : "no";
+    return code === 0 && out.trim() === version ? how : "no";
   } catch {
     return "no";
   }
