@@ -18,10 +18,12 @@ export function formatUtc(iso: string | null | undefined): string {
 }
 
 export function renderTable(head: string[], rows: (string | number)[][]): string {
-  // No rule between rows: the guide's tables separate only the header.
-  const table = new Table({ head, style: { head: [], border: [] }, chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
+  const table = new Table({ head, style: { head: [], border: [] } });
   for (const r of rows) table.push(r.map((c) => String(c)));
-  return table.toString();
+  // The guide's tables have a rule under the header only; cli-table3 draws one between all rows.
+  const lines = table.toString().split("\n");
+  const headerRule = lines.findIndex((l) => l.startsWith("├"));
+  return lines.filter((l, i) => i === headerRule || !l.startsWith("├")).join("\n");
 }
 
 export function printTable(head: string[], rows: (string | number)[][]): void {

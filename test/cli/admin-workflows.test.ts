@@ -63,7 +63,10 @@ authly admin scope list
     expect(r.stdout).toContain("Status: active");
     expect(r.stdout).toContain("⚠️  Save the client secret securely - it cannot be retrieved again!");
     // The listings: the guide's table columns and totals.
-    expect(r.stdout).toMatch(/│ Client ID\s+│ Name\s+│ Type\s+│ Status │ Created\s+│/);
+    expect(r.stdout).toMatch(/│ Client ID\s+│ Name\s+│ Type\s+│ Status │ Created\s+│\n├[─┼]+┤\n│ /);
+    // One rule under the header, none between rows (as the guide draws it).
+    const clientTable = r.stdout.slice(r.stdout.indexOf("│ Client ID"), r.stdout.indexOf("└"));
+    expect(clientTable.split("\n").filter((l) => l.startsWith("├")).length).toBe(1);
     expect(r.stdout).toMatch(/│ Customer Portal\s+│ confidential │ active │ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d │/);
     expect(r.stdout).toMatch(/Total: \d+ clients/);
     expect(r.stdout).toMatch(/│ Name\s+│ Description\s+│ Default │ Status │ Created\s+│/);
