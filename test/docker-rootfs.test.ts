@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./support/app";
 import { ensureBinary } from "./support/binary";
+import { createTestDatabase } from "./support/db";
+import { TEST_SECRETS } from "./support/app";
 
 const ROOT = resolve(import.meta.dir, "..");
 const SCRIPT = join(ROOT, "scripts/rootfs-files.sh");
@@ -78,6 +80,46 @@ async function finish(proc: ReturnType<typeof inContainer>, ms = 30_000) {
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   clearTimeout(timer);
   return { stdout, stderr, code };
+}
+
+/** Starts `cmd` in the root folder and waits (bounded) until /health answers 200 on `port`. */
+async function startInContainer(cmd: string[], env: Record<string, string>, user: string, port: number) {
+  const started = performance.now();
+  const proc = inContainer(cmd, env, user);
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out += dec.decode(c);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  let exited = false;
+  void proc.exited.then(() => (exited = true));
+  const deadline = Date.now() + 120_000;
+  let healthy = false;
+  while (!healthy && !exited && Date.now() < deadline) {
+    healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
+    if (!healthy) await Bun.sleep(100);
+  }
+  if (!healthy) {
+    proc.kill("SIGKILL");
+    throw new Error(`the chrooted server did not become healthy:\n${out}`);
+  }
+  return {
+    proc,
+    seconds: (performance.now() - started) / 1000,
+    output: () => out,
+    /** SIGTERM to the server (unshare's child), the way `docker stop` does; its exit code. */
+    async stop(): Promise<number> {
+      const file = `/proc/${proc.pid}/task/${proc.pid}/children`;
+      const children = existsSync(file) ? readFileSync(file, "utf8").trim().split(/\s+/).filter(Boolean) : [];
+      for (const c of children) process.kill(Number(c), "SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000);
+      const code = await proc.exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 describe("Dockerfile: a FROM-scratch image with exactly the binary's run-time files", () => {
@@ -157,6 +199,25 @@ describe("Dockerfile: a FROM-scratch image with exactly the binary's run-time fi
       clearTimeout(timer);
       if (!exited || code !== 0) console.log(out.slice(-3000));
       expect(code).toBe(0);
+    }
+  }, 180_000);
+
+  test.skipIf(!canChroot)("under chroot: `authly migrate`, then production `serve --workers 2` on an external PostgreSQL", async () => {
+    const d = parseDockerfile();
+    const db = await createTestDatabase({ migrated: false });
+    const port = await freePort();
+    const env = { ...d.env, ...TEST_SECRETS, DATABASE_URL: db.url, AUTHLY_MODE: "testing", AUTHLY_PORT: String(port), AUTHLY_HOST: "127.0.0.1", AUTHLY_ACCESS_LOG: "false" };
+    const migrated = await finish(inContainer([...d.entrypoint, "migrate"], env, d.user));
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain("0001_initial");
+    const server = await startInContainer([...d.entrypoint, "serve", "--workers", "2"], env, d.user, port);
+    try {
+      console.log(`scratch root: production serve --workers 2 healthy in ${server.seconds.toFixed(1)} s`);
+      expect((await fetch(`http://127.0.0.1:${port}/.well-known/jwks.json`)).status).toBe(200);
+      const hc = await finish(inContainer([...d.healthcheck, "--ready"], env, d.user));
+      expect(hc.code).toBe(0);
+    } finally {
+      expect(await server.stop()).toBe(0);
     }
   }, 180_000);
 });
