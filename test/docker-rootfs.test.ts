@@ -161,26 +161,9 @@ describe("Dockerfile: a FROM-scratch image with exactly the binary's run-time fi
     expect(version.stderr).toBe("");
     expect(version.code).toBe(0);
 
-    const started = performance.now();
-    const server = inContainer([...d.entrypoint, "serve", "--embedded", "--workers", "2"], env, d.user);
-    let out = "";
-    const pump = async (s: ReadableStream<Uint8Array>) => {
-      const dec = new TextDecoder();
-      for await (const c of s) out += dec.decode(c);
-    };
-    void pump(server.stdout as ReadableStream<Uint8Array>);
-    void pump(server.stderr as ReadableStream<Uint8Array>);
-    let exited = false;
-    void server.exited.then(() => (exited = true));
+    const server = await startInContainer([...d.entrypoint, "serve", "--embedded", "--workers", "2"], env, d.user, port);
     try {
-      const deadline = Date.now() + 120_000;
-      let healthy = false;
-      while (!healthy && !exited && Date.now() < deadline) {
-        healthy = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status === 200, () => false);
-        if (!healthy) await Bun.sleep(100);
-      }
-      if (!healthy) throw new Error(`the chrooted server did not become healthy:\n${out}`);
-      console.log(`scratch root: serve --embedded --workers 2 healthy in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(`scratch root: serve --embedded --workers 2 healthy in ${server.seconds.toFixed(1)} s`);
       expect(await (await fetch(`http://127.0.0.1:${port}/health`)).json()).toEqual({ status: "healthy", database: "connected" });
       const hc = await finish(inContainer(d.healthcheck, env, d.user));
       expect(hc.code).toBe(0);
@@ -188,16 +171,11 @@ describe("Dockerfile: a FROM-scratch image with exactly the binary's run-time fi
       // The embedded database was written by the non-root user into the data folder.
       expect(existsSync(join(rootfs, d.env.AUTHLY_DATA_DIR!, "pgdata", "PG_VERSION"))).toBe(true);
       // /health answers as soon as one worker listens; the supervisor announces when both do.
-      for (let i = 0; i < 300 && !out.includes("All 2 workers ready"); i++) await Bun.sleep(100);
-      expect(out).toContain("All 2 workers ready");
+      for (let i = 0; i < 300 && !server.output().includes("All 2 workers ready"); i++) await Bun.sleep(100);
+      expect(server.output()).toContain("All 2 workers ready");
     } finally {
-      // unshare --fork runs the server as its child: signal the child, the way `docker stop` does.
-      const children = existsSync(`/proc/${server.pid}/task/${server.pid}/children`) ? readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean) : [];
-      for (const c of children) process.kill(Number(c), "SIGTERM");
-      const timer = setTimeout(() => server.kill("SIGKILL"), 30_000);
-      const code = await server.exited;
-      clearTimeout(timer);
-      if (!exited || code !== 0) console.log(out.slice(-3000));
+      const code = await server.stop();
+      if (code !== 0) console.log(server.output().slice(-3000));
       expect(code).toBe(0);
     }
   }, 180_000);
