@@ -16,7 +16,10 @@ const user = await createOidcUser(s.deps);
 
 const basicAuth = `Basic ${btoa(`${encodeURIComponent(rp.client_id)}:${encodeURIComponent(rp.client_secret!)}`)}`;
 async function tokenRequest(form: Record<string, string>): Promise<{ status: number; body: Record<string, any> }> {
-  const r = await fetch(`${s.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth }, body: new URLSearchParams(form).toString() });
+  // Bounded: a request that hangs is reported (status 0), not waited for until the test times out.
+  const r = await fetch(`${s.url}/oauth/token`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth }, body: new URLSearchParams(form).toString(), signal: AbortSignal.timeout(25_000) }).catch(
+    (err) => new Response(JSON.stringify({ error: "client_timeout", detail: String(err), form: form.grant_type }), { status: 599 }),
+  );
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 }
 async function exchange(code: { code: string; verifier: string }) {
@@ -72,7 +75,8 @@ describe("consistency after an outage", () => {
           method: "POST",
           headers: { authorization: `Bearer ${f.adminToken}`, "content-type": "application/json" },
           body: JSON.stringify({ client_name: `outage-${n}`, client_type: "confidential", redirect_uris: ["https://o.example/cb"], scope: "openid" }),
-        });
+          signal: AbortSignal.timeout(25_000),
+        }).catch((err) => new Response(JSON.stringify({ error: "client_timeout", detail: String(err) }), { status: 599 }));
         const body = (await r.json()) as { client_id?: string };
         adminResults.push({ status: r.status, clientId: body.client_id });
         await Bun.sleep(40);

@@ -74,6 +74,8 @@ export async function seedFixtures(deps: Deps, sql = deps.sql): Promise<Fixtures
 
 export interface Probe {
   name: string;
+  /** The status while the database is up (200 unless said). */
+  okStatus?: number;
   /** True when the route is mounted in this build (protocol routes land from other issues). */
   needsDatabase: boolean;
   request(base: string): Promise<Response>;
@@ -105,6 +107,14 @@ export function probes(f: Fixtures, mounted: Set<string>): Probe[] {
       name: "revoke",
       needsDatabase: true,
       request: (b) => fetch(`${b}/oauth/revoke`, { method: "POST", headers: { "content-type": FORM, authorization: basic(f.clientId, f.clientSecret) }, body: form({ token: "not-a-token-we-issued" }) }),
+    },
+    {
+      route: "GET /oauth/authorize",
+      name: "authorize (to the login page)",
+      okStatus: 303,
+      needsDatabase: true,
+      request: (b) =>
+        fetch(`${b}/oauth/authorize?${form({ client_id: f.clientId, redirect_uri: "http://127.0.0.1/cb", response_type: "code", scope: "openid", state: "s", nonce: "n", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" })}`, { redirect: "manual" }),
     },
     { route: "GET /oidc/userinfo", name: "userinfo", needsDatabase: true, request: (b) => fetch(`${b}/oidc/userinfo`, { headers: { authorization: `Bearer ${f.userToken}` } }) },
     { route: "GET /admin/status", name: "admin status", needsDatabase: true, request: (b) => fetch(`${b}/admin/status`, { headers: { authorization: `Bearer ${f.adminToken}` } }) },
