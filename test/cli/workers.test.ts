@@ -82,7 +82,7 @@ describe("serve --workers", () => {
     expect(await srv.stop("SIGTERM")).toBe(0);
   }, 90_000);
 
-  test("migrations, signing keys and the bootstrap run once, in the supervisor, before the workers serve", async () => {
+  test("migrations, signing keys and the bootstrap run once, in the supervisor, before the workers serve; SIGINT stops them all", async () => {
     const db = await createTestDatabase({ migrated: false });
     const port = await freePort();
     const srv = await startServerProcess(["serve", "--workers", "2", "--migrate", "--port", String(port)], {
@@ -100,7 +100,9 @@ describe("serve --workers", () => {
     const keys = await db.sql<{ alg: string; n: number }[]>`SELECT alg, count(*)::int AS n FROM signing_keys WHERE state = 'active' GROUP BY alg`;
     expect(keys.length).toBeGreaterThan(0);
     expect(keys.every((k) => k.n === 1)).toBe(true);
-    expect(await srv.stop("SIGTERM")).toBe(0);
+    // Ctrl+C: SIGINT drains the workers like SIGTERM.
+    expect(await srv.stop("SIGINT")).toBe(0);
+    expect(srv.output()).toContain("Stopping 2 worker(s)");
   }, 90_000);
 
   test("a worker that stops answering (SIGSTOP: stuck event loop) is killed after the heartbeat timeout and replaced", async () => {
