@@ -283,11 +283,11 @@ describe("state shared through PostgreSQL, not worker memory", () => {
     }
   }, 120_000);
 
-  test.skipIf(!flowReady)("a browser flow alternating workers at every request (interaction, session, consent, code), and a lockout counted across workers", async () => {
+  test.skipIf(!flowReady)("a browser flow alternating workers at every request (interaction, session, consent, code), and a lockout and a rate limit counted across workers", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
-    const serverEnv = env(db, { AUTHLY_ISSUER: issuer, AUTHLY_DEV_MODE: "true", AUTHLY_LOGIN_MAX_FAILURES: "3" });
+    const serverEnv = env(db, { AUTHLY_ISSUER: issuer, AUTHLY_DEV_MODE: "true", AUTHLY_LOGIN_MAX_FAILURES: "3", AUTHLY_ADMIN_RATE_LIMIT: "3" });
     const deps = buildDeps(loadConfig(serverEnv, { purpose: "server" }), db.sql);
     const user = await createOidcUser(deps);
     const client = await createOidcClient(deps, { scopes: ["openid", "profile"], require_consent: true });
@@ -327,6 +327,15 @@ describe("state shared through PostgreSQL, not worker memory", () => {
       const locked = await attempt(conns.get(2)!, user.password);
       expect(locked.status).toBe(400);
       expect(locked.json().error_description).toContain("Too many failed login attempts");
+
+      // The admin API rate limit (AUTHLY_ADMIN_RATE_LIMIT=3 per source and minute): requests at
+      // 1, 2, 1 use it up, the 4th at 2 is refused although worker 2 has seen only one before.
+      // The windows are fixed minutes: the four requests start well inside one.
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 55_000) await Bun.sleep(60_000 - intoMinute + 50);
+      const statuses: number[] = [];
+      for (const w of [1, 2, 1, 2]) statuses.push((await conns.get(w)!.request("GET", "/admin/status")).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
     } finally {
       for (const c of conns.values()) c.close();
       expect(await srv.stop("SIGTERM")).toBe(0);
