@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { CORS_ENDPOINTS } from "../../src/http/cors";
 import { clientIp } from "../../src/http/request-context";
 import { startTestServer } from "../support/app";
+import { createOidcClient } from "../support/oidc-fixtures";
 
 const plain = await startTestServer({ env: { AUTHLY_MAX_BODY_BYTES: "4096", AUTHLY_ADMIN_RATE_LIMIT: "100000" } });
 const proxied = await startTestServer({ env: { AUTHLY_TRUSTED_PROXIES: "loopback", AUTHLY_ADMIN_RATE_LIMIT: "100000" } });
@@ -155,6 +156,28 @@ describe("trusted proxies", () => {
     await failLogin(proxied.url, "1.1.1.1, 203.0.113.77", "spoof-trusted");
     const [row] = await proxied.db.sql<{ source_ip: string }[]>`SELECT source_ip FROM audit_log WHERE action = 'login.failure' ORDER BY id DESC LIMIT 1`;
     expect(row?.source_ip).toBe("203.0.113.77");
+  });
+});
+
+describe("forwarded scheme and host", () => {
+  test("X-Forwarded-Proto and X-Forwarded-Host change neither the issuer, the endpoints nor cookie attributes, trusted proxy or not", async () => {
+    for (const srv of [plain, proxied]) {
+      const base = await (await fetch(srv.url + "/.well-known/openid-configuration")).json();
+      const spoofed = await (await fetch(srv.url + "/.well-known/openid-configuration", { headers: { "x-forwarded-proto": "https", "x-forwarded-host": "evil.example", "x-forwarded-for": "203.0.113.1", forwarded: "proto=https;host=evil.example" } })).json();
+      expect(spoofed).toEqual(base);
+      expect(JSON.stringify(spoofed)).not.toContain("evil.example");
+    }
+    const rp = await createOidcClient(plain.deps, { redirect_uris: ["https://rp.example/cb"] });
+    const query = new URLSearchParams({ client_id: rp.client_id, redirect_uri: "https://rp.example/cb", response_type: "code", scope: "openid", state: "s", nonce: "n", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256" });
+    const cookieAttrs = async (headers: Record<string, string>) => {
+      const r = await fetch(`${plain.url}/oauth/authorize?${query}`, { headers, redirect: "manual" });
+      await r.arrayBuffer();
+      expect(r.status).toBe(303);
+      return r.headers.getSetCookie().map((c) => c.split(";").slice(1).map((x) => x.trim()).sort().join(";"));
+    };
+    const normal = await cookieAttrs({});
+    expect(normal.length).toBeGreaterThan(0);
+    expect(await cookieAttrs({ "x-forwarded-proto": "https" })).toEqual(normal);
   });
 });
 
