@@ -1,7 +1,8 @@
 // Access tokens: JWTs per RFC 9068 (typ at+jwt; iss, sub, aud, client_id, scope, exp, iat, jti),
 // signed with the active key of the configured access-token algorithm. Every issued token is
 // recorded (table access_tokens) so that it can be revoked and introspected on every node.
-import { SignJWT, jwtVerify, decodeProtectedHeader, type JWTPayload } from "jose";
+import { jwtVerify, decodeProtectedHeader, type JWTPayload } from "jose";
+import { signCompactJws } from "../keys/service";
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { OAuthError } from "../errors";
@@ -44,15 +45,17 @@ export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx: 
   const key = await deps.keys.signingKey(deps.config.accessTokenAlg);
   const jti = randomToken(16);
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ ...input.extra, client_id: input.clientId, scope: input.scope })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(input.sub)
-    .setAudience(input.aud ?? deps.config.issuer)
-    .setIssuedAt(now)
-    .setExpirationTime(now + ttl)
-    .setJti(jti)
-    .sign(key.privateKey!);
+  const token = await signCompactJws(key, { typ: "at+jwt" }, {
+    ...input.extra,
+    client_id: input.clientId,
+    scope: input.scope,
+    iss: deps.config.issuer,
+    sub: input.sub,
+    aud: input.aud ?? deps.config.issuer,
+    iat: now,
+    exp: now + ttl,
+    jti,
+  });
   const expiresAt = new Date((now + ttl) * 1000);
   const row = { jti, grantId: input.grantId ?? null, clientId: input.clientId, userId: input.userId ?? null, scope: input.scope, expiresAt };
   // Outside a transaction, many concurrent requests share one INSERT (group commit).
