@@ -3,7 +3,7 @@
 // drives each with Debian's `wrk` and prints requests/second and p50/p99 latency per endpoint.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench [--duration 10] [--connections 64]
-//     [--workers 1] [--threads 1] [--only discovery,jwks,client,intro,refresh]
+//     [--workers 1] [--threads 1] [--pin true|servers|false] [--only discovery,jwks,client,intro,refresh]
 //
 // Needs `wrk` (apt-get install -y wrk); when it is missing and we are root, it is installed.
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
@@ -18,6 +18,13 @@ const DURATION = Number(args.duration ?? 10);
 const CONNECTIONS = Number(args.connections ?? 64);
 const WORKERS = Number(args.workers ?? 1);
 const THREADS = Number(args.threads ?? 1);
+// With two or more CPUs wrk runs on CPU 1 (taskset) so that it cannot land on the core of the
+// server it measures, run after run; --pin servers also confines the servers to CPU 0 (harder on
+// Authly: its helper threads and PostgreSQL then share one core); --pin false turns pinning off.
+const PIN = args.pin !== "false" && navigator.hardwareConcurrency >= 2 && Bun.which("taskset") !== null;
+const PIN_SERVERS = PIN && args.pin === "servers";
+const onServerCpu = (cmd: string[]) => (PIN_SERVERS ? ["taskset", "-c", "0", ...cmd] : cmd);
+const onLoadCpu = (cmd: string[]) => (PIN ? ["taskset", "-c", "1", ...cmd] : cmd);
 const BASE_URL = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
 const SECRETS = { JWT_SECRET_KEY: `bench-jwt-secret-${randomToken(24)}`, JWT_REFRESH_SECRET_KEY: `bench-refresh-secret-${randomToken(24)}` };
 
@@ -88,7 +95,7 @@ function spawnLogged(cmd: string[], env: Record<string, string>): { proc: Return
 }
 
 async function runWrk(wrk: string, name: string, url: string, script?: string): Promise<Result> {
-  const cmd = [wrk, `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", ...(script ? ["-s", script] : []), url];
+  const cmd = onLoadCpu([wrk, `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", ...(script ? ["-s", script] : []), url]);
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
   const text = r.stdout.toString() + r.stderr.toString();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
@@ -155,12 +162,12 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
   try {
     const rawPort = await freePort();
-    const raw = spawnLogged([process.execPath, "-e", `Bun.serve({ port: ${rawPort}, hostname: "127.0.0.1", fetch: () => new Response("hello") })`], {});
+    const raw = spawnLogged(onServerCpu([process.execPath, "-e", `Bun.serve({ port: ${rawPort}, hostname: "127.0.0.1", fetch: () => new Response("hello") })`]), {});
     procs.push(raw.proc);
     const port = await freePort();
     const issuer = `http://127.0.0.1:${port}`;
     const server = spawnLogged(
-      [process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn", "--workers", String(WORKERS)],
+      onServerCpu([process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn", "--workers", String(WORKERS)]),
       { ...SECRETS, DATABASE_URL: url.toString(), AUTHLY_MODE: "production", AUTHLY_ISSUER: issuer, AUTHLY_ADMIN_PASSWORD: `bench-${randomToken(12)}`, AUTHLY_ACCESS_TOKEN_ALG: "ES256" },
     );
     procs.push(server.proc);
@@ -211,13 +218,13 @@ async function main(): Promise<void> {
     const rtScript = script("refresh", luaRefresh("/oauth/token", "bench-app", tokensFile, Math.floor(chains / THREADS)));
     const rtWarmScript = script("refresh-warm", luaRefresh("/oauth/token", "bench-app", warmTokensFile, chains));
 
-    console.log(`wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION} s per run; authly serve --workers ${WORKERS}; ${navigator.hardwareConcurrency} CPUs\n`);
+    console.log(`wrk ${THREADS} thread(s), ${CONNECTIONS} connections, ${DURATION} s per run; authly serve --workers ${WORKERS}; ${navigator.hardwareConcurrency} CPUs${PIN ? `; wrk on CPU 1${PIN_SERVERS ? ", servers on CPU 0" : ""}` : ""}\n`);
     // The machine is shared: each endpoint run is paired with a raw Bun.serve run right before it,
     // and its share is taken against that raw figure (less sensitive to load that comes and goes).
     const rawUrl = `http://127.0.0.1:${rawPort}/`;
     const results: { r: Result; raw: Result }[] = [];
     const only = args.only ? args.only.split(",") : undefined;
-    const warm = (target: string, lua?: string) => Bun.spawnSync([wrk, "-t1", "-c8", "-d1s", ...(lua ? ["-s", lua] : []), target], { stdout: "ignore", stderr: "ignore" });
+    const warm = (target: string, lua?: string) => Bun.spawnSync(onLoadCpu([wrk, "-t1", "-c8", "-d1s", ...(lua ? ["-s", lua] : []), target]), { stdout: "ignore", stderr: "ignore" });
     warm(rawUrl);
     const run = async (name: string, target: string, lua?: string, warmLua = lua) => {
       if (only && !only.some((o) => name.startsWith(o))) return;
