@@ -15,7 +15,9 @@ export function hashPassword(password: string, p: PasswordParams): Promise<strin
   return Bun.password.hash(password, { algorithm: "argon2id", memoryCost: p.memoryCost, timeCost: p.timeCost });
 }
 
-let dummy: Promise<string> | undefined;
+// One dummy hash per parameter set: it must cost what a real hash with the configured parameters
+// costs (a process may run with several configurations, e.g. in tests).
+const dummies = new Map<string, Promise<string>>();
 
 /**
  * Verifies a password; `hash` undefined (unknown user) still spends one verification.
@@ -23,7 +25,9 @@ let dummy: Promise<string> | undefined;
  */
 export async function verifyPassword(password: string, hash: string | null | undefined, p: PasswordParams): Promise<{ ok: boolean; needsRehash: boolean }> {
   if (!hash) {
-    dummy ??= hashPassword("authly-dummy-password-for-timing", p);
+    const key = `${p.memoryCost}:${p.timeCost}`;
+    let dummy = dummies.get(key);
+    if (!dummy) dummies.set(key, (dummy = hashPassword("authly-dummy-password-for-timing", p)));
     await Bun.password.verify(password, await dummy).catch(() => false);
     return { ok: false, needsRehash: false };
   }

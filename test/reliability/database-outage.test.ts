@@ -163,4 +163,26 @@ describe("database outage", () => {
     expect(outcomes.get("other") ?? 0).toBe(0);
     await waitUntil(ready, 10_000);
   }, 60_000);
+
+  test("cuts while health probes keep the pool busy: ready again within seconds, every time (postgres.js write-timer patch)", async () => {
+    // Unpatched postgres.js 3.4.9 kept a cleared flush timer after a connection closed; the
+    // reconnected socket then never sent its StartupMessage and the whole pool hung until
+    // connect_timeout, over and over (about 1 run in 5 here, each stuck 30 s and more).
+    for (let round = 0; round < 3; round++) {
+      let done = false;
+      const loops = Array.from({ length: 8 }, async () => {
+        for (let n = 0; n < 2000 && !done; n++) await fetch(`${s.url}/health/ready`, { headers: { connection: "close" } }).then((r) => r.arrayBuffer(), () => undefined);
+      });
+      for (let i = 0; i < 6; i++) {
+        await Bun.sleep(150);
+        await s.proxy.cut();
+        await Bun.sleep(250);
+        await s.proxy.restore();
+      }
+      const ms = await waitUntil(ready, 8_000);
+      done = true;
+      await Promise.all(loops);
+      expect(ms).toBeLessThan(8_000);
+    }
+  }, 90_000);
 });
