@@ -129,8 +129,25 @@ export class KeyService {
     return { activated: next, next: fresh, retired };
   }
 
+  /**
+   * Revokes a key (compromise): it leaves the JWKS and verifies nothing any more. When it was the
+   * active key of its algorithm, the next key takes over at once (and a fresh next key is made),
+   * so that signing never stops.
+   */
   async revoke(kid: string): Promise<boolean> {
-    const n = await store.revokeKey(this.sql, kid);
+    const n = await this.sql.begin(async (tx) => {
+      await store.lockKeys(tx);
+      const live = await store.listLiveKeys(tx);
+      const target = live.find((k) => k.kid === kid);
+      const revoked = await store.revokeKey(tx, kid);
+      if (target?.state === "active") {
+        let next = live.find((k) => k.alg === target.alg && k.state === "next")?.kid;
+        if (!next) next = await this.createKey(tx, target.alg, "next");
+        await store.activateKey(tx, next);
+        await this.createKey(tx, target.alg, "next");
+      }
+      return revoked;
+    });
     await this.refresh();
     return n > 0;
   }

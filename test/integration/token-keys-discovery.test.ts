@@ -102,6 +102,20 @@ describe("rotation without downtime", () => {
     expect((await jwks()).keys.some((k) => k.kid === kid)).toBe(false);
   });
 
+  test("revoking the active key promotes the next key: signing goes on with a published key", async () => {
+    const token = await issue();
+    const kid = decodeProtectedHeader(token).kid!;
+    const next = (await keyStates()).find((k) => k.alg === ALG && k.state === "next")!.kid;
+    expect(await t.deps.keys.revoke(kid)).toBe(true);
+    expect(await active(token)).toBe(false);
+    const fresh = await issue();
+    expect(decodeProtectedHeader(fresh).kid).toBe(next);
+    expect(await active(fresh)).toBe(true);
+    const states = await keyStates();
+    expect(states.filter((k) => k.alg === ALG && k.state === "active").map((k) => k.kid)).toEqual([next]);
+    expect(states.filter((k) => k.alg === ALG && k.state === "next").length).toBe(1);
+  });
+
   test("a wrong JWT_SECRET_KEY is a clear error, not garbage tokens", async () => {
     const wrong = new KeyService(t.deps.sql, "a-completely-different-secret-key-0123456789", { publishRetiredSeconds: 3900 });
     await expect(wrong.refresh()).rejects.toBeInstanceOf(KeyDecryptionError);
