@@ -70,6 +70,55 @@ describe("size limits", () => {
   });
 });
 
+describe("malformed HTTP on the wire", () => {
+  /** Sends raw bytes, returns what came back before the server closed or 2 s passed. */
+  async function raw(bytes: string | Uint8Array): Promise<string> {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(plain.url).port);
+    return new Promise<string>((resolve) => {
+      let got = "";
+      const sock = connect(port, "127.0.0.1", () => sock.write(bytes));
+      sock.on("data", (d) => (got += d.toString("latin1")));
+      sock.on("close", () => resolve(got));
+      sock.on("error", () => resolve(got));
+      setTimeout(() => {
+        sock.destroy();
+        resolve(got);
+      }, 2000);
+    });
+  }
+
+  test("garbage request lines, bad headers and smuggling attempts get a 4xx (505 for an unknown HTTP version) or a closed connection, and the server keeps serving", async () => {
+    const cases: (string | Uint8Array)[] = [
+      "GARBAGE\r\n\r\n",
+      "GET\r\n\r\n",
+      "GET / HTTP/9.9\r\nHost: x\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: x\r\nBad Header: v\r\n\r\n",
+      "GET /health HTTP/1.1\r\nHost: x\r\nX: a\u0000b\r\n\r\n",
+      "POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 50\r\n\r\nhello",
+      "POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /admin/status HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST /oauth/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n",
+      "GET /" + "a".repeat(20_000) + " HTTP/1.1\r\nHost: x\r\n\r\n",
+      new Uint8Array([0x16, 0x03, 0x01, 0x00, 0xa5, 0x01, 0x00, 0x00, 0xa1, 0x03, 0x03]),
+      "GET /health HTTP/1.1\r\nHost: x\r\n",
+    ];
+    for (const c of cases) {
+      const reply = await raw(c);
+      if (process.env.WIRE_TRACE) console.log(JSON.stringify(String(c).slice(0, 50)), "=>", JSON.stringify(reply.slice(0, 60)));
+      expect({ sent: String(c).slice(0, 60), ok: reply === "" || /^HTTP\/1\.1 ([2-4]\d\d|505)/.test(reply), reply: reply.slice(0, 80) }).toMatchObject({ ok: true });
+      // Request smuggling (duplicate Content-Length, CL+TE, bad chunks): refused, and no second
+      // (smuggled) request is answered on the same connection.
+      if (/Content-Length: 5\r\n(Content-Length|Transfer-Encoding)|chunked\r\n\r\nzz/.test(String(c))) {
+        expect(reply).toStartWith("HTTP/1.1 400");
+        expect(reply.match(/HTTP\/1\.1 \d{3}/g)?.length).toBe(1);
+      }
+      // 505 (HTTP Version Not Supported) is Bun's correct answer to HTTP/9.9; no other 5xx.
+      expect(reply).not.toMatch(/HTTP\/1\.1 5(0[0-4]|0[6-9]|[1-9]\d)/);
+    }
+    expect((await fetch(plain.url + "/health")).status).toBe(200);
+  }, 60_000);
+});
+
 describe("CORS", () => {
   const ORIGIN = "https://spa.example.test";
 
