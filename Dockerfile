@@ -18,6 +18,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json bun.lock ./
+# patchedDependencies (postgres.js fixes, see patches/) are applied by the install.
+COPY patches ./patches
 RUN bun install --frozen-lockfile
 COPY . .
 RUN bun run build \
