@@ -22,37 +22,48 @@ export interface EmbeddedOptions {
   onProgress?: (message: string) => void;
 }
 
+type PGliteInstance = import("@electric-sql/pglite").PGlite;
+
+/** Creates (or opens) a PGlite database; `pgDir` undefined = in memory. */
+export async function createPglite(pgDir?: string): Promise<PGliteInstance> {
+  const [{ PGlite }, pgliteWasmModule, initdbWasmModule, fsBundle] = await Promise.all([
+    import("@electric-sql/pglite"),
+    Bun.file(pgliteWasm).arrayBuffer().then((b) => WebAssembly.compile(b)),
+    Bun.file(initdbWasm).arrayBuffer().then((b) => WebAssembly.compile(b)),
+    Bun.file(pgliteData).arrayBuffer().then((b) => new Blob([b])),
+  ]);
+  return PGlite.create({
+    dataDir: pgDir ? `file://${pgDir}` : undefined,
+    pgliteWasmModule,
+    initdbWasmModule,
+    fsBundle,
+  } as import("@electric-sql/pglite").PGliteOptions);
+}
+
+/** Serves a PGlite database over the PostgreSQL wire protocol on a loopback port. */
+export async function serveOverSocket(db: PGliteInstance, maxConnections: number): Promise<{ url: string; stop(opts?: { closeDatabase?: boolean }): Promise<void> }> {
+  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
+  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: Math.max(maxConnections, 1) });
+  pinExtendedProtocolBatches((server as unknown as { queryQueue: QueryQueue }).queryQueue);
+  await server.start();
+  return {
+    url: `postgresql://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`,
+    async stop(opts = {}) {
+      await server.stop();
+      if (opts.closeDatabase !== false) await db.close();
+    },
+  };
+}
+
 export async function startPglite(opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const progress = opts.onProgress ?? (() => {});
   const pgDir = opts.dataDir ? join(opts.dataDir, "pgdata") : undefined;
   const created = !pgDir || !existsSync(join(pgDir, "PG_VERSION"));
   if (pgDir) mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   progress(created ? "Creating the embedded PostgreSQL database (first start runs initdb; this takes a few seconds)" : "Opening the embedded PostgreSQL database");
-  const [{ PGlite }, { PGLiteSocketServer }, pgliteWasmModule, initdbWasmModule, fsBundle] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("@electric-sql/pglite-socket"),
-    Bun.file(pgliteWasm).arrayBuffer().then((b) => WebAssembly.compile(b)),
-    Bun.file(initdbWasm).arrayBuffer().then((b) => WebAssembly.compile(b)),
-    Bun.file(pgliteData).arrayBuffer().then((b) => new Blob([b])),
-  ]);
-  const db = await PGlite.create({
-    dataDir: pgDir ? `file://${pgDir}` : undefined,
-    pgliteWasmModule,
-    initdbWasmModule,
-    fsBundle,
-  } as import("@electric-sql/pglite").PGliteOptions);
-  const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: Math.max(opts.maxConnections, 1) });
-  pinExtendedProtocolBatches((server as unknown as { queryQueue: QueryQueue }).queryQueue);
-  await server.start();
-  const url = `postgresql://postgres:postgres@${server.getServerConn()}/postgres?sslmode=disable`;
-  return {
-    url,
-    created,
-    async stop() {
-      await server.stop();
-      await db.close();
-    },
-  };
+  const db = await createPglite(pgDir);
+  const served = await serveOverSocket(db, opts.maxConnections);
+  return { url: served.url, created, stop: () => served.stop() };
 }
 
 /**

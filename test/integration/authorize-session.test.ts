@@ -355,6 +355,8 @@ describe("state lives in PostgreSQL", () => {
     const { createApp } = await import("../../src/app");
     const { buildDeps } = await import("../../src/server");
     const depsB = buildDeps(t.deps.config, t.db.sql);
+    // As listen() does: a node loads its signing keys before it serves.
+    await depsB.keys.refresh();
     depsB.health.ready = true;
     const appB = createApp(depsB, { accessLog: false });
     let turn = 0;
