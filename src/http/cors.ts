@@ -20,6 +20,20 @@ const ALLOW_HEADERS = "Authorization, Content-Type, DPoP";
 const EXPOSE_HEADERS = "WWW-Authenticate, Retry-After, DPoP-Nonce";
 const MAX_AGE = "600";
 
+/** Response headers of the public, cacheable GET documents (metadata, JWKS): the common security
+ *  headers and CORS baked into one static set, so that the hot path adds nothing per request. */
+export const PUBLIC_DOCUMENT_HEADERS: Readonly<Record<string, string>> = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": EXPOSE_HEADERS,
+};
+
+/** A GET of a public document whose response carries PUBLIC_DOCUMENT_HEADERS itself. */
+export function isPublicDocumentRequest(method: string, pathname: string): boolean {
+  return method === "GET" && (pathname === "/.well-known/jwks.json" || pathname === "/.well-known/openid-configuration" || pathname === "/.well-known/oauth-authorization-server");
+}
+
 /** The CORS methods of a request path, or undefined when the path is not open to other origins. */
 export function corsMethods(pathname: string): readonly string[] | undefined {
   const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;

@@ -49,6 +49,16 @@ export function isLoopback(ip: string): boolean {
   return ip === "::1" || ip.startsWith("127.") || ip === "localhost";
 }
 
+/** Path and the length of path + query of an absolute request URL, without a URL parse. */
+export function splitTarget(url: string): { pathname: string; pathAndQueryLength: number } {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start === -1) return { pathname: "/", pathAndQueryLength: 1 };
+  const q = url.indexOf("?", start);
+  const h = url.indexOf("#", start);
+  const end = q === -1 ? (h === -1 ? url.length : h) : q;
+  return { pathname: url.slice(start, end), pathAndQueryLength: (h === -1 ? url.length : h) - start };
+}
+
 export function accessLog(request: Request, fallbackStatus: number, enabled: boolean): void {
   if (!enabled) return;
   const info = requestInfo(request);

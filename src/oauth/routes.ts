@@ -6,11 +6,12 @@ import { buildMetadata, ENDPOINT_PATHS, metadataPaths } from "./discovery";
 import { handleIntrospection } from "./introspect";
 import { handleRevocation } from "./revoke";
 import { handleTokenRequest } from "./token";
+import { PUBLIC_DOCUMENT_HEADERS } from "../http/cors";
 
 /** Relying parties may cache these (a next key is published long before it signs); CORS headers
  *  come from http/cors.ts. */
-const JWKS_HEADERS = { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300, stale-while-revalidate=60" };
-const METADATA_HEADERS = { "content-type": "application/json", "cache-control": "public, max-age=300" };
+const JWKS_HEADERS = { ...PUBLIC_DOCUMENT_HEADERS, "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300, stale-while-revalidate=60" };
+const METADATA_HEADERS = { ...PUBLIC_DOCUMENT_HEADERS, "content-type": "application/json", "cache-control": "public, max-age=300" };
 
 const FORM_BODY = { parse: "none" as const };
 
@@ -37,13 +38,12 @@ export function oauthRoutes(deps: Deps) {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token introspection (RFC 7662)" },
     })
-    .get(ENDPOINT_PATHS.jwks, ({ request, set }) => {
+    .get(ENDPOINT_PATHS.jwks, ({ request }) => {
+      // A whole Response with every header: nothing for Elysia to merge per request.
       const answer = (doc: { body: string; etag: string }) => {
-        Object.assign(set.headers, JWKS_HEADERS);
-        set.headers.etag = doc.etag;
-        if (request.headers.get("if-none-match") !== doc.etag) return doc.body;
-        set.status = 304;
-        return "";
+        const headers = { ...JWKS_HEADERS, etag: doc.etag };
+        if (request.headers.get("if-none-match") !== doc.etag) return new Response(doc.body, { headers });
+        return new Response(null, { status: 304, headers });
       };
       // Synchronous while the key cache is fresh; a reload is awaited only past its age.
       const cached = deps.keys.cachedJwksDocument();
