@@ -109,48 +109,41 @@ const clientFields = {
   require_consent: t.Boolean(),
 };
 
+/** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
+const optionalClientFields = {
+  post_logout_redirect_uris: t.Optional(clientFields.post_logout_redirect_uris),
+  grant_types: t.Optional(clientFields.grant_types),
+  scope: t.Optional(clientFields.scope),
+  token_endpoint_auth_method: t.Optional(clientFields.token_endpoint_auth_method),
+  jwks: t.Optional(clientFields.jwks),
+  jwks_uri: t.Optional(clientFields.jwks_uri),
+  client_uri: t.Optional(clientFields.client_uri),
+  logo_uri: t.Optional(clientFields.logo_uri),
+  tos_uri: t.Optional(clientFields.tos_uri),
+  policy_uri: t.Optional(clientFields.policy_uri),
+  backchannel_logout_uri: t.Optional(clientFields.backchannel_logout_uri),
+  contacts: t.Optional(clientFields.contacts),
+  id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
+  require_consent: t.Optional(clientFields.require_consent),
+};
+
 export const ClientCreate = t.Object(
   {
     client_name: clientFields.client_name,
     client_type: ClientType,
     redirect_uris: clientFields.redirect_uris,
-    post_logout_redirect_uris: t.Optional(clientFields.post_logout_redirect_uris),
-    grant_types: t.Optional(clientFields.grant_types),
-    scope: t.Optional(clientFields.scope),
-    token_endpoint_auth_method: t.Optional(clientFields.token_endpoint_auth_method),
-    jwks: t.Optional(clientFields.jwks),
-    jwks_uri: t.Optional(clientFields.jwks_uri),
-    client_uri: t.Optional(clientFields.client_uri),
-    logo_uri: t.Optional(clientFields.logo_uri),
-    tos_uri: t.Optional(clientFields.tos_uri),
-    policy_uri: t.Optional(clientFields.policy_uri),
-    backchannel_logout_uri: t.Optional(clientFields.backchannel_logout_uri),
-    contacts: t.Optional(clientFields.contacts),
-    id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
-    require_consent: t.Optional(clientFields.require_consent),
+    ...optionalClientFields,
   },
   { additionalProperties: false },
 );
 export type ClientCreate = Static<typeof ClientCreate>;
 
+/** A partial update: any creation field but the type (which never changes), and is_active. */
 export const ClientUpdate = t.Object(
   {
     client_name: t.Optional(clientFields.client_name),
     redirect_uris: t.Optional(clientFields.redirect_uris),
-    post_logout_redirect_uris: t.Optional(clientFields.post_logout_redirect_uris),
-    grant_types: t.Optional(clientFields.grant_types),
-    scope: t.Optional(clientFields.scope),
-    token_endpoint_auth_method: t.Optional(clientFields.token_endpoint_auth_method),
-    jwks: t.Optional(clientFields.jwks),
-    jwks_uri: t.Optional(clientFields.jwks_uri),
-    client_uri: t.Optional(clientFields.client_uri),
-    logo_uri: t.Optional(clientFields.logo_uri),
-    tos_uri: t.Optional(clientFields.tos_uri),
-    policy_uri: t.Optional(clientFields.policy_uri),
-    backchannel_logout_uri: t.Optional(clientFields.backchannel_logout_uri),
-    contacts: t.Optional(clientFields.contacts),
-    id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
-    require_consent: t.Optional(clientFields.require_consent),
+    ...optionalClientFields,
     is_active: t.Optional(t.Boolean()),
   },
   { additionalProperties: false },

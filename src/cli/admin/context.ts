@@ -10,18 +10,10 @@ import { loadSettings, type CliSettings } from "../config-file";
 import { TokenStore, type Tokens } from "../token-storage";
 import type { OutputFormat } from "../output";
 
-export const CLI_CLIENT = "authly-cli";
-
-export const ADMIN_SCOPES = [
-  "admin:clients:read",
-  "admin:clients:write",
-  "admin:scopes:read",
-  "admin:scopes:write",
-  "admin:users:read",
-  "admin:users:write",
-  "admin:system:read",
-  "admin:system:write",
-];
+// The same constants as the server's (pure model modules: no server code is loaded).
+import { CLI_CLIENT_ID as CLI_CLIENT } from "../../clients/model";
+import { ADMIN_SCOPES } from "../../scopes/model";
+export { ADMIN_SCOPES, CLI_CLIENT };
 
 /** Refresh this long before the access token expires. */
 const REFRESH_MARGIN_SECONDS = 60;
