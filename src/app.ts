@@ -21,7 +21,8 @@ export interface AppOptions {
 
 export function createApp(deps: Deps, opts: AppOptions = {}) {
   const logAccess = opts.accessLog ?? deps.config.accessLog;
-  const app = new Elysia({ name: "authly" })
+  // standardHostname false: find the path after any Host (Elysia otherwise assumes 4+ characters).
+  const app = new Elysia({ name: "authly", handler: { standardHostname: false } })
     .onRequest(({ request, server, set }) => {
       const info = beginRequest(request, server?.requestIP(request)?.address, deps.config.trustedProxies);
       // Size limits (413/431 as JSON) and the CORS policy, before any route runs.

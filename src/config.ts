@@ -49,6 +49,8 @@ export const Config = t.Object({
   purgeIntervalSeconds: t.Integer({ minimum: 0 }),
   metricsToken: t.Optional(t.String({ minLength: 16 })),
   shutdownGraceSeconds: t.Integer({ minimum: 0, maximum: 600 }),
+  /** 0 = the mode's connect timeout. */
+  requestTimeoutSeconds: t.Integer({ minimum: 0, maximum: 600 }),
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
@@ -105,6 +107,7 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_PURGE_INTERVAL_SECONDS", key: "purgeIntervalSeconds", kind: "int", default: () => 300 },
   { env: "AUTHLY_METRICS_TOKEN", key: "metricsToken", kind: "string", secret: true },
   { env: "AUTHLY_SHUTDOWN_GRACE_SECONDS", key: "shutdownGraceSeconds", kind: "int", default: () => 10 },
+  { env: "AUTHLY_REQUEST_TIMEOUT_SECONDS", key: "requestTimeoutSeconds", kind: "int", default: () => 0 },
   { env: "AUTHLY_WORKER_HEARTBEAT_SECONDS", key: "workerHeartbeatSeconds", kind: "int", default: () => 30 },
   { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
   { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },

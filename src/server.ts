@@ -2,6 +2,8 @@
 // bootstrap, the HTTP listener, and a graceful shutdown. `cli/serve.ts` decides how many.
 import type { Server } from "bun";
 import { createApp } from "./app";
+import { withDeadline } from "./http/deadline";
+import { setPeerAddress } from "./http/request-context";
 import { loadConfig, processEnv, type Config } from "./config";
 import { createSql, ping, redactUrl, type Sql } from "./db/sql";
 import { migrate, pendingCount } from "./db/migrate";
@@ -116,14 +118,19 @@ export async function prepareDatabase(deps: Deps, opts: { migrate: boolean; seed
 export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
   await deps.keys.refresh();
   const app = createApp(deps);
-  app.listen({
+  const handle = app.fetch;
+  const deadlineMs = (deps.config.requestTimeoutSeconds || deps.config.mode.pool.connectTimeout) * 1000;
+  const server = Bun.serve({
     hostname: deps.config.host,
     port: deps.config.port,
     reusePort: opts.reusePort ?? false,
     // The app answers 413 as JSON from Content-Length; Bun cuts anything far beyond (chunked too).
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
+    fetch(request, srv) {
+      setPeerAddress(request, srv.requestIP(request)?.address);
+      return withDeadline(request, handle(request), deadlineMs);
+    },
   });
-  const server = app.server!;
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
   // AUTHLY_KEY_ROTATION_INTERVAL_DAYS: every process checks hourly; the key lock lets one rotate.
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>

@@ -12,8 +12,15 @@ export interface RequestInfo {
 }
 
 const infos = new WeakMap<Request, RequestInfo>();
+const peers = new WeakMap<Request, string>();
+
+/** The listener records the socket peer of each request (server.ts), before the app runs. */
+export function setPeerAddress(request: Request, address: string | undefined): void {
+  if (address) peers.set(request, address);
+}
 
 export function beginRequest(request: Request, socketIp: string | undefined, trustedProxies: string[]): RequestInfo {
+  socketIp ??= peers.get(request);
   const info: RequestInfo = { id: crypto.randomUUID(), start: performance.now(), ip: clientIp(request, socketIp, trustedProxies) };
   infos.set(request, info);
   return info;

@@ -25,6 +25,7 @@ export function oauthRoutes(deps: Deps) {
       detail: { tags: ["oauth"], summary: "Authorization server / OpenID Provider metadata" },
     });
   }
+  let prepared: { etag: string; body: ArrayBuffer; headers: Record<string, string> } | undefined;
   return new Elysia({ name: "oauth" })
     .post(ENDPOINT_PATHS.token, ({ request }) => handleTokenRequest(deps, request), {
       ...FORM_BODY,
@@ -39,11 +40,12 @@ export function oauthRoutes(deps: Deps) {
       detail: { tags: ["oauth"], summary: "Token introspection (RFC 7662)" },
     })
     .get(ENDPOINT_PATHS.jwks, ({ request }) => {
-      // A whole Response with every header: nothing for Elysia to merge per request.
+      // A whole Response with every header (nothing for Elysia to merge), its headers and encoded
+      // body prepared once per key set.
       const answer = (doc: { body: string; etag: string }) => {
-        const headers = { ...JWKS_HEADERS, etag: doc.etag };
-        if (request.headers.get("if-none-match") !== doc.etag) return new Response(doc.body, { headers });
-        return new Response(null, { status: 304, headers });
+        if (prepared?.etag !== doc.etag) prepared = { etag: doc.etag, body: new TextEncoder().encode(doc.body).buffer as ArrayBuffer, headers: { ...JWKS_HEADERS, etag: doc.etag } };
+        if (request.headers.get("if-none-match") !== doc.etag) return new Response(prepared.body, { headers: prepared.headers });
+        return new Response(null, { status: 304, headers: prepared.headers });
       };
       // Synchronous while the key cache is fresh; a reload is awaited only past its age.
       const cached = deps.keys.cachedJwksDocument();
