@@ -14,7 +14,12 @@ import { exchangeCode } from "../support/oidc-flow";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dir, "../../test-artifacts");
 
-describe("headless Chromium", () => {
+// CI installs Chromium and must run this test (a missing browser fails it there). On a developer
+// machine without the package the test is reported as skipped, never as passed.
+const runnable = existsSync(CHROMIUM) || Boolean(process.env.CI);
+if (!runnable) console.warn(`browser test skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
+
+describe.skipIf(!runnable)("headless Chromium", () => {
   test("logs in, consents and lands on the client's redirect URI", async () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium) to run the browser test`);
