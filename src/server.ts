@@ -3,6 +3,7 @@
 import type { Server } from "bun";
 import { createApp } from "./app";
 import { withDeadline } from "./http/deadline";
+import { errorToResponse } from "./http/error-handler";
 import { setPeerAddress } from "./http/request-context";
 import { loadConfig, processEnv, type Config } from "./config";
 import { createSql, ping, redactUrl, type Sql } from "./db/sql";
@@ -126,9 +127,14 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     reusePort: opts.reusePort ?? false,
     // The app answers 413 as JSON from Content-Length; Bun cuts anything far beyond (chunked too).
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
+    // Never Bun's development error page (it shows stack traces).
+    development: false,
     fetch(request, srv) {
       setPeerAddress(request, srv.requestIP(request)?.address);
       return withDeadline(request, handle(request), deadlineMs);
+    },
+    error(err) {
+      return errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
     },
   });
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
