@@ -9,30 +9,23 @@ export interface PurgeRule {
   purge(sql: Tx, limit: number, graceSeconds: number, loginWindowSeconds: number): Promise<number>;
 }
 
+/** Rows whose `expires_at` passed more than `grace` seconds ago (table names are constants). */
+function expiredAfterGrace(table: string): PurgeRule {
+  return {
+    table,
+    purge: async (sql, limit, grace) => (await sql`
+      DELETE FROM ${sql(table)} WHERE ctid IN (
+        SELECT ctid FROM ${sql(table)} WHERE expires_at < now() - make_interval(secs => ${grace})
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  };
+}
+
 // Every rule keeps a row for `grace` seconds past its expiry: a replayed code or a rotated refresh
 // token is still recognised (and its grant revoked) for a while after it stopped being usable.
 export const PURGE_RULES: PurgeRule[] = [
-  {
-    table: "authorization_codes",
-    purge: async (sql, limit, grace) => (await sql`
-      DELETE FROM authorization_codes WHERE ctid IN (
-        SELECT ctid FROM authorization_codes WHERE expires_at < now() - make_interval(secs => ${grace})
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
-  },
-  {
-    table: "access_tokens",
-    purge: async (sql, limit, grace) => (await sql`
-      DELETE FROM access_tokens WHERE ctid IN (
-        SELECT ctid FROM access_tokens WHERE expires_at < now() - make_interval(secs => ${grace})
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
-  },
-  {
-    table: "refresh_tokens",
-    purge: async (sql, limit, grace) => (await sql`
-      DELETE FROM refresh_tokens WHERE ctid IN (
-        SELECT ctid FROM refresh_tokens WHERE expires_at < now() - make_interval(secs => ${grace})
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
-  },
+  expiredAfterGrace("authorization_codes"),
+  expiredAfterGrace("access_tokens"),
+  expiredAfterGrace("refresh_tokens"),
   {
     // A grant's expires_at is pushed past every token issued from it, so an expired grant has no
     // usable token left; the NOT EXISTS guards against a writer that forgot to extend it.
@@ -53,13 +46,7 @@ export const PURGE_RULES: PurgeRule[] = [
         WHERE least(expires_at, idle_expires_at, coalesce(revoked_at, 'infinity'::timestamptz)) < now() - make_interval(secs => ${grace})
         LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
   },
-  {
-    table: "interactions",
-    purge: async (sql, limit, grace) => (await sql`
-      DELETE FROM interactions WHERE ctid IN (
-        SELECT ctid FROM interactions WHERE expires_at < now() - make_interval(secs => ${grace})
-        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
-  },
+  expiredAfterGrace("interactions"),
   {
     table: "client_assertion_jtis",
     // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.

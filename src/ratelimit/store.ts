@@ -9,10 +9,3 @@ export async function hit(sql: Tx, key: string, windowStart: Date): Promise<numb
     RETURNING count`;
   return row!.count;
 }
-
-/** Deletes windows that ended before `before`, at most `limit` rows (bounded batches). */
-export async function purgeWindows(sql: Tx, before: Date, limit = 5000): Promise<number> {
-  const r = await sql`
-    DELETE FROM rate_limits WHERE ctid IN (SELECT ctid FROM rate_limits WHERE window_start < ${before} LIMIT ${limit})`;
-  return r.count;
-}
