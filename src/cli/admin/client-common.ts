@@ -1,34 +1,12 @@
 // What the client commands share: the Client JSON of the admin API, the metadata options of create
 // and update (repeatable ones read from rawArgs) and how a client is printed.
+import type { Client as ApiClient } from "../../clients/model";
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, printFields } from "../output";
 import { collect, collectWords, flagPair } from "./shared";
 
-export interface Client {
-  client_id: string;
-  client_name: string;
-  client_type: "public" | "confidential";
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  grant_types: string[];
-  response_types: string[];
-  scope: string;
-  token_endpoint_auth_method: string;
-  jwks_uri: string | null;
-  client_uri: string | null;
-  logo_uri: string | null;
-  tos_uri: string | null;
-  policy_uri: string | null;
-  contacts: string[];
-  id_token_signed_response_alg: string;
-  require_consent: boolean;
-  is_active: boolean;
-  created_at: string;
-  updated_at: string;
-  client_secret?: string;
-  has_secret?: boolean;
-  previous_secret_expires_at?: string | null;
-}
+/** The admin API's Client JSON (the server's schema is the contract), with the one-time secret. */
+export type Client = ApiClient & { client_secret?: string };
 
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
