@@ -3,6 +3,8 @@
 import type { Server } from "bun";
 import { createApp } from "./app";
 import { withDeadline } from "./http/deadline";
+import { publicDocumentRoutes } from "./http/fast-routes";
+import { publicDocuments } from "./oauth/documents";
 import { errorToResponse } from "./http/error-handler";
 import { setPeerAddress } from "./http/request-context";
 import { loadConfig, processEnv, type Config } from "./config";
@@ -121,6 +123,10 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   const app = createApp(deps);
   const handle = app.fetch;
   const deadlineMs = (deps.config.requestTimeoutSeconds || deps.config.mode.pool.connectTimeout) * 1000;
+  const fullPipeline = (request: Request, srv: Server<unknown>) => {
+    setPeerAddress(request, srv.requestIP(request)?.address);
+    return withDeadline(request, handle(request), deadlineMs);
+  };
   const server = Bun.serve({
     hostname: deps.config.host,
     port: deps.config.port,
@@ -129,10 +135,9 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
     // Never Bun's development error page (it shows stack traces).
     development: false,
-    fetch(request, srv) {
-      setPeerAddress(request, srv.requestIP(request)?.address);
-      return withDeadline(request, handle(request), deadlineMs);
-    },
+    // Plain GETs of the metadata and the JWKS skip the Elysia pipeline (http/fast-routes.ts).
+    routes: publicDocumentRoutes(deps, publicDocuments(deps), fullPipeline, deadlineMs),
+    fetch: fullPipeline,
     error(err) {
       return errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
     },
