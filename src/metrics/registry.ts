@@ -27,8 +27,12 @@ export class Registry<Name extends string = string> {
   constructor(readonly defs: Readonly<Record<Name, MetricDef>>) {}
 
   inc(name: Name, labels: Labels = {}, by = 1): void {
+    this.incKey(name, labelKey(labels), by);
+  }
+
+  /** inc with a label set already rendered by labelKey (hot paths render theirs once). */
+  incKey(name: Name, key: string, by = 1): void {
     const series = this.series(name);
-    const key = labelKey(labels);
     series.set(key, ((series.get(key) as number | undefined) ?? 0) + by);
   }
 
@@ -37,9 +41,13 @@ export class Registry<Name extends string = string> {
   }
 
   observe(name: Name, labels: Labels, value: number): void {
+    this.observeKey(name, labelKey(labels), value);
+  }
+
+  /** observe with a label set already rendered by labelKey. */
+  observeKey(name: Name, key: string, value: number): void {
     const bounds = this.defs[name].buckets ?? [];
     const series = this.series(name);
-    const key = labelKey(labels);
     let h = series.get(key) as HistogramValue | undefined;
     if (!h) series.set(key, (h = { buckets: bounds.map(() => 0), sum: 0, count: 0 }));
     const i = bounds.findIndex((b) => value <= b);
