@@ -106,11 +106,13 @@ export async function rotateClientSecret(sql: Tx, clientId: string, newHash: str
   return row!;
 }
 
-/** Revokes every live grant (and so its refresh and access tokens) of a client. */
+/** Revokes every live grant (and so its refresh and access tokens) and every client token of a client. */
 export async function revokeClientGrants(sql: Tx, clientId: string, reason: string): Promise<number> {
   const r = await sql`UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE client_id = ${clientId} AND revoked_at IS NULL`;
   await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`;
   await sql`UPDATE access_tokens SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL AND expires_at > now()`;
+  // Client tokens (client_credentials) are not recorded: every one issued up to now is revoked.
+  await sql`UPDATE clients SET access_tokens_revoked_at = now() WHERE client_id = ${clientId}`;
   return r.count;
 }
 

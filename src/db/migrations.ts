@@ -1,6 +1,7 @@
 // The migrations of migrations/, embedded into the build (a compiled binary needs no files beside
 // it). A unit test checks that this list and the folder agree.
 import m0001 from "../../migrations/0001_initial.sql" with { type: "text" };
+import m0002 from "../../migrations/0002_client_token_watermark.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -10,4 +11,5 @@ export interface Migration {
 
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: "0001_initial", sql: m0001 },
+  { version: 2, name: "0002_client_token_watermark", sql: m0002 },
 ];

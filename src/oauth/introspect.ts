@@ -3,8 +3,8 @@
 // caller or names the caller in its audience (a resource server).
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
-import { verifyAccessTokenSignature } from "../tokens/access-token";
-import { findRefreshToken, hashToken, loadAccessToken } from "../tokens/service";
+import { accessTokenLive, verifyAccessTokenSignature } from "../tokens/access-token";
+import { findRefreshToken, hashToken } from "../tokens/service";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 import { NO_STORE_JSON } from "./token-response";
@@ -34,8 +34,7 @@ async function introspectAccessToken(deps: Deps, token: string, callerId: string
   const aud = claims.aud ?? deps.config.issuer;
   const audiences = Array.isArray(aud) ? aud : [aud];
   if (claims.client_id !== callerId && !audiences.includes(callerId)) return undefined;
-  const row = await loadAccessToken(deps.sql, claims.jti);
-  if (!row || row.revoked || row.expires_at.getTime() <= Date.now()) return undefined;
+  if (!(await accessTokenLive(deps, claims))) return undefined;
   const out: Record<string, unknown> = {
     active: true,
     scope: claims.scope,

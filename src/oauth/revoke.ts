@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { requestInfo } from "../http/request-context";
 import { verifyAccessTokenSignature } from "../tokens/access-token";
-import { findRefreshToken, hashToken, revokeAccessToken, revokeFamily } from "../tokens/service";
+import { findRefreshToken, hashToken, recordRevokedClientToken, revokeAccessToken, revokeFamily } from "../tokens/service";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 
@@ -36,6 +36,10 @@ async function revokeAccess(deps: Deps, token: string, clientId: string): Promis
     return false;
   }
   if (claims.client_id !== clientId) return true;
-  await revokeAccessToken(deps.sql, claims.jti, clientId);
+  const changed = await revokeAccessToken(deps.sql, claims.jti, clientId);
+  // A client token is not recorded at issuance: its revocation is.
+  if (!changed && claims.sub === claims.client_id) {
+    await recordRevokedClientToken(deps.sql, { jti: claims.jti, clientId, scope: claims.scope, expiresAt: new Date(claims.exp * 1000) });
+  }
   return true;
 }

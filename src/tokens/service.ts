@@ -96,5 +96,6 @@ export const findRefreshToken = store.findRefreshToken;
 export const findAccessToken = store.findAccessToken;
 export const loadAccessToken = store.loadAccessToken;
 export const revokeAccessToken = store.revokeAccessToken;
+export const recordRevokedClientToken = store.recordRevokedClientToken;
 export const consumeAuthorizationCode = store.consumeAuthorizationCode;
 export const findAuthorizationCode = store.findAuthorizationCode;

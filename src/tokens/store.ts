@@ -12,73 +12,38 @@ export async function insertAccessToken(
     VALUES (${row.jti}, ${row.grantId}, ${row.clientId}, ${row.userId}, ${row.scope}, ${row.expiresAt})`;
 }
 
-type AccessTokenInsert = Parameters<typeof insertAccessToken>[1];
-
-/**
- * Group commit for access tokens issued outside a transaction (client_credentials): rows that
- * arrive within one event-loop turn are written by one multi-row INSERT, and each caller's
- * promise settles only once that INSERT has committed, so a token is never handed out before it
- * is recorded. One commit (and one WAL flush) serves many requests under load.
- */
-class AccessTokenBatcher {
-  private rows: AccessTokenInsert[] = [];
-  private waiters: { resolve(): void; reject(e: unknown): void }[] = [];
-  private scheduled = false;
-  constructor(private readonly sql: Sql) {}
-
-  add(row: AccessTokenInsert): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.rows.push(row);
-      this.waiters.push({ resolve, reject });
-      // Six parameters a row: stay far below PostgreSQL's 65535 bind parameters.
-      if (this.rows.length >= 1000) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    if (!this.rows.length) {
-      this.scheduled = false;
-      return;
-    }
-    const rows = this.rows;
-    const waiters = this.waiters;
-    this.rows = [];
-    this.waiters = [];
-    this.scheduled = false;
-    const values = rows.map((r) => ({ jti: r.jti, grant_id: r.grantId, client_id: r.clientId, user_id: r.userId, scope: r.scope, expires_at: r.expiresAt }));
-    this.sql`INSERT INTO access_tokens ${this.sql(values, "jti", "grant_id", "client_id", "user_id", "scope", "expires_at")}`.then(
-      () => waiters.forEach((w) => w.resolve()),
-      (err) => waiters.forEach((w) => w.reject(err)),
-    );
-  }
-}
-
-const batchers = new WeakMap<Sql, AccessTokenBatcher>();
-
-/** Records an access token through the pool's group commit (see AccessTokenBatcher). */
-export function recordAccessToken(sql: Sql, row: AccessTokenInsert): Promise<void> {
-  let b = batchers.get(sql);
-  if (!b) batchers.set(sql, (b = new AccessTokenBatcher(sql)));
-  return b.add(row);
-}
-
-/** undefined when the jti was never issued here; otherwise whether it (or its grant) is revoked. */
-export async function accessTokenRevoked(sql: Tx, jti: string): Promise<boolean | undefined> {
-  const [row] = await sql<{ revoked: boolean }[]>`
-    SELECT (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked
-    FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
-    WHERE a.jti = ${jti}`;
-  return row?.revoked;
-}
-
-/** Revokes one access token (RFC 7009); only the owning client's. Returns whether a row changed. */
+/** Revokes one recorded access token (RFC 7009); only the owning client's. Returns whether a row changed. */
 export async function revokeAccessToken(sql: Tx, jti: string, clientId: string): Promise<boolean> {
   const r = await sql`UPDATE access_tokens SET revoked_at = now() WHERE jti = ${jti} AND client_id = ${clientId} AND revoked_at IS NULL`;
   return r.count > 0;
+}
+
+/** Revokes a client token (not recorded at issuance) by recording it as revoked; only the owning
+ *  client's. The row expires with the token and is purged like any other. */
+export async function recordRevokedClientToken(sql: Tx, row: { jti: string; clientId: string; scope: string; expiresAt: Date }): Promise<boolean> {
+  const r = await sql`
+    INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at, revoked_at)
+    VALUES (${row.jti}, NULL, ${row.clientId}, NULL, ${row.scope}, ${row.expiresAt}, now())
+    ON CONFLICT (jti) DO UPDATE SET revoked_at = now()
+      WHERE access_tokens.client_id = excluded.client_id AND access_tokens.revoked_at IS NULL`;
+  return r.count > 0;
+}
+
+export interface ClientTokenWindow {
+  is_active: boolean;
+  created_at: Date;
+  access_tokens_revoked_at: Date | null;
+}
+
+const clientWindowLoaders = new WeakMap<Sql, BatchLoader<string, ClientTokenWindow>>();
+
+/** What decides whether a client's unrecorded tokens are live, micro-batched like loadAccessToken. */
+export function loadClientTokenWindow(sql: Sql, clientId: string): Promise<ClientTokenWindow | undefined> {
+  return loaderFor(clientWindowLoaders, sql, (pool) => async (ids: string[]) => {
+    const rows = await pool<(ClientTokenWindow & { client_id: string })[]>`
+      SELECT client_id, is_active, created_at, access_tokens_revoked_at FROM clients WHERE client_id = ANY(${ids})`;
+    return new Map(rows.map((r) => [r.client_id, r]));
+  }).load(clientId);
 }
 
 export interface AccessTokenRow {

@@ -5,6 +5,7 @@ import { buildDeps, listen } from "../../src/server";
 import { issueAccessToken } from "../../src/tokens/access-token";
 import { auditRows, makeUser, startAdminApi, tokenFor, type AdminApi } from "../support/admin";
 import { freePort } from "../support/app";
+import { createClient } from "../support/fixtures";
 
 const a: AdminApi = await startAdminApi();
 
@@ -77,6 +78,8 @@ describe("admin API authorization (401/403)", () => {
   });
 
   test("403 for a client-credentials token (no user behind it)", async () => {
+    // A live client token: its client exists and is active (tokens of unknown clients are dead: 401).
+    await createClient(a.deps, { client_id: "svc", grant_types: ["client_credentials"], scopes: ["admin:clients:read"] });
     const t = await issueAccessToken(a.deps, { clientId: "svc", sub: "svc", scope: "admin:clients:read" });
     expect((await a.call("GET", "/admin/clients", { token: t.token })).status).toBe(403);
   });
