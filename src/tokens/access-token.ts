@@ -11,7 +11,7 @@ import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { OAuthError } from "../errors";
 import { randomToken } from "../lib/crypto";
-import { insertAccessToken, loadAccessToken, loadClientTokenWindow } from "./store";
+import { insertAccessToken, loadAccessTokenState } from "./store";
 
 export interface AccessTokenInput {
   clientId: string;
@@ -129,10 +129,10 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
  *  token was issued, and has not had its tokens revoked since (iat has one-second granularity:
  *  a token issued in the second of a revocation counts as revoked). */
 export async function accessTokenLive(deps: Deps, claims: AccessTokenClaims): Promise<boolean> {
-  const row = await loadAccessToken(deps.sql, claims.jti);
-  if (row) return !row.revoked && row.expires_at.getTime() > Date.now();
+  const state = await loadAccessTokenState(deps.sql, claims.jti, claims.client_id);
+  if (state?.recorded) return !state.recorded.revoked && state.recorded.expires_at.getTime() > Date.now();
   if (claims.sub !== claims.client_id) return false;
-  const client = await loadClientTokenWindow(deps.sql, claims.client_id);
+  const client = state?.client;
   if (!client?.is_active || claims.iat < Math.floor(client.created_at.getTime() / 1000)) return false;
   return !client.access_tokens_revoked_at || claims.iat > Math.floor(client.access_tokens_revoked_at.getTime() / 1000);
 }

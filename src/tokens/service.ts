@@ -93,8 +93,6 @@ export async function revokeCodeFamily(deps: Deps, codeHash: string, ctx: { clie
 
 export const findGrant = store.findGrant;
 export const findRefreshToken = store.findRefreshToken;
-export const findAccessToken = store.findAccessToken;
-export const loadAccessToken = store.loadAccessToken;
 export const revokeAccessToken = store.revokeAccessToken;
 export const recordRevokedClientToken = store.recordRevokedClientToken;
 export const consumeAuthorizationCode = store.consumeAuthorizationCode;

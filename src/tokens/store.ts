@@ -29,42 +29,38 @@ export async function recordRevokedClientToken(sql: Tx, row: { jti: string; clie
   return r.count > 0;
 }
 
-export interface ClientTokenWindow {
-  is_active: boolean;
-  created_at: Date;
-  access_tokens_revoked_at: Date | null;
+/** What decides whether an access token is live: its record (a user's token), else its client
+ *  (a client token is not recorded; see tokens/access-token.ts). */
+export interface AccessTokenState {
+  /** The record with its effective revocation (itself or its grant); null when not recorded. */
+  recorded: { revoked: boolean; expires_at: Date } | null;
+  /** The token's client; null when it no longer exists. */
+  client: { is_active: boolean; created_at: Date; access_tokens_revoked_at: Date | null } | null;
 }
 
-const clientWindowLoaders = new WeakMap<Sql, BatchLoader<string, ClientTokenWindow>>();
+const stateLoaders = new WeakMap<Sql, BatchLoader<string, AccessTokenState>>();
+const KEY_SEPARATOR = "\u0000";
 
-/** What decides whether a client's unrecorded tokens are live, micro-batched like loadAccessToken. */
-export function loadClientTokenWindow(sql: Sql, clientId: string): Promise<ClientTokenWindow | undefined> {
-  return loaderFor(clientWindowLoaders, sql, (pool) => async (ids: string[]) => {
-    const rows = await pool<(ClientTokenWindow & { client_id: string })[]>`
-      SELECT client_id, is_active, created_at, access_tokens_revoked_at FROM clients WHERE client_id = ANY(${ids})`;
-    return new Map(rows.map((r) => [r.client_id, r]));
-  }).load(clientId);
-}
-
-export interface AccessTokenRow {
-  jti: string;
-  grant_id: string | null;
-  client_id: string;
-  user_id: string | null;
-  scope: string;
-  created_at: Date;
-  expires_at: Date;
-  revoked: boolean;
-}
-
-/** The recorded access token with its effective revocation (itself or its grant). */
-export async function findAccessToken(sql: Tx, jti: string): Promise<AccessTokenRow | undefined> {
-  const [row] = await sql<AccessTokenRow[]>`
-    SELECT a.jti, a.grant_id, a.client_id, a.user_id, a.scope, a.created_at, a.expires_at,
-           (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked
-    FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
-    WHERE a.jti = ${jti}`;
-  return row;
+/** The state of a token (by jti and client_id), micro-batched: concurrent lookups share one query. */
+export function loadAccessTokenState(sql: Sql, jti: string, clientId: string): Promise<AccessTokenState | undefined> {
+  return loaderFor(stateLoaders, sql, (pool) => async (keys: string[]) => {
+    const pairs = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string]);
+    const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null }[]>`
+      SELECT k.ord AS k, a.jti IS NOT NULL AS recorded, (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked, a.expires_at,
+             c.client_id IS NOT NULL AS client_found, c.is_active, c.created_at, c.access_tokens_revoked_at
+      FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) WITH ORDINALITY AS k(jti, client_id, ord)
+      LEFT JOIN access_tokens a ON a.jti = k.jti
+      LEFT JOIN grants g ON g.id = a.grant_id
+      LEFT JOIN clients c ON c.client_id = k.client_id`;
+    const out = new Map<string, AccessTokenState>();
+    for (const r of rows) {
+      out.set(keys[Number(r.k) - 1]!, {
+        recorded: r.recorded ? { revoked: r.revoked!, expires_at: r.expires_at! } : null,
+        client: r.client_found ? { is_active: r.is_active!, created_at: r.created_at!, access_tokens_revoked_at: r.access_tokens_revoked_at } : null,
+      });
+    }
+    return out;
+  }).load(`${jti}${KEY_SEPARATOR}${clientId}`);
 }
 
 // ---- grants: one authorization and every token issued from it (the token family) ----
@@ -255,16 +251,3 @@ export async function recordAssertionJti(sql: Tx, jtiHash: string, clientId: str
   return rows.length > 0;
 }
 
-const accessTokenLoaders = new WeakMap<Sql, BatchLoader<string, AccessTokenRow>>();
-
-/** findAccessToken for the pool, micro-batched: concurrent lookups share one query. */
-export function loadAccessToken(sql: Sql, jti: string): Promise<AccessTokenRow | undefined> {
-  return loaderFor(accessTokenLoaders, sql, (pool) => async (jtis: string[]) => {
-    const rows = await pool<AccessTokenRow[]>`
-      SELECT a.jti, a.grant_id, a.client_id, a.user_id, a.scope, a.created_at, a.expires_at,
-             (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked
-      FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
-      WHERE a.jti = ANY(${jtis})`;
-    return new Map(rows.map((r) => [r.jti, r]));
-  }).load(jti);
-}
