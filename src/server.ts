@@ -21,6 +21,9 @@ import { startPurgeJob } from "./maintenance/service";
 import { hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
 
+/** How often a listener checks that its JWKS route still matches the key cache. */
+const JWKS_CHECK_MS = 5000;
+
 export interface ServeOptions {
   host?: string;
   port?: number;
@@ -127,6 +130,9 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     setPeerAddress(request, srv.requestIP(request)?.address);
     return withDeadline(request, handle(request), deadlineMs);
   };
+  const onError = (err: Error) => errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
+  const documents = publicDocuments(deps);
+  let jwks = await deps.keys.jwksDocument();
   const server = Bun.serve({
     hostname: deps.config.host,
     port: deps.config.port,
@@ -135,13 +141,24 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
     // Never Bun's development error page (it shows stack traces).
     development: false,
-    // Plain GETs of the metadata and the JWKS skip the Elysia pipeline (http/fast-routes.ts).
-    routes: publicDocumentRoutes(deps, publicDocuments(deps), fullPipeline, deadlineMs),
+    // GETs of the metadata and the JWKS are static routes of Bun's router (http/fast-routes.ts).
+    routes: publicDocumentRoutes(documents, jwks),
     fetch: fullPipeline,
-    error(err) {
-      return errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
-    },
+    error: onError,
   });
+  // A new key set is published as soon as this process loads it: at once after a rotation here,
+  // within KEY_CACHE_SECONDS + JWKS_CHECK_MS after one elsewhere (the timer keeps the cache
+  // loading even when nothing else in this process needs a key).
+  const republish = () => {
+    deps.keys.jwksDocument().then((doc) => {
+      if (doc.etag === jwks.etag) return;
+      jwks = doc;
+      server.reload({ routes: publicDocumentRoutes(documents, doc), fetch: fullPipeline, error: onError });
+    }, (err) => log.warn("Could not reload the signing keys for the JWKS", { reason: err instanceof Error ? err.message : String(err) }));
+  };
+  const stopJwksListener = deps.keys.onRefresh(republish);
+  const jwksTimer = setInterval(republish, JWKS_CHECK_MS);
+  jwksTimer.unref();
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
   // AUTHLY_KEY_ROTATION_INTERVAL_DAYS: every process checks hourly; the key lock lets one rotate.
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
@@ -163,6 +180,8 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
         clearTimeout(timer);
         await server.stop(true);
+        clearInterval(jwksTimer);
+        stopJwksListener();
         await purge.stop();
         stopRotation();
         await deps.sql.end({ timeout: 5 });

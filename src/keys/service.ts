@@ -46,6 +46,7 @@ export class KeyService {
   private loading?: Promise<void>;
   private lastForcedRefresh = 0;
   private jwksCache?: { body: string; etag: string };
+  private readonly listeners = new Set<() => void>();
 
   constructor(
     private readonly sql: Sql,
@@ -203,6 +204,7 @@ export class KeyService {
       this.cache = loaded;
       this.jwksCache = undefined;
       this.loadedAt = Date.now();
+      for (const listener of this.listeners) listener();
     })().finally(() => {
       this.loading = undefined;
     });
@@ -254,6 +256,12 @@ export class KeyService {
   /** The serialised JWKS when the cache is fresh, without waiting (the hot path of the route). */
   cachedJwksDocument(): { body: string; etag: string } | undefined {
     return Date.now() - this.loadedAt <= KEY_CACHE_SECONDS * 1000 ? this.jwksCache : undefined;
+  }
+
+  /** Calls `listener` after every reload of the key cache; returns the unsubscribe function. */
+  onRefresh(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The JWKS serialised once per cache load, with an ETag (for GET /.well-known/jwks.json). */

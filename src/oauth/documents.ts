@@ -1,7 +1,7 @@
 // The two public, cacheable documents: provider metadata (RFC 8414 §3, OIDC Discovery §4) and the
 // JWK Set (RFC 7517 §5). Each answer is a whole Response with every header it needs, its body
 // prepared once (per key set for the JWKS), so that answering costs no more than a raw Bun handler.
-// Served by the Elysia routes (oauth/routes.ts) and, on the listener's fast path, by http/fast-routes.ts.
+// Served by the Elysia routes (oauth/routes.ts) and, as static routes of the listener, by http/fast-routes.ts.
 import type { Deps } from "../deps";
 import { PUBLIC_DOCUMENT_HEADERS } from "../http/cors";
 import { buildMetadata, ENDPOINT_PATHS, metadataPaths } from "./discovery";
@@ -18,6 +18,8 @@ export interface PublicDocuments {
   /** The JWK Set, or 304 when If-None-Match names its current ETag. Synchronous while the key
    *  cache is fresh; a reload is awaited only past its age. */
   jwks(request: Request): Response | Promise<Response>;
+  /** The 200 answer for one serialised key set (the listener's static route). */
+  jwksResponse(doc: { body: string; etag: string }): Response;
 }
 
 export function publicDocuments(deps: Pick<Deps, "config" | "keys">): PublicDocuments {
@@ -29,6 +31,7 @@ export function publicDocuments(deps: Pick<Deps, "config" | "keys">): PublicDocu
     return new Response(null, { status: 304, headers: prepared.headers });
   };
   return {
+    jwksResponse: (doc) => new Response(encode(doc.body), { headers: { ...JWKS_HEADERS, etag: doc.etag } }),
     metadataPaths: metadataPaths(deps.config.issuer),
     jwksPath: ENDPOINT_PATHS.jwks,
     metadata: () => new Response(metadata, { headers: METADATA_HEADERS }),
