@@ -1,4 +1,4 @@
-// `bun run bench:growth`: does token issuance and introspection stay flat as the token tables grow?
+// `bun run bench:growth`: do token issuance and introspection stay flat as the token tables grow?
 // Measures p50/p99 against a real `authly serve` on near-empty tables, then seeds 1 million rows
 // each into access_tokens and refresh_tokens (plus grants and codes) in bulk with generate_series,
 // ANALYZEs, and measures again; finally times one purge run over the grown tables.
@@ -53,7 +53,7 @@ async function measure(phase: string): Promise<Record<string, string | number>[]
   // Warm-up (JIT, prepared statements, key cache), then the measured run.
   await run("warm-up", 200, issue, (r) => r.status === 200);
   const results: [string, Stats][] = [
-    ["token issuance (client_credentials)", await run("issue", REQUESTS, issue, (r) => r.status === 200)],
+    ["token issuance (client_credentials: no row written)", await run("issue", REQUESTS, issue, (r) => r.status === 200)],
     ["introspection (access token)", await run("introspect", REQUESTS, introspect, (r, b) => r.status === 200 && b?.active === true)],
     ["introspection (unknown refresh token)", await run("introspect-rt", REQUESTS, introspectUnknownRefresh, (r, b) => r.status === 200 && b?.active === false)],
   ];
