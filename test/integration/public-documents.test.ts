@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import type { JSONWebKeySet } from "jose";
 import { createApp } from "../../src/app";
-import { freePort, startTestServer, testEnv } from "../support/app";
+import { freePort, sendRaw, startTestServer, testEnv } from "../support/app";
 import { createTestDatabase } from "../support/db";
 import { startServerProcess } from "../support/process";
 
@@ -13,21 +13,7 @@ const s = await startTestServer({ bootstrap: false });
 const app = createApp(s.deps, { accessLog: false });
 const DOCUMENTS = ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/.well-known/jwks.json"];
 
-/** Raw bytes to the listener; what came back before it closed or `waitMs` passed. */
-async function raw(bytes: string, waitMs = 2000): Promise<string> {
-  const { connect } = await import("node:net");
-  return new Promise<string>((resolve) => {
-    let got = "";
-    const sock = connect(Number(new URL(s.url).port), "127.0.0.1", () => sock.write(bytes));
-    sock.on("data", (d) => (got += d.toString("latin1")));
-    sock.on("close", () => resolve(got));
-    sock.on("error", () => resolve(got));
-    setTimeout(() => {
-      sock.destroy();
-      resolve(got);
-    }, waitMs);
-  });
-}
+const raw = (bytes: string, waitMs?: number) => sendRaw(s.url, bytes, waitMs);
 
 /** Every response header but Date, in a stable order. */
 function headersOf(r: Response): Record<string, string> {

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { CORS_ENDPOINTS } from "../../src/http/cors";
 import { clientIp } from "../../src/http/request-context";
-import { startTestServer } from "../support/app";
+import { sendRaw, startTestServer } from "../support/app";
 import { createOidcClient } from "../support/oidc-fixtures";
 
 const plain = await startTestServer({ env: { AUTHLY_MAX_BODY_BYTES: "4096", AUTHLY_ADMIN_RATE_LIMIT: "100000" } });
@@ -71,22 +71,7 @@ describe("size limits", () => {
 });
 
 describe("malformed HTTP on the wire", () => {
-  /** Sends raw bytes, returns what came back before the server closed or 2 s passed. */
-  async function raw(bytes: string | Uint8Array): Promise<string> {
-    const { connect } = await import("node:net");
-    const port = Number(new URL(plain.url).port);
-    return new Promise<string>((resolve) => {
-      let got = "";
-      const sock = connect(port, "127.0.0.1", () => sock.write(bytes));
-      sock.on("data", (d) => (got += d.toString("latin1")));
-      sock.on("close", () => resolve(got));
-      sock.on("error", () => resolve(got));
-      setTimeout(() => {
-        sock.destroy();
-        resolve(got);
-      }, 2000);
-    });
-  }
+  const raw = (bytes: string | Uint8Array) => sendRaw(plain.url, bytes);
 
   test("garbage request lines, bad headers and smuggling attempts get a 4xx (505 for an unknown HTTP version) or a closed connection, and the server keeps serving", async () => {
     const cases: (string | Uint8Array)[] = [

@@ -70,3 +70,19 @@ export async function freePort(): Promise<number> {
   await s.stop(true);
   return port;
 }
+
+/** Sends raw bytes to a loopback server; returns what came back before it closed or `waitMs` passed. */
+export async function sendRaw(url: string, bytes: string | Uint8Array, waitMs = 2000): Promise<string> {
+  const { connect } = await import("node:net");
+  return new Promise<string>((resolve) => {
+    let got = "";
+    const sock = connect(Number(new URL(url).port), "127.0.0.1", () => sock.write(bytes));
+    sock.on("data", (d) => (got += d.toString("latin1")));
+    sock.on("close", () => resolve(got));
+    sock.on("error", () => resolve(got));
+    setTimeout(() => {
+      sock.destroy();
+      resolve(got);
+    }, waitMs);
+  });
+}
