@@ -133,7 +133,8 @@ export async function accessTokenLive(deps: Deps, claims: AccessTokenClaims): Pr
   if (state?.recorded) return !state.recorded.revoked && state.recorded.expires_at.getTime() > Date.now();
   if (claims.sub !== claims.client_id) return false;
   const client = state?.client;
-  if (!client?.is_active || claims.iat < Math.floor(client.created_at.getTime() / 1000)) return false;
+  // One second of tolerance for a node clock behind the database's around a client's creation.
+  if (!client?.is_active || claims.iat < Math.floor(client.created_at.getTime() / 1000) - 1) return false;
   return !client.access_tokens_revoked_at || claims.iat > Math.floor(client.access_tokens_revoked_at.getTime() / 1000);
 }
 

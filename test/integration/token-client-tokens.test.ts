@@ -87,6 +87,8 @@ describe("client_credentials tokens", () => {
     const c = await createClient(a.deps, { client_id: "svc-hard", grant_types: ["client_credentials"], scopes: ["api:read"] });
     const token = await issue(c);
     expect((await a.call("DELETE", "/admin/clients/svc-hard?hard=true")).status).toBe(200);
+    // Creation allows one second of clock skew: the new client comes two seconds later.
+    await nextSecond();
     await nextSecond();
     const again = await createClient(a.deps, { client_id: "svc-hard", grant_types: ["client_credentials"], scopes: ["api:read"] });
     expect(await active(token, again)).toBe(false);
