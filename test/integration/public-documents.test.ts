@@ -8,6 +8,9 @@ import { createApp } from "../../src/app";
 import { freePort, sendRaw, startTestServer, testEnv } from "../support/app";
 import { createTestDatabase } from "../support/db";
 import { startServerProcess } from "../support/process";
+import { loadConfig } from "../../src/config";
+import { KEY_CACHE_SECONDS } from "../../src/keys/service";
+import { buildDeps, connectDatabase, listen } from "../../src/server";
 
 const s = await startTestServer({ bootstrap: false });
 const app = createApp(s.deps, { accessLog: false });
@@ -85,6 +88,24 @@ describe("public documents on the listener", () => {
     const old = await fetch(`${s.url}/.well-known/jwks.json`, { headers: { "If-None-Match": before.headers.get("etag")! } });
     expect(old.status).toBe(200);
   });
+
+  test("JWKS: a rotation made by another process is published within the key cache's age (+5 s)", async () => {
+    // A second listener on the same database, with its own key cache (another worker or node).
+    const port = await freePort();
+    const config = loadConfig(testEnv(s.db, { AUTHLY_HOST: "127.0.0.1", AUTHLY_PORT: String(port), AUTHLY_ISSUER: `http://127.0.0.1:${port}` }), { purpose: "server" });
+    const other = await listen(buildDeps(config, await connectDatabase(config)));
+    try {
+      const { next } = await other.deps.keys.rotate("EdDSA");
+      await other.deps.keys.refresh();
+      const kids = async () => ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet).keys.map((k) => k.kid);
+      const started = Date.now();
+      while (!(await kids()).includes(next) && Date.now() - started < (KEY_CACHE_SECONDS + 10) * 1000) await Bun.sleep(250);
+      expect(await kids()).toContain(next);
+      expect(Date.now() - started).toBeLessThan((KEY_CACHE_SECONDS + 6) * 1000);
+    } finally {
+      await other.stop();
+    }
+  }, (KEY_CACHE_SECONDS + 20) * 1000);
 
   test("other methods take the full pipeline; a body on a GET changes nothing", async () => {
     const post = await fetch(`${s.url}/.well-known/jwks.json`, { method: "POST" });
