@@ -87,6 +87,7 @@ export function userAdminRoutes(deps: Deps): AdminRouteSpec[] {
     },
     {
       method: "DELETE", path: "/admin/users/:id/sessions", scope: "admin:users:write", tag: "users", summary: "Revoke a user's sessions and tokens",
+      description: "Ends every session and revokes every grant and token. The clients of each ended session with a backchannel_logout_uri get a logout token (OIDC Back-Channel Logout 1.0), sent in the background after the commit, as for deactivation, password reset and delete.",
       params: ID, response: SessionsRevoked, errors: [404],
       handler: (r) => users.revokeSessions(deps, r.actor, r.params.id!),
     },

@@ -1,11 +1,13 @@
 // User administration for the admin API: create (password generated and shown once when absent),
 // list/search, show, update, deactivate, soft/hard delete, password reset, and a user's sessions
-// and grants. The last active admin cannot be removed, deactivated or demoted.
+// and grants. The last active admin cannot be removed, deactivated or demoted. Every action that
+// ends sessions sends their back-channel logout tokens once its transaction has committed.
 import type { Deps } from "../deps";
 import { auditAdmin, type Actor } from "../audit/service";
 import type { Tx } from "../db/sql";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { randomToken } from "../lib/crypto";
+import { findSessionLogouts, sendLogoutsInBackground, type SessionLogout } from "../oidc/backchannel-logout";
 import { assertSchema, type Problems } from "../lib/validate";
 import { ChangePassword, ResetPassword, toUser, UserCreate, UserUpdate, type User, type UserRecord } from "./model";
 import { hashPassword, passwordParams, verifyPassword } from "./password";
@@ -61,6 +63,11 @@ export async function getUser(deps: Deps, id: string): Promise<User> {
   return toUser(row);
 }
 
+/** The back-channel logouts of sessions ended in `tx` (read before the commit, sent after it). */
+function sessionLogouts(tx: Tx, userId: string, sessionIds: string[]): Promise<SessionLogout[]> {
+  return findSessionLogouts(tx, sessionIds.map((id) => ({ id, user_id: userId })));
+}
+
 /** Refuses a change that would leave no active admin. */
 async function keepAnAdmin(tx: Tx, cur: UserRecord, next: { is_admin: boolean; is_active: boolean; exists: boolean }): Promise<void> {
   const losesAdmin = cur.is_admin && cur.is_active && (!next.exists || !next.is_admin || !next.is_active);
@@ -72,7 +79,7 @@ async function keepAnAdmin(tx: Tx, cur: UserRecord, next: { is_admin: boolean; i
 export async function updateUser(deps: Deps, actor: Actor, id: string, body: unknown): Promise<User> {
   const raw = (body ?? {}) as Record<string, unknown>;
   const patch = assertSchema<UserUpdate>(UserUpdate, body, checkUserFields(raw));
-  return deps.sql.begin(async (tx) => {
+  const { user, logouts } = await deps.sql.begin(async (tx) => {
     await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
@@ -83,14 +90,16 @@ export async function updateUser(deps: Deps, actor: Actor, id: string, body: unk
     if (patch.email !== undefined && (patch.email ?? "").toLowerCase() !== (cur.email ?? "").toLowerCase() && patch.email_verified === undefined) changes.email_verified = false;
     if (patch.phone_number !== undefined && patch.phone_number !== cur.phone_number && patch.phone_number_verified === undefined) changes.phone_number_verified = false;
     const row = (await store.updateUser(tx, id, changes))!;
-    if (cur.is_active && !row.is_active) await store.revokeUserSessions(tx, id, "user_deactivated");
+    const ended = cur.is_active && !row.is_active ? (await store.revokeUserSessions(tx, id, "user_deactivated")).sessionIds : [];
     await auditAdmin(deps, tx, actor, "user.update", { type: "user", id }, { changed: Object.keys(patch) });
-    return toUser(row);
+    return { user: toUser(row), logouts: await sessionLogouts(tx, id, ended) };
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return user;
 }
 
 export async function deactivateUser(deps: Deps, actor: Actor, id: string): Promise<User> {
-  return deps.sql.begin(async (tx) => {
+  const { user, logouts } = await deps.sql.begin(async (tx) => {
     await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
@@ -98,24 +107,32 @@ export async function deactivateUser(deps: Deps, actor: Actor, id: string): Prom
     const row = (await store.updateUser(tx, id, { is_active: false }))!;
     const revoked = await store.revokeUserSessions(tx, id, "user_deactivated");
     await auditAdmin(deps, tx, actor, "user.deactivate", { type: "user", id }, { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants });
-    return toUser(row);
+    return { user: toUser(row), logouts: await sessionLogouts(tx, id, revoked.sessionIds) };
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return user;
 }
 
 export async function deleteUser(deps: Deps, actor: Actor, id: string, hard: boolean): Promise<{ id: string; deleted: "soft" | "hard" }> {
-  return deps.sql.begin(async (tx) => {
+  const logouts = await deps.sql.begin(async (tx) => {
     await store.lockAdminSet(tx);
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: !hard });
-    if (hard) await store.deleteUser(tx, id);
-    else {
+    let logouts: SessionLogout[];
+    if (hard) {
+      // The delete cascades to the sessions, grants and codes that say whom to notify: read first.
+      logouts = await sessionLogouts(tx, id, await store.findUnrevokedSessionIds(tx, id));
+      await store.deleteUser(tx, id);
+    } else {
       await store.updateUser(tx, id, { is_active: false });
-      await store.revokeUserSessions(tx, id, "user_deleted");
+      logouts = await sessionLogouts(tx, id, (await store.revokeUserSessions(tx, id, "user_deleted")).sessionIds);
     }
     await auditAdmin(deps, tx, actor, "user.delete", { type: "user", id }, { hard, username: cur.username });
-    return { id, deleted: hard ? ("hard" as const) : ("soft" as const) };
+    return logouts;
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return { id, deleted: hard ? "hard" : "soft" };
 }
 
 export async function resetPassword(deps: Deps, actor: Actor, id: string, body: unknown): Promise<{ id: string; password?: string; requires_password_change: boolean }> {
@@ -124,15 +141,17 @@ export async function resetPassword(deps: Deps, actor: Actor, id: string, body: 
   const generated = input.password === undefined ? generatePassword() : undefined;
   const hash = await hashPassword(input.password ?? generated!, passwordParams(deps.config));
   const mustChange = input.requires_password_change ?? true;
-  return deps.sql.begin(async (tx) => {
+  const logouts = await deps.sql.begin(async (tx) => {
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     await store.updateUser(tx, id, { password_hash: hash, requires_password_change: mustChange });
     // A reset password ends what the old one opened.
     const revoked = await store.revokeUserSessions(tx, id, "password_reset");
     await auditAdmin(deps, tx, actor, "user.password_reset", { type: "user", id }, { password_generated: Boolean(generated), revoked_sessions: revoked.sessions, revoked_grants: revoked.grants });
-    return { id, ...(generated ? { password: generated } : {}), requires_password_change: mustChange };
+    return sessionLogouts(tx, id, revoked.sessionIds);
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return { id, ...(generated ? { password: generated } : {}), requires_password_change: mustChange };
 }
 
 export async function userSessions(deps: Deps, id: string) {
@@ -145,13 +164,15 @@ export async function userSessions(deps: Deps, id: string) {
 }
 
 export async function revokeSessions(deps: Deps, actor: Actor, id: string) {
-  return deps.sql.begin(async (tx) => {
+  const { r, logouts } = await deps.sql.begin(async (tx) => {
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     const r = await store.revokeUserSessions(tx, id, "admin_revoked");
     await auditAdmin(deps, tx, actor, "user.sessions_revoke", { type: "user", id }, { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens });
-    return { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens };
+    return { r, logouts: await sessionLogouts(tx, id, r.sessionIds) };
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return { revoked_sessions: r.sessions, revoked_grants: r.grants, revoked_access_tokens: r.accessTokens };
 }
 
 /** The caller of the admin API (GET /admin/me). */

@@ -148,11 +148,18 @@ export async function listUserGrants(sql: Tx, userId: string): Promise<UserGrant
     ORDER BY g.created_at DESC`;
 }
 
-/** Ends every session and revokes every grant and token of a user. Run inside a transaction. */
-export async function revokeUserSessions(sql: Tx, userId: string, reason: string): Promise<{ sessions: number; grants: number; accessTokens: number }> {
-  const s = await sql`UPDATE sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`;
+/** Ids of a user's sessions not revoked yet (what a hard delete ends; for back-channel logout). */
+export async function findUnrevokedSessionIds(sql: Tx, userId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`SELECT id FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`;
+  return rows.map((r) => r.id);
+}
+
+/** Ends every session and revokes every grant and token of a user. Run inside a transaction.
+ *  `sessionIds` are the sessions it ended. */
+export async function revokeUserSessions(sql: Tx, userId: string, reason: string): Promise<{ sessions: number; sessionIds: string[]; grants: number; accessTokens: number }> {
+  const s = await sql<{ id: string }[]>`UPDATE sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING id`;
   const g = await sql`UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE user_id = ${userId} AND revoked_at IS NULL`;
   await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`;
   const a = await sql`UPDATE access_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()`;
-  return { sessions: s.count, grants: g.count, accessTokens: a.count };
+  return { sessions: s.count, sessionIds: s.map((r) => r.id), grants: g.count, accessTokens: a.count };
 }

@@ -1,14 +1,17 @@
 // OpenID Connect Back-Channel Logout 1.0: when a session ends, every client that took part in it
 // and registered a backchannel_logout_uri gets a signed logout token (§2.4) by direct POST (§2.5).
 // Deliveries run in parallel, each bounded to 5 s; failures are logged and audited, never retried.
+// Sessions an admin ends (a user's sessions revoked, deactivated, deleted, password reset) notify
+// the same way, in the background once the ending transaction has committed.
 import { SignJWT } from "jose";
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
+import type { Tx } from "../db/sql";
 import type { KeyAlg } from "../keys/store";
 import { audit } from "../audit/service";
 import { randomToken } from "../lib/crypto";
 import { log } from "../log";
-import { findBackchannelClients, revokeSessionGrants } from "./store";
+import { findBackchannelClients, findBackchannelClientsOfSessions, revokeSessionGrants } from "./store";
 
 export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 const DELIVERY_TIMEOUT_MS = 5_000;
@@ -46,6 +49,39 @@ export async function backchannelLogout(deps: Deps, session: EndedSession, ip: s
   await revokeSessionGrants(deps.sql, session.id);
   const clients = await findBackchannelClients(deps.sql, session.id);
   return Promise.all(clients.map((c) => deliver(deps, c, session, ip)));
+}
+
+/** A session that ended and the clients it must notify. */
+export interface SessionLogout {
+  session: EndedSession;
+  clients: ClientRecord[];
+}
+
+/** The clients to notify for each session, read inside the transaction that ends the sessions
+ *  (a hard delete takes the grants and codes that name them). Sessions without one are left out. */
+export async function findSessionLogouts(sql: Tx, sessions: EndedSession[]): Promise<SessionLogout[]> {
+  const rows = await findBackchannelClientsOfSessions(sql, sessions.map((s) => s.id));
+  return sessions.flatMap((session) => {
+    const clients = rows.filter((r) => r.session_id === session.id);
+    return clients.length ? [{ session, clients }] : [];
+  });
+}
+
+const inFlight = new Set<Promise<unknown>>();
+
+/** Sends the logout tokens of sessions that an admin ended; call after the commit. Runs in the
+ *  background: an RP that is slow or down never delays or fails the admin response. */
+export function sendLogoutsInBackground(deps: Deps, logouts: SessionLogout[], ip: string | null): void {
+  if (!logouts.length) return;
+  const p = Promise.all(logouts.flatMap((l) => l.clients.map((c) => deliver(deps, c, l.session, ip))))
+    .catch((err) => log.error("back-channel logout failed", { error: err instanceof Error ? err.message : String(err) }))
+    .finally(() => inFlight.delete(p));
+  inFlight.add(p);
+}
+
+/** Resolves once every background delivery started so far has ended (each is bounded to 5 s). */
+export async function settleBackgroundLogouts(): Promise<void> {
+  while (inFlight.size) await Promise.all(inFlight);
 }
 
 async function deliver(deps: Deps, client: ClientRecord, session: EndedSession, ip: string | null): Promise<DeliveryResult> {

@@ -1,4 +1,5 @@
-// SQL of the OpenID layer: the `claims` request parameter stored with the grant of an access token.
+// SQL of the OpenID layer: the `claims` request parameter stored with the grant of an access token,
+// and the clients a back-channel logout notifies.
 import type { Tx } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 
@@ -16,6 +17,18 @@ export async function findBackchannelClients(sql: Tx, sessionId: string): Promis
       SELECT client_id FROM grants WHERE session_id = ${sessionId}
       UNION SELECT client_id FROM authorization_codes WHERE session_id = ${sessionId})
     ORDER BY c.client_id`;
+}
+
+/** The same clients for several sessions at once (sessions an admin ended), one row per session
+ *  and client. */
+export async function findBackchannelClientsOfSessions(sql: Tx, sessionIds: string[]): Promise<(ClientRecord & { session_id: string })[]> {
+  if (!sessionIds.length) return [];
+  return sql<(ClientRecord & { session_id: string })[]>`
+    SELECT x.session_id, c.* FROM clients c JOIN (
+      SELECT session_id, client_id FROM grants WHERE session_id = ANY(${sessionIds}::uuid[])
+      UNION SELECT session_id, client_id FROM authorization_codes WHERE session_id = ANY(${sessionIds}::uuid[])) x ON x.client_id = c.client_id
+    WHERE c.is_active AND c.backchannel_logout_uri IS NOT NULL
+    ORDER BY x.session_id, c.client_id`;
 }
 
 /** Ends the grants of a session that were not issued for offline access (Back-Channel Logout §2.7). */

@@ -300,6 +300,38 @@ jq -r '.client_name + " " + .redirect_uris[0]' client.json
     const post = JSON.parse((await w.cli(["admin", "client", "create", "--name", "Post", "--type", "confidential", "--auth-method", "client_secret_post", "--grant-type", "client_credentials", "--output", "json"])).stdout);
     expect(post.token_endpoint_auth_method).toBe("client_secret_post");
   });
+
+  test("--backchannel-logout-uri on create and update (https, http only on loopback, \"\" removes it); client show prints it", async () => {
+    const help = await w.cli(["admin", "client", "update", "--help"]);
+    expect(help.stdout).toMatch(/--backchannel-logout-uri URL\s+Where logout tokens are POSTed/);
+    const created = await w.cli([
+      "admin", "client", "create", "--name", "BCL App", "--type", "confidential",
+      "--redirect-uri", "https://bcl.example.com/cb", "--backchannel-logout-uri", "https://bcl.example.com/backchannel-logout",
+    ]);
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain("Back-channel logout URI: https://bcl.example.com/backchannel-logout");
+    const id = /Client ID: (\S+)/.exec(created.stdout)![1]!;
+    expect((await api(`/admin/clients/${id}`)).backchannel_logout_uri).toBe("https://bcl.example.com/backchannel-logout");
+
+    const shown = await w.cli(["admin", "client", "show", id]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain("Back-channel logout URI: https://bcl.example.com/backchannel-logout");
+
+    const loopback = await w.cli(["admin", "client", "update", id, "--backchannel-logout-uri", "http://127.0.0.1:8080/bcl"]);
+    expect(loopback.code).toBe(0);
+    expect(loopback.stdout).toContain("Back-channel logout URI: http://127.0.0.1:8080/bcl");
+
+    // The server's rule (OIDC Back-Channel Logout §2.2 over TLS): plain http elsewhere is refused, exit 5.
+    const plain = await w.cli(["admin", "client", "update", id, "--backchannel-logout-uri", "http://bcl.example.com/bcl"]);
+    expect(plain.code).toBe(5);
+    expect(plain.stderr).toContain("backchannel_logout_uri");
+    expect((await api(`/admin/clients/${id}`)).backchannel_logout_uri).toBe("http://127.0.0.1:8080/bcl");
+
+    const removed = await w.cli(["admin", "client", "update", id, "--backchannel-logout-uri", "", "--output", "json"]);
+    expect(removed.code).toBe(0);
+    expect(JSON.parse(removed.stdout).backchannel_logout_uri).toBeNull();
+    expect((await w.cli(["admin", "client", "show", id])).stdout).not.toContain("Back-channel logout URI: http");
+  });
 });
 
 describe("users and signing keys (same feel as clients and scopes)", () => {

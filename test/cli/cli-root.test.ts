@@ -45,7 +45,7 @@ describe("help", () => {
     expect(r.stdout).toMatch(/--name TEXT\s+Client display name\s+\[required\]/);
     expect(r.stdout).toMatch(/--type \[public\|confidential\]\s+Client type\s+\[required\]/);
     expect(r.stdout).toMatch(/--redirect-uri URL\s+Redirect URI \(can be specified multiple times\)/);
-    for (const o of ["--scope", "--client-uri", "--logo-uri", "--tos-uri", "--policy-uri", "--contacts", "--post-logout-redirect-uri", "--auth-method", "--grant-type", "--jwks-uri", "--output [table|json]"]) {
+    for (const o of ["--scope", "--client-uri", "--logo-uri", "--tos-uri", "--policy-uri", "--contacts", "--post-logout-redirect-uri", "--auth-method", "--grant-type", "--jwks-uri", "--backchannel-logout-uri", "--output [table|json]"]) {
       expect(r.stdout).toContain(o);
     }
     expect(r.stdout).toContain("Public clients (SPAs, mobile) don't receive a secret.");

@@ -24,6 +24,7 @@ export const metadataArgs = {
   "grant-type": { type: "string", valueHint: "TEXT", description: `Grant type, repeatable: ${GRANT_TYPES.join(", ")} (default: authorization_code + refresh_token; confidential without redirect URI: client_credentials)` },
   "auth-method": { type: "enum", options: AUTH_METHODS, description: "Token endpoint auth method (default: none for public, client_secret_basic for confidential)" },
   "jwks-uri": { type: "string", valueHint: "URL", description: "JWK Set URL of the client's keys (for private_key_jwt)" },
+  "backchannel-logout-uri": { type: "string", valueHint: "URL", description: 'Where logout tokens are POSTed when a user\'s session ends, OIDC Back-Channel Logout (https; http only on loopback; "" removes it)' },
   "client-uri": { type: "string", valueHint: "URL", description: "Client homepage URL" },
   "logo-uri": { type: "string", valueHint: "URL", description: "Client logo URL" },
   "tos-uri": { type: "string", valueHint: "URL", description: "Terms of service URL" },
@@ -58,6 +59,8 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
     ["policy-uri", "policy_uri"],
   ];
   for (const [flag, field] of single) if (typeof args[flag] === "string") body[field] = args[flag];
+  const bcl = args["backchannel-logout-uri"];
+  if (typeof bcl === "string") body.backchannel_logout_uri = bcl === "" ? null : bcl;
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
   return body;
@@ -84,6 +87,7 @@ export function printClient(c: Client): void {
     ["Privacy policy", c.policy_uri],
     ["Contacts", c.contacts],
     ["JWKS URI", c.jwks_uri],
+    ["Back-channel logout URI", c.backchannel_logout_uri],
     ["Require consent", c.require_consent],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],

@@ -54,6 +54,7 @@ Confidential clients (backend) receive a client secret, shown once.
       ["Type", client.client_type],
       ["Redirect URIs", client.redirect_uris],
       ["Scopes", (client.scope ?? "").split(" ").filter(Boolean)],
+      ...(client.backchannel_logout_uri ? ([["Back-channel logout URI", client.backchannel_logout_uri]] as [string, unknown][]) : []),
       ["Status", client.is_active === false ? "inactive" : "active"],
     ]);
     if (client.client_secret) console.log(`\n${SECRET_WARNING}`);
@@ -129,6 +130,7 @@ const update = defineAdminCommand({
     examples: [
       '$ authly admin client update <client-id> \\\n    --name "Updated Portal Name" \\\n    --logo-uri "https://portal.example.com/new-logo.png"',
       '$ authly admin client update <client-id> --redirect-uri "https://a.example/cb" --redirect-uri "https://b.example/cb"',
+      '# Send logout tokens to the app when a user\'s session ends ("" removes the URI)\n$ authly admin client update <client-id> --backchannel-logout-uri "https://portal.example.com/backchannel-logout"',
       "$ authly admin client update <client-id> --deactivate",
     ],
     json: "The updated client object.",
