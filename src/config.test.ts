@@ -41,6 +41,14 @@ describe("configuration", () => {
     expect(c.adminApiUrl).toBe("http://localhost:8000");
   });
 
+  test("AUTHLY_AUTHORIZE_RATE_LIMIT: 120 per source address and minute by default, a whole number of at least 1", () => {
+    expect(loadConfig(base, { purpose: "server" }).authorizeRateLimitPerMinute).toBe(120);
+    expect(loadConfig({ ...base, AUTHLY_AUTHORIZE_RATE_LIMIT: "10" }, { purpose: "server" }).authorizeRateLimitPerMinute).toBe(10);
+    for (const bad of ["0", "-1", "ten", "1.5"]) {
+      expect(() => loadConfig({ ...base, AUTHLY_AUTHORIZE_RATE_LIMIT: bad }, { purpose: "server" })).toThrow("AUTHLY_AUTHORIZE_RATE_LIMIT");
+    }
+  });
+
   test("AUTHLY_MODE wins over the mode a command implies", () => {
     expect(loadConfig({ AUTHLY_MODE: "prod" }, { purpose: "cli", impliedMode: "cli" }).mode.mode).toBe("production");
   });

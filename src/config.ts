@@ -24,6 +24,9 @@ export const Config = t.Object({
   adminApiLocalhostOnly: t.Boolean(),
   adminApiAllowedIps: t.Array(t.String()),
   adminRateLimitPerMinute: t.Integer({ minimum: 1 }),
+  /** Authorization requests that open a login/consent interaction, and login/consent form posts
+   *  (each its own count), per source address and minute. */
+  authorizeRateLimitPerMinute: t.Integer({ minimum: 1 }),
   autoMigrate: t.Boolean(),
   bootstrapEnabled: t.Boolean(),
   adminUsername: t.String({ minLength: 1 }),
@@ -82,6 +85,7 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_ADMIN_API_LOCALHOST_ONLY", key: "adminApiLocalhostOnly", kind: "bool", default: () => true },
   { env: "AUTHLY_ADMIN_API_ALLOWED_IPS", key: "adminApiAllowedIps", kind: "list", default: () => [] },
   { env: "AUTHLY_ADMIN_RATE_LIMIT", key: "adminRateLimitPerMinute", kind: "int", default: () => 60 },
+  { env: "AUTHLY_AUTHORIZE_RATE_LIMIT", key: "authorizeRateLimitPerMinute", kind: "int", default: () => 120 },
   { env: "AUTHLY_AUTO_MIGRATE", key: "autoMigrate", kind: "bool", default: () => false },
   { env: "AUTHLY_BOOTSTRAP_ENABLED", key: "bootstrapEnabled", kind: "bool", default: () => true },
   { env: "AUTHLY_ADMIN_USERNAME", key: "adminUsername", kind: "string", default: () => "admin" },

@@ -44,7 +44,7 @@ function oauthErrorResponse(e: OAuthError, issuer: string): Response {
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     return new Response(null, { status: 303, headers: { Location: url.toString(), "Cache-Control": "no-store" } });
   }
-  if (e.html) return errorPage(e.code === "invalid_client" ? "Unknown application" : "Invalid request", e.description, e.status);
+  if (e.html) return errorPage(e.status === 429 ? "Too many requests" : e.code === "invalid_client" ? "Unknown application" : "Invalid request", e.description, e.status, e.headers);
   return json(e.status, { error: e.code, error_description: e.description }, e.headers);
 }
 

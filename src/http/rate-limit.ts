@@ -1,6 +1,6 @@
 // Rate limits shared by every worker and node (state in PostgreSQL): fixed windows per key.
 import type { Deps } from "../deps";
-import { RateLimitError } from "../errors";
+import { OAuthError, RateLimitError } from "../errors";
 import { hit } from "../ratelimit/store";
 
 export interface RateLimitResult {
@@ -23,4 +23,19 @@ export async function enforceRateLimit(deps: Pick<Deps, "sql">, key: string, lim
   const r = await consumeRateLimit(deps, key, limit, windowSeconds);
   if (!r.allowed) throw new RateLimitError(r.retryAfterSeconds);
   return r;
+}
+
+const TOO_MANY = "Too many sign-in requests came from your network. Wait a minute, then return to the application and try again.";
+
+/**
+ * The same limit in front of a browser page: refused with an HTML page (429, Retry-After), never a
+ * redirect, so it is safe before (or regardless of) the client and redirect URI being verified.
+ */
+export async function enforcePageRateLimit(deps: Pick<Deps, "sql">, key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
+  try {
+    return await enforceRateLimit(deps, key, limit, windowSeconds);
+  } catch (err) {
+    if (err instanceof RateLimitError) throw new OAuthError("temporarily_unavailable", TOO_MANY, { status: 429, html: true, headers: err.headers });
+    throw err;
+  }
 }

@@ -9,6 +9,7 @@ import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
+import { enforcePageRateLimit } from "../http/rate-limit";
 import { requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
@@ -33,6 +34,7 @@ const EXPIRED = "This sign-in request has expired, was already completed, or was
 const BAD_CSRF = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
 const BAD_LOGIN = "The username or password is incorrect.";
 const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
+const RATE_WINDOW_SECONDS = 60;
 
 function page(html: string, status: number, formTargets: string[] = []): Response {
   return new Response(html, { status, headers: pageHeaders(formTargets) });
@@ -110,8 +112,11 @@ export function interactionRoutes(deps: Deps) {
     }
   };
 
-  /** A POSTed form of an interaction: the interaction, the fields, and a checked CSRF token. */
+  /** A POSTed form of an interaction: the interaction, the fields, and a checked CSRF token. Form
+   *  posts per source address are limited first (AUTHLY_AUTHORIZE_RATE_LIMIT, their own count):
+   *  the login lockout counts only failures, and each accepted post writes a session or consent. */
   const form = async (request: Request, id: string) => {
+    await enforcePageRateLimit(deps, `interaction:ip:${requestInfo(request).ip}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
     const ia = await load(request, id);
     if (!ia) return { error: page(messagePage("Request expired", EXPIRED), 400) } as const;
     const body = await readFormBody(request);

@@ -4,12 +4,16 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
+import { enforcePageRateLimit } from "../http/rate-limit";
+import { requestInfo } from "../http/request-context";
 import { randomToken } from "../lib/crypto";
 import { cookieSettings, readCookie, serializeCookie } from "../interaction/cookies";
 import { browserHash, createInteraction, issueCode, nextStep } from "../interaction/service";
 import { loadSession } from "../interaction/session";
 import { validateAuthorizationRequest } from "./authorize";
 import { readRequestParams } from "./request-params";
+
+const RATE_WINDOW_SECONDS = 60;
 
 export function authorizeRoutes(deps: Deps) {
   const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
@@ -23,7 +27,10 @@ export function authorizeRoutes(deps: Deps) {
     const step = await nextStep(deps, client, st, session);
     if (step.kind === "error") throw step.error;
     if (step.kind === "complete") return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
-    // Login or consent: keep the request server-side, bound to this browser.
+    // Login or consent: keep the request server-side, bound to this browser. Each such request
+    // writes an interaction row, so a source address may open only so many (AUTHLY_AUTHORIZE_RATE_LIMIT);
+    // a refused one writes nothing else and is answered with a page, never redirected.
+    await enforcePageRateLimit(deps, `authorize:ip:${requestInfo(request).ip}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
     const cookies = cookieSettings(deps.config);
     const cookieHeaders: string[] = [];
     let browser = readCookie(request, cookies.browserName);
