@@ -44,11 +44,18 @@ function workerPids(output: string): Map<number, number[]> {
 
 const servers: ServerProcess[] = [];
 
-/** `serve --workers 2` on `port`, returned once the supervisor says both workers listen. */
+/** The supervisor says both workers are ready and both workers' own "listening" lines (another
+ *  process's output, which can come later under load) are in. */
+function bothWorkersListening(output: string): boolean {
+  const pids = workerPids(output);
+  return output.includes("All 2 workers ready") && (pids.get(1)?.length ?? 0) >= 1 && (pids.get(2)?.length ?? 0) >= 1;
+}
+
+/** `serve --workers 2` on `port`, returned once both workers listen. */
 async function startWorkers(port: number, opts: { env: Record<string, string>; port: number }): Promise<ServerProcess> {
   const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], opts);
   servers.push(srv);
-  await until(() => srv.output().includes("All 2 workers ready"), 30_000, "both workers to be ready");
+  await until(() => bothWorkersListening(srv.output()), 30_000, "both workers to be ready");
   return srv;
 }
 afterAll(async () => {
@@ -90,7 +97,7 @@ describe("serve --workers", () => {
       port,
     });
     servers.push(srv);
-    await until(() => srv.output().includes("All 2 workers ready"), 30_000, "both workers");
+    await until(() => bothWorkersListening(srv.output()), 30_000, "both workers");
     const out = srv.output();
     expect(out.match(/Applied \d+ migration\(s\)/g)?.length).toBe(1);
     expect(out.match(/Admin account created/g)?.length).toBe(1);
