@@ -5,6 +5,7 @@ import { createApp } from "./app";
 import { withDeadline } from "./http/deadline";
 import { publicDocumentRoutes } from "./http/fast-routes";
 import { publicDocuments } from "./oauth/documents";
+import { settleBackgroundLogouts } from "./oidc/backchannel-logout";
 import { errorToResponse } from "./http/error-handler";
 import { setPeerAddress } from "./http/request-context";
 import { loadConfig, processEnv, type Config } from "./config";
@@ -180,6 +181,9 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         await Promise.race([drained, new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
         clearTimeout(timer);
         await server.stop(true);
+        // Logout tokens an admin action started are delivered (each bounded to 5 s) and audited
+        // before the pool closes.
+        await Promise.race([settleBackgroundLogouts(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
         clearInterval(jwksTimer);
         stopJwksListener();
         await purge.stop();
