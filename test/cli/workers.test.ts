@@ -5,8 +5,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { baseDatabaseUrl, createTestDatabase, type TestDatabase } from "../support/db";
-import { freePort, TEST_SECRETS } from "../support/app";
-import { authlyCommand, ROOT, startServerProcess, type ServerProcess } from "../support/process";
+import { freePort } from "../support/app";
+import { authlyCommand, ROOT, serveProcessEnv, startServerProcess, type ServerProcess } from "../support/process";
 import { connectToEachWorker, type PinnedConnection } from "../support/pinned-http";
 import { Browser } from "../support/browser";
 import { loadConfig } from "../../src/config";
@@ -14,14 +14,7 @@ import { buildDeps } from "../../src/server";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { exchangeCode, signIn } from "../support/oidc-flow";
 
-const env = (db: TestDatabase, extra: Record<string, string> = {}) => ({
-  ...TEST_SECRETS,
-  AUTHLY_MODE: "testing",
-  AUTHLY_LOG_LEVEL: "info",
-  AUTHLY_ACCESS_LOG: "false",
-  DATABASE_URL: db.url,
-  ...extra,
-});
+const env = serveProcessEnv;
 
 /** Waits (bounded) until `check` is true. */
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {

@@ -3,18 +3,11 @@
 // whose database is cut again and again under load keeps running (no crash) and recovers alone.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createTestDatabase, type TestDatabase } from "../support/db";
-import { freePort, TEST_SECRETS } from "../support/app";
-import { startServerProcess, type ServerProcess } from "../support/process";
+import { freePort } from "../support/app";
+import { serveProcessEnv, startServerProcess, type ServerProcess } from "../support/process";
 import { startTcpProxy } from "./tcp-proxy";
 
-const env = (db: TestDatabase, extra: Record<string, string> = {}) => ({
-  ...TEST_SECRETS,
-  AUTHLY_MODE: "testing",
-  AUTHLY_LOG_LEVEL: "info",
-  AUTHLY_ACCESS_LOG: "false",
-  DATABASE_URL: db.url,
-  ...extra,
-});
+const env = serveProcessEnv;
 
 const servers: ServerProcess[] = [];
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // Runs the real `authly` executable (from source, or the compiled binary when AUTHLY_BIN is set)
 // as a subprocess, bounded in time.
+import { TEST_SECRETS } from "./app";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -89,4 +90,10 @@ export async function startServerProcess(args: string[], opts: { env?: Record<st
       return code;
     },
   };
+}
+
+/** The environment of an `authly serve` subprocess on a test database (testing mode, info logs
+ *  so that tests can read the workers' lines, no access log). */
+export function serveProcessEnv(db: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...TEST_SECRETS, AUTHLY_MODE: "testing", AUTHLY_LOG_LEVEL: "info", AUTHLY_ACCESS_LOG: "false", DATABASE_URL: db.url, ...extra };
 }
