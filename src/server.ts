@@ -150,9 +150,10 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   // A new key set is published as soon as this process loads it: at once after a rotation here,
   // within KEY_CACHE_SECONDS + JWKS_CHECK_MS after one elsewhere (the timer keeps the cache
   // loading even when nothing else in this process needs a key).
+  let stopping: Promise<void> | undefined;
   const republish = () => {
     deps.keys.jwksDocument().then((doc) => {
-      if (doc.etag === jwks.etag) return;
+      if (doc.etag === jwks.etag || stopping) return;
       jwks = doc;
       server.reload({ routes: publicDocumentRoutes(documents, doc), fetch: fullPipeline, error: onError });
     }, (err) => log.warn("Could not reload the signing keys for the JWKS", { reason: err instanceof Error ? err.message : String(err) }));
@@ -166,7 +167,6 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
   deps.health.ready = true;
   const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
-  let stopping: Promise<void> | undefined;
   return {
     deps,
     server,
@@ -174,6 +174,9 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     stop() {
       stopping ??= (async () => {
         deps.health.ready = false;
+        // No JWKS republishing onto a server that is stopping.
+        clearInterval(jwksTimer);
+        stopJwksListener();
         const grace = deps.config.shutdownGraceSeconds * 1000;
         // Stop accepting; let in-flight requests finish within the grace period, then cut.
         const drained = server.stop(false);
@@ -184,8 +187,6 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         // Logout tokens an admin action started are delivered (each bounded to 5 s) and audited
         // before the pool closes.
         await Promise.race([settleBackgroundLogouts(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
-        clearInterval(jwksTimer);
-        stopJwksListener();
         await purge.stop();
         stopRotation();
         await deps.sql.end({ timeout: 5 });
