@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "./support/app";
 import { BUILD_TIMEOUT_MS, ensureBinary } from "./support/binary";
+import { captureOutput } from "./support/process";
 
 const ROOT = resolve(import.meta.dir, "..");
 const VERSION = (await Bun.file(join(ROOT, "package.json")).json()).version as string;
@@ -49,22 +50,16 @@ async function serve(port: number, env: Record<string, string>, extra: string[] 
     stderr: "pipe",
     stdin: "ignore",
   });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const output = captureOutput(proc);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   let exited = false;
   void proc.exited.then(() => (exited = true));
   for (;;) {
-    if (exited) throw new Error(`authly serve exited early (code ${proc.exitCode}):\n${out}`);
+    if (exited) throw new Error(`authly serve exited early (code ${proc.exitCode}):\n${output()}`);
     if (Date.now() > deadline) {
       proc.kill("SIGKILL");
-      throw new Error(`authly serve was not ready in time:\n${out}`);
+      throw new Error(`authly serve was not ready in time:\n${output()}`);
     }
     const ok = await fetch(`${url}/health/ready`).then((r) => r.status === 200, () => false);
     if (ok) break;
@@ -75,7 +70,7 @@ async function serve(port: number, env: Record<string, string>, extra: string[] 
     url,
     proc,
     readyMs,
-    output: () => out,
+    output,
     async stop() {
       if (exited) return proc.exitCode ?? -1;
       proc.kill("SIGTERM");

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { freePort } from "./support/app";
 import { ensureBinary } from "./support/binary";
 import { createTestDatabase } from "./support/db";
+import { captureOutput } from "./support/process";
 import { TEST_SECRETS } from "./support/app";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -86,13 +87,7 @@ async function finish(proc: ReturnType<typeof inContainer>, ms = 30_000) {
 async function startInContainer(cmd: string[], env: Record<string, string>, user: string, port: number) {
   const started = performance.now();
   const proc = inContainer(cmd, env, user);
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out += dec.decode(c);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const output = captureOutput(proc);
   let exited = false;
   void proc.exited.then(() => (exited = true));
   const deadline = Date.now() + 120_000;
@@ -103,12 +98,12 @@ async function startInContainer(cmd: string[], env: Record<string, string>, user
   }
   if (!healthy) {
     proc.kill("SIGKILL");
-    throw new Error(`the chrooted server did not become healthy:\n${out}`);
+    throw new Error(`the chrooted server did not become healthy:\n${output()}`);
   }
   return {
     proc,
     seconds: (performance.now() - started) / 1000,
-    output: () => out,
+    output,
     /** SIGTERM to the server (unshare's child), the way `docker stop` does; its exit code. */
     async stop(): Promise<number> {
       const file = `/proc/${proc.pid}/task/${proc.pid}/children`;

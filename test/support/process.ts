@@ -52,19 +52,13 @@ export async function startServerProcess(args: string[], opts: { env?: Record<st
     stdin: "ignore",
     cwd: opts.cwd ?? ROOT,
   });
-  let out = "";
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const output = captureOutput(proc);
   const url = `http://127.0.0.1:${opts.port}`;
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   let exited = false;
   proc.exited.then(() => (exited = true));
   while (Date.now() < deadline) {
-    if (exited) throw new Error(`server exited early (code ${proc.exitCode}):\n${out}`);
+    if (exited) throw new Error(`server exited early (code ${proc.exitCode}):\n${output()}`);
     try {
       const r = await fetch(url + (opts.readyPath ?? "/health/ready"));
       if (r.status === 200) break;
@@ -75,12 +69,12 @@ export async function startServerProcess(args: string[], opts: { env?: Record<st
   }
   if (Date.now() >= deadline) {
     proc.kill("SIGKILL");
-    throw new Error(`server did not become ready in time:\n${out}`);
+    throw new Error(`server did not become ready in time:\n${output()}`);
   }
   return {
     url,
     proc,
-    output: () => out,
+    output,
     async stop(signal = "SIGTERM") {
       if (exited) return proc.exitCode ?? -1;
       proc.kill(signal);
@@ -96,4 +90,16 @@ export async function startServerProcess(args: string[], opts: { env?: Record<st
  *  so that tests can read the workers' lines, no access log). */
 export function serveProcessEnv(db: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
   return { ...TEST_SECRETS, AUTHLY_MODE: "testing", AUTHLY_LOG_LEVEL: "info", AUTHLY_ACCESS_LOG: "false", DATABASE_URL: db.url, ...extra };
+}
+
+/** Collects a piped subprocess's stdout and stderr as they come; returns the text so far. */
+export function captureOutput(proc: { stdout: unknown; stderr: unknown }): () => string {
+  let out = "";
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) out += dec.decode(chunk);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  return () => out;
 }
