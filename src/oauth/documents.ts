@@ -25,13 +25,18 @@ export interface PublicDocuments {
 export function publicDocuments(deps: Pick<Deps, "config" | "keys">): PublicDocuments {
   const metadata = encode(JSON.stringify(buildMetadata(deps.config)));
   let prepared: { etag: string; body: ArrayBuffer; headers: Record<string, string> } | undefined;
+  const prepare = (doc: { body: string; etag: string }) =>
+    prepared?.etag === doc.etag ? prepared : (prepared = { etag: doc.etag, body: encode(doc.body), headers: { ...JWKS_HEADERS, etag: doc.etag } });
   const answerJwks = (request: Request, doc: { body: string; etag: string }): Response => {
-    if (prepared?.etag !== doc.etag) prepared = { etag: doc.etag, body: encode(doc.body), headers: { ...JWKS_HEADERS, etag: doc.etag } };
-    if (request.headers.get("if-none-match") !== doc.etag) return new Response(prepared.body, { headers: prepared.headers });
-    return new Response(null, { status: 304, headers: prepared.headers });
+    const { body, headers } = prepare(doc);
+    if (request.headers.get("if-none-match") !== doc.etag) return new Response(body, { headers });
+    return new Response(null, { status: 304, headers });
   };
   return {
-    jwksResponse: (doc) => new Response(encode(doc.body), { headers: { ...JWKS_HEADERS, etag: doc.etag } }),
+    jwksResponse(doc) {
+      const { body, headers } = prepare(doc);
+      return new Response(body, { headers });
+    },
     metadataPaths: metadataPaths(deps.config.issuer),
     jwksPath: ENDPOINT_PATHS.jwks,
     metadata: () => new Response(metadata, { headers: METADATA_HEADERS }),
