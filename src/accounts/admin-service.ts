@@ -191,8 +191,15 @@ export async function whoAmI(deps: Deps, principal: { userId: string; scopes: st
   };
 }
 
-/** The caller replaces their own password (also the way out of requires_password_change). */
-export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown) {
+/**
+ * The caller replaces their own password (also the way out of requires_password_change). What the
+ * old password opened ends, as after an admin's reset: every other session, grant, refresh and
+ * access token of the user is revoked and the clients of the ended sessions get a back-channel
+ * logout. `keepJti` names the access token that made the change (admin API): it, its grant and the
+ * browser session that grant came from are kept. The login page's forced change keeps nothing (no
+ * session exists yet; the new one starts after the change).
+ */
+export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown, keepJti?: string) {
   const input = assertSchema<ChangePassword>(ChangePassword, body, (p) => {
     const b = body as Partial<ChangePassword>;
     if (typeof b.new_password === "string" && b.new_password === b.current_password && !p.has("new_password")) p.add("new_password", "must differ from the current password");
@@ -206,11 +213,18 @@ export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string
     throw new ValidationError("The current password is wrong", [{ field: "current_password", message: "is wrong" }]);
   }
   const hash = await hashPassword(input.new_password, params);
-  return deps.sql.begin(async (tx) => {
+  const { result, logouts } = await deps.sql.begin(async (tx) => {
     await store.updateUser(tx, userId, { password_hash: hash, requires_password_change: false });
-    await auditAdmin(deps, tx, actor, "user.password_change", { type: "user", id: userId });
-    return { id: userId, requires_password_change: false };
+    const keep = keepJti ? await store.findAccessTokenOrigin(tx, userId, keepJti) : {};
+    const revoked = await store.revokeUserSessions(tx, userId, "password_changed", keep);
+    await auditAdmin(deps, tx, actor, "user.password_change", { type: "user", id: userId }, { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants, revoked_access_tokens: revoked.accessTokens });
+    return {
+      result: { id: userId, requires_password_change: false, revoked_sessions: revoked.sessions, revoked_grants: revoked.grants, revoked_access_tokens: revoked.accessTokens },
+      logouts: await sessionLogouts(tx, userId, revoked.sessionIds),
+    };
   });
+  sendLogoutsInBackground(deps, logouts, actor.ip);
+  return result;
 }
 
 function notFound(id: string): NotFoundError {

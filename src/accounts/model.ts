@@ -212,4 +212,10 @@ export const ChangePassword = t.Object(
   { additionalProperties: false },
 );
 export type ChangePassword = Static<typeof ChangePassword>;
-export const PasswordChanged = t.Object({ id: t.String(), requires_password_change: t.Boolean() });
+export const PasswordChanged = t.Object({
+  id: t.String(),
+  requires_password_change: t.Boolean(),
+  revoked_sessions: t.Integer({ description: "Other sessions ended (their clients get a back-channel logout)" }),
+  revoked_grants: t.Integer({ description: "Other grants revoked with their refresh tokens" }),
+  revoked_access_tokens: t.Integer({ description: "Other access tokens revoked" }),
+});

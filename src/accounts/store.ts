@@ -156,10 +156,33 @@ export async function findUnrevokedSessionIds(sql: Tx, userId: string): Promise<
 
 /** Ends every session and revokes every grant and token of a user. Run inside a transaction.
  *  `sessionIds` are the sessions it ended. */
-export async function revokeUserSessions(sql: Tx, userId: string, reason: string): Promise<{ sessions: number; sessionIds: string[]; grants: number; accessTokens: number }> {
-  const s = await sql<{ id: string }[]>`UPDATE sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL RETURNING id`;
-  const g = await sql`UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE user_id = ${userId} AND revoked_at IS NULL`;
-  await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL`;
-  const a = await sql`UPDATE access_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()`;
+/** What a revocation of a user's sessions leaves alone: the caller's own access token, its grant
+ *  (refresh family) and the browser session that grant came from (a password change keeps them). */
+export interface KeptAccess {
+  jti?: string | null;
+  grantId?: string | null;
+  sessionId?: string | null;
+}
+
+export async function revokeUserSessions(sql: Tx, userId: string, reason: string, keep: KeptAccess = {}): Promise<{ sessions: number; sessionIds: string[]; grants: number; accessTokens: number }> {
+  const session = keep.sessionId ?? null;
+  const grant = keep.grantId ?? null;
+  const jti = keep.jti ?? null;
+  const s = await sql<{ id: string }[]>`
+    UPDATE sessions SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND (${session}::uuid IS NULL OR id <> ${session}::uuid) RETURNING id`;
+  const g = await sql`
+    UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE user_id = ${userId} AND revoked_at IS NULL AND (${grant}::uuid IS NULL OR id <> ${grant}::uuid)`;
+  await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND (${grant}::uuid IS NULL OR grant_id <> ${grant}::uuid)`;
+  const a = await sql`
+    UPDATE access_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
+      AND (${jti}::text IS NULL OR jti <> ${jti}::text) AND (${grant}::uuid IS NULL OR grant_id IS NULL OR grant_id <> ${grant}::uuid)`;
   return { sessions: s.count, sessionIds: s.map((r) => r.id), grants: g.count, accessTokens: a.count };
+}
+
+/** The grant and browser session of one of the user's recorded access tokens (none for a token without a grant). */
+export async function findAccessTokenOrigin(sql: Tx, userId: string, jti: string): Promise<KeptAccess> {
+  const [row] = await sql<{ grant_id: string | null; session_id: string | null }[]>`
+    SELECT a.grant_id, g.session_id FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
+    WHERE a.jti = ${jti} AND a.user_id = ${userId}`;
+  return { jti, grantId: row?.grant_id ?? null, sessionId: row?.session_id ?? null };
 }

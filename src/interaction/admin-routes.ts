@@ -11,6 +11,7 @@ const Consent = t.Object({
   client_id: t.String(),
   client_name: t.Union([t.String(), t.Null()]),
   scopes: t.Array(t.String()),
+  claims: t.Array(t.String(), { description: "Claims consented to one by one with the claims request parameter (OIDC Core §5.5), beyond those of the scopes" }),
   created_at: t.String({ format: "date-time" }),
   updated_at: t.String({ format: "date-time" }),
 });

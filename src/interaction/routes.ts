@@ -17,6 +17,7 @@ import { cookieSettings, readCookie } from "./cookies";
 import { consentPage, formTarget, loginPage, messagePage, pageHeaders, passwordChangePage } from "./pages";
 import {
   checkCsrf,
+  consentClaims,
   csrfToken,
   finishInteraction,
   issueCode,
@@ -88,7 +89,6 @@ export function interactionRoutes(deps: Deps) {
           await saveInteraction(deps, ia);
         }
         const user = await findUserById(deps.sql, session!.user_id);
-        const extraClaims = [...new Set([...Object.keys(req.claims?.userinfo ?? {}), ...Object.keys(req.claims?.id_token ?? {})])].filter((c) => c !== "sub");
         return page(
           consentPage({
             action: url(ia.id, "consent"),
@@ -97,7 +97,7 @@ export function interactionRoutes(deps: Deps) {
             client: { name: ia.client.client_name, logoUri: ia.client.logo_uri, clientUri: ia.client.client_uri, policyUri: ia.client.policy_uri, tosUri: ia.client.tos_uri },
             userName: user?.name || user?.username || "",
             scopes: await scopeDescriptions(deps, req.scopes),
-            extraClaims,
+            extraClaims: consentClaims(req),
           }),
           200,
           [formTarget(req.redirectUri)],
@@ -182,9 +182,10 @@ export function interactionRoutes(deps: Deps) {
       if (!session || ia.state.consentShownTo !== session.id) return seeOther(url(ia.id));
       const ip = requestInfo(request).ip;
       if (fields.decision === "allow") {
-        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes);
-        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes } });
-        ia.state.consentGiven = true;
+        const claims = consentClaims(req);
+        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes, claims);
+        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes, claims } });
+        ia.state.consentGivenBy = session.user_id;
         await saveInteraction(deps, ia);
         return seeOther(url(ia.id));
       }
@@ -198,7 +199,7 @@ export function interactionRoutes(deps: Deps) {
       // Another account: this interaction now needs a login of its own (like prompt=login).
       f.ia.state.forceLogin = true;
       f.ia.state.loginSessionId = undefined;
-      f.ia.state.consentGiven = undefined;
+      f.ia.state.consentGivenBy = undefined;
       await saveInteraction(deps, f.ia);
       return seeOther(url(f.ia.id));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Sign in with another account" } })

@@ -6,6 +6,7 @@ import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
 import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
 import type { AuthorizationRequest } from "../oauth/authorize";
+import { individuallyRequestedClaims } from "../oidc/claims";
 import { sessionAge, type Session } from "./session";
 import * as store from "./store";
 
@@ -21,7 +22,9 @@ export interface InteractionState {
   forceLogin: boolean;
   /** The session created by a login inside this interaction. */
   loginSessionId?: string;
-  consentGiven?: boolean;
+  /** The user who gave consent in this interaction: it counts for that account only (another user
+   *  who signs in within the same interaction is asked again). */
+  consentGivenBy?: string;
   /** The session the consent page was shown to: a consent posted under another session is not taken. */
   consentShownTo?: string;
   /** A user who logged in correctly but must change the password before a session starts. */
@@ -67,12 +70,20 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
 }
 
 async function needsConsent(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, userId: string): Promise<boolean> {
-  if (st.consentGiven) return false;
+  if (st.consentGivenBy === userId) return false;
   if (st.request.prompt.includes("consent")) return true;
   // First-party clients and clients registered without consent skip the page (never with prompt=consent).
   if (client.is_first_party || !client.require_consent) return false;
-  const remembered = new Set(await store.findConsentScopes(deps.sql, userId, client.client_id));
-  return !st.request.scopes.every((s) => remembered.has(s));
+  const remembered = await store.findConsent(deps.sql, userId, client.client_id);
+  const scopes = new Set(remembered.scopes);
+  const claims = new Set(remembered.claims);
+  // OIDC Core §3.1.2.4: claims asked for one by one are part of what the user consents to.
+  return !st.request.scopes.every((s) => scopes.has(s)) || !consentClaims(st.request).every((c) => claims.has(c));
+}
+
+/** The claims a request asks for beyond its scopes: shown on the consent page and remembered with it. */
+export function consentClaims(req: AuthorizationRequest): string[] {
+  return individuallyRequestedClaims(req.claims, req.scopes);
 }
 
 /** Issues the authorization code (contract: docs/contracts.md) and returns the response parameters. */
@@ -157,8 +168,8 @@ export async function finishInteraction(deps: Deps, ia: Interaction): Promise<bo
   return store.deleteInteraction(deps.sql, ia.idHash);
 }
 
-export async function rememberConsent(deps: Deps, userId: string, clientId: string, scopes: string[]): Promise<void> {
-  await store.upsertConsent(deps.sql, userId, clientId, scopes);
+export async function rememberConsent(deps: Deps, userId: string, clientId: string, scopes: string[], claims: string[]): Promise<void> {
+  await store.upsertConsent(deps.sql, userId, clientId, scopes, claims);
 }
 
 export async function scopeDescriptions(deps: Deps, scopes: string[]): Promise<{ name: string; description: string }[]> {

@@ -83,17 +83,19 @@ export async function deleteExpiredInteractions(sql: Tx): Promise<number> {
   return rows.count;
 }
 
-export async function findConsentScopes(sql: Tx, userId: string, clientId: string): Promise<string[]> {
-  const [row] = await sql<{ scopes: string[] }[]>`SELECT scopes FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
-  return row?.scopes ?? [];
+/** The scopes and the individually requested claims (OIDC Core §5.5) a user consented to at a client. */
+export async function findConsent(sql: Tx, userId: string, clientId: string): Promise<{ scopes: string[]; claims: string[] }> {
+  const [row] = await sql<{ scopes: string[]; claims: string[] }[]>`SELECT scopes, claims FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
+  return row ?? { scopes: [], claims: [] };
 }
 
-/** Remembers consent: the union of what was granted before and now. */
-export async function upsertConsent(sql: Tx, userId: string, clientId: string, scopes: string[]): Promise<void> {
+/** Remembers consent: the union of what was granted before and now (scopes and claims). */
+export async function upsertConsent(sql: Tx, userId: string, clientId: string, scopes: string[], claims: string[]): Promise<void> {
   await sql`
-    INSERT INTO consents (user_id, client_id, scopes) VALUES (${userId}, ${clientId}, ${scopes})
+    INSERT INTO consents (user_id, client_id, scopes, claims) VALUES (${userId}, ${clientId}, ${scopes}, ${claims}::text[])
     ON CONFLICT (user_id, client_id) DO UPDATE
-      SET scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || EXCLUDED.scopes) ORDER BY 1), updated_at = now()`;
+      SET scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || EXCLUDED.scopes) ORDER BY 1),
+          claims = ARRAY(SELECT DISTINCT unnest(consents.claims || EXCLUDED.claims) ORDER BY 1), updated_at = now()`;
 }
 
 export async function deleteConsent(sql: Tx, userId: string, clientId: string): Promise<boolean> {
@@ -140,13 +142,14 @@ export interface ConsentRow {
   client_id: string;
   client_name: string | null;
   scopes: string[];
+  claims: string[];
   created_at: Date;
   updated_at: Date;
 }
 
 export async function listConsents(sql: Tx, userId: string): Promise<ConsentRow[]> {
   return sql<ConsentRow[]>`
-    SELECT c.client_id, cl.client_name, c.scopes, c.created_at, c.updated_at
+    SELECT c.client_id, cl.client_name, c.scopes, c.claims, c.created_at, c.updated_at
     FROM consents c LEFT JOIN clients cl ON cl.client_id = c.client_id
     WHERE c.user_id = ${userId} ORDER BY c.updated_at DESC`;
 }

@@ -6,12 +6,12 @@ import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
 import { findClientByClientId } from "../clients/store";
 import { listActiveScopes } from "../interaction/store";
-import { parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
+import { claimsAllowedForScopes, limitClaimsRequest, parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
 import { verifyIdTokenHint } from "../oidc/id-token-hint";
 import { checkCodeChallenge } from "./code-challenge";
 import { matchRedirectUri } from "./redirect-uri";
 import type { ParsedParams } from "./request-params";
-import { resolveScope } from "./scope";
+import { resolveScope, usableScopes } from "./scope";
 
 export type ResponseMode = "query" | "form_post";
 export const RESPONSE_MODES: ResponseMode[] = ["query", "form_post"];
@@ -63,7 +63,8 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
   const pkce = checkCodeChallenge(p.code_challenge, p.code_challenge_method);
   if (pkce) throw fail("invalid_request", pkce);
 
-  const scope = resolveScope(p.scope, client.scopes, await listActiveScopes(deps.sql));
+  const knownScopes = await listActiveScopes(deps.sql);
+  const scope = resolveScope(p.scope, client.scopes, knownScopes);
   if (!scope.ok) throw fail("invalid_scope", scope.description);
 
   const prompt = (p.prompt ?? "").split(" ").filter(Boolean);
@@ -80,7 +81,10 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
   if (p.claims !== undefined) {
     const parsed = parseClaimsParameter(p.claims);
     if (!parsed.ok) throw fail("invalid_request", parsed.description);
-    claims = parsed.claims;
+    // OIDC Core §5.5: only claims of the scopes the client may use can be asked for one by one;
+    // the others are dropped like scopes it is not registered for. Those beyond the granted
+    // scopes need the user's consent (interaction/service.ts).
+    claims = limitClaimsRequest(parsed.claims, claimsAllowedForScopes(usableScopes(client.scopes, knownScopes)));
   }
 
   let idTokenHintSub: string | undefined;

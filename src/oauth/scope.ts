@@ -14,8 +14,14 @@ export interface KnownScope {
 
 export type ScopeResult = { ok: true; scopes: string[] } | { ok: false; description: string };
 
-export function resolveScope(requested: string | undefined, clientScopes: readonly string[], known: readonly KnownScope[]): ScopeResult {
+/** The scopes a client may ever be granted: those it is registered for (or the standard ones) that are active. */
+export function usableScopes(clientScopes: readonly string[], known: readonly KnownScope[]): string[] {
   const allowed = new Set(clientScopes.length ? clientScopes : STANDARD_SCOPES);
+  return known.filter((s) => allowed.has(s.name)).map((s) => s.name);
+}
+
+export function resolveScope(requested: string | undefined, clientScopes: readonly string[], known: readonly KnownScope[]): ScopeResult {
+  const allowed = new Set(usableScopes(clientScopes, known));
   const active = new Map(known.map((s) => [s.name, s]));
   if (requested === undefined || requested.trim() === "") {
     const defaults = known.filter((s) => s.is_default && allowed.has(s.name)).map((s) => s.name);

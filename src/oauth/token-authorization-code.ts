@@ -31,7 +31,7 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     const row = await consumeAuthorizationCode(tx, codeHash);
     if (!row) return undefined;
     if (row.client_id !== client.client_id) throw new OAuthError("invalid_grant", "The authorization code was issued to another client");
-    checkRedirectUri(form.get("redirect_uri"), row.redirect_uri, client.redirect_uris);
+    checkRedirectUri(form.get("redirect_uri"), row.redirect_uri);
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
     const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
@@ -85,14 +85,11 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
 }
 
 /**
- * The redirect_uri must be identical to the one of the authorization request (RFC 6749 §4.1.3).
- * It may be left out only when the client has exactly that one registered URI.
+ * The redirect_uri must be identical to the one of the authorization request (RFC 6749 §4.1.3:
+ * REQUIRED when the authorization request included it, which ours always does, OIDC Core
+ * §3.1.2.1). Missing is invalid_request, different is invalid_grant; either leaves the code unspent.
  */
-function checkRedirectUri(sent: string | undefined, used: string, registered: string[]): void {
-  if (sent === undefined) {
-    if (registered.length === 1 && registered[0] === used) return;
-    throw new OAuthError("invalid_request", "redirect_uri is required");
-  }
+function checkRedirectUri(sent: string | undefined, used: string): void {
+  if (sent === undefined) throw new OAuthError("invalid_request", "redirect_uri is required: the authorization request had one");
   if (sent !== used) throw new OAuthError("invalid_grant", "redirect_uri does not match the authorization request");
 }
-

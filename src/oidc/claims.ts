@@ -1,6 +1,7 @@
 // Standard claims (OIDC Core §5.1), the claims each scope stands for (§5.4) and the `claims`
 // request parameter (§5.5): which claims of a user go to UserInfo and which into the ID token.
 import type { UserRecord } from "../accounts/model";
+import { STANDARD_SCOPES } from "../oauth/scope";
 
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
@@ -53,6 +54,52 @@ export function claimsOfScopes(scopes: readonly string[]): string[] {
   return scopes.flatMap((s) => SCOPE_CLAIMS[s] ?? []);
 }
 
+/**
+ * The user claims a client may ever receive: those of the scopes it is registered for (and that
+ * are active), per the §5.4 mapping, plus `sub`. A `claims` request (§5.5) is limited to these.
+ */
+export function claimsAllowedForScopes(scopes: readonly string[]): Set<string> {
+  return new Set(["sub", ...claimsOfScopes(scopes)]);
+}
+
+/** The user claims a registered client may receive now (release-time check, also for requests stored
+ *  before the client's scopes changed): a client registered with no scopes uses the standard ones. */
+export function claimsAllowedForClient(client: { scopes: readonly string[] } | undefined): Set<string> {
+  if (!client) return new Set(["sub"]);
+  return claimsAllowedForScopes(client.scopes.length ? client.scopes : STANDARD_SCOPES);
+}
+
+function isUserClaim(name: string): boolean {
+  return (USER_CLAIMS as string[]).includes(name);
+}
+
+/**
+ * The claims request without the user claims the client may not receive (dropped like a scope it
+ * is not registered for, RFC 6749 §3.3). Protocol claims (acr, auth_time) are kept; null when
+ * nothing is left.
+ */
+export function limitClaimsRequest(request: ClaimsRequest | null, allowed: ReadonlySet<string>): ClaimsRequest | null {
+  if (!request) return null;
+  const out: ClaimsRequest = {};
+  for (const member of ["userinfo", "id_token"] as const) {
+    const specs = request[member];
+    if (!specs) continue;
+    const kept = Object.fromEntries(Object.entries(specs).filter(([name]) => !isUserClaim(name) || allowed.has(name)));
+    if (Object.keys(kept).length) out[member] = kept;
+  }
+  return out.userinfo || out.id_token ? out : null;
+}
+
+/**
+ * User claims asked for one by one (§5.5) beyond those the scopes stand for: what the consent page
+ * shows besides the scopes, and what consent remembers with them. Sorted, without `sub`.
+ */
+export function individuallyRequestedClaims(request: ClaimsRequest | null | undefined, scopes: readonly string[]): string[] {
+  const covered = new Set(claimsOfScopes(scopes));
+  const names = new Set([...Object.keys(request?.userinfo ?? {}), ...Object.keys(request?.id_token ?? {})]);
+  return [...names].filter((n) => n !== "sub" && isUserClaim(n) && !covered.has(n)).sort();
+}
+
 /** The values of the named claims a user has (absent and null values are left out, §5.3.2). */
 export function userClaims(user: UserRecord, names: Iterable<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -86,17 +133,19 @@ function claimValue(user: UserRecord, name: string): unknown {
   }
 }
 
-/** UserInfo claims: those of the granted scopes plus those asked for in claims.userinfo (§5.4, §5.5). */
-export function userinfoClaims(user: UserRecord, scopes: readonly string[], request?: ClaimsRequest | null): Record<string, unknown> {
-  const names = new Set([...claimsOfScopes(scopes), ...Object.keys(request?.userinfo ?? {})]);
+/** UserInfo claims: those of the granted scopes plus those asked for in claims.userinfo (§5.4, §5.5),
+ *  the latter only within `allowed` (the claims the client may receive). */
+export function userinfoClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, allowed: ReadonlySet<string>): Record<string, unknown> {
+  const names = new Set([...claimsOfScopes(scopes), ...Object.keys(request?.userinfo ?? {}).filter((n) => allowed.has(n))]);
   names.delete("sub");
   return { sub: user.id, ...userClaims(user, names) };
 }
 
-/** ID token user claims: those asked for in claims.id_token, or — when no access token is issued —
- *  those of the granted scopes (§5.4). Protocol claims (auth_time, acr, ...) are not handled here. */
-export function idTokenUserClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean): Record<string, unknown> {
-  const names = new Set(Object.keys(request?.id_token ?? {}));
+/** ID token user claims: those asked for in claims.id_token (within `allowed`), or — when no access
+ *  token is issued — those of the granted scopes (§5.4). Protocol claims (auth_time, acr, ...) are
+ *  not handled here. */
+export function idTokenUserClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean, allowed: ReadonlySet<string>): Record<string, unknown> {
+  const names = new Set(Object.keys(request?.id_token ?? {}).filter((n) => allowed.has(n)));
   if (!accessTokenIssued) for (const n of claimsOfScopes(scopes)) names.add(n);
   names.delete("sub");
   return userClaims(user, names);

@@ -1,8 +1,8 @@
 // id_token_hint (OIDC Core §3.1.2.1, RP-Initiated Logout §2): an ID token this server issued,
 // verified by signature and issuer before anything acts on it. Expired hints are accepted (the
 // specs allow it: the hint identifies a user, it does not authenticate one).
-import { compactVerify, decodeProtectedHeader } from "jose";
 import type { Deps } from "../deps";
+import { OwnJwtError, verifyOwnJwt } from "../tokens/jwt-kind";
 
 export interface VerifiedHint {
   sub: string;
@@ -10,22 +10,17 @@ export interface VerifiedHint {
   sid?: string;
 }
 
-/** The verified claims of the hint, or undefined when it is not an ID token of this issuer. */
+/** The verified claims of the hint, or undefined when it is not an ID token of this issuer (an
+ *  access token or a back-channel logout token, signed by the same keys, is not one: jwt-kind.ts). */
 export async function verifyIdTokenHint(deps: Deps, token: string): Promise<VerifiedHint | undefined> {
+  let claims: Record<string, unknown>;
   try {
-    const header = decodeProtectedHeader(token);
-    if (!header.kid || !header.alg || header.alg === "none") return undefined;
-    const key = await deps.keys.verificationKey(header.kid);
-    if (!key || key.alg !== header.alg) return undefined;
-    const { payload } = await compactVerify(token, key.publicKey, { algorithms: [key.alg] });
-    const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-    if (claims.iss !== deps.config.issuer || typeof claims.sub !== "string") return undefined;
-    // Access tokens are signed by the same keys: only an ID token may serve as a hint.
-    if (header.typ === "at+jwt" || "client_id" in claims && "scope" in claims && !("azp" in claims)) return undefined;
-    const aud = Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === "string") : typeof claims.aud === "string" ? [claims.aud] : [];
-    if (!aud.length) return undefined;
-    return { sub: claims.sub, aud, sid: typeof claims.sid === "string" ? claims.sid : undefined };
-  } catch {
-    return undefined;
+    ({ payload: claims } = await verifyOwnJwt(deps, token, "id_token", { allowExpired: true }));
+  } catch (err) {
+    if (err instanceof OwnJwtError) return undefined;
+    throw err;
   }
+  const aud = Array.isArray(claims.aud) ? claims.aud.filter((a): a is string => typeof a === "string") : typeof claims.aud === "string" ? [claims.aud] : [];
+  if (!aud.length) return undefined;
+  return { sub: claims.sub as string, aud, sid: typeof claims.sid === "string" ? claims.sid : undefined };
 }

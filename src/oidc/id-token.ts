@@ -6,7 +6,7 @@ import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
-import { idTokenUserClaims, type ClaimsRequest } from "./claims";
+import { claimsAllowedForClient, idTokenUserClaims, type ClaimsRequest } from "./claims";
 
 export interface IdTokenInput {
   user: UserRecord;
@@ -51,7 +51,7 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   const claimsRequest = input.claimsRequest ?? fromClaimsField ?? null;
   const scopes = input.scope.split(" ").filter(Boolean);
   const payload: Record<string, unknown> = {
-    ...idTokenUserClaims(input.user, scopes, claimsRequest, Boolean(input.accessToken)),
+    ...idTokenUserClaims(input.user, scopes, claimsRequest, Boolean(input.accessToken), claimsAllowedForClient(input.client)),
     ...(fromClaimsField ? {} : input.claims),
   };
   if (input.authTime) payload.auth_time = Math.floor(input.authTime.getTime() / 1000);

@@ -5,7 +5,8 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { findUserById } from "../accounts/store";
 import { verifyAccessToken } from "../tokens/access-token";
-import { userinfoClaims, type ClaimsRequest } from "./claims";
+import { findClientByClientId } from "../clients/store";
+import { claimsAllowedForClient, userinfoClaims, type ClaimsRequest } from "./claims";
 import { findGrantClaimsByJti } from "./store";
 
 function bearerError(code: "invalid_request" | "invalid_token" | "insufficient_scope", description: string, status: number, extra = ""): OAuthError {
@@ -39,5 +40,8 @@ export async function userinfo(deps: Deps, token: string): Promise<Record<string
   const user = await findUserById(deps.sql, claims.sub);
   if (!user || !user.is_active) throw bearerError("invalid_token", "The access token is invalid, expired or revoked", 401);
   const request = (await findGrantClaimsByJti(deps.sql, claims.jti)) as ClaimsRequest | null;
-  return userinfoClaims(user, scopes, request);
+  // The stored claims request was limited and consented when it was made; the client's current
+  // registration bounds it again (a client whose scopes were narrowed since gets no more).
+  const client = request ? await findClientByClientId(deps.sql, claims.client_id) : undefined;
+  return userinfoClaims(user, scopes, request, claimsAllowedForClient(client));
 }

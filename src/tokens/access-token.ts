@@ -5,12 +5,13 @@
 // recorded: it is live while its signature, expiry and client hold, until the client revokes it
 // (which records it as revoked) or the client is deactivated or deleted (clients.access_tokens_revoked_at).
 // Skipping that INSERT is a third of the cost of a client_credentials request.
-import { jwtVerify, decodeProtectedHeader, type JWTPayload } from "jose";
+import type { JWTPayload } from "jose";
 import { signCompactJws } from "../keys/service";
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { OAuthError } from "../errors";
 import { randomToken } from "../lib/crypto";
+import { OwnJwtError, verifyOwnJwt } from "./jwt-kind";
 import { insertAccessToken, loadAccessTokenState } from "./store";
 
 export interface AccessTokenInput {
@@ -85,34 +86,30 @@ export async function verifyAccessTokenSignature(deps: Deps, token: string): Pro
     if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) return { ...hit.claims };
     cache.delete(token);
   }
-  const claims = await verifySignature(deps, token);
+  const { claims, kid } = await verifySignature(deps, token);
   if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value!);
-  cache.set(token, { claims, kid: decodeProtectedHeader(token).kid! });
+  cache.set(token, { claims, kid });
   return claims;
 }
 
-async function verifySignature(deps: Deps, token: string): Promise<AccessTokenClaims> {
-  let kid: string | undefined;
+/** One of our JWTs of the access-token kind only (jwt-kind.ts): an ID token or a logout token,
+ *  signed by the same keys, is refused here. */
+async function verifySignature(deps: Deps, token: string): Promise<{ claims: AccessTokenClaims; kid: string }> {
   try {
-    kid = decodeProtectedHeader(token).kid;
-  } catch {
-    throw invalidToken("The access token is malformed");
-  }
-  const key = kid ? await deps.keys.verificationKey(kid) : undefined;
-  if (!key) throw invalidToken("The access token was not signed by a key of this server");
-  try {
-    const { payload } = await jwtVerify(token, key.publicKey, {
-      issuer: deps.config.issuer,
-      typ: "at+jwt",
-      algorithms: [key.alg],
-    });
-    if (typeof payload.client_id !== "string" || typeof payload.jti !== "string" || typeof payload.sub !== "string") {
-      throw invalidToken("The access token lacks required claims");
-    }
-    return { scope: "", ...payload } as AccessTokenClaims;
+    const { payload, kid } = await verifyOwnJwt(deps, token, "access_token");
+    return { claims: { scope: "", ...payload } as AccessTokenClaims, kid };
   } catch (err) {
-    if (err instanceof OAuthError) throw err;
-    throw invalidToken("The access token is invalid or expired", err);
+    if (!(err instanceof OwnJwtError)) throw err;
+    switch (err.code) {
+      case "malformed":
+        throw invalidToken("The access token is malformed", err.cause);
+      case "unknown_key":
+        throw invalidToken("The access token was not signed by a key of this server");
+      case "wrong_kind":
+        throw invalidToken("The token is not an access token");
+      default:
+        throw invalidToken("The access token is invalid or expired", err.cause);
+    }
   }
 }
 

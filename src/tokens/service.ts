@@ -19,8 +19,14 @@ export function accessTokenTtl(deps: Deps, client: Pick<ClientRecord, "access_to
   return Math.min(ttl, MAX_TOKEN_LIFETIME_SECONDS);
 }
 
+/**
+ * Seconds a refresh token of this client lives: the client's setting, else the configured one;
+ * never more than AUTHLY_REFRESH_GRANT_MAX_LIFETIME, the absolute lifetime of its grant (a new
+ * grant's first token; rotation bounds its successors by the grant's creation, see rotateRefreshToken).
+ */
 export function refreshTokenTtl(deps: Deps, client: Pick<ClientRecord, "refresh_token_ttl">): number {
-  return client.refresh_token_ttl && client.refresh_token_ttl > 0 ? client.refresh_token_ttl : deps.config.refreshTokenTtl;
+  const ttl = client.refresh_token_ttl && client.refresh_token_ttl > 0 ? client.refresh_token_ttl : deps.config.refreshTokenTtl;
+  return Math.min(ttl, deps.config.refreshGrantMaxLifetime);
 }
 
 export function hashToken(deps: Deps, value: string): string {
@@ -38,8 +44,15 @@ export async function issueRefreshToken(
   input: { grantId: string; client: ClientRecord; userId: string | null; scope: string },
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomToken(32);
-  const expiresAt = new Date(Date.now() + refreshTokenTtl(deps, input.client) * 1000);
-  await store.insertRefreshToken(tx, { tokenHash: hashToken(deps, token), grantId: input.grantId, clientId: input.client.client_id, userId: input.userId, scope: input.scope, expiresAt });
+  const expiresAt = await store.insertRefreshToken(tx, {
+    tokenHash: hashToken(deps, token),
+    grantId: input.grantId,
+    clientId: input.client.client_id,
+    userId: input.userId,
+    scope: input.scope,
+    expiresAt: new Date(Date.now() + refreshTokenTtl(deps, input.client) * 1000),
+    grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
+  });
   await store.extendGrant(tx, input.grantId, expiresAt);
   return { token, expiresAt };
 }
@@ -53,7 +66,7 @@ export type RotationResult =
  * Uses a refresh token once and issues its successor (same scope). Exactly one of several
  * concurrent callers gets "rotated"; presenting an already rotated token is "reused" (the caller
  * revokes the family); anything else (unknown, expired, revoked, another client's, an inactive
- * user's) is "invalid".
+ * user's, one of a grant older than AUTHLY_REFRESH_GRANT_MAX_LIFETIME) is "invalid".
  */
 export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord): Promise<RotationResult> {
   const hash = hashToken(deps, token);
@@ -63,6 +76,7 @@ export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client:
     clientId: client.client_id,
     newTokenHash: hashToken(deps, successor),
     newExpiresAt: new Date(Date.now() + refreshTokenTtl(deps, client) * 1000),
+    grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
   });
   if (row) return { outcome: "rotated", row, refreshToken: successor };
   const known = await store.findRefreshToken(tx, hash);

@@ -184,13 +184,20 @@ export interface RefreshTokenRow {
   revoked_at: Date | null;
 }
 
+/** Stores a refresh token; its expiry is bounded by its grant's absolute end (created_at + the
+ *  maximum lifetime, in the database's clock). Returns the expiry stored. */
 export async function insertRefreshToken(
   sql: Tx,
-  row: { tokenHash: string; grantId: string; clientId: string; userId: string | null; scope: string; expiresAt: Date },
-): Promise<void> {
-  await sql`
+  row: { tokenHash: string; grantId: string; clientId: string; userId: string | null; scope: string; expiresAt: Date; grantMaxLifetimeSeconds: number },
+): Promise<Date> {
+  const [r] = await sql<{ expires_at: Date }[]>`
     INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
-    VALUES (${row.tokenHash}, ${row.grantId}, ${row.clientId}, ${row.userId}, ${row.scope}, ${row.expiresAt})`;
+    SELECT ${row.tokenHash}, g.id, ${row.clientId}, ${row.userId}, ${row.scope},
+           least(${row.expiresAt}::timestamptz, g.created_at + make_interval(secs => ${row.grantMaxLifetimeSeconds}))
+    FROM grants g WHERE g.id = ${row.grantId}
+    RETURNING expires_at`;
+  if (!r) throw new Error(`grant ${row.grantId} does not exist`);
+  return r.expires_at;
 }
 
 /** A rotated refresh token with what the new tokens need from its grant. */
@@ -210,22 +217,26 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
  */
 export async function rotateRefreshToken(
   sql: Tx,
-  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date },
+  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date; grantMaxLifetimeSeconds: number },
 ): Promise<RotatedRefreshToken | undefined> {
+  // The grant's absolute end (created_at + the maximum lifetime): past it nothing rotates, and the
+  // successor never outlives it.
   const [row] = await sql<RotatedRefreshToken[]>`
     WITH rotated AS (
       UPDATE refresh_tokens r SET rotated_at = now()
       FROM grants g
       WHERE r.token_hash = ${r.tokenHash} AND r.client_id = ${r.clientId} AND r.rotated_at IS NULL
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
+        AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
-      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims
+      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims,
+                least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
-      SELECT ${r.newTokenHash}, grant_id, client_id, user_id, scope, ${r.newExpiresAt} FROM rotated
-      RETURNING grant_id
+      SELECT ${r.newTokenHash}, grant_id, client_id, user_id, scope, successor_expires_at FROM rotated
+      RETURNING grant_id, expires_at
     ), extended AS (
-      UPDATE grants SET expires_at = greatest(expires_at, ${r.newExpiresAt}) WHERE id IN (SELECT grant_id FROM successor)
+      UPDATE grants g SET expires_at = greatest(g.expires_at, s.expires_at) FROM successor s WHERE g.id = s.grant_id
     )
     SELECT * FROM rotated`;
   return row;

@@ -235,7 +235,7 @@ describe("GET /admin/me and a pending password change", () => {
 
     const ok = await a.call("POST", "/admin/me/password", { token, body: { current_password: created.generated_password, new_password: "a brand new password" } });
     expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ id: created.id, requires_password_change: false });
+    expect(ok.body).toEqual({ id: created.id, requires_password_change: false, revoked_sessions: 0, revoked_grants: 0, revoked_access_tokens: 0 });
     expect(await Bun.password.verify("a brand new password", (await passwordHash(created.id))!)).toBe(true);
     expect((await a.call("GET", "/admin/clients", { token })).status).toBe(200);
     const rows = await auditRows(a.deps, "user.password_change");

@@ -185,11 +185,17 @@ describe("authorization_code (RFC 6749 §4.1.3, RFC 7636, OIDC Core §3.1.3)", (
     expectOAuthError(await exchange(c.code, v), 400, "invalid_grant");
   });
 
-  test("redirect_uri must be identical to the authorization request's", async () => {
+  test("redirect_uri must be identical to the authorization request's; a refused exchange leaves the code unspent", async () => {
     const c = await createCode(t.deps, { clientId: "web-app", userId: user.id, scope: "api:read" });
     expectOAuthError(await exchange(c.code, c.verifier, { redirect_uri: "https://rp.example/cb/" }), 400, "invalid_grant");
-    // With exactly one registered redirect URI, it may be left out.
-    expect((await exchange(c.code, c.verifier, { redirect_uri: undefined })).status).toBe(200);
+    expect((await exchange(c.code, c.verifier)).status).toBe(200);
+  });
+
+  test("refuses a code exchange without redirect_uri when the authorization request had one, even with a single registered URI (RFC 6749 §4.1.3)", async () => {
+    const c = await createCode(t.deps, { clientId: "web-app", userId: user.id, scope: "api:read" });
+    expectOAuthError(await exchange(c.code, c.verifier, { redirect_uri: undefined }), 400, "invalid_request");
+    // The refused exchange did not spend the code: the client may retry correctly.
+    expect((await exchange(c.code, c.verifier)).status).toBe(200);
   });
 
   test("redirect_uri is required when the client has several", async () => {

@@ -147,3 +147,47 @@ describe("public clients", () => {
     expect(reuse.body.error).toBe("invalid_grant");
   });
 });
+
+describe("absolute grant lifetime (AUTHLY_REFRESH_GRANT_MAX_LIFETIME)", () => {
+  const MAX = 90 * 86400;
+  const grantOf = async (refreshToken: string) => {
+    const [row] = await t.deps.sql<{ grant_id: string }[]>`SELECT grant_id FROM refresh_tokens r WHERE r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.grant_id IN (SELECT grant_id FROM access_tokens WHERE jti = ${String(decodeJwt(refreshToken).jti)})`;
+    return row!.grant_id;
+  };
+
+  test("a refresh grant older than the maximum lifetime is invalid_grant, however often it was used", async () => {
+    const first = await login();
+    const grantId = await grantOf(first.access_token);
+    // The grant began just over 90 days ago (its refresh token itself is fresh and unexpired).
+    await t.deps.sql`UPDATE grants SET created_at = now() - make_interval(secs => ${MAX + 5}) WHERE id = ${grantId}`;
+    const r = await refresh(first.refresh_token);
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe("invalid_grant");
+    expect(t.deps.config.refreshGrantMaxLifetime).toBe(MAX);
+  });
+
+  test("a rotated refresh token never expires after the grant's absolute lifetime", async () => {
+    const first = await login();
+    const grantId = await grantOf(first.access_token);
+    // 10 days left of the grant; the refresh TTL (30 days) would reach past it.
+    const shift = MAX - 10 * 86400;
+    await t.deps.sql`UPDATE grants SET created_at = created_at - make_interval(secs => ${shift}), expires_at = expires_at - make_interval(secs => ${shift}) WHERE id = ${grantId}`;
+    const r = await refresh(first.refresh_token);
+    expect(r.status).toBe(200);
+    const [row] = await t.deps.sql<{ past: boolean; grant_past: boolean }[]>`
+      SELECT bool_or(r.expires_at > g.created_at + make_interval(secs => ${MAX})) AS past, bool_or(g.expires_at > g.created_at + make_interval(secs => ${MAX})) AS grant_past
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id WHERE g.id = ${grantId} AND r.rotated_at IS NULL`;
+    expect(row).toEqual({ past: false, grant_past: false });
+  });
+
+  test("the first refresh token of a grant expires within the maximum lifetime when it is shorter than the refresh TTL", async () => {
+    const short = await createTestApp({ bootstrap: false, env: { AUTHLY_REFRESH_GRANT_MAX_LIFETIME: "3600" } });
+    const c = await createClient(short.deps, { client_id: "short-app" });
+    const u = await createUser(short.deps, { username: "dora" });
+    const code = await createCode(short.deps, { clientId: c.clientId, userId: u.id, scope: "openid offline_access" });
+    const r = await short.request("/oauth/token", post({ grant_type: "authorization_code", code: code.code, code_verifier: code.verifier, redirect_uri: code.redirectUri }, { id: c.clientId, secret: c.secret! }));
+    expect(r.status).toBe(200);
+    const [row] = await short.deps.sql<{ n: number; within: boolean }[]>`SELECT count(*)::int AS n, bool_and(r.expires_at <= g.created_at + interval '3600 seconds') AS within FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id`;
+    expect(row).toEqual({ n: 1, within: true });
+  });
+});

@@ -51,7 +51,7 @@ export const changePasswordCmd = defineAdminCommand({
     "new-password": { type: "string", valueHint: "TEXT", description: "New password (prompted twice without echo when missing)" },
   },
   help: helpText({
-    details: "A generated or reset password is temporary: the admin API refuses other commands (exit code 3)\nuntil it is replaced. The server checks the new password's strength.",
+    details: "A generated or reset password is temporary: the admin API refuses other commands (exit code 3)\nuntil it is replaced. The server checks the new password's strength.\nYour other sessions and tokens (browser sessions, other CLI logins, applications' tokens) are\nrevoked; this CLI login stays signed in.",
     examples: ["$ authly admin auth change-password", '$ authly admin auth change-password --current-password "$OLD" --new-password "$NEW"'],
     security: "Passwords given as options show in shell history and process lists: prefer the prompts.",
   }),

@@ -145,6 +145,7 @@ interface Consent {
   client_id: string;
   client_name: string | null;
   scopes: string[];
+  claims?: string[];
   created_at: string;
   updated_at: string;
 }
@@ -154,7 +155,7 @@ export const consents = defineAdminCommand({
   args: { ...userArg, ...outputArgs },
   help: helpText({
     examples: ["$ authly admin user consents alice", "$ authly admin user consents alice --output json | jq -r '.consents[].client_id'"],
-    json: '{ "consents": [ { client_id, client_name, scopes, created_at, updated_at } ], "total": N }',
+    json: '{ "consents": [ { client_id, client_name, scopes, claims, created_at, updated_at } ], "total": N }',
   }),
   async run({ args }) {
     const ctx = createContext();
@@ -162,7 +163,7 @@ export const consents = defineAdminCommand({
     const res = await ctx.api.get<{ consents: Consent[]; total: number }>(`/admin/users/${user.id}/consents`, { notFound: notFound(args.user) });
     if (ctx.format(args.output) === "json") return printJson(res);
     if (res.consents.length) {
-      printTable(["Client ID", "Application", "Scopes", "Granted", "Updated"], res.consents.map((c) => [c.client_id, c.client_name ?? "-", c.scopes.join(" "), formatTime(c.created_at), formatTime(c.updated_at)]));
+      printTable(["Client ID", "Application", "Scopes", "Claims", "Granted", "Updated"], res.consents.map((c) => [c.client_id, c.client_name ?? "-", c.scopes.join(" "), c.claims?.length ? c.claims.join(" ") : "-", formatTime(c.created_at), formatTime(c.updated_at)]));
     } else console.log(`'${user.username}' has consented to no application.`);
     console.log(`\nTotal: ${res.total} consent${res.total === 1 ? "" : "s"}`);
   },
