@@ -2,6 +2,7 @@
 // it). A unit test checks that this list and the folder agree.
 import m0001 from "../../migrations/0001_initial.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_client_token_watermark.sql" with { type: "text" };
+import m0004 from "../../migrations/0004_login_throttle.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -12,4 +13,5 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: "0001_initial", sql: m0001 },
   { version: 2, name: "0002_client_token_watermark", sql: m0002 },
+  { version: 4, name: "0004_login_throttle", sql: m0004 },
 ];
