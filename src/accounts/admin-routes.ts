@@ -1,11 +1,13 @@
 // Admin API: user accounts (create, list/search, show, update, deactivate, delete, reset password,
-// sessions and grants). Scopes admin:users:read / admin:users:write.
+// sessions and grants, login unlock). Scopes admin:users:read / admin:users:write.
 import { Type as t } from "@sinclair/typebox";
 import type { Deps } from "../deps";
 import { boolParam, intParam, Problems } from "../lib/validate";
 import { HardQuery, IncludeInactiveQuery, LimitQuery, OffsetQuery, type AdminRouteSpec } from "../admin/spec";
 import { ChangePassword, Me, PasswordChanged, PasswordReset, ResetPassword, SessionsRevoked, User, UserCreate, UserDeleted, UserList, UserSessions, UserUpdate, UserWithPassword } from "./model";
 import * as users from "./admin-service";
+import { unlockUser, withLoginLocks } from "./login-locks";
+import { UserUnlocked, UserWithLock } from "./model";
 
 const ID = { id: "The user id (UUID)" };
 
@@ -43,13 +45,20 @@ export function userAdminRoutes(deps: Deps): AdminRouteSpec[] {
         const q = r.query.q?.trim() || undefined;
         if (q && q.length > 200) p.add("q", "must be at most 200 characters");
         p.throwIfAny("Invalid query");
-        return users.listUsers(deps, { q, limit, offset, includeInactive });
+        return users.listUsers(deps, { q, limit, offset, includeInactive }).then(async (l) => ({ ...l, users: await withLoginLocks(deps, l.users) }));
       },
     },
     {
       method: "GET", path: "/admin/users/:id", scope: "admin:users:read", tag: "users", summary: "Show a user",
-      params: ID, response: User, errors: [404],
-      handler: (r) => users.getUser(deps, r.params.id!),
+      description: "`login_lock` says whether login throttling holds the account's sign-ins back (null: no), until when, and how (locked sources, account slow-down).",
+      params: ID, response: UserWithLock, errors: [404],
+      handler: async (r) => (await withLoginLocks(deps, [await users.getUser(deps, r.params.id!)]))[0]!,
+    },
+    {
+      method: "POST", path: "/admin/users/:id/unlock", scope: "admin:users:write", tag: "users", summary: "Clear a user's login throttling",
+      description: "Deletes the account's failed-login counters from every source: the sources locked out of this account and the account-wide slow-down. A source locked for failing on many accounts stays locked. Audited as user.unlock.",
+      params: ID, body: t.Object({}, { additionalProperties: false, description: "No fields; the body may be empty" }), response: UserUnlocked, errors: [404],
+      handler: (r) => unlockUser(deps, r.actor, r.params.id!),
     },
     {
       method: "PATCH", path: "/admin/users/:id", scope: "admin:users:write", tag: "users", summary: "Update a user (partial)",

@@ -1,15 +1,35 @@
-// Password login shared by the login page and the first-party CLI password grant: throttling per
-// account and per source (table login_failures), temporary lockout, audit, argon2 rehash and
-// last_login_at. An unknown user costs one password verification like a wrong password.
+// Password login shared by the login page and the first-party CLI password grant: throttling that
+// is not a denial of service (NIST SP 800-63B §5.2.2), audit, argon2 rehash and last_login_at. An
+// unknown user costs one password verification like a wrong password, and is throttled the same.
+//
+// Three counters per failure (table login_failures, shared by every worker and node):
+// - (account, source): AUTHLY_LOGIN_MAX_FAILURES failures within AUTHLY_LOGIN_LOCKOUT_SECONDS lock
+//   that pair for AUTHLY_LOGIN_LOCKOUT_SECONDS: the guessing source, not the account, is shut out;
+// - source (every account): SOURCE_FAILURE_FACTOR x as many lock the source (stops spraying);
+// - account (every source): never a lock. From ACCOUNT_FAILURE_FACTOR x MAX failures on, a source
+//   the account has not signed in from before waits 2^(n - threshold) seconds after the last
+//   failure, at most SLOWDOWN_CAP_SECONDS; the sources the owner signed in from wait for nothing.
+// From loopback, an active admin account is never locked: its (account, loopback) pair slows down
+// like the account counter instead, and the source lock and account slow-down do not apply, so an
+// operator on the host can always sign in.
+// A source is an IPv4 address or an IPv6 /64 (lib/source-key.ts).
 import type { Deps } from "../deps";
 import { audit } from "../audit/service";
+import { isLoopback } from "../http/request-context";
+import { sourceKey } from "../lib/source-key";
 import type { UserRecord } from "./model";
 import { hashPassword, passwordParams, verifyPassword } from "./password";
 import { findUserByLogin } from "./store";
-import { activeLockout, clearLoginFailures, markLoggedIn, recordLoginFailure } from "./login-store";
+import { clearLoginFailures, markLoggedIn, NO_USER_ID, readThrottle, recordLoginFailure, rememberSource, type FailurePolicy } from "./login-store";
 
-/** A source address may fail this many times more often than one account before it is locked. */
+/** A source address may fail this many times more often than one (account, source) pair before it is locked. */
 export const SOURCE_FAILURE_FACTOR = 4;
+/** Failures of one account over all sources (× AUTHLY_LOGIN_MAX_FAILURES) before the slow-down starts. */
+export const ACCOUNT_FAILURE_FACTOR = 2;
+/** The longest wait of the slow-down: at most one guess per this many seconds for an account. */
+export const SLOWDOWN_CAP_SECONDS = 60;
+/** A source the account signed in from skips the account slow-down for this many days. */
+export const KNOWN_SOURCE_DAYS = 90;
 
 export class AuthenticationError extends Error {
   constructor(
@@ -29,36 +49,78 @@ export interface LoginAttempt {
   ip: string;
 }
 
+/** The counter keys of one attempt; `account` is a user id, or "name:<login>" for an unknown name. */
+export function throttleKeys(account: string, source: string) {
+  return { pair: `pair:${account}@${source}`, source: `source:${source}`, account: `account:${account}` };
+}
+
 /** Returns the active user for valid credentials; throws AuthenticationError otherwise. */
 export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promise<UserRecord> {
   const { config } = deps;
   const login = attempt.login.trim();
   const user = login ? await findUserByLogin(deps.sql, login) : undefined;
-  const accountKey = `account:${user ? user.id : login.toLowerCase()}`;
-  const sourceKey = `source:${attempt.ip}`;
-  const locked = await activeLockout(deps.sql, [accountKey, sourceKey]);
-  if (locked) {
-    const retry = Math.max(1, Math.ceil((locked.getTime() - Date.now()) / 1000));
-    await audit(deps, { action: "login.failure", actor: user?.id ?? null, targetType: "user", targetId: user?.id ?? null, outcome: "denied", ip: attempt.ip, details: { reason: "locked" } });
+  const account = user ? user.id : `name:${login.toLowerCase()}`;
+  const source = sourceKey(attempt.ip);
+  const keys = throttleKeys(account, source);
+  const loopbackAdmin = isLoopback(attempt.ip) && Boolean(user?.is_active && user.is_admin);
+  const state = await readThrottle(deps.sql, keys, user?.id ?? NO_USER_ID, source);
+  const held = loopbackAdmin
+    ? state.pairUntil
+    : latest(state.pairUntil, state.sourceUntil, state.knownSource ? null : state.accountUntil);
+  if (held) {
+    const retry = Math.max(1, Math.ceil((held.getTime() - Date.now()) / 1000));
+    const by = held === state.pairUntil ? "pair" : held === state.sourceUntil ? "source" : "account";
+    await audit(deps, { action: "login.failure", actor: user?.id ?? null, targetType: "user", targetId: user?.id ?? null, outcome: "denied", ip: attempt.ip, details: { reason: "locked", throttle: by } });
     throw new AuthenticationError("locked", "Too many failed login attempts; try again later", retry);
   }
   const params = passwordParams(config);
   const { ok, needsRehash } = await verifyPassword(attempt.password, user?.password_hash, params);
   if (!ok || !user || !user.is_active) {
     const reason = !user ? "unknown_user" : !ok ? "bad_password" : "inactive";
-    const window = config.loginLockoutSeconds;
-    const acct = await recordLoginFailure(deps.sql, accountKey, config.loginMaxFailures, window, config.loginLockoutSeconds);
-    const src = await recordLoginFailure(deps.sql, sourceKey, config.loginMaxFailures * SOURCE_FAILURE_FACTOR, window, config.loginLockoutSeconds);
     await audit(deps, { action: "login.failure", actor: user?.id ?? null, targetType: "user", targetId: user?.id ?? null, outcome: "failure", ip: attempt.ip, details: { reason } });
-    const justLocked = (acct.lockedUntil && acct.failures === config.loginMaxFailures) || (src.lockedUntil && src.failures === config.loginMaxFailures * SOURCE_FAILURE_FACTOR);
-    if (justLocked) {
-      await audit(deps, { action: "login.lockout", actor: null, targetType: acct.lockedUntil ? "user" : "source", targetId: acct.lockedUntil ? (user?.id ?? null) : attempt.ip, outcome: "denied", ip: attempt.ip, details: { until: (acct.lockedUntil ?? src.lockedUntil)!.toISOString() } });
-    }
+    await recordFailure(deps, keys, account, user, attempt.ip, loopbackAdmin);
     throw new AuthenticationError("invalid_credentials", "Invalid username or password");
   }
   const rehash = needsRehash ? await hashPassword(attempt.password, params) : undefined;
   await markLoggedIn(deps.sql, user.id, rehash);
-  await clearLoginFailures(deps.sql, accountKey);
+  // The owner's source is clear again and skips the account slow-down from now on. The account
+  // counter stays: an attacker elsewhere gets no fresh guesses from the owner's success.
+  await clearLoginFailures(deps.sql, keys.pair);
+  await rememberSource(deps.sql, user.id, source, KNOWN_SOURCE_DAYS);
   await audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} });
   return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash };
+}
+
+async function recordFailure(deps: Deps, keys: ReturnType<typeof throttleKeys>, account: string, user: UserRecord | undefined, ip: string, loopbackAdmin: boolean): Promise<void> {
+  const max = deps.config.loginMaxFailures;
+  const windowSeconds = deps.config.loginLockoutSeconds;
+  const lock = (threshold: number): FailurePolicy => ({ kind: "lock", threshold, windowSeconds, lockSeconds: windowSeconds });
+  const slow = (threshold: number): FailurePolicy => ({ kind: "slow", threshold, windowSeconds, lockSeconds: SLOWDOWN_CAP_SECONDS });
+  const counters = [
+    { key: keys.pair, account, policy: loopbackAdmin ? slow(max) : lock(max), target: "user" },
+    { key: keys.source, account: null, policy: lock(max * SOURCE_FAILURE_FACTOR), target: "source" },
+    { key: keys.account, account, policy: slow(max * ACCOUNT_FAILURE_FACTOR), target: "user" },
+  ] as const;
+  for (const c of counters) {
+    const r = await recordLoginFailure(deps.sql, c.key, c.account, c.policy);
+    // Audited once, when the counter reaches its threshold.
+    if (r.lockedUntil && r.failures === c.policy.threshold) {
+      const scope = c.key.slice(0, c.key.indexOf(":"));
+      await audit(deps, {
+        action: c.policy.kind === "lock" ? "login.lockout" : "login.throttle",
+        actor: null,
+        targetType: c.target,
+        targetId: c.target === "source" ? sourceKey(ip) : (user?.id ?? null),
+        outcome: "denied",
+        ip,
+        details: { scope, until: r.lockedUntil.toISOString(), failures: r.failures },
+      });
+    }
+  }
+}
+
+function latest(...dates: (Date | null)[]): Date | null {
+  let out: Date | null = null;
+  for (const d of dates) if (d && (!out || d > out)) out = d;
+  return out;
 }

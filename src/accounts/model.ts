@@ -108,8 +108,19 @@ export const User = t.Object({
 });
 export type User = Static<typeof User>;
 
+/** Login throttling in force for an account (src/accounts/authenticate.ts); shown by GET /admin/users and /admin/users/:id. */
+export const LoginLock = t.Object({
+  until: t.String({ format: "date-time", description: "When the last throttle of the account ends" }),
+  failures: t.Integer({ description: "Failed sign-ins counted in the current window, from every source" }),
+  locked_sources: t.Integer({ description: "Sources (IPv4 address or IPv6 /64) locked out of this account" }),
+  slowed_down: t.Boolean({ description: "Sources the account never signed in from must wait (at most 60 s between guesses)" }),
+});
+export type LoginLock = Static<typeof LoginLock>;
+export const UserWithLock = t.Intersect([User, t.Object({ login_lock: Nullable(LoginLock) })]);
+export const UserUnlocked = t.Object({ id: t.String(), username: t.String(), cleared: t.Integer({ description: "Throttle records deleted" }), login_lock: t.Null() });
+
 export const UserWithPassword = t.Intersect([User, t.Object({ generated_password: t.Optional(t.String({ description: "Shown once when no password was given" })) })]);
-export const UserList = t.Object({ users: t.Array(User), total: t.Integer(), limit: t.Integer(), offset: t.Integer() });
+export const UserList = t.Object({ users: t.Array(UserWithLock), total: t.Integer(), limit: t.Integer(), offset: t.Integer() });
 
 export const UserCreate = t.Object(
   {

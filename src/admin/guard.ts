@@ -7,6 +7,7 @@ import { findUserById } from "../accounts/store";
 import { ForbiddenError, OAuthError, UnauthorizedError } from "../errors";
 import { enforceRateLimit } from "../http/rate-limit";
 import { isLoopback } from "../http/request-context";
+import { sourceKey } from "../lib/source-key";
 import { verifyAccessToken, verifyAccessTokenSignature, type AccessTokenClaims } from "../tokens/access-token";
 import type { AdminScope } from "../scopes/model";
 import type { AdminPrincipal } from "./spec";
@@ -54,7 +55,7 @@ const WINDOW_SECONDS = 60;
 export async function authorizeAdmin(deps: Deps, request: Request, ip: string, scope: AdminScope | "any" | null): Promise<AdminPrincipal | null> {
   const limit = deps.config.adminRateLimitPerMinute;
   if (!adminSourceAllowed(deps.config, ip)) {
-    await enforceRateLimit(deps, `admin:ip:${ip}`, limit, WINDOW_SECONDS);
+    await enforceRateLimit(deps, `admin:ip:${sourceKey(ip)}`, limit, WINDOW_SECONDS);
     throw new ForbiddenError(
       `The admin API answers only from loopback (127.0.0.1, ::1)${deps.config.adminApiAllowedIps.length ? " and AUTHLY_ADMIN_API_ALLOWED_IPS" : ""}; ` +
         `this request came from ${ip}. Set AUTHLY_ADMIN_API_LOCALHOST_ONLY=false or add the address to AUTHLY_ADMIN_API_ALLOWED_IPS.`,
@@ -63,7 +64,7 @@ export async function authorizeAdmin(deps: Deps, request: Request, ip: string, s
   const token = bearerToken(request);
   let claims: AccessTokenClaims | undefined;
   if (token) claims = await verifyAccessTokenSignature(deps, token).catch(() => undefined);
-  await enforceRateLimit(deps, claims ? `admin:token:${claims.jti}` : `admin:ip:${ip}`, limit, WINDOW_SECONDS);
+  await enforceRateLimit(deps, claims ? `admin:token:${claims.jti}` : `admin:ip:${sourceKey(ip)}`, limit, WINDOW_SECONDS);
   if (scope === null) return null;
   if (!token) throw new UnauthorizedError("An access token is required (Authorization: Bearer ...); log in with `authly admin auth login`");
   try {

@@ -10,6 +10,7 @@ import { ValidationError } from "../errors";
 import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
+import { sourceKey } from "../lib/source-key";
 import { requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
@@ -116,7 +117,7 @@ export function interactionRoutes(deps: Deps) {
    *  posts per source address are limited first (AUTHLY_AUTHORIZE_RATE_LIMIT, their own count):
    *  the login lockout counts only failures, and each accepted post writes a session or consent. */
   const form = async (request: Request, id: string) => {
-    await enforcePageRateLimit(deps, `interaction:ip:${requestInfo(request).ip}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
+    await enforcePageRateLimit(deps, `interaction:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
     const ia = await load(request, id);
     if (!ia) return { error: page(messagePage("Request expired", EXPIRED), 400) } as const;
     const body = await readFormBody(request);

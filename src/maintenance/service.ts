@@ -1,5 +1,5 @@
 // The background purge job: expired codes, tokens, grants, sessions, interactions, assertion jtis,
-// rate-limit windows and login failures, deleted in bounded batches so tables do not grow without
+// rate-limit windows, login failures and remembered login sources, deleted in bounded batches so tables do not grow without
 // limit. Runs on every node (the SQL is safe to run concurrently); a failed run is retried later.
 import type { Deps } from "../deps";
 import { isDatabaseUnavailable } from "../errors";

@@ -61,6 +61,7 @@ export function recordAuditEvent(action: string, details?: Record<string, unknow
   if (action === "login.success") metrics.inc("authly_logins_total", { result: "success" });
   else if (action === "login.failure") metrics.inc("authly_logins_total", { result: "failure" });
   else if (action === "login.lockout") metrics.inc("authly_logins_total", { result: "lockout" });
+  else if (action === "login.throttle") metrics.inc("authly_logins_total", { result: "throttle" });
   else if (action === "token.family_revoked" ? details?.reason === "refresh_token_reuse" : /reuse/.test(action)) metrics.inc("authly_refresh_token_reuse_total");
 }
 

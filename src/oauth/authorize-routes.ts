@@ -5,6 +5,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
+import { sourceKey } from "../lib/source-key";
 import { requestInfo } from "../http/request-context";
 import { randomToken } from "../lib/crypto";
 import { cookieSettings, readCookie, serializeCookie } from "../interaction/cookies";
@@ -30,7 +31,7 @@ export function authorizeRoutes(deps: Deps) {
     // Login or consent: keep the request server-side, bound to this browser. Each such request
     // writes an interaction row, so a source address may open only so many (AUTHLY_AUTHORIZE_RATE_LIMIT);
     // a refused one writes nothing else and is answered with a page, never redirected.
-    await enforcePageRateLimit(deps, `authorize:ip:${requestInfo(request).ip}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
+    await enforcePageRateLimit(deps, `authorize:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
     const cookies = cookieSettings(deps.config);
     const cookieHeaders: string[] = [];
     let browser = readCookie(request, cookies.browserName);

@@ -4,6 +4,7 @@
 import { OAuthError } from "../errors";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { enforceRateLimit } from "../http/rate-limit";
+import { sourceKey } from "../lib/source-key";
 import { issueAccessToken } from "../tokens/access-token";
 import { accessTokenTtl, createGrant, issueRefreshToken, refreshTokenTtl } from "../tokens/service";
 import type { TokenContext, TokenResponseBody } from "./token-response";
@@ -19,7 +20,7 @@ export async function passwordGrant(ctx: TokenContext): Promise<TokenResponseBod
   const password = form.get("password");
   if (!username || password === undefined) throw new OAuthError("invalid_request", "username and password are required");
   let scopes = narrowScope(form.get("scope"), client.scopes, "registered for this client");
-  await enforceRateLimit(deps, `password-grant:${ctx.ip}`, PASSWORD_GRANT_PER_MINUTE, 60);
+  await enforceRateLimit(deps, `password-grant:${sourceKey(ctx.ip)}`, PASSWORD_GRANT_PER_MINUTE, 60);
   let user;
   try {
     user = await authenticateUser(deps, { login: username, password, ip: ctx.ip });

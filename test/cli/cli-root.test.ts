@@ -17,6 +17,7 @@ const ADMIN_COMMANDS = [
   "scope create", "scope list", "scope show", "scope update", "scope delete", "scope defaults",
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions", "user consents", "user revoke-consent",
   "key list", "key rotate", "audit list", "status",
+  "user unlock",
   // The groups too.
   "auth", "client", "scope", "user", "key", "audit",
 ];

@@ -92,7 +92,7 @@ describe("grant_type=password for the first-party CLI client", () => {
 });
 
 describe("login throttling and lockout (authenticateUser)", () => {
-  test("locks an account after AUTHLY_LOGIN_MAX_FAILURES failures, even for the right password; audited", async () => {
+  test("locks the (account, source) pair after AUTHLY_LOGIN_MAX_FAILURES failures, even for the right password; audited", async () => {
     await createUser(t.deps, { username: "victim", password: "victim password" });
     for (let i = 0; i < 3; i++) expect((await login("victim", `bad-${i}`)).body.error).toBe("invalid_grant");
     const locked = await login("victim", "victim password");
@@ -103,7 +103,7 @@ describe("login throttling and lockout (authenticateUser)", () => {
     expect(actions).toContain("login.lockout");
     expect(actions).toContain("login.success");
     // After the lockout the account works again.
-    await t.deps.sql`UPDATE login_failures SET locked_until = now() - interval '1 second' WHERE locked_until IS NOT NULL AND key LIKE 'account:%'`;
+    await t.deps.sql`UPDATE login_failures SET locked_until = now() - interval '1 second' WHERE locked_until IS NOT NULL AND key LIKE 'pair:%'`;
     expect((await login("victim", "victim password")).status).toBe(200);
   });
 

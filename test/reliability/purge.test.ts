@@ -38,6 +38,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, ${kind === "x" ? EXPIRED : "now()"}, 3 FROM generate_series(1, ${n}) i;
       INSERT INTO login_failures (key, failures, last_failure_at, locked_until)
         SELECT '${tag}-${kind}-' || i, 2, ${kind === "x" ? EXPIRED : "now()"}, ${kind === "x" ? "NULL" : LIVE} FROM generate_series(1, ${n}) i;
+      INSERT INTO login_known_sources (user_id, source, expires_at)
+        SELECT '${uid}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
     `);
   }
 }

@@ -1,4 +1,4 @@
-// `authly admin user deactivate|delete|reset-password|sessions|revoke-sessions|consents|revoke-consent`:
+// `authly admin user deactivate|delete|reset-password|sessions|revoke-sessions|unlock|consents|revoke-consent`:
 // what ends or resets a user's access (the admin API's /admin/users/:id/... routes).
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, printJson, printTable, success } from "../output";
@@ -140,6 +140,22 @@ export const revokeSessions = defineAdminCommand({
   },
 });
 
+export const unlock = defineAdminCommand({
+  meta: { name: "unlock", description: "Clear a user's login throttling (locked sources and slow-down)." },
+  args: { ...userArg, ...outputArgs },
+  help: helpText({
+    details: "Deletes the failed-login counters of the account from every source, so that it can sign in again at once from anywhere.\nA source locked for failing on many accounts stays locked. `authly admin user show USER` shows the lock (Locked: ...).\nSucceeds (exit 0) also when nothing was locked.",
+    examples: ["$ authly admin user unlock alice", "$ authly admin user unlock alice --output json | jq .cleared"],
+    json: '{ "id", "username", "cleared": N, "login_lock": null }  (cleared: how many throttle records were deleted)',
+  }),
+  async run({ args }) {
+    const ctx = createContext();
+    const user = await resolveUser(ctx, args.user);
+    const res = await ctx.api.post<{ id: string; username: string; cleared: number; login_lock: null }>(`/admin/users/${user.id}/unlock`, { notFound: notFound(args.user) });
+    if (ctx.format(args.output) === "json") return printJson(res);
+    success(res.cleared ? `Login throttling of '${user.username}' cleared (${res.cleared} record(s))` : `'${user.username}' was not locked; nothing to clear`);
+  },
+});
 
 interface Consent {
   client_id: string;

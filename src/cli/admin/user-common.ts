@@ -1,7 +1,7 @@
 // What the user commands share: the User JSON of the admin API, naming a user by id or username,
 // printing one, the profile options and the new-password prompt.
 import { CliError, ExitCode } from "../../errors";
-import { formatTime, printFields } from "../output";
+import { formatTime, formatUtc, printFields } from "../output";
 import type { AdminContext } from "./context";
 import { promptPassword } from "./prompt";
 
@@ -20,6 +20,24 @@ export interface User {
   updated_at: string;
   last_login_at: string | null;
   generated_password?: string;
+  /** Login throttling in force (GET /admin/users and /admin/users/:id only). */
+  login_lock?: LoginLock | null;
+}
+
+export interface LoginLock {
+  until: string;
+  failures: number;
+  locked_sources: number;
+  slowed_down: boolean;
+}
+
+/** "until 2025-07-30 15:30:00 UTC (7 failures; 2 sources locked out; slowed down for new sources)", or "no". */
+export function describeLock(lock: LoginLock | null | undefined): string {
+  if (!lock) return "no";
+  const how = [`${lock.failures} failure${lock.failures === 1 ? "" : "s"}`];
+  if (lock.locked_sources) how.push(`${lock.locked_sources} source${lock.locked_sources === 1 ? "" : "s"} locked out`);
+  if (lock.slowed_down) how.push("slowed down for new sources");
+  return `until ${formatUtc(lock.until)} (${how.join("; ")})`;
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -44,6 +62,7 @@ export function printUser(u: User): void {
     ["Admin", u.is_admin],
     ["Must change password", u.requires_password_change],
     ["Status", u.is_active ? "active" : "inactive"],
+    ...(u.login_lock !== undefined ? [["Locked", describeLock(u.login_lock)] as [string, string]] : []),
     ["Last login", formatTime(u.last_login_at)],
     ["Created", formatTime(u.created_at)],
     ["Updated", formatTime(u.updated_at)],

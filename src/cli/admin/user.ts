@@ -6,7 +6,7 @@ import { formatTime, printFields, printJson, printTable, success } from "../outp
 import { createContext } from "./context";
 import { isInteractive } from "./prompt";
 import { defineAdminCommand, flagPair, helpText, outputArgs, parseWhole } from "./shared";
-import { consents, deactivate, del, resetPassword, revokeConsent, revokeSessions, sessions } from "./user-access";
+import { consents, deactivate, del, resetPassword, revokeConsent, revokeSessions, sessions, unlock } from "./user-access";
 import { askNewPassword, notFound, printUser, profileArgs, profileBody, resolveUser, userArg, type User } from "./user-common";
 
 const create = defineAdminCommand({
@@ -75,8 +75,8 @@ const list = defineAdminCommand({
     if (res.users.length) {
       const ts = ctx.settings.output.showTimestamps;
       printTable(
-        ["ID", "Username", "Email", "Admin", "Status", ...(ts ? ["Last login", "Created"] : [])],
-        res.users.map((u) => [u.id, u.username, u.email ?? "-", u.is_admin ? "Yes" : "No", u.is_active ? "active" : "inactive", ...(ts ? [formatTime(u.last_login_at), formatTime(u.created_at)] : [])]),
+        ["ID", "Username", "Email", "Admin", "Status", "Locked", ...(ts ? ["Last login", "Created"] : [])],
+        res.users.map((u) => [u.id, u.username, u.email ?? "-", u.is_admin ? "Yes" : "No", u.is_active ? "active" : "inactive", u.login_lock ? `until ${formatTime(u.login_lock.until)}` : "no", ...(ts ? [formatTime(u.last_login_at), formatTime(u.created_at)] : [])]),
       );
     } else console.log("No users found.");
     console.log(`\nTotal: ${res.total} user${res.total === 1 ? "" : "s"}`);
@@ -87,7 +87,11 @@ const list = defineAdminCommand({
 const show = defineAdminCommand({
   meta: { name: "show", description: "Show one user account." },
   args: { ...userArg, ...outputArgs },
-  help: helpText({ examples: ["$ authly admin user show alice", "$ authly admin user show 0f3c...-uuid --output json"], json: "The user object." }),
+  help: helpText({
+    details: "\"Locked\" says whether login throttling holds the user's sign-ins back: until when, how many failures, how many sources are locked out, and whether new sources are slowed down. `authly admin user unlock USER` clears it.",
+    examples: ["$ authly admin user show alice", "$ authly admin user show 0f3c...-uuid --output json", "$ authly admin user show alice --output json | jq .login_lock"],
+    json: 'The user object, with "login_lock": null or { until, failures, locked_sources, slowed_down }.',
+  }),
   async run({ args }) {
     const ctx = createContext();
     const user = await resolveUser(ctx, args.user);
@@ -137,5 +141,5 @@ const update = defineAdminCommand({
 
 export default defineCommand({
   meta: { name: "user", description: "Manage user accounts." },
-  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions, consents, "revoke-consent": revokeConsent },
+  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions, unlock, consents, "revoke-consent": revokeConsent },
 });
