@@ -10,6 +10,7 @@ import type { Tx } from "../db/sql";
 import type { KeyAlg } from "../keys/store";
 import { audit } from "../audit/service";
 import { randomToken } from "../lib/crypto";
+import { outboundPolicy, safeFetch } from "../lib/outbound";
 import { log } from "../log";
 import { findBackchannelClients, findBackchannelClientsOfSessions, revokeSessionGrants } from "./store";
 
@@ -88,14 +89,17 @@ async function deliver(deps: Deps, client: ClientRecord, session: EndedSession, 
   let result: DeliveryResult;
   try {
     const token = await issueLogoutToken(deps, client, session);
-    const r = await fetch(client.backchannel_logout_uri!, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store" },
-      body: new URLSearchParams({ logout_token: token }).toString(),
-      redirect: "manual",
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    });
-    await r.body?.cancel();
+    // Destinations checked after DNS resolution, redirects never followed, the answer's body unread.
+    const r = await safeFetch(
+      client.backchannel_logout_uri!,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store" },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+        discardBody: true,
+      },
+      { ...outboundPolicy(deps.config), maxBytes: 0, timeoutMs: DELIVERY_TIMEOUT_MS },
+    );
     // §2.8: 200 (or 204) is success; anything else, redirects included, is a failure.
     result = { clientId: client.client_id, ok: r.status === 200 || r.status === 204, status: r.status };
   } catch (err) {
