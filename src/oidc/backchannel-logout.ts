@@ -1,8 +1,8 @@
 // OpenID Connect Back-Channel Logout 1.0: when a session ends, every client that took part in it
 // and registered a backchannel_logout_uri gets a signed logout token (§2.4) by direct POST (§2.5).
 // Deliveries run in parallel, each bounded to 5 s; failures are logged and audited, never retried.
-// Sessions an admin ends (a user's sessions revoked, deactivated, deleted, password reset) notify
-// the same way, in the background once the ending transaction has committed.
+// Every delivery runs in the background once the session has ended (RP-initiated logout, or an
+// admin revoking, deactivating, deleting, resetting a password); shutdown waits for them.
 import { SignJWT } from "jose";
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
@@ -45,13 +45,6 @@ export interface DeliveryResult {
   status?: number;
 }
 
-/** Revokes the session's online grants and notifies its clients; resolves when every POST ended. */
-export async function backchannelLogout(deps: Deps, session: EndedSession, ip: string | null): Promise<DeliveryResult[]> {
-  await revokeSessionGrants(deps.sql, session.id);
-  const clients = await findBackchannelClients(deps.sql, session.id);
-  return Promise.all(clients.map((c) => deliver(deps, c, session, ip)));
-}
-
 /** A session that ended and the clients it must notify. */
 export interface SessionLogout {
   session: EndedSession;
@@ -68,10 +61,18 @@ export async function findSessionLogouts(sql: Tx, sessions: EndedSession[]): Pro
   });
 }
 
+/** Revokes the session's online grants (before the caller answers), then notifies its clients in
+ *  the background: a slow or unreachable RP never delays the end-session response. */
+export async function backchannelLogout(deps: Deps, session: EndedSession, ip: string | null): Promise<void> {
+  await revokeSessionGrants(deps.sql, session.id);
+  const clients = await findBackchannelClients(deps.sql, session.id);
+  sendLogoutsInBackground(deps, clients.length ? [{ session, clients }] : [], ip);
+}
+
 const inFlight = new Set<Promise<unknown>>();
 
-/** Sends the logout tokens of sessions that an admin ended; call after the commit. Runs in the
- *  background: an RP that is slow or down never delays or fails the admin response. */
+/** Sends the logout tokens of ended sessions (RP-initiated or by an admin); call after the commit.
+ *  Runs in the background: an RP that is slow or down never delays or fails the response. */
 export function sendLogoutsInBackground(deps: Deps, logouts: SessionLogout[], ip: string | null): void {
   if (!logouts.length) return;
   const p = Promise.all(logouts.flatMap((l) => l.clients.map((c) => deliver(deps, c, l.session, ip))))
