@@ -29,11 +29,17 @@ const CHUNK = new Uint8Array(64 * 1024).fill(0x20);
 const rp = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
-  fetch(req): Response {
+  fetch(req): Response | Promise<Response> {
     const path = new URL(req.url).pathname;
     hits.push({ path, host: req.headers.get("host") });
     if (path === "/jwks") return Response.json(key.jwks);
     if (path === "/bcl") return new Response(null, { status: 200 });
+    if (path === "/silent") return new Promise<Response>(() => {}); // never answers
+    if (path === "/drip") {
+      // Headers and the first bytes at once, then nothing more.
+      const body = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode('{"keys":[')), pull: () => new Promise<void>(() => {}) });
+      return new Response(body, { headers: { "content-type": "application/json" } });
+    }
     if (path === "/broken") return new Response("down", { status: 500 });
     if (path === "/redirect") return Response.redirect(`http://127.0.0.1:${rp.port}/jwks`, 302);
     if (path === "/declared-huge") return new Response(new Uint8Array(JWKS_MAX_BYTES + 1).fill(0x20), { headers: { "content-type": "application/json" } });
@@ -95,6 +101,12 @@ describe("jwks_uri: size, time and failure caps", () => {
       expect(r.body.error).toBe("invalid_client");
     }
     expect(count("/broken") - before).toBe(1);
+  });
+
+  test("the time cap covers waiting for the answer and for the rest of the body", async () => {
+    const limits = { allowLoopback: true, maxBytes: 1024, timeoutMs: 300 };
+    await expect(safeFetch(at("/silent"), {}, limits)).rejects.toMatchObject({ code: "timeout" });
+    await expect(safeFetch(at("/drip"), {}, limits)).rejects.toMatchObject({ code: "timeout" });
   });
 
   test("a redirect from the jwks_uri is not followed", async () => {
