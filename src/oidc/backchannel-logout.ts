@@ -8,6 +8,7 @@ import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
 import type { Tx } from "../db/sql";
 import type { KeyAlg } from "../keys/store";
+import type { EndedSession, EndedSessionsSubscriber } from "../accounts/sessions-ended";
 import { audit } from "../audit/service";
 import { randomToken } from "../lib/crypto";
 import { outboundPolicy, safeFetch } from "../lib/outbound";
@@ -18,10 +19,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backcha
 const DELIVERY_TIMEOUT_MS = 5_000;
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
-export interface EndedSession {
-  id: string;
-  user_id: string;
-}
+export type { EndedSession };
 
 /** The logout token for one client (§2.4): iss, aud, iat, exp, jti, sub, sid, events; never a nonce. */
 export async function issueLogoutToken(deps: Deps, client: ClientRecord, session: EndedSession): Promise<string> {
@@ -68,6 +66,12 @@ export async function backchannelLogout(deps: Deps, session: EndedSession, ip: s
   const clients = await findBackchannelClients(deps.sql, session.id);
   sendLogoutsInBackground(deps, clients.length ? [{ session, clients }] : [], ip);
 }
+
+/** How ended accounts' sessions (accounts/sessions-ended.ts) reach their clients; app.ts subscribes it. */
+export const backchannelLogoutSubscriber: EndedSessionsSubscriber = {
+  collect: (tx, sessions) => findSessionLogouts(tx, sessions),
+  notify: (deps, collected, ip) => sendLogoutsInBackground(deps, collected as SessionLogout[], ip),
+};
 
 const inFlight = new Set<Promise<unknown>>();
 
