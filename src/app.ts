@@ -12,6 +12,8 @@ import { oauthRoutes } from "./oauth/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
 import { oidcRoutes } from "./oidc/routes";
+import { subscribeToEndedSessions } from "./accounts/sessions-ended";
+import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
 import { metricsRoutes } from "./metrics/routes";
 
@@ -21,6 +23,8 @@ export interface AppOptions {
 
 export function createApp(deps: Deps, opts: AppOptions = {}) {
   const logAccess = opts.accessLog ?? deps.config.accessLog;
+  // Sessions an account change ends (accounts/) get their back-channel logout tokens (oidc/).
+  subscribeToEndedSessions(backchannelLogoutSubscriber);
   // standardHostname false: find the path after any Host (Elysia otherwise assumes 4+ characters).
   const app = new Elysia({ name: "authly", handler: { standardHostname: false } })
     .onRequest(({ request, server, set }) => {

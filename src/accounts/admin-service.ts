@@ -1,16 +1,16 @@
 // User administration for the admin API: create (password generated and shown once when absent),
 // list/search, show, update, deactivate, soft/hard delete, password reset, and a user's sessions
 // and grants. The last active admin cannot be removed, deactivated or demoted. Every action that
-// ends sessions sends their back-channel logout tokens once its transaction has committed.
+// ends sessions publishes them (sessions-ended.ts) once its transaction has committed.
 import type { Deps } from "../deps";
 import { auditAdmin, type Actor } from "../audit/service";
 import type { Tx } from "../db/sql";
 import { ConflictError, NotFoundError, ValidationError } from "../errors";
 import { randomToken } from "../lib/crypto";
-import { findSessionLogouts, sendLogoutsInBackground, type SessionLogout } from "../oidc/backchannel-logout";
 import { assertSchema, type Problems } from "../lib/validate";
 import { ChangePassword, ResetPassword, toUser, UserCreate, UserUpdate, type User, type UserRecord } from "./model";
 import { hashPassword, passwordParams, verifyPassword } from "./password";
+import { collectEndedSessions, notifyEndedSessions, type EndedSessionsNotice } from "./sessions-ended";
 import * as store from "./store";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
@@ -63,9 +63,14 @@ export async function getUser(deps: Deps, id: string): Promise<User> {
   return toUser(row);
 }
 
-/** The back-channel logouts of sessions ended in `tx` (read before the commit, sent after it). */
-function sessionLogouts(tx: Tx, userId: string, sessionIds: string[]): Promise<SessionLogout[]> {
-  return findSessionLogouts(tx, sessionIds.map((id) => ({ id, user_id: userId })));
+/** The notice of sessions ended in `tx` (its subscriber reads before the commit, sends after it). */
+function sessionLogouts(tx: Tx, userId: string, sessionIds: string[]): Promise<EndedSessionsNotice> {
+  return collectEndedSessions(tx, sessionIds.map((id) => ({ id, user_id: userId })));
+}
+
+/** After the commit: the subscriber (back-channel logout) delivers in the background. */
+function sendLogoutsInBackground(deps: Deps, logouts: EndedSessionsNotice, ip: string | null): void {
+  notifyEndedSessions(deps, logouts, ip);
 }
 
 /** Refuses a change that would leave no active admin. */
@@ -119,7 +124,7 @@ export async function deleteUser(deps: Deps, actor: Actor, id: string, hard: boo
     const cur = await store.lockUser(tx, id);
     if (!cur) throw notFound(id);
     await keepAnAdmin(tx, cur, { is_admin: cur.is_admin, is_active: false, exists: !hard });
-    let logouts: SessionLogout[];
+    let logouts: EndedSessionsNotice;
     if (hard) {
       // The delete cascades to the sessions, grants and codes that say whom to notify: read first.
       logouts = await sessionLogouts(tx, id, await store.findUnrevokedSessionIds(tx, id));

@@ -4,6 +4,7 @@
 import type { Deps } from "../deps";
 import { auditAdmin, type Actor } from "../audit/service";
 import { ConflictError, NotFoundError } from "../errors";
+import { destinationProblem, outboundPolicy, type OutboundPolicy } from "../lib/outbound";
 import { assertSchema, Problems, schemaProblems } from "../lib/validate";
 import { scopeNameProblem, splitScope } from "../scopes/model";
 import { activeScopeNames } from "../scopes/store";
@@ -24,7 +25,7 @@ function usesSecret(method: string): boolean {
 }
 
 /** Per-field checks on the request body; each runs when the field passed the schema. */
-function checkFields(p: Problems, body: Record<string, unknown>): void {
+function checkFields(p: Problems, body: Record<string, unknown>, outbound: OutboundPolicy): void {
   const arr = (f: string) => (Array.isArray(body[f]) && !p.has(f) ? (body[f] as unknown[]).filter((x): x is string => typeof x === "string") : undefined);
   for (const field of ["redirect_uris", "post_logout_redirect_uris"]) {
     const uris = arr(field);
@@ -40,7 +41,10 @@ function checkFields(p: Problems, body: Record<string, unknown>): void {
   for (const field of ["client_uri", "logo_uri", "tos_uri", "policy_uri", "jwks_uri", "backchannel_logout_uri"]) {
     const v = body[field];
     if (typeof v !== "string" || p.has(field)) continue;
-    const problem = webUrlProblem(v, { httpsOnly: field === "jwks_uri" || field === "backchannel_logout_uri" });
+    const called = field === "jwks_uri" || field === "backchannel_logout_uri";
+    // The server itself calls these two: a literal private/loopback address is refused here, and
+    // every address a name resolves to is checked again when it is called (lib/outbound.ts).
+    const problem = webUrlProblem(v, { httpsOnly: called }) ?? (called ? destinationProblem(v, outbound) : undefined);
     if (problem) p.add(field, problem);
   }
   const jwks = body.jwks as { keys?: unknown } | null | undefined;
@@ -80,17 +84,17 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
 
 /** Schema and per-field problems of a body, all at once. Throws when the shape is wrong;
  *  otherwise returns the problems so far for the cross-field checks to add to. */
-function validateBody<T>(schema: Parameters<typeof schemaProblems>[0], body: unknown): { value: T; p: Problems } {
+function validateBody<T>(schema: Parameters<typeof schemaProblems>[0], body: unknown, outbound: OutboundPolicy): { value: T; p: Problems } {
   const p = new Problems();
   const shape = schemaProblems(schema, body);
   p.addAll(shape);
-  if (body && typeof body === "object") checkFields(p, body as Record<string, unknown>);
+  if (body && typeof body === "object") checkFields(p, body as Record<string, unknown>, outbound);
   if (shape.length) p.throwIfAny();
   return { value: body as T, p };
 }
 
 export async function createClient(deps: Deps, actor: Actor, body: unknown): Promise<Client & { client_secret?: string }> {
-  const { value: input, p } = validateBody<ClientCreate>(ClientCreate, body);
+  const { value: input, p } = validateBody<ClientCreate>(ClientCreate, body, outboundPolicy(deps.config));
   const method = input.token_endpoint_auth_method ?? (input.client_type === "public" ? "none" : "client_secret_basic");
   const grantTypes = [...new Set(input.grant_types ?? ["authorization_code", "refresh_token"])];
   const columns: store.ClientColumns = {
@@ -141,7 +145,7 @@ export async function getClient(deps: Deps, clientId: string): Promise<Client> {
 }
 
 export async function updateClient(deps: Deps, actor: Actor, clientId: string, body: unknown): Promise<Client & { client_secret?: string }> {
-  const { value: patch, p } = validateBody<ClientUpdate>(ClientUpdate, body);
+  const { value: patch, p } = validateBody<ClientUpdate>(ClientUpdate, body, outboundPolicy(deps.config));
   const given = (f: string) => f in patch;
   return deps.sql.begin(async (tx) => {
     const cur = await store.lockClient(tx, clientId);

@@ -2,14 +2,16 @@
 // client_secret_basic (§2.3.1, form-encoded id and secret), client_secret_post, none (public
 // clients) and private_key_jwt (RFC 7523 §2.2, §3 with jti replay protection). Exactly one method
 // per request, and only the method the client registered.
-import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, jwtVerify, type JWTVerifyGetKey, type JSONWebKeySet } from "jose";
+import { decodeJwt, jwtVerify } from "jose";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { sha256 } from "../lib/crypto";
+import { outboundPolicy } from "../lib/outbound";
 import type { AuthMethod, ClientRecord } from "../clients/model";
 import { verifyClientSecret } from "../clients/secrets";
 import { loadClient } from "../clients/store";
 import { recordAssertionJti } from "../tokens/store";
+import { ClientKeysError, clientKeySet } from "./client-keys";
 import type { FormParams } from "./form";
 
 export const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -129,24 +131,9 @@ function invalidClient(description: string, basic: boolean): OAuthError {
   });
 }
 
-const remoteSets = new Map<string, JWTVerifyGetKey>();
-
-function clientKeySet(client: ClientRecord): JWTVerifyGetKey | undefined {
-  if (client.jwks?.keys?.length) return createLocalJWKSet(client.jwks as unknown as JSONWebKeySet);
-  if (client.jwks_uri) {
-    let set = remoteSets.get(client.jwks_uri);
-    if (!set) {
-      set = createRemoteJWKSet(new URL(client.jwks_uri), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
-      remoteSets.set(client.jwks_uri, set);
-    }
-    return set;
-  }
-  return undefined;
-}
-
 /** RFC 7523 §3: signature with a registered key, iss = sub = client_id, our audience, exp, jti once. */
 async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: string, endpointUrl: string): Promise<void> {
-  const keys = clientKeySet(client);
+  const keys = clientKeySet(client, outboundPolicy(deps.config));
   if (!keys) throw invalidClient("The client has no registered keys (jwks or jwks_uri)", false);
   const issuer = deps.config.issuer;
   let payload;
@@ -160,7 +147,8 @@ async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: stri
       clockTolerance: 30,
     }));
   } catch (err) {
-    throw new OAuthError("invalid_client", "The client assertion is invalid", { status: 401, cause: err });
+    const why = err instanceof ClientKeysError ? `The client assertion could not be verified: ${err.message}` : "The client assertion is invalid";
+    throw new OAuthError("invalid_client", why, { status: 401, cause: err });
   }
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS) throw invalidClient("The client assertion expires too far in the future", false);

@@ -1,15 +1,17 @@
 // OpenID Connect Back-Channel Logout 1.0: when a session ends, every client that took part in it
 // and registered a backchannel_logout_uri gets a signed logout token (§2.4) by direct POST (§2.5).
 // Deliveries run in parallel, each bounded to 5 s; failures are logged and audited, never retried.
-// Sessions an admin ends (a user's sessions revoked, deactivated, deleted, password reset) notify
-// the same way, in the background once the ending transaction has committed.
+// Every delivery runs in the background once the session has ended (RP-initiated logout, or an
+// admin revoking, deactivating, deleting, resetting a password); shutdown waits for them.
 import { SignJWT } from "jose";
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
 import type { Tx } from "../db/sql";
 import type { KeyAlg } from "../keys/store";
+import type { EndedSession, EndedSessionsSubscriber } from "../accounts/sessions-ended";
 import { audit } from "../audit/service";
 import { randomToken } from "../lib/crypto";
+import { outboundPolicy, safeFetch } from "../lib/outbound";
 import { log } from "../log";
 import { findBackchannelClients, findBackchannelClientsOfSessions, revokeSessionGrants } from "./store";
 
@@ -17,10 +19,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backcha
 const DELIVERY_TIMEOUT_MS = 5_000;
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
-export interface EndedSession {
-  id: string;
-  user_id: string;
-}
+export type { EndedSession };
 
 /** The logout token for one client (§2.4): iss, aud, iat, exp, jti, sub, sid, events; never a nonce. */
 export async function issueLogoutToken(deps: Deps, client: ClientRecord, session: EndedSession): Promise<string> {
@@ -44,13 +43,6 @@ export interface DeliveryResult {
   status?: number;
 }
 
-/** Revokes the session's online grants and notifies its clients; resolves when every POST ended. */
-export async function backchannelLogout(deps: Deps, session: EndedSession, ip: string | null): Promise<DeliveryResult[]> {
-  await revokeSessionGrants(deps.sql, session.id);
-  const clients = await findBackchannelClients(deps.sql, session.id);
-  return Promise.all(clients.map((c) => deliver(deps, c, session, ip)));
-}
-
 /** A session that ended and the clients it must notify. */
 export interface SessionLogout {
   session: EndedSession;
@@ -67,10 +59,24 @@ export async function findSessionLogouts(sql: Tx, sessions: EndedSession[]): Pro
   });
 }
 
+/** Revokes the session's online grants (before the caller answers), then notifies its clients in
+ *  the background: a slow or unreachable RP never delays the end-session response. */
+export async function backchannelLogout(deps: Deps, session: EndedSession, ip: string | null): Promise<void> {
+  await revokeSessionGrants(deps.sql, session.id);
+  const clients = await findBackchannelClients(deps.sql, session.id);
+  sendLogoutsInBackground(deps, clients.length ? [{ session, clients }] : [], ip);
+}
+
+/** How ended accounts' sessions (accounts/sessions-ended.ts) reach their clients; app.ts subscribes it. */
+export const backchannelLogoutSubscriber: EndedSessionsSubscriber = {
+  collect: (tx, sessions) => findSessionLogouts(tx, sessions),
+  notify: (deps, collected, ip) => sendLogoutsInBackground(deps, collected as SessionLogout[], ip),
+};
+
 const inFlight = new Set<Promise<unknown>>();
 
-/** Sends the logout tokens of sessions that an admin ended; call after the commit. Runs in the
- *  background: an RP that is slow or down never delays or fails the admin response. */
+/** Sends the logout tokens of ended sessions (RP-initiated or by an admin); call after the commit.
+ *  Runs in the background: an RP that is slow or down never delays or fails the response. */
 export function sendLogoutsInBackground(deps: Deps, logouts: SessionLogout[], ip: string | null): void {
   if (!logouts.length) return;
   const p = Promise.all(logouts.flatMap((l) => l.clients.map((c) => deliver(deps, c, l.session, ip))))
@@ -88,14 +94,17 @@ async function deliver(deps: Deps, client: ClientRecord, session: EndedSession, 
   let result: DeliveryResult;
   try {
     const token = await issueLogoutToken(deps, client, session);
-    const r = await fetch(client.backchannel_logout_uri!, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store" },
-      body: new URLSearchParams({ logout_token: token }).toString(),
-      redirect: "manual",
-      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-    });
-    await r.body?.cancel();
+    // Destinations checked after DNS resolution, redirects never followed, the answer's body unread.
+    const r = await safeFetch(
+      client.backchannel_logout_uri!,
+      {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-store" },
+        body: new URLSearchParams({ logout_token: token }).toString(),
+        discardBody: true,
+      },
+      { ...outboundPolicy(deps.config), maxBytes: 0, timeoutMs: DELIVERY_TIMEOUT_MS },
+    );
     // §2.8: 200 (or 204) is success; anything else, redirects included, is a failure.
     result = { clientId: client.client_id, ok: r.status === 200 || r.status === 204, status: r.status };
   } catch (err) {

@@ -327,6 +327,12 @@ jq -r '.client_name + " " + .redirect_uris[0]' client.json
     expect(plain.stderr).toContain("backchannel_logout_uri");
     expect((await api(`/admin/clients/${id}`)).backchannel_logout_uri).toBe("http://127.0.0.1:8080/bcl");
 
+    // A private address is refused in every mode (SECURITY.md "Outbound requests"): exit 5, the field and why.
+    const internal = await w.cli(["admin", "client", "update", id, "--backchannel-logout-uri", "https://10.0.0.8/bcl"]);
+    expect(internal.code).toBe(5);
+    expect(internal.stderr).toContain("backchannel_logout_uri");
+    expect(internal.stderr).toContain("private address (10.0.0.0/8)");
+
     const removed = await w.cli(["admin", "client", "update", id, "--backchannel-logout-uri", "", "--output", "json"]);
     expect(removed.code).toBe(0);
     expect(JSON.parse(removed.stdout).backchannel_logout_uri).toBeNull();

@@ -7,7 +7,7 @@ import { auditRows, startAdminApi } from "../support/admin";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { Browser } from "../support/browser";
 import { exchangeCode, jwtPayload, signIn } from "../support/oidc-flow";
-import { BACKCHANNEL_LOGOUT_EVENT } from "../../src/oidc/backchannel-logout";
+import { BACKCHANNEL_LOGOUT_EVENT, settleBackgroundLogouts } from "../../src/oidc/backchannel-logout";
 
 const api = await startAdminApi();
 const http = { request: (p: string, i?: RequestInit) => fetch(api.url + p, i) };
@@ -19,12 +19,16 @@ interface Received {
 }
 const received: Received[] = [];
 let answer = 200;
+// A POST to /held is answered only once the test calls release() (an RP that is slow to answer).
+let release: () => void = () => {};
+let held: Promise<void> = Promise.resolve();
 const receiver = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
   async fetch(req) {
     const body = new URLSearchParams(await req.text());
     received.push({ path: new URL(req.url).pathname, contentType: req.headers.get("content-type"), token: body.get("logout_token") ?? "" });
+    if (new URL(req.url).pathname === "/held") await held;
     return new Response(null, { status: new URL(req.url).pathname === "/broken" ? 500 : answer });
   },
 });
@@ -51,6 +55,7 @@ describe("back-channel logout", () => {
 
     const out = await browser.open(`/oidc/logout?${new URLSearchParams({ id_token_hint: ta.body.id_token!, post_logout_redirect_uri: "https://rp.example.com/bye" })}`);
     expect(out.location).toBe("https://rp.example.com/bye");
+    await settleBackgroundLogouts();
     expect(received.map((r) => r.path)).toEqual(["/a"]);
     expect(received[0]!.contentType).toContain("application/x-www-form-urlencoded");
 
@@ -97,9 +102,30 @@ describe("back-channel logout", () => {
     await signIn(browser, closed, user);
     const out = await browser.open(`/oidc/logout?${new URLSearchParams({ id_token_hint: t1.body.id_token! })}`);
     expect(out.html).toContain("You are signed out");
+    await settleBackgroundLogouts();
     const rows = await auditRows(api.deps, "logout.backchannel");
     expect(rows.find((r) => r.target_id === broken.client_id)).toMatchObject({ outcome: "failure" });
     expect(rows.find((r) => r.target_id === closed.client_id)).toMatchObject({ outcome: "failure" });
+  });
+
+  test("RP-initiated logout answers before a slow receiver does; its token is delivered after, in the background", async () => {
+    const slow = await createOidcClient(api.deps, { require_consent: false, backchannel_logout_uri: rx("/held") });
+    const user = await createOidcUser(api.deps);
+    const browser = Browser.forServer(api.url);
+    const f = await signIn(browser, slow, user);
+    const t = await exchangeCode(http, slow, f.callback.code!, f.verifier);
+    held = new Promise<void>((r) => (release = r));
+    // The receiver answers only after the logout response has reached us: a logout that waited
+    // for it would run into the 5 s delivery timeout and audit a failure.
+    const out = await browser.open(`/oidc/logout?${new URLSearchParams({ id_token_hint: t.body.id_token! })}`);
+    expect(out.html).toContain("You are signed out");
+    release();
+    await settleBackgroundLogouts();
+    const token = received.findLast((r) => r.path === "/held")!.token;
+    const { payload } = await jwtVerify(token, await jwks(), { issuer: api.url, audience: slow.client_id, typ: "logout+jwt" });
+    expect(payload.sid).toBe(jwtPayload(t.body.id_token!).sid);
+    const rows = await auditRows(api.deps, "logout.backchannel");
+    expect(rows.find((r) => r.target_id === slow.client_id)).toMatchObject({ outcome: "success" });
   });
 
   test("the admin API registers backchannel_logout_uri (https, or http on loopback only)", async () => {
