@@ -150,6 +150,46 @@ describe("serve --workers", () => {
     }
   }, 90_000);
 
+  test("a worker slot that keeps crashing is retried with capped back-off while the other worker keeps serving; the supervisor gives up only when every worker keeps crashing", async () => {
+    const db = await createTestDatabase();
+    const port = await freePort();
+    const srv = await startWorkers(port, { env: env(db), port });
+    const healthy = (await connectToEachWorker(port, 2)).get(2)!;
+    // Kill every process that slot 1 (then every slot) starts, as soon as it says it listens.
+    const killed = new Set<number>();
+    const killSlots = (slots: number[]) => {
+      for (const slot of slots) {
+        for (const pid of workerPids(srv.output()).get(slot) ?? []) {
+          if (killed.has(pid)) continue;
+          killed.add(pid);
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      }
+    };
+    let exited = false;
+    srv.proc.exited.then(() => (exited = true));
+    await until(() => {
+      killSlots([1]);
+      return exited || /worker 1 keeps crashing \(\d+ times within 60 s\); worker\(s\) 2 keep serving/.test(srv.output());
+    }, 60_000, "worker 1 to be reported as crash-looping");
+    // The old supervisor counted all workers' crashes together and stopped the healthy worker too.
+    expect(exited).toBe(false);
+    expect(srv.output()).not.toContain("giving up");
+    expect((await healthy.request("GET", "/health")).status).toBe(200);
+    healthy.close();
+    // Now every slot crash-loops: only then does the supervisor give up, with exit code 1.
+    await until(() => {
+      killSlots([1, 2]);
+      return exited;
+    }, 90_000, "the supervisor to give up");
+    expect(srv.proc.exitCode).toBe(1);
+    expect(srv.output()).toMatch(/Every worker keeps crashing \(worker 1: \d+, worker 2: \d+ times within 60 s\) and none is serving; giving up/);
+  }, 150_000);
+
   test("/metrics merges every worker's counts; the pool budget is workers × pool size", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
