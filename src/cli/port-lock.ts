@@ -1,5 +1,6 @@
 // Port ownership for `authly serve`: workers share their port through SO_REUSEPORT, so a second
 // `authly serve` on the same port would join it silently (and serve another database's clients).
+// The embedded engine's data folder gets the same kind of lock (two PGlite on one folder corrupt it).
 // The single-process server or the supervisor holds one lock per port — on Linux an abstract unix
 // socket `\0authly-port-<port>`, which the kernel frees when the process dies, however it dies; on
 // other systems a lock file with the holder's pid, taken over when that pid is gone. Workers never
@@ -7,7 +8,8 @@
 import net from "node:net";
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import { CliError, ExitCode } from "../errors";
 
 export interface PortLock {
@@ -19,9 +21,8 @@ const ATTEMPTS = 3;
 /** How long a second process waits for the holder to say its pid. */
 const ASK_TIMEOUT_MS = 1000;
 
-function alreadyServed(port: number, pid: number | undefined): CliError {
-  return new CliError(`port ${port} is already served by another authly process${pid ? ` (pid ${pid})` : ""}`, ExitCode.general, "Stop it first, or choose another --port (AUTHLY_PORT).");
-}
+/** Builds the refusal for a lock held by another authly process (pid when it said). */
+type Refusal = (pid: number | undefined) => CliError;
 
 /**
  * Takes the port's lock for this process, or throws a CliError naming the authly process that holds
@@ -29,13 +30,28 @@ function alreadyServed(port: number, pid: number | undefined): CliError {
  */
 export async function acquirePortLock(port: number, platform: string = process.platform, lockDir = tmpdir()): Promise<PortLock> {
   if (port === 0) return { release() {} };
-  return platform === "linux" ? abstractSocketLock(port) : lockFile(port, join(lockDir, `authly-port-${port}.lock`));
+  const refuse: Refusal = (pid) => new CliError(`port ${port} is already served by another authly process${pid ? ` (pid ${pid})` : ""}`, ExitCode.general, "Stop it first, or choose another --port (AUTHLY_PORT).");
+  return acquireLock(`port-${port}`, refuse, platform, lockDir);
 }
 
-async function abstractSocketLock(port: number): Promise<PortLock> {
-  const name = `\0authly-port-${port}`;
+/**
+ * The same for the embedded engine's data folder: two PGlite instances on one folder both open it
+ * and corrupt it. Keyed by the folder's absolute path (one machine, one network namespace).
+ */
+export async function acquireDataDirLock(dataDir: string, platform: string = process.platform, lockDir = tmpdir()): Promise<PortLock> {
+  const path = resolve(dataDir);
+  const refuse: Refusal = (pid) => new CliError(`the embedded database in ${path} is already used by another authly process${pid ? ` (pid ${pid})` : ""}`, ExitCode.general, "Stop it first, or choose another --data-dir.");
+  return acquireLock(`data-${createHash("sha256").update(path).digest("hex").slice(0, 32)}`, refuse, platform, lockDir);
+}
+
+function acquireLock(key: string, refuse: Refusal, platform: string, lockDir: string): Promise<PortLock> | PortLock {
+  return platform === "linux" ? abstractSocketLock(key, refuse) : lockFile(join(lockDir, `authly-${key}.lock`), refuse);
+}
+
+async function abstractSocketLock(key: string, refuse: Refusal): Promise<PortLock> {
+  const name = `\0authly-${key}`;
   for (let attempt = 1; ; attempt++) {
-    // Whoever connects learns who holds the port.
+    // Whoever connects learns who holds the lock.
     const server = net.createServer((c) => {
       c.on("error", () => c.destroy());
       c.end(`${JSON.stringify({ app: "authly", pid: process.pid })}\n`);
@@ -49,7 +65,7 @@ async function abstractSocketLock(port: number): Promise<PortLock> {
       return { release: () => void server.close() };
     }
     const holder = await askHolder(name);
-    if (holder !== "gone" || attempt >= ATTEMPTS) throw alreadyServed(port, holder === "gone" ? undefined : holder);
+    if (holder !== "gone" || attempt >= ATTEMPTS) throw refuse(holder === "gone" ? undefined : holder);
   }
 }
 
@@ -86,7 +102,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function lockFile(port: number, path: string): PortLock {
+function lockFile(path: string, refuse: Refusal): PortLock {
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     try {
       const fd = openSync(path, "wx", 0o644);
@@ -110,7 +126,7 @@ function lockFile(port: number, path: string): PortLock {
     } catch {
       continue; // removed meanwhile: try again
     }
-    if (pid && pid !== process.pid && alive(pid)) throw alreadyServed(port, pid);
+    if (pid && pid !== process.pid && alive(pid)) throw refuse(pid);
     // Left by a process that died without cleaning up: take it over.
     try {
       unlinkSync(path);
@@ -118,7 +134,7 @@ function lockFile(port: number, path: string): PortLock {
       // another starter removed it first
     }
   }
-  throw alreadyServed(port, undefined);
+  throw refuse(undefined);
 }
 
 /**

@@ -10,7 +10,7 @@ import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
 import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
-import { acquirePortLock, probePort } from "./port-lock";
+import { acquireDataDirLock, acquirePortLock, probePort } from "./port-lock";
 import { planWorkers, superviseWorkers } from "./supervisor";
 import { runWorker } from "./worker";
 
@@ -67,6 +67,8 @@ function parseWhole(value: string | undefined, name: string, min: number, max: n
 async function startEmbedded(opts: ServeOptions, maxConnections: number): Promise<{ db: EmbeddedDatabase; secrets: { jwtSecretKey: string; jwtRefreshSecretKey: string }; dataDir: string }> {
   const probe = serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) });
   const dataDir = probe.dataDir;
+  // Held for the life of the process (freed by the kernel, or at exit for a lock file).
+  if (probe.embeddedEngine !== "container") await acquireDataDirLock(dataDir);
   const started = Date.now();
   const ticker = setInterval(() => log.info(`… still starting the embedded database (${Math.round((Date.now() - started) / 1000)} s)`), 3000);
   try {
