@@ -196,6 +196,7 @@ describe("process-level faults", () => {
       c.close();
     }
     healthy.close();
+    if (process.env.FAULT_TRACE) console.log(srv.output());
     expect(srv.proc.exitCode).toBeNull();
     expect(srv.output()).not.toContain("giving up");
     expect(await srv.stop("SIGTERM")).toBe(0);
