@@ -12,7 +12,7 @@ import { loadConfig, processEnv, type Config } from "./config";
 import { createSql, ping, redactUrl, type Sql } from "./db/sql";
 import { migrate, pendingCount } from "./db/migrate";
 import type { Deps } from "./deps";
-import { ConfigError } from "./errors";
+import { ConfigError, isDatabaseUnavailable } from "./errors";
 import { deriveKey } from "./lib/crypto";
 import { KeyService } from "./keys/service";
 import { log } from "./log";
@@ -85,13 +85,21 @@ export function buildDeps(config: Config, sql: Sql): Deps {
   };
 }
 
-/** Opens the pool and proves the database answers, within the mode's connect timeout. */
-export async function connectDatabase(config: Config): Promise<Sql> {
+/**
+ * Opens the pool and proves the database answers, within the mode's connect timeout. With
+ * `allowUnavailable` (workers) an unreachable database is logged and the pool returned anyway: it
+ * connects when the database comes back, and meanwhile requests answer 503.
+ */
+export async function connectDatabase(config: Config, opts: { allowUnavailable?: boolean } = {}): Promise<Sql> {
   const url = config.databaseUrl!;
   const sql = createSql({ url, pool: config.mode.pool, applicationName: "authly" });
   try {
     await ping(sql);
   } catch (err) {
+    if (opts.allowUnavailable && isDatabaseUnavailable(err)) {
+      log.warn(`PostgreSQL at ${redactUrl(url)} is unreachable (${err instanceof Error ? err.message : String(err)}); serving 503 until it returns`);
+      return sql;
+    }
     await sql.end({ timeout: 0 }).catch(() => {});
     const reason = err instanceof Error ? err.message : String(err);
     throw new StartupError(`Cannot connect to PostgreSQL at ${redactUrl(url)}: ${reason}`);
@@ -121,9 +129,25 @@ export async function prepareDatabase(deps: Deps, opts: { migrate: boolean; seed
   await runBootstrap(deps, { enabled: opts.bootstrap, seed: opts.seed ?? false });
 }
 
+/**
+ * The signing keys and JWKS at start. A worker may start while the database is away: then it
+ * listens without them (the JWKS route answers 503 like every database route) and the republish
+ * timer below loads them when the database returns.
+ */
+async function initialJwks(deps: Deps): Promise<{ body: string; etag: string } | undefined> {
+  try {
+    await deps.keys.refresh();
+    return await deps.keys.jwksDocument();
+  } catch (err) {
+    if (!isDatabaseUnavailable(err)) throw err;
+    log.warn("Signing keys not loaded: the database is unreachable; they load when it returns");
+    return undefined;
+  }
+}
+
 /** Starts the HTTP listener for prepared dependencies. */
 export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Promise<RunningServer> {
-  await deps.keys.refresh();
+  let jwks = await initialJwks(deps);
   const app = createApp(deps);
   const handle = app.fetch;
   const deadlineMs = (deps.config.requestTimeoutSeconds || deps.config.mode.pool.connectTimeout) * 1000;
@@ -133,7 +157,6 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   };
   const onError = (err: Error) => errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
   const documents = publicDocuments(deps);
-  let jwks = await deps.keys.jwksDocument();
   const server = Bun.serve({
     hostname: deps.config.host,
     port: deps.config.port,
@@ -153,10 +176,14 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   let stopping: Promise<void> | undefined;
   const republish = () => {
     deps.keys.jwksDocument().then((doc) => {
-      if (doc.etag === jwks.etag || stopping) return;
+      if (doc.etag === jwks?.etag || stopping) return;
       jwks = doc;
       server.reload({ routes: publicDocumentRoutes(documents, doc), fetch: fullPipeline, error: onError });
-    }, (err) => log.warn("Could not reload the signing keys for the JWKS", { reason: err instanceof Error ? err.message : String(err) }));
+    }, (err) => {
+      const reason = { reason: err instanceof Error ? err.message : String(err) };
+      if (isDatabaseUnavailable(err)) log.debug("Could not reload the signing keys for the JWKS", reason);
+      else log.warn("Could not reload the signing keys for the JWKS", reason);
+    });
   };
   const stopJwksListener = deps.keys.onRefresh(republish);
   const jwksTimer = setInterval(republish, JWKS_CHECK_MS);

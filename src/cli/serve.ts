@@ -1,4 +1,5 @@
 // `authly serve`: one process, or a supervisor with N workers sharing the port (SO_REUSEPORT).
+// Either holds the port's lock (port-lock.ts): a second `authly serve` on that port is refused.
 // The supervisor migrates, bootstraps and (with --embedded) hosts the database once, then starts
 // the workers, restarts a worker that dies (with back-off) and drains them all on SIGTERM/SIGINT.
 import { defineCommand } from "citty";
@@ -9,6 +10,7 @@ import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
 import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
+import { acquireDataDirLock, acquirePortLock, probePort } from "./port-lock";
 import { planWorkers, superviseWorkers } from "./supervisor";
 import { runWorker } from "./worker";
 
@@ -65,6 +67,8 @@ function parseWhole(value: string | undefined, name: string, min: number, max: n
 async function startEmbedded(opts: ServeOptions, maxConnections: number): Promise<{ db: EmbeddedDatabase; secrets: { jwtSecretKey: string; jwtRefreshSecretKey: string }; dataDir: string }> {
   const probe = serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) });
   const dataDir = probe.dataDir;
+  // Held for the life of the process (freed by the kernel, or at exit for a lock file).
+  if (probe.embeddedEngine !== "container") await acquireDataDirLock(dataDir);
   const started = Date.now();
   const ticker = setInterval(() => log.info(`… still starting the embedded database (${Math.round((Date.now() - started) / 1000)} s)`), 3000);
   try {
@@ -85,13 +89,21 @@ async function startEmbedded(opts: ServeOptions, maxConnections: number): Promis
 }
 
 async function runPrimary(opts: ServeOptions, workers: number): Promise<number> {
-  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
   // Config first (without the embedded URL) so that a bad environment fails before any work.
-  if (!opts.embedded) serveConfig(opts);
-  if (opts.embedded) {
-    const pool = serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) }).mode.pool;
-    embedded = await startEmbedded(opts, pool.max * (workers + 1) + 2);
+  const early = opts.embedded ? serveConfig({ ...opts, embedded: true }, "postgresql://embedded/placeholder", { jwtSecretKey: "x".repeat(32), jwtRefreshSecretKey: "y".repeat(32) }) : serveConfig(opts);
+  // The port is ours (not another authly's, not another program's) before any database work.
+  const portLock = await acquirePortLock(early.port);
+  try {
+    await probePort(early.host, early.port);
+    return await runOwned(opts, workers, early.mode.pool.max);
+  } finally {
+    portLock.release();
   }
+}
+
+async function runOwned(opts: ServeOptions, workers: number, poolMax: number): Promise<number> {
+  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
+  if (opts.embedded) embedded = await startEmbedded(opts, poolMax * (workers + 1) + 2);
   const config = serveConfig(opts, embedded?.db.url, embedded?.secrets);
   setLogLevel(opts.logLevel ?? config.logLevel);
   log.info(`Authly starting: ${describeMode(config.mode)}; workers=${workers}; database connections up to ${config.mode.pool.max * workers} (${workers} × ${config.mode.pool.max})`);

@@ -1,7 +1,10 @@
 // The worker supervisor of `serve --workers N`: N processes of this same executable bound to one
 // port with SO_REUSEPORT (Linux spreads connections across them), talking to the supervisor over
-// an IPC channel (ready, metrics). A worker that dies is restarted with exponential back-off; if
-// workers keep crashing the supervisor stops them all and exits 1. SIGTERM/SIGINT drain them.
+// an IPC channel (ready, metrics). A worker that dies is restarted with exponential back-off (capped
+// at 10 s). A healthy worker is never stopped for another's failure: the supervisor gives up (stops
+// them all, exits 1) only when every worker slot keeps crashing and none is serving. A worker does
+// not exit when the database is away (it answers 503), so an outage causes no crashes to count.
+// SIGTERM/SIGINT drain them.
 import { log } from "../log";
 import { processEnv } from "../config";
 import { METRICS, type MetricName } from "../metrics/index";
@@ -11,7 +14,7 @@ export interface SuperviseOptions {
   count: number;
   env: Record<string, string>;
   port: number;
-  /** Crashes allowed within CRASH_WINDOW_MS before giving up. */
+  /** Crashes of one worker slot within CRASH_WINDOW_MS after which that slot is crash-looping. */
   maxCrashes?: number;
   /** Seconds a worker gets to drain on SIGTERM before it is killed (its own grace + a margin). */
   graceSeconds?: number;
@@ -64,9 +67,12 @@ function cumulativeOnly(snap: Snapshot): Snapshot {
 }
 
 export async function superviseWorkers(opts: SuperviseOptions): Promise<number> {
-  const maxCrashes = opts.maxCrashes ?? Math.max(5, opts.count * 3);
+  const maxCrashes = opts.maxCrashes ?? 5;
   const killAfterMs = ((opts.graceSeconds ?? 10) + 5) * 1000;
-  const crashes: number[] = [];
+  /** Recent crash times per worker slot (1..count), within CRASH_WINDOW_MS. */
+  const crashes = new Map<number, number[]>();
+  /** Slots already reported as crash-looping (reported once until they recover). */
+  const looping = new Set<number>();
   const procs = new Map<number, ReturnType<typeof Bun.spawn>>();
   const ready = new Set<number>();
   let announced = false;
@@ -146,6 +152,16 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
     }
   };
 
+  const slots = () => Array.from({ length: opts.count }, (_, i) => i + 1);
+  /** Records a crash of slot `id` (when `add`) and returns its crashes within the window. */
+  const countCrash = (id: number, now: number, add = true): number => {
+    const list = crashes.get(id) ?? [];
+    if (add) list.push(now);
+    while (list.length && now - list[0]! > CRASH_WINDOW_MS) list.shift();
+    crashes.set(id, list);
+    return list.length;
+  };
+
   const start = (id: number, attempt: number) => {
     const startedAt = Date.now();
     const proc = Bun.spawn(selfCommand(["serve"]), {
@@ -169,18 +185,26 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
         return;
       }
       const now = Date.now();
-      crashes.push(now);
-      while (crashes.length && now - crashes[0]! > CRASH_WINDOW_MS) crashes.shift();
-      if (crashes.length > maxCrashes) {
-        log.error(`Workers crashed ${crashes.length} times within ${CRASH_WINDOW_MS / 1000} s; giving up`);
-        failed = true;
-        shutdown("SIGTERM");
-        return;
-      }
+      const recent = countCrash(id, now);
       // A worker that had been running for a while starts its back-off over.
       const restart = now - startedAt >= STABLE_MS ? 0 : attempt;
       const delay = backoffMs(restart);
       const how = proc.signalCode ? `was killed by ${proc.signalCode}` : `exited with code ${code}`;
+      if (recent > maxCrashes) {
+        const loopingSlots = slots().filter((s) => countCrash(s, now, false) > maxCrashes);
+        if (loopingSlots.length === opts.count && ready.size === 0) {
+          const counts = loopingSlots.map((s) => `worker ${s}: ${crashes.get(s)!.length}`).join(", ");
+          log.error(`Every worker keeps crashing (${counts} times within ${CRASH_WINDOW_MS / 1000} s) and none is serving; giving up`);
+          failed = true;
+          shutdown("SIGTERM");
+          return;
+        }
+        if (!looping.has(id)) {
+          looping.add(id);
+          const serving = [...ready].sort((a, b) => a - b);
+          log.error(`worker ${id} keeps crashing (${recent} times within ${CRASH_WINDOW_MS / 1000} s); ${serving.length ? `worker(s) ${serving.join(", ")} keep serving; ` : ""}restarting it with back-off up to ${backoffMs(Infinity) / 1000} s`);
+        }
+      } else looping.delete(id);
       log.warn(`worker ${id} (pid ${proc.pid}) ${how}; restarting in ${delay} ms`);
       setTimeout(() => !stopping && start(id, restart + 1), delay);
     });

@@ -1,5 +1,5 @@
 // One worker of `serve --workers N`: the supervisor already migrated and bootstrapped, so a worker
-// only opens its pool and listens on the shared port (SO_REUSEPORT). Over the IPC channel it says
+// only opens its pool and listens on the shared port (SO_REUSEPORT), with or without the database. Over the IPC channel it says
 // when it is ready, answers metrics requests, and stops if the supervisor disappears.
 import { ExitCode } from "../errors";
 import { log, setLogLevel } from "../log";
@@ -13,7 +13,9 @@ const METRICS_WAIT_MS = 2000;
 export async function runWorker(opts: ServeOptions, workerId: string): Promise<number> {
   const config = serveConfig({ ...opts, embedded: false });
   setLogLevel(config.logLevel);
-  const sql = await connectDatabase(config);
+  // A worker (re)started during a database outage comes up all the same and answers 503 on
+  // database routes until the database returns; exiting would only make the supervisor restart it.
+  const sql = await connectDatabase(config, { allowUnavailable: true });
   const deps = buildDeps(config, sql);
   deps.health.worker = Number(workerId);
   const running = await listen(deps, { reusePort: true });

@@ -13,12 +13,13 @@ const LITERAL_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
 
 export type StaticRoutes = Record<string, { GET: Response }>;
 
-/** The static routes for the metadata paths and one serialised key set. */
-export function publicDocumentRoutes(documents: PublicDocuments, jwks: { body: string; etag: string }): StaticRoutes {
+/** The static routes for the metadata paths and one serialised key set (none yet: the JWKS stays
+ *  with Elysia, which loads the keys or answers 503 while the database is away). */
+export function publicDocumentRoutes(documents: PublicDocuments, jwks: { body: string; etag: string } | undefined): StaticRoutes {
   const routes: StaticRoutes = {};
   for (const path of documents.metadataPaths) {
     if (LITERAL_PATH.test(path)) routes[path] = { GET: documents.metadata() };
   }
-  routes[documents.jwksPath] = { GET: documents.jwksResponse(jwks) };
+  if (jwks) routes[documents.jwksPath] = { GET: documents.jwksResponse(jwks) };
   return routes;
 }

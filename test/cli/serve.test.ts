@@ -107,7 +107,7 @@ describe("authly serve", () => {
     expect(r.stderr).toContain("--workers");
   });
 
-  test("--embedded serves /health with no PostgreSQL, and a restart keeps the data", async () => {
+  test("--embedded serves /health with no PostgreSQL, refuses a second server on the same data folder, and a restart keeps the data", async () => {
     const home = mkdtempSync(join(tmpdir(), "authly-embedded-"));
     try {
       const env = { HOME: home, ...quiet, DATABASE_URL: undefined, JWT_SECRET_KEY: undefined, JWT_REFRESH_SECRET_KEY: undefined, AUTHLY_MODE: undefined, AUTHLY_LOG_LEVEL: "info" };
@@ -117,6 +117,13 @@ describe("authly serve", () => {
       expect(first.output()).toContain("Embedded database ready");
       const jwks1 = await (await fetch(`${first.url}/health`)).json();
       expect(jwks1.database).toBe("connected");
+      // Two PGlite instances on one folder would both open it (and corrupt it): the second server,
+      // even on another port, is refused before it touches the folder.
+      const rival = await runAuthly(["serve", "--embedded", "--port", String(await freePort())], { env, timeoutMs: 30_000 });
+      expect(rival.code).toBe(1);
+      expect(rival.stderr).toMatch(new RegExp(`the embedded database in \\S+ is already used by another authly process \\(pid ${first.proc.pid}\\)`));
+      expect(rival.stdout + rival.stderr).not.toContain("Embedded database ready");
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
       expect(await first.stop()).toBe(0);
       const second = await startServerProcess(["serve", "--embedded", "--port", String(port)], { env, port, timeoutMs: 60_000 });
       try {

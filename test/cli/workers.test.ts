@@ -1,12 +1,13 @@
 // `authly serve --workers N` as real processes: the supervisor restarts a killed worker, gives up
-// with a non-zero exit when workers keep crashing, merges the workers' metrics, stops orphaned
+// with a non-zero exit only when every worker keeps crashing (a port held by another program is
+// refused before any worker starts: port-ownership.test.ts), merges the workers' metrics, stops orphaned
 // workers, and nothing a flow needs lives in one worker's memory (a flow spread across workers).
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { baseDatabaseUrl, createTestDatabase, type TestDatabase } from "../support/db";
 import { freePort } from "../support/app";
-import { authlyCommand, ROOT, serveProcessEnv, startServerProcess, type ServerProcess } from "../support/process";
+import { ROOT, serveProcessEnv, startServerProcess, type ServerProcess } from "../support/process";
 import { connectToEachWorker, type PinnedConnection } from "../support/pinned-http";
 import { Browser } from "../support/browser";
 import { loadConfig } from "../../src/config";
@@ -126,29 +127,45 @@ describe("serve --workers", () => {
     expect(await srv.stop("SIGTERM")).toBe(0);
   }, 90_000);
 
-  test("workers that keep crashing make the supervisor give up with a non-zero exit", async () => {
+  test("a worker slot that keeps crashing is retried with capped back-off while the other worker keeps serving; the supervisor gives up only when every worker keeps crashing", async () => {
     const db = await createTestDatabase();
     const port = await freePort();
-    // Someone else holds the port without SO_REUSEPORT: every worker fails to bind and exits.
-    const squatter = Bun.serve({ hostname: "0.0.0.0", port, fetch: () => new Response("squatter") });
-    try {
-      const proc = Bun.spawn(authlyCommand(["serve", "--workers", "2", "--port", String(port)]), {
-        env: { ...process.env, ...env(db), NO_COLOR: "1" },
-        stdout: "pipe",
-        stderr: "pipe",
-        stdin: "ignore",
-        cwd: ROOT,
-      });
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 60_000);
-      const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-      clearTimeout(timer);
-      expect(code).toBe(1);
-      expect(out + err).toContain("giving up");
-      expect(out + err).toMatch(/restarting in \d+ ms/);
-    } finally {
-      await squatter.stop(true);
-    }
-  }, 90_000);
+    const srv = await startWorkers(port, { env: env(db), port });
+    const healthy = (await connectToEachWorker(port, 2)).get(2)!;
+    // Kill every process that slot 1 (then every slot) starts, as soon as it says it listens.
+    const killed = new Set<number>();
+    const killSlots = (slots: number[]) => {
+      for (const slot of slots) {
+        for (const pid of workerPids(srv.output()).get(slot) ?? []) {
+          if (killed.has(pid)) continue;
+          killed.add(pid);
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+      }
+    };
+    let exited = false;
+    srv.proc.exited.then(() => (exited = true));
+    await until(() => {
+      killSlots([1]);
+      return exited || /worker 1 keeps crashing \(\d+ times within 60 s\); worker\(s\) 2 keep serving/.test(srv.output());
+    }, 60_000, "worker 1 to be reported as crash-looping");
+    // The old supervisor counted all workers' crashes together and stopped the healthy worker too.
+    expect(exited).toBe(false);
+    expect(srv.output()).not.toContain("giving up");
+    expect((await healthy.request("GET", "/health")).status).toBe(200);
+    healthy.close();
+    // Now every slot crash-loops: only then does the supervisor give up, with exit code 1.
+    await until(() => {
+      killSlots([1, 2]);
+      return exited;
+    }, 90_000, "the supervisor to give up");
+    expect(srv.proc.exitCode).toBe(1);
+    expect(srv.output()).toMatch(/Every worker keeps crashing \(worker 1: \d+, worker 2: \d+ times within 60 s\) and none is serving; giving up/);
+  }, 150_000);
 
   test("/metrics merges every worker's counts; the pool budget is workers × pool size", async () => {
     const db = await createTestDatabase();

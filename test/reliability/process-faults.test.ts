@@ -6,6 +6,11 @@ import { createTestDatabase, type TestDatabase } from "../support/db";
 import { freePort } from "../support/app";
 import { serveProcessEnv, startServerProcess, type ServerProcess } from "../support/process";
 import { startTcpProxy } from "./tcp-proxy";
+import { seedFixtures } from "./harness";
+import { connectToEachWorker, type PinnedConnection } from "../support/pinned-http";
+import { basic } from "../support/fixtures";
+import { loadConfig } from "../../src/config";
+import { buildDeps } from "../../src/server";
 
 const env = serveProcessEnv;
 
@@ -50,6 +55,13 @@ function load(url: string, path: string, concurrency: number, stop: () => boolea
       }
     }),
   ).then(() => result);
+}
+
+/** Pids of each worker id, from the workers' "listening" lines, in order. */
+function workerPids(output: string): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const m of output.matchAll(/worker (\d+) \(pid (\d+)\) listening/g)) out.set(Number(m[1]), [...(out.get(Number(m[1])) ?? []), Number(m[2])]);
+  return out;
 }
 
 describe("process-level faults", () => {
@@ -119,4 +131,74 @@ describe("process-level faults", () => {
     expect(srv.output()).not.toMatch(/socket\.write|TypeError|uncaught/i);
     expect(await srv.stop("SIGTERM")).toBe(0);
   }, 90_000);
+
+  test("a database outage plus a worker death: the healthy worker keeps answering, the replacement starts answering 503, both serve when the database returns, and the supervisor never gives up", async () => {
+    const db = await createTestDatabase();
+    const target = new URL(db.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    afterAll(() => proxy.stop());
+    const port = await freePort();
+    const serverEnv = env(db, { DATABASE_URL: proxy.url(db.url) });
+    const srv = await startServerProcess(["serve", "--workers", "2", "--port", String(port)], { env: serverEnv, port });
+    servers.push(srv);
+    const pids = () => workerPids(srv.output());
+    await until(() => srv.output().includes("All 2 workers ready") && (pids().get(1)?.length ?? 0) >= 1 && (pids().get(2)?.length ?? 0) >= 1, 30_000, "both workers");
+    // After the start: the supervisor created the signing keys the fixtures' tokens need.
+    const f = await seedFixtures(buildDeps(loadConfig(serverEnv, { purpose: "server" }), db.sql), db.sql);
+    const token = (c: PinnedConnection) =>
+      c.request("POST", "/oauth/token", {
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(f.clientId, f.clientSecret) },
+        body: new URLSearchParams({ grant_type: "client_credentials", scope: "api:read" }).toString(),
+      });
+    const before = await connectToEachWorker(port, 2);
+    for (const c of before.values()) expect((await token(c)).status).toBe(200);
+    before.get(1)!.close();
+    const healthy = before.get(2)!;
+
+    await proxy.cut();
+    const victim = pids().get(1)![0]!;
+    process.kill(victim, "SIGKILL");
+    const cutAt = Date.now();
+    // The old supervisor counted every failed restart during the outage as a crash and, with two
+    // workers, gave up about 7 s in, stopping the healthy worker too. Hold the outage for 9 s
+    // (bounded), probing the healthy worker on its kept-alive connection all along.
+    let probes = 0;
+    while (Date.now() - cutAt < 9000) {
+      expect((await healthy.request("GET", "/health/live")).status).toBe(200);
+      const t = await token(healthy);
+      expect(t.status).toBe(503);
+      expect(t.json().error).toBe("temporarily_unavailable");
+      probes++;
+      await Bun.sleep(250);
+    }
+    expect(probes).toBeGreaterThan(5);
+    // Worker 1 came back during the outage and answers too: alive, not ready, 503 on DB routes.
+    await until(() => (pids().get(1)?.length ?? 0) >= 2, 20_000, `worker 1's replacement\n${srv.output().slice(-3000)}`);
+    const during = await connectToEachWorker(port, 2);
+    const replacement = during.get(1)!;
+    expect((await replacement.request("GET", "/health/live")).status).toBe(200);
+    expect((await replacement.request("GET", "/health/ready")).status).toBe(503);
+    const refused = await token(replacement);
+    expect(refused.status).toBe(503);
+    expect(refused.json().error).toBe("temporarily_unavailable");
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(srv.output()).not.toContain("giving up");
+
+    await proxy.restore();
+    for (const [id, c] of during) {
+      await until(async () => (await c.request("GET", "/health/ready")).status === 200, 30_000, `worker ${id} ready again`);
+      let ok = 0;
+      for (let i = 0; i < 20 && ok === 0; i++) if ((await token(c)).status === 200) ok++;
+      expect(ok).toBe(1);
+      const jwks = await c.request("GET", "/.well-known/jwks.json");
+      expect(jwks.status).toBe(200);
+      expect(jwks.json().keys.length).toBeGreaterThan(0);
+      c.close();
+    }
+    healthy.close();
+    if (process.env.FAULT_TRACE) console.log(srv.output());
+    expect(srv.proc.exitCode).toBeNull();
+    expect(srv.output()).not.toContain("giving up");
+    expect(await srv.stop("SIGTERM")).toBe(0);
+  }, 120_000);
 });
