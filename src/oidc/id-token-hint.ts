@@ -15,7 +15,8 @@ export async function verifyIdTokenHint(deps: Deps, token: string): Promise<Veri
   try {
     const header = decodeProtectedHeader(token);
     if (!header.kid || !header.alg || header.alg === "none") return undefined;
-    const key = await deps.keys.verificationKey(header.kid);
+    // The key's state comes from the database: a key revoked on another node is refused at once.
+    const key = await deps.keys.verificationKeyChecked(header.kid);
     if (!key || key.alg !== header.alg) return undefined;
     const { payload } = await compactVerify(token, key.publicKey, { algorithms: [key.alg] });
     const claims = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
