@@ -15,7 +15,6 @@
 // A source is an IPv4 address or an IPv6 /64 (lib/source-key.ts).
 import type { Deps } from "../deps";
 import { audit } from "../audit/service";
-import { isLoopback } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import type { UserRecord } from "./model";
 import { hashPassword, passwordParams, verifyPassword } from "./password";
@@ -47,6 +46,9 @@ export interface LoginAttempt {
   login: string;
   password: string;
   ip: string;
+  /** The client is really on this host (isLoopbackClient: loopback and not relayed by an untrusted
+   *  proxy); only then is an active admin never locked out. Absent: not loopback. */
+  loopback?: boolean;
 }
 
 /** The counter keys of one attempt; `account` is a user id, or "name:<login>" for an unknown name. */
@@ -62,7 +64,7 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
   const account = user ? user.id : `name:${login.toLowerCase()}`;
   const source = sourceKey(attempt.ip);
   const keys = throttleKeys(account, source);
-  const loopbackAdmin = isLoopback(attempt.ip) && Boolean(user?.is_active && user.is_admin);
+  const loopbackAdmin = attempt.loopback === true && Boolean(user?.is_active && user.is_admin);
   const state = await readThrottle(deps.sql, keys, user?.id ?? NO_USER_ID, source);
   const held = loopbackAdmin
     ? state.pairUntil

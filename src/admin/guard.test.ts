@@ -16,6 +16,12 @@ describe("admin API network rule", () => {
     expect(adminSourceAllowed(config(false, ["10.1.0.0/16"]), "10.2.0.1")).toBe(false);
     expect(adminSourceAllowed(config(false, []), "203.0.113.4")).toBe(true);
   });
+  test("a request relayed by an untrusted proxy is neither loopback nor on the allow-list; admitted only when the rule is open", () => {
+    expect(adminSourceAllowed(config(true, []), "127.0.0.1", true)).toBe(false);
+    expect(adminSourceAllowed(config(true, ["127.0.0.0/8"]), "127.0.0.1", true)).toBe(false);
+    expect(adminSourceAllowed(config(false, ["10.0.0.0/8"]), "127.0.0.1", true)).toBe(false);
+    expect(adminSourceAllowed(config(false, []), "127.0.0.1", true)).toBe(true);
+  });
   test("ipMatches", () => {
     expect(ipMatches("192.168.1.77", "192.168.1.0/24")).toBe(true);
     expect(ipMatches("192.168.2.1", "192.168.1.0/24")).toBe(false);

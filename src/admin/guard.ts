@@ -2,11 +2,11 @@
 // within the rate limit (per token, or per source without one), with a valid access token of an
 // active admin user that carries the route's admin scope. 401 / 403 / 429 otherwise.
 import type { Deps } from "../deps";
-import { audit } from "../audit/service";
+import { auditDenial } from "../audit/service";
 import { findUserById } from "../accounts/store";
-import { ForbiddenError, OAuthError, UnauthorizedError } from "../errors";
+import { ForbiddenError, OAuthError, RateLimitError, UnauthorizedError } from "../errors";
 import { enforceRateLimit } from "../http/rate-limit";
-import { isLoopback } from "../http/request-context";
+import { isLoopback, requestInfo, splitTarget } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { verifyAccessToken, verifyAccessTokenSignature, type AccessTokenClaims } from "../tokens/access-token";
 import type { AdminScope } from "../scopes/model";
@@ -33,11 +33,17 @@ export function ipMatches(ip: string, rule: string): boolean {
   return (a & mask) === (b & mask);
 }
 
-/** The network rule: loopback and the allow-list; everyone when localhost-only is off and no list is set. */
-export function adminSourceAllowed(config: Deps["config"], ip: string): boolean {
+/**
+ * The network rule: loopback and the allow-list; everyone when localhost-only is off and no list is
+ * set. A request relayed by a proxy that is not in AUTHLY_TRUSTED_PROXIES (it carries
+ * X-Forwarded-For, Forwarded or X-Real-IP) is neither loopback nor on the list: its real client is unknown.
+ */
+export function adminSourceAllowed(config: Deps["config"], ip: string, relayed = false): boolean {
+  const open = !config.adminApiLocalhostOnly && config.adminApiAllowedIps.length === 0;
+  if (relayed) return open;
   if (isLoopback(ip)) return true;
   if (config.adminApiAllowedIps.some((rule) => ipMatches(ip, rule))) return true;
-  return !config.adminApiLocalhostOnly && config.adminApiAllowedIps.length === 0;
+  return open;
 }
 
 function bearerToken(request: Request): string | undefined {
@@ -48,45 +54,119 @@ function bearerToken(request: Request): string | undefined {
 
 const WINDOW_SECONDS = 60;
 
+/** Why a request was refused: the `reason` of its admin.denied audit row. */
+type DenialReason =
+  | "source_not_allowed"
+  | "rate_limited"
+  | "missing_token"
+  | "invalid_token"
+  | "wrong_audience"
+  | "not_a_user"
+  | "inactive_user"
+  | "not_admin"
+  | "missing_scope"
+  | "password_change_required";
+
+interface Denial {
+  reason?: DenialReason;
+  actor?: string;
+  /** The `sub` of a token whose signature verified but that was refused (never the token itself). */
+  tokenSubject?: string;
+}
+
 /**
  * Runs the admin checks for one request; returns the caller (null for routes without a scope).
  * `scope: "any"` accepts any admin scope and a pending password change (the /admin/me routes).
+ * Every refusal (401, 403, 429) is audited as `admin.denied` with its reason, within the
+ * per-source bound of auditDenial.
  */
 export async function authorizeAdmin(deps: Deps, request: Request, ip: string, scope: AdminScope | "any" | null): Promise<AdminPrincipal | null> {
+  const denial: Denial = {};
+  try {
+    return await checkAdmin(deps, request, ip, scope, denial);
+  } catch (err) {
+    if (err instanceof UnauthorizedError || err instanceof ForbiddenError || err instanceof RateLimitError) {
+      const route = `${request.method} ${splitTarget(request.url).pathname}`.slice(0, 300);
+      await auditDenial(deps, {
+        action: "admin.denied",
+        actor: denial.actor ?? null,
+        ip,
+        targetType: "route",
+        targetId: route,
+        details: {
+          reason: denial.reason ?? (err instanceof RateLimitError ? "rate_limited" : "invalid_token"),
+          status: err.status,
+          ...(scope ? { scope } : {}),
+          ...(denial.tokenSubject && !denial.actor ? { token_sub: denial.tokenSubject } : {}),
+          ...(requestInfo(request).relayed ? { relayed_by_untrusted_proxy: true } : {}),
+        },
+      });
+    }
+    throw err;
+  }
+}
+
+async function checkAdmin(deps: Deps, request: Request, ip: string, scope: AdminScope | "any" | null, denial: Denial): Promise<AdminPrincipal | null> {
   const limit = deps.config.adminRateLimitPerMinute;
-  if (!adminSourceAllowed(deps.config, ip)) {
+  const relayed = requestInfo(request).relayed;
+  if (!adminSourceAllowed(deps.config, ip, relayed)) {
+    denial.reason = "rate_limited";
     await enforceRateLimit(deps, `admin:ip:${sourceKey(ip)}`, limit, WINDOW_SECONDS);
+    denial.reason = "source_not_allowed";
+    const proxies = deps.config.adminApiAllowedIps.length ? " and AUTHLY_ADMIN_API_ALLOWED_IPS" : "";
     throw new ForbiddenError(
-      `The admin API answers only from loopback (127.0.0.1, ::1)${deps.config.adminApiAllowedIps.length ? " and AUTHLY_ADMIN_API_ALLOWED_IPS" : ""}; ` +
-        `this request came from ${ip}. Set AUTHLY_ADMIN_API_LOCALHOST_ONLY=false or add the address to AUTHLY_ADMIN_API_ALLOWED_IPS.`,
+      relayed
+        ? `The admin API answers only from loopback (127.0.0.1, ::1)${proxies}; this request was relayed (X-Forwarded-For, Forwarded or X-Real-IP) by ${ip}, ` +
+            "which is not in AUTHLY_TRUSTED_PROXIES, so its real client is unknown. Call the admin API directly, or list the proxy in AUTHLY_TRUSTED_PROXIES."
+        : `The admin API answers only from loopback (127.0.0.1, ::1)${proxies}; ` +
+            `this request came from ${ip}. Set AUTHLY_ADMIN_API_LOCALHOST_ONLY=false or add the address to AUTHLY_ADMIN_API_ALLOWED_IPS.`,
     );
   }
   const token = bearerToken(request);
   let claims: AccessTokenClaims | undefined;
   if (token) claims = await verifyAccessTokenSignature(deps, token).catch(() => undefined);
+  denial.tokenSubject = claims?.sub;
+  denial.reason = "rate_limited";
   await enforceRateLimit(deps, claims ? `admin:token:${claims.jti}` : `admin:ip:${sourceKey(ip)}`, limit, WINDOW_SECONDS);
+  denial.reason = undefined;
   if (scope === null) return null;
-  if (!token) throw new UnauthorizedError("An access token is required (Authorization: Bearer ...); log in with `authly admin auth login`");
+  if (!token) {
+    denial.reason = "missing_token";
+    throw new UnauthorizedError("An access token is required (Authorization: Bearer ...); log in with `authly admin auth login`");
+  }
   try {
     claims = await verifyAccessToken(deps, token);
   } catch (err) {
-    if (err instanceof OAuthError) throw new UnauthorizedError(`${err.description}; log in again with \`authly admin auth login\``);
+    if (err instanceof OAuthError) {
+      denial.reason = "invalid_token";
+      throw new UnauthorizedError(`${err.description}; log in again with \`authly admin auth login\``);
+    }
     throw err;
   }
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!aud.includes(deps.config.issuer)) throw new UnauthorizedError("The access token is not meant for this server");
+  if (!aud.includes(deps.config.issuer)) {
+    denial.reason = "wrong_audience";
+    throw new UnauthorizedError("The access token is not meant for this server");
+  }
   const user = claims.sub ? await findUserById(deps.sql, claims.sub) : undefined;
-  if (!user) throw new ForbiddenError("The admin API needs the token of an admin user");
-  if (!user.is_active) throw new UnauthorizedError("The account is deactivated");
+  if (!user) {
+    denial.reason = "not_a_user";
+    throw new ForbiddenError("The admin API needs the token of an admin user");
+  }
+  denial.actor = user.id;
+  if (!user.is_active) {
+    denial.reason = "inactive_user";
+    throw new UnauthorizedError("The account is deactivated");
+  }
   const scopes = (claims.scope ?? "").split(" ").filter(Boolean);
   const hasScope = scope === "any" ? scopes.some((s) => s.startsWith("admin:")) : scopes.includes(scope);
   if (!user.is_admin || !hasScope) {
-    const reason = !user.is_admin ? "The account is not an admin" : scope === "any" ? "The access token carries no admin scope" : `The access token lacks the scope ${scope}`;
-    await audit(deps, { action: "admin.denied", actor: user.id, outcome: "denied", ip, targetType: "route", targetId: `${request.method} ${new URL(request.url).pathname}`, details: { reason: !user.is_admin ? "not_admin" : "missing_scope", scope } });
-    throw new ForbiddenError(reason);
+    denial.reason = !user.is_admin ? "not_admin" : "missing_scope";
+    throw new ForbiddenError(!user.is_admin ? "The account is not an admin" : scope === "any" ? "The access token carries no admin scope" : `The access token lacks the scope ${scope}`);
   }
   // A temporary (generated or reset) password must be replaced before the account may administer.
   if (user.requires_password_change && scope !== "any") {
+    denial.reason = "password_change_required";
     throw new ForbiddenError("The password must be changed first: POST /admin/me/password with current_password and new_password");
   }
   return { userId: user.id, username: user.username, scopes, jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp };

@@ -8,6 +8,7 @@ import { pingDatabase } from "../health/service";
 import { assertSchema } from "../lib/validate";
 import { VERSION } from "../version";
 import type { KeyAlg } from "../keys/store";
+import { ConflictError, NotFoundError } from "../errors";
 import { connectionCounts, statusCounts } from "./store";
 import type { AdminRouteSpec } from "./spec";
 
@@ -44,6 +45,15 @@ const Key = t.Object({
 const KeyList = t.Object({ keys: t.Array(Key) });
 const Rotate = t.Object({ alg: t.Optional(Alg) }, { additionalProperties: false });
 const Rotated = t.Object({ rotated: t.Array(t.Object({ alg: Alg, activated: t.String(), next: t.String(), retired: t.Array(t.String()) })) });
+
+const Revoke = t.Object({}, { additionalProperties: false, description: "No members: the kid is in the path" });
+const Revoked = t.Object({
+  kid: t.String(),
+  alg: Alg,
+  previous_state: t.String({ description: "next, active or retired" }),
+  activated: t.Union([t.String(), t.Null()], { description: "The key that became active in its place (an active key was revoked)" }),
+  next: t.Union([t.String(), t.Null()], { description: "The fresh next key made in its place" }),
+});
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -102,6 +112,24 @@ export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
           for (const k of rotated) await auditAdmin(deps, tx, r.actor, "key.rotate", { type: "signing_key", id: k.activated }, { alg: k.alg, retired: k.retired, next: k.next });
         });
         return { rotated };
+      },
+    },
+    {
+      method: "POST", path: "/admin/keys/:kid/revoke", scope: "admin:system:write", tag: "system", summary: "Revoke a signing key (compromise)",
+      description:
+        "The key leaves the JWKS and every token it signed is refused at once on every node (introspection inactive, UserInfo and admin API 401, id_token_hint ignored). " +
+        "Revoking the active key first activates its algorithm's next key (already published), so signing goes on; a fresh next key is made. Cannot be undone.",
+      params: { kid: "The key id (kid), as `GET /admin/keys` lists it" }, body: Revoke, response: Revoked, errors: [400, 404, 409],
+      handler: async (r) => {
+        assertSchema(Revoke, r.body ?? {});
+        const kid = r.params.kid!;
+        const res = await deps.keys.revoke(kid);
+        if (!res) throw new NotFoundError(`No signing key with kid ${kid}`);
+        if (res.already) throw new ConflictError(`The signing key ${kid} is already revoked`);
+        await deps.sql.begin(async (tx) => {
+          await auditAdmin(deps, tx, r.actor, "key.revoke", { type: "signing_key", id: kid }, { alg: res.alg, previous_state: res.previousState, activated: res.activated ?? null, next: res.next ?? null });
+        });
+        return { kid, alg: res.alg, previous_state: res.previousState, activated: res.activated ?? null, next: res.next ?? null };
       },
     },
   ];

@@ -3,7 +3,9 @@
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
 import { insertAudit } from "./store";
-import { recordAuditEvent } from "../metrics/index";
+import { metrics, recordAuditEvent } from "../metrics/index";
+import { log } from "../log";
+import { AuditBudget } from "./budget";
 
 export interface AuditEvent {
   /** e.g. "client.create", "login.failure", "token.family_revoked" */
@@ -47,4 +49,34 @@ export async function auditAdmin(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   await audit(deps, { action, actor: actor.userId, targetType: target.type, targetId: target.id, ip: actor.ip, details: actor.username ? { actor_username: actor.username, ...details } : details }, tx);
+}
+
+/**
+ * The bound on refused-request rows (admin API denials): per process and minute, at most
+ * DENIAL_ROWS_PER_SOURCE rows per source address and DENIAL_ROWS_PER_MINUTE in all. Beyond that the
+ * denial is only counted (metric authly_admin_denials_total{audited="false"}), and the first row of
+ * the next minute carries `suppressed_in_previous_minute` (count and number of sources).
+ */
+export const DENIAL_ROWS_PER_SOURCE = 20;
+export const DENIAL_ROWS_PER_MINUTE = 600;
+const denialBudgets = new WeakMap<object, AuditBudget>();
+
+/**
+ * Records a refused request (an outcome "denied" event) within the per-source bound. Never throws:
+ * a failing audit write must not change the refusal the caller is about to send.
+ */
+export async function auditDenial(deps: Pick<Deps, "sql">, e: AuditEvent & { ip: string }): Promise<void> {
+  let budget = denialBudgets.get(deps);
+  if (!budget) denialBudgets.set(deps, (budget = new AuditBudget(DENIAL_ROWS_PER_SOURCE, DENIAL_ROWS_PER_MINUTE)));
+  const decision = budget.take(e.ip);
+  metrics.inc("authly_admin_denials_total", { audited: decision.record ? "true" : "false" });
+  if (!decision.record) return;
+  const details = decision.suppressedBefore
+    ? { ...e.details, suppressed_in_previous_minute: { count: decision.suppressedBefore.count, sources: decision.suppressedBefore.sources, window_start: decision.suppressedBefore.windowStart } }
+    : e.details;
+  try {
+    await audit(deps, { ...e, outcome: "denied", details });
+  } catch (err) {
+    log.warn(`audit: could not record ${e.action} (${(err as Error).message})`);
+  }
 }

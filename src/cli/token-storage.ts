@@ -48,38 +48,57 @@ function run(cmd: string[], stdin?: string): { ok: boolean; out: string; err: st
   }
 }
 
+/** One keyring tool invocation: its argv and what goes to its stdin. */
+export interface KeyringCommand {
+  argv: string[];
+  stdin?: string;
+}
+
+/**
+ * The command lines of the keyring tools (pure, so that a test can check them). A secret never goes
+ * in argv (readable by every local user in `ps` or /proc/PID/cmdline), only on stdin:
+ * - `secret-tool store` reads the secret from stdin.
+ * - macOS `security add-generic-password -w SECRET` would put it in argv, and `-w` without a value
+ *   prompts through readpassphrase, which reads /dev/tty rather than stdin when a terminal is
+ *   attached (and asks twice). So the command is sent on stdin to `security -i` (interactive mode:
+ *   one command per stdin line); only the quoted account path and the base64 key are on that line.
+ */
+export function keyringCommand(tool: "secret-tool" | "security", bin: string, op: "get" | "set" | "remove", account: string, secret?: string): KeyringCommand {
+  if (tool === "secret-tool") {
+    if (op === "get") return { argv: [bin, "lookup", "service", SERVICE, "account", account] };
+    if (op === "remove") return { argv: [bin, "clear", "service", SERVICE, "account", account] };
+    return { argv: [bin, "store", "--label=Authly CLI token key", "service", SERVICE, "account", account], stdin: secret ?? "" };
+  }
+  if (op === "get") return { argv: [bin, "find-generic-password", "-s", SERVICE, "-a", account, "-w"] };
+  if (op === "remove") return { argv: [bin, "delete-generic-password", "-s", SERVICE, "-a", account] };
+  // The interactive line is split on blanks with double quotes grouping: refuse what would need escaping.
+  if (/["'\\\x00-\x1f\x7f]/.test(account)) throw new Error("the token file path contains a quote, backslash or control character; the macOS keychain cannot be used for it");
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(secret ?? "")) throw new Error("the keychain secret must be base64");
+  return { argv: [bin, "-i"], stdin: `add-generic-password -U -s ${SERVICE} -a "${account}" -w ${secret}\n` };
+}
+
 function findKeyring(): Keyring | undefined {
   const secretTool = Bun.which("secret-tool");
-  if (secretTool) {
-    return {
-      tool: "secret-tool",
-      get: (account) => {
-        const r = run([secretTool, "lookup", "service", SERVICE, "account", account]);
-        return r.ok && r.out ? r.out : undefined;
-      },
-      set: (account, secret) => {
-        const r = run([secretTool, "store", "--label=Authly CLI token key", "service", SERVICE, "account", account], secret);
-        if (!r.ok) throw new Error(r.err || "secret-tool store failed");
-      },
-      remove: (account) => void run([secretTool, "clear", "service", SERVICE, "account", account]),
-    };
-  }
-  const security = process.platform === "darwin" ? Bun.which("security") : null;
-  if (security) {
-    return {
-      tool: "macOS keychain",
-      get: (account) => {
-        const r = run([security, "find-generic-password", "-s", SERVICE, "-a", account, "-w"]);
-        return r.ok && r.out ? r.out : undefined;
-      },
-      set: (account, secret) => {
-        const r = run([security, "add-generic-password", "-U", "-s", SERVICE, "-a", account, "-w", secret]);
-        if (!r.ok) throw new Error(r.err || "security add-generic-password failed");
-      },
-      remove: (account) => void run([security, "delete-generic-password", "-s", SERVICE, "-a", account]),
-    };
-  }
-  return undefined;
+  const security = secretTool ? null : process.platform === "darwin" ? Bun.which("security") : null;
+  const bin = secretTool ?? security;
+  if (!bin) return undefined;
+  const tool = secretTool ? "secret-tool" : "security";
+  const exec = (c: KeyringCommand) => run(c.argv, c.stdin);
+  const get = (account: string) => {
+    const r = exec(keyringCommand(tool, bin, "get", account));
+    return r.ok && r.out ? r.out : undefined;
+  };
+  return {
+    tool: secretTool ? "secret-tool" : "macOS keychain",
+    get,
+    set: (account, secret) => {
+      const r = exec(keyringCommand(tool, bin, "set", account, secret));
+      if (!r.ok) throw new Error(r.err || `${tool} could not store the key`);
+      // `security -i` reports success even when its command failed: read the key back.
+      if (get(account) !== secret) throw new Error(`${tool} did not keep the key`);
+    },
+    remove: (account) => void exec(keyringCommand(tool, bin, "remove", account)),
+  };
 }
 
 export interface StorageInfo {

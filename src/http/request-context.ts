@@ -6,6 +6,12 @@ export interface RequestInfo {
   id: string;
   start: number;
   ip: string;
+  /**
+   * The request carries X-Forwarded-For, Forwarded or X-Real-IP but its peer is not a trusted proxy:
+   * a proxy relayed it (a same-host one shows as 127.0.0.1), so its real client is unknown and it
+   * must not count as loopback (isLoopbackClient).
+   */
+  relayed: boolean;
   route?: string;
   /** Set by the error handler: the status of an error response. */
   status?: number;
@@ -21,13 +27,30 @@ export function setPeerAddress(request: Request, address: string | undefined): v
 
 export function beginRequest(request: Request, socketIp: string | undefined, trustedProxies: string[]): RequestInfo {
   socketIp ??= peers.get(request);
-  const info: RequestInfo = { id: crypto.randomUUID(), start: performance.now(), ip: clientIp(request, socketIp, trustedProxies) };
+  const info: RequestInfo = { id: crypto.randomUUID(), start: performance.now(), ip: clientIp(request, socketIp, trustedProxies), relayed: relayedByUntrustedPeer(request, socketIp, trustedProxies) };
   infos.set(request, info);
   return info;
 }
 
 export function requestInfo(request: Request): RequestInfo {
-  return infos.get(request) ?? { id: "-", start: performance.now(), ip: "unknown" };
+  return infos.get(request) ?? { id: "-", start: performance.now(), ip: "unknown", relayed: false };
+}
+
+const FORWARDING_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip"] as const;
+
+/** A forwarding header from a peer that is not a configured proxy (see RequestInfo.relayed). */
+export function relayedByUntrustedPeer(request: Request, socketIp: string | undefined, trustedProxies: string[]): boolean {
+  if (!FORWARDING_HEADERS.some((h) => request.headers.has(h))) return false;
+  return !isTrusted(normalizeIp(socketIp ?? "unknown"), trustedProxies);
+}
+
+/**
+ * Whether the client is on this host: a loopback address that no untrusted proxy relayed. The
+ * loopback-only rules (admin API, /metrics) use this, never isLoopback(info.ip) alone.
+ */
+export function isLoopbackClient(request: Request): boolean {
+  const info = requestInfo(request);
+  return isLoopback(info.ip) && !info.relayed;
 }
 
 /** The client address: the socket peer, or the right-most untrusted X-Forwarded-For hop when the

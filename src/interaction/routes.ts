@@ -11,7 +11,7 @@ import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
 import { sourceKey } from "../lib/source-key";
-import { requestInfo } from "../http/request-context";
+import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
 import { cookieSettings, readCookie } from "./cookies";
@@ -141,7 +141,7 @@ export function interactionRoutes(deps: Deps) {
       if (!login || !fields.password) return renderLogin(ia, 400, login, "Enter your username or email and your password.");
       let user;
       try {
-        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip });
+        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).

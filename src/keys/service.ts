@@ -27,6 +27,18 @@ export interface LoadedKey {
   publicKey: CryptoKey;
 }
 
+export interface RevokedKey {
+  kid: string;
+  alg: KeyAlg;
+  previousState: store.KeyState;
+  /** It was revoked before this call (nothing changed). */
+  already: boolean;
+  /** The key that became active in its place (when the active key was revoked). */
+  activated?: string;
+  /** The fresh next key made in its place. */
+  next?: string;
+}
+
 export class KeyDecryptionError extends Error {
   constructor() {
     super("The signing keys in the database cannot be decrypted with this JWT_SECRET_KEY. Use the JWT_SECRET_KEY they were created with (it may not change), or restore it from your secret store.");
@@ -131,26 +143,54 @@ export class KeyService {
   }
 
   /**
-   * Revokes a key (compromise): it leaves the JWKS and verifies nothing any more. When it was the
-   * active key of its algorithm, the next key takes over at once (and a fresh next key is made),
-   * so that signing never stops.
+   * Revokes a key (compromise): it leaves the JWKS and verifies nothing any more, on this process at
+   * once; other processes and nodes drop it when a token signed by it reaches their database check
+   * (accessTokenLive, verificationKeyChecked) and at their next cache reload (KEY_CACHE_SECONDS).
+   * An active key is replaced at once by its algorithm's next key (and a fresh next key is made),
+   * so that signing never stops; a revoked next key is replaced by a fresh one. Undefined when no
+   * such key exists; `already` when it was revoked before.
    */
-  async revoke(kid: string): Promise<boolean> {
-    const n = await this.sql.begin(async (tx) => {
+  async revoke(kid: string): Promise<RevokedKey | undefined> {
+    const result = await this.sql.begin(async (tx): Promise<RevokedKey | undefined> => {
       await store.lockKeys(tx);
+      const target = await store.findKey(tx, kid);
+      if (!target) return undefined;
+      if (target.state === "revoked") return { kid, alg: target.alg, previousState: "revoked", already: true };
       const live = await store.listLiveKeys(tx);
-      const target = live.find((k) => k.kid === kid);
-      const revoked = await store.revokeKey(tx, kid);
-      if (target?.state === "active") {
+      await store.revokeKey(tx, kid);
+      const out: RevokedKey = { kid, alg: target.alg, previousState: target.state, already: false };
+      if (target.state === "active") {
         let next = live.find((k) => k.alg === target.alg && k.state === "next")?.kid;
         if (!next) next = await this.createKey(tx, target.alg, "next");
         await store.activateKey(tx, next);
-        await this.createKey(tx, target.alg, "next");
+        out.activated = next;
+        out.next = await this.createKey(tx, target.alg, "next");
+      } else if (target.state === "next") {
+        out.next = await this.createKey(tx, target.alg, "next");
       }
-      return revoked;
+      return out;
     });
-    await this.refresh();
-    return n > 0;
+    if (result && !result.already) await this.refresh();
+    return result;
+  }
+
+  /**
+   * verificationKey, but the key's state is read from the database first, so that a key revoked by
+   * another node is refused at once (and drops out of this process's cache). For rare paths that
+   * can afford a query (id_token_hint); access tokens get the same check inside accessTokenLive.
+   */
+  async verificationKeyChecked(kid: string): Promise<LoadedKey | undefined> {
+    const state = await store.keyState(this.sql, kid);
+    if (state === "revoked" || state === undefined) {
+      if (this.cache.some((k) => k.kid === kid)) await this.refresh();
+      return undefined;
+    }
+    return this.verificationKey(kid);
+  }
+
+  /** Called when the database says a cached key was revoked elsewhere: reload now. */
+  async noteRevoked(kid: string): Promise<void> {
+    if (this.cache.some((k) => k.kid === kid)) await this.refresh();
   }
 
   async listKeys(): Promise<KeyRow[]> {

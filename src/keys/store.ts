@@ -54,3 +54,14 @@ export async function revokeKey(sql: Tx, kid: string): Promise<number> {
   const r = await sql`UPDATE signing_keys SET state = 'revoked', retired_at = coalesce(retired_at, now()) WHERE kid = ${kid} AND state <> 'revoked'`;
   return r.count;
 }
+
+export async function findKey(sql: Tx, kid: string): Promise<KeyRow | undefined> {
+  const [row] = await sql<KeyRow[]>`SELECT * FROM signing_keys WHERE kid = ${kid}`;
+  return row;
+}
+
+/** The state of a key, or undefined when there is no such key. */
+export async function keyState(sql: Tx, kid: string): Promise<KeyState | undefined> {
+  const [row] = await sql<{ state: KeyState }[]>`SELECT state FROM signing_keys WHERE kid = ${kid}`;
+  return row?.state;
+}

@@ -11,6 +11,7 @@ export const METRICS = {
   authly_logins_total: { type: "counter", help: "Password logins by result (success, failure, lockout)." },
   authly_refresh_token_reuse_total: { type: "counter", help: "Refresh-token reuse detections (the token family was revoked)." },
   authly_key_rotations_total: { type: "counter", help: "Signing key rotations by algorithm." },
+  authly_admin_denials_total: { type: "counter", help: "Refused admin API requests, by whether an audit row was written (audited=false: over the per-source bound)." },
   authly_db_pool_max_connections: { type: "gauge", help: "Configured PostgreSQL pool size, summed over this server's worker processes." },
   authly_db_connections: { type: "gauge", help: "Authly's PostgreSQL connections by state, database-wide (every worker and node; pg_stat_activity)." },
   authly_processes: { type: "gauge", help: "Server processes that answered this scrape (the workers of one node)." },

@@ -2,7 +2,7 @@
 // without it only loopback clients are answered (a scraper on the same host or a sidecar).
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
-import { isLoopback, requestInfo } from "../http/request-context";
+import { isLoopbackClient } from "../http/request-context";
 import { safeEqual } from "../lib/crypto";
 import { metrics } from "./index";
 import { renderMetrics } from "./service";
@@ -35,6 +35,7 @@ function checkAccess(deps: Deps, request: Request): Response | undefined {
     if (given && safeEqual(given, token)) return undefined;
     return json(401, "unauthorized", "a valid metrics bearer token is required", { "www-authenticate": 'Bearer realm="metrics"' });
   }
-  if (isLoopback(requestInfo(request).ip)) return undefined;
-  return json(403, "forbidden", "metrics are served to loopback clients only; set AUTHLY_METRICS_TOKEN to scrape from elsewhere");
+  // A request relayed by a same-host proxy that is not in AUTHLY_TRUSTED_PROXIES is not loopback.
+  if (isLoopbackClient(request)) return undefined;
+  return json(403, "forbidden", "metrics are served to loopback clients only (not through an untrusted proxy); set AUTHLY_METRICS_TOKEN to scrape from elsewhere");
 }

@@ -23,7 +23,7 @@ export async function passwordGrant(ctx: TokenContext): Promise<TokenResponseBod
   await enforceRateLimit(deps, `password-grant:${sourceKey(ctx.ip)}`, PASSWORD_GRANT_PER_MINUTE, 60);
   let user;
   try {
-    user = await authenticateUser(deps, { login: username, password, ip: ctx.ip });
+    user = await authenticateUser(deps, { login: username, password, ip: ctx.ip, loopback: ctx.loopback });
   } catch (err) {
     if (err instanceof AuthenticationError) throw new OAuthError("invalid_grant", err.message);
     throw err;

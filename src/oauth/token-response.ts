@@ -9,6 +9,8 @@ export interface TokenContext {
   client: ClientRecord;
   method: AuthMethod;
   ip: string;
+  /** isLoopbackClient: on this host and not relayed by an untrusted proxy. */
+  loopback: boolean;
 }
 
 export interface TokenResponseBody {

@@ -2,7 +2,7 @@
 // grant type (one file each). Errors are OAuthError -> §5.2 JSON in http/error-handler.ts.
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
-import { requestInfo } from "../http/request-context";
+import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { metrics } from "../metrics/index";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
@@ -31,7 +31,7 @@ export async function handleTokenRequest(deps: Deps, request: Request): Promise<
   const { client, method } = await authenticateClient(deps, request, form, { endpointUrl: `${deps.config.issuer}/oauth/token`, allowPublic: true });
   if (grantType === "password" && !client.is_first_party) throw new OAuthError("unsupported_grant_type", "The grant type is not supported");
   if (!client.grant_types.includes(grantType)) throw new OAuthError("unauthorized_client", `This client may not use the ${grantType} grant`);
-  const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip });
+  const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip, loopback: isLoopbackClient(request) });
   // The body is read raw here (parse: "none"), so the access-log hook cannot see grant_type.
   metrics.inc("authly_tokens_issued_total", { grant_type: grantType });
   return tokenResponse(body);

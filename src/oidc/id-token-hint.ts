@@ -15,7 +15,7 @@ export interface VerifiedHint {
 export async function verifyIdTokenHint(deps: Deps, token: string): Promise<VerifiedHint | undefined> {
   let claims: Record<string, unknown>;
   try {
-    ({ payload: claims } = await verifyOwnJwt(deps, token, "id_token", { allowExpired: true }));
+    ({ payload: claims } = await verifyOwnJwt(deps, token, "id_token", { allowExpired: true, checkKeyState: true }));
   } catch (err) {
     if (err instanceof OwnJwtError) return undefined;
     throw err;

@@ -75,6 +75,8 @@ export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?:
  * (a revoked key invalidates it); revocation of the token itself is checked in the database.
  */
 const verified = new WeakMap<object, Map<string, { claims: AccessTokenClaims; kid: string }>>();
+/** The kid that signed each claims object verifyAccessTokenSignature returned (for accessTokenLive). */
+const signedBy = new WeakMap<AccessTokenClaims, string>();
 const VERIFIED_MAX = 10_000;
 
 /** Verifies signature, typ, issuer and expiry only (no database). Throws invalid_token. */
@@ -83,13 +85,19 @@ export async function verifyAccessTokenSignature(deps: Deps, token: string): Pro
   if (!cache) verified.set(deps.keys, (cache = new Map()));
   const hit = cache.get(token);
   if (hit) {
-    if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) return { ...hit.claims };
+    if (hit.claims.exp > Date.now() / 1000 && (await deps.keys.verificationKey(hit.kid))) {
+      const claims = { ...hit.claims };
+      signedBy.set(claims, hit.kid);
+      return claims;
+    }
     cache.delete(token);
   }
   const { claims, kid } = await verifySignature(deps, token);
   if (cache.size >= VERIFIED_MAX) cache.delete(cache.keys().next().value!);
   cache.set(token, { claims, kid });
-  return claims;
+  const copy = { ...claims };
+  signedBy.set(copy, kid);
+  return copy;
 }
 
 /** One of our JWTs of the access-token kind only (jwt-kind.ts): an ID token or a logout token,
@@ -126,7 +134,13 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
  *  token was issued, and has not had its tokens revoked since (iat has one-second granularity:
  *  a token issued in the second of a revocation counts as revoked). */
 export async function accessTokenLive(deps: Deps, claims: AccessTokenClaims): Promise<boolean> {
-  const state = await loadAccessTokenState(deps.sql, claims.jti, claims.client_id);
+  const kid = signedBy.get(claims);
+  const state = await loadAccessTokenState(deps.sql, claims.jti, claims.client_id, kid);
+  // Its key was revoked, maybe on another node whose revocation this cache has not seen yet.
+  if (state?.keyRevoked) {
+    await deps.keys.noteRevoked(kid!).catch(() => {});
+    return false;
+  }
   if (state?.recorded) return !state.recorded.revoked && state.recorded.expires_at.getTime() > Date.now();
   if (claims.sub !== claims.client_id) return false;
   const client = state?.client;

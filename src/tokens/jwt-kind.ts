@@ -45,9 +45,10 @@ export function jwtKindOf(typ: unknown, claims: Record<string, unknown>): JwtKin
 /**
  * Verifies a JWT of this server as one kind: signature by a published key with the key's own
  * algorithm (never `none`, never another), issuer, kind, and — unless `allowExpired` (hints only
- * name a user) — exp and nbf. Throws OwnJwtError.
+ * name a user) — exp and nbf; with `checkKeyState`, the key must not be revoked in the database.
+ * Throws OwnJwtError.
  */
-export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opts: { allowExpired?: boolean } = {}): Promise<VerifiedOwnJwt> {
+export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opts: { allowExpired?: boolean; checkKeyState?: boolean } = {}): Promise<VerifiedOwnJwt> {
   let header;
   try {
     header = decodeProtectedHeader(token);
@@ -55,7 +56,9 @@ export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opt
     throw new OwnJwtError("malformed", err);
   }
   if (!header.kid || !header.alg || header.alg === "none") throw new OwnJwtError("unknown_key");
-  const key = await deps.keys.verificationKey(header.kid);
+  // checkKeyState: the key's state is read from the database, so a key revoked on another node is
+  // refused at once (access tokens get this from their liveness query instead).
+  const key = opts.checkKeyState ? await deps.keys.verificationKeyChecked(header.kid) : await deps.keys.verificationKey(header.kid);
   if (!key || key.alg !== header.alg) throw new OwnJwtError("unknown_key");
   let payload: Record<string, unknown>;
   try {

@@ -36,31 +36,37 @@ export interface AccessTokenState {
   recorded: { revoked: boolean; expires_at: Date } | null;
   /** The token's client; null when it no longer exists. */
   client: { is_active: boolean; created_at: Date; access_tokens_revoked_at: Date | null } | null;
+  /** The key that signed it has been revoked (possibly by another node: its cache may lag). */
+  keyRevoked: boolean;
 }
 
 const stateLoaders = new WeakMap<Sql, BatchLoader<string, AccessTokenState>>();
 const KEY_SEPARATOR = "\u0000";
 
-/** The state of a token (by jti and client_id), micro-batched: concurrent lookups share one query. */
-export function loadAccessTokenState(sql: Sql, jti: string, clientId: string): Promise<AccessTokenState | undefined> {
+/** The state of a token (by jti, client_id and the kid of its signing key), micro-batched:
+ *  concurrent lookups share one query. */
+export function loadAccessTokenState(sql: Sql, jti: string, clientId: string, kid = ""): Promise<AccessTokenState | undefined> {
   return loaderFor(stateLoaders, sql, (pool) => async (keys: string[]) => {
-    const pairs = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string]);
-    const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null }[]>`
+    const triples = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string, string]);
+    const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null; key_revoked: boolean }[]>`
       SELECT k.ord AS k, a.jti IS NOT NULL AS recorded, (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked, a.expires_at,
-             c.client_id IS NOT NULL AS client_found, c.is_active, c.created_at, c.access_tokens_revoked_at
-      FROM unnest(${pairs.map((p) => p[0])}::text[], ${pairs.map((p) => p[1])}::text[]) WITH ORDINALITY AS k(jti, client_id, ord)
+             c.client_id IS NOT NULL AS client_found, c.is_active, c.created_at, c.access_tokens_revoked_at,
+             coalesce(s.state = 'revoked', false) AS key_revoked
+      FROM unnest(${triples.map((p) => p[0])}::text[], ${triples.map((p) => p[1])}::text[], ${triples.map((p) => p[2])}::text[]) WITH ORDINALITY AS k(jti, client_id, kid, ord)
       LEFT JOIN access_tokens a ON a.jti = k.jti
       LEFT JOIN grants g ON g.id = a.grant_id
-      LEFT JOIN clients c ON c.client_id = k.client_id`;
+      LEFT JOIN clients c ON c.client_id = k.client_id
+      LEFT JOIN signing_keys s ON s.kid = k.kid`;
     const out = new Map<string, AccessTokenState>();
     for (const r of rows) {
       out.set(keys[Number(r.k) - 1]!, {
         recorded: r.recorded ? { revoked: r.revoked!, expires_at: r.expires_at! } : null,
         client: r.client_found ? { is_active: r.is_active!, created_at: r.created_at!, access_tokens_revoked_at: r.access_tokens_revoked_at } : null,
+        keyRevoked: r.key_revoked,
       });
     }
     return out;
-  }).load(`${jti}${KEY_SEPARATOR}${clientId}`);
+  }).load(`${jti}${KEY_SEPARATOR}${clientId}${KEY_SEPARATOR}${kid}`);
 }
 
 // ---- grants: one authorization and every token issued from it (the token family) ----

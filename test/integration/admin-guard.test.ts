@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { buildDeps, listen } from "../../src/server";
 import { issueAccessToken } from "../../src/tokens/access-token";
 import { auditRows, makeUser, startAdminApi, tokenFor, type AdminApi } from "../support/admin";
-import { freePort } from "../support/app";
+import { freePort, sendRaw } from "../support/app";
+import { DENIAL_ROWS_PER_SOURCE } from "../../src/audit/service";
 import { createClient } from "../support/fixtures";
 
 const a: AdminApi = await startAdminApi();
@@ -111,6 +112,104 @@ describe("admin API network rule", () => {
     const a = await startAdminApi({ AUTHLY_TRUSTED_PROXIES: "loopback", AUTHLY_ADMIN_API_LOCALHOST_ONLY: "false" });
     expect((await a.call("GET", "/admin/clients", { headers: { "x-forwarded-for": "192.0.2.1" } })).status).toBe(200);
     expect((await a.call("GET", "/admin/clients", { token: null, headers: { "x-forwarded-for": "192.0.2.1" } })).status).toBe(401);
+  });
+});
+
+describe("admin API network rule behind a same-host proxy", () => {
+  test("a request relayed by an untrusted proxy on 127.0.0.1 (X-Forwarded-For, Forwarded, X-Real-IP) is not loopback: 403", async () => {
+    // AUTHLY_TRUSTED_PROXIES unset: the peer 127.0.0.1 is a reverse proxy relaying a remote client.
+    for (const header of ["X-Forwarded-For: 203.0.113.9", "Forwarded: for=203.0.113.9;proto=https", "X-Real-IP: 203.0.113.9"]) {
+      const raw = await sendRaw(a.url, `GET /admin/clients HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${a.token}\r\n${header}\r\nConnection: close\r\n\r\n`);
+      expect(`${header} -> ${raw.split("\r\n")[0]}`).toBe(`${header} -> HTTP/1.1 403 Forbidden`);
+      expect(raw).toContain("AUTHLY_TRUSTED_PROXIES");
+    }
+    const direct = await sendRaw(a.url, `GET /admin/clients HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${a.token}\r\nConnection: close\r\n\r\n`);
+    expect(direct.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+  });
+
+  test("a proxy in AUTHLY_TRUSTED_PROXIES relaying a loopback client is loopback", async () => {
+    const t = await startAdminApi({ AUTHLY_TRUSTED_PROXIES: "loopback" });
+    expect((await t.call("GET", "/admin/clients", { headers: { "x-forwarded-for": "127.0.0.1" } })).status).toBe(200);
+  });
+
+  test("with localhost-only off and no allow-list, a relayed request is admitted (the rule is open)", async () => {
+    const t = await startAdminApi({ AUTHLY_ADMIN_API_LOCALHOST_ONLY: "false" });
+    expect((await t.call("GET", "/admin/clients", { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(200);
+  });
+});
+
+/** The admin.denied events as `GET /admin/audit` shows them (newest first). */
+async function deniedEvents(api: AdminApi): Promise<{ actor: string | null; target_id: string; outcome: string; source_ip: string; details: Record<string, any> }[]> {
+  const r = await api.call("GET", "/admin/audit?action=admin.denied&limit=100");
+  expect(r.status).toBe(200);
+  return r.body.events;
+}
+
+describe("every admin API denial is audited as admin.denied (reason, source, route, actor; never the token)", () => {
+  const d: AdminApi = a;
+
+  test("401 without a token", async () => {
+    expect((await d.call("GET", "/admin/scopes", { token: null })).status).toBe(401);
+    const [e] = await deniedEvents(d);
+    expect(e).toMatchObject({ actor: null, outcome: "denied", source_ip: "127.0.0.1", target_id: "GET /admin/scopes", details: { reason: "missing_token", status: 401 } });
+  });
+
+  test("401 with an invalid or forged token, and the token is not written", async () => {
+    const forged = d.token.slice(0, -6) + (d.token.endsWith("AAAAAA") ? "BBBBBB" : "AAAAAA");
+    expect((await d.call("GET", "/admin/scopes", { token: forged })).status).toBe(401);
+    const events = await deniedEvents(d);
+    expect(events[0]).toMatchObject({ source_ip: "127.0.0.1", target_id: "GET /admin/scopes", details: { reason: "invalid_token", status: 401 } });
+    expect(JSON.stringify(events)).not.toContain(forged.split(".")[2]!);
+    expect(JSON.stringify(events)).not.toContain(d.token.split(".")[2]!);
+  });
+
+  test("403 for a token that is not a user's", async () => {
+    await createClient(d.deps, { client_id: "svc-audit", grant_types: ["client_credentials"], scopes: ["admin:clients:read"] });
+    const t = await issueAccessToken(d.deps, { clientId: "svc-audit", sub: "svc-audit", scope: "admin:clients:read" });
+    expect((await d.call("GET", "/admin/clients", { token: t.token })).status).toBe(403);
+    const [e] = await deniedEvents(d);
+    expect(e).toMatchObject({ actor: null, target_id: "GET /admin/clients", details: { reason: "not_a_user", status: 403, token_sub: "svc-audit" } });
+  });
+
+  test("403 for a token without the route's scope, with the admin as actor", async () => {
+    const token = await tokenFor(d.deps, d.admin, "admin:clients:read");
+    expect((await d.call("GET", "/admin/users", { token })).status).toBe(403);
+    const [e] = await deniedEvents(d);
+    expect(e).toMatchObject({ actor: d.admin.id, target_id: "GET /admin/users", details: { reason: "missing_scope", scope: "admin:users:read" } });
+  });
+
+  test("403 while the temporary password is not changed", async () => {
+    const temp = await makeUser(d.deps, "temp-admin", { admin: true });
+    await d.deps.sql`UPDATE users SET requires_password_change = true WHERE id = ${temp.id}`;
+    expect((await d.call("GET", "/admin/clients", { token: await tokenFor(d.deps, temp) })).status).toBe(403);
+    const [e] = await deniedEvents(d);
+    expect(e).toMatchObject({ actor: temp.id, target_id: "GET /admin/clients", details: { reason: "password_change_required", status: 403 } });
+  });
+
+  test("403 from a source the network rule refuses, with the forwarded client as source", async () => {
+    const t = await startAdminApi({ AUTHLY_TRUSTED_PROXIES: "loopback" });
+    expect((await t.call("GET", "/admin/clients", { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(403);
+    const [e] = await deniedEvents(t);
+    expect(e).toMatchObject({ source_ip: "203.0.113.9", target_id: "GET /admin/clients", details: { reason: "source_not_allowed", status: 403 } });
+  });
+
+  test("429 over the rate limit", async () => {
+    const t = await startAdminApi({ AUTHLY_ADMIN_RATE_LIMIT: "3" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 8 && !statuses.includes(429); i++) statuses.push((await t.call("GET", "/admin/health", { token: null })).status);
+    expect(statuses).toContain(429);
+    const events = await deniedEvents(t);
+    expect(events[0]).toMatchObject({ source_ip: "127.0.0.1", target_id: "GET /admin/health", details: { reason: "rate_limited", status: 429 } });
+  });
+
+  test(`a flood of denials from one source writes at most ${DENIAL_ROWS_PER_SOURCE} rows per minute`, async () => {
+    const t = await startAdminApi();
+    const sent = DENIAL_ROWS_PER_SOURCE * 3;
+    for (let i = 0; i < sent; i++) expect((await t.call("GET", "/admin/clients", { token: null })).status).toBe(401);
+    const rows = await auditRows(t.deps, "admin.denied");
+    // The flood may straddle a minute boundary: at most two windows' worth.
+    expect(rows.length).toBeGreaterThanOrEqual(DENIAL_ROWS_PER_SOURCE);
+    expect(rows.length).toBeLessThanOrEqual(2 * DENIAL_ROWS_PER_SOURCE);
   });
 });
 

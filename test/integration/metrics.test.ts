@@ -2,7 +2,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { createTestApp, startTestServer } from "../support/app";
+import { createTestApp, sendRaw, startTestServer } from "../support/app";
 import { createClient, post } from "../support/fixtures";
 
 const TOKEN = "metrics-token-0123456789abcdef";
@@ -98,5 +98,19 @@ describe("/metrics", () => {
     const remote = await t.request("/metrics");
     expect(remote.status).toBe(403);
     expect((await remote.json()).error).toBe("forbidden");
+  }, 60_000);
+
+  test("without a token, a request relayed by an untrusted same-host proxy (X-Forwarded-For, Forwarded, X-Real-IP from 127.0.0.1) is not loopback", async () => {
+    const srv = await startTestServer();
+    for (const header of ["X-Forwarded-For: 203.0.113.9", "Forwarded: for=203.0.113.9", "X-Real-IP: 203.0.113.9"]) {
+      const raw = await sendRaw(srv.url, `GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n${header}\r\nConnection: close\r\n\r\n`);
+      expect(`${header} -> ${raw.split("\r\n")[0]}`).toBe(`${header} -> HTTP/1.1 403 Forbidden`);
+    }
+    const direct = await sendRaw(srv.url, "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    expect(direct.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    // A proxy named in AUTHLY_TRUSTED_PROXIES is believed: its forwarded loopback client is loopback.
+    const trusted = await startTestServer({ env: { AUTHLY_TRUSTED_PROXIES: "loopback" } });
+    expect((await fetch(`${trusted.url}/metrics`, { headers: { "x-forwarded-for": "127.0.0.1" } })).status).toBe(200);
+    expect((await fetch(`${trusted.url}/metrics`, { headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(403);
   }, 60_000);
 });

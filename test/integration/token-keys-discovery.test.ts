@@ -4,8 +4,11 @@
 import { describe, expect, test } from "bun:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
 import { createTestApp, TEST_SECRETS, type TestApp } from "../support/app";
-import { createClient, post } from "../support/fixtures";
-import { KeyDecryptionError, KeyService } from "../../src/keys/service";
+import { createClient, createUser, post } from "../support/fixtures";
+import { KeyDecryptionError, KeyService, signCompactJws } from "../../src/keys/service";
+import { buildDeps } from "../../src/server";
+import { issueAccessToken } from "../../src/tokens/access-token";
+import { verifyIdTokenHint } from "../../src/oidc/id-token-hint";
 
 const t: TestApp = await createTestApp({ bootstrap: false });
 const svc = await createClient(t.deps, { client_id: "svc", grant_types: ["client_credentials"], scopes: ["api:read"] });
@@ -97,7 +100,7 @@ describe("rotation without downtime", () => {
     const kid = decodeProtectedHeader(token).kid!;
     await t.deps.keys.rotate(ALG);
     expect(await active(token)).toBe(true);
-    expect(await t.deps.keys.revoke(kid)).toBe(true);
+    expect(await t.deps.keys.revoke(kid)).toMatchObject({ kid, already: false });
     expect(await active(token)).toBe(false);
     expect((await jwks()).keys.some((k) => k.kid === kid)).toBe(false);
   });
@@ -106,7 +109,7 @@ describe("rotation without downtime", () => {
     const token = await issue();
     const kid = decodeProtectedHeader(token).kid!;
     const next = (await keyStates()).find((k) => k.alg === ALG && k.state === "next")!.kid;
-    expect(await t.deps.keys.revoke(kid)).toBe(true);
+    expect(await t.deps.keys.revoke(kid)).toMatchObject({ kid, already: false });
     expect(await active(token)).toBe(false);
     const fresh = await issue();
     expect(decodeProtectedHeader(fresh).kid).toBe(next);
@@ -114,6 +117,37 @@ describe("rotation without downtime", () => {
     const states = await keyStates();
     expect(states.filter((k) => k.alg === ALG && k.state === "active").map((k) => k.kid)).toEqual([next]);
     expect(states.filter((k) => k.alg === ALG && k.state === "next").length).toBe(1);
+  });
+
+  test("a key revoked on another node: its tokens are refused here at once (introspection, UserInfo, id_token_hint) and it leaves this node's JWKS", async () => {
+    // Node 2: another process on the same database, with its own key cache.
+    const node2 = buildDeps(t.deps.config, t.deps.sql);
+    const user = await createUser(t.deps, { username: `rev-${crypto.randomUUID().slice(0, 8)}` });
+    const userToken = (await issueAccessToken(t.deps, { clientId: "svc", sub: user.id, userId: user.id, scope: "openid profile" })).token;
+    const clientToken = await issue();
+    const kid = decodeProtectedHeader(clientToken).kid!;
+    expect(decodeProtectedHeader(userToken).kid).toBe(kid);
+    const idKey = await t.deps.keys.signingKey(t.deps.config.idTokenAlg);
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await signCompactJws(idKey, { typ: "JWT" }, { iss: t.deps.config.issuer, sub: user.id, aud: "svc", iat: now, exp: now + 300 });
+    // This node has every key cached and the tokens verified.
+    expect(await active(clientToken)).toBe(true);
+    expect((await t.request("/oidc/userinfo", { headers: { authorization: `Bearer ${userToken}` } })).status).toBe(200);
+    expect(await verifyIdTokenHint(t.deps, idToken)).toMatchObject({ sub: user.id });
+    expect((await jwks()).keys.some((k) => k.kid === kid)).toBe(true);
+
+    expect(await node2.keys.revoke(kid)).toMatchObject({ kid, already: false });
+    expect(await node2.keys.revoke(idKey.kid)).toMatchObject({ kid: idKey.kid });
+
+    expect(await active(clientToken)).toBe(false);
+    const info = await t.request("/oidc/userinfo", { headers: { authorization: `Bearer ${userToken}` } });
+    expect(info.status).toBe(401);
+    expect(info.headers.get("www-authenticate")).toContain("invalid_token");
+    expect(await verifyIdTokenHint(t.deps, idToken)).toBeUndefined();
+    // Meeting a token of the revoked key reloaded this node's keys: the JWKS no longer lists it.
+    expect((await jwks()).keys.some((k) => k.kid === kid || k.kid === idKey.kid)).toBe(false);
+    // Signing goes on with the promoted key.
+    expect(await active(await issue())).toBe(true);
   });
 
   test("a wrong JWT_SECRET_KEY is a clear error, not garbage tokens", async () => {

@@ -1,6 +1,7 @@
-// `authly admin key list|rotate`: the server's signing keys (JWKS) through the admin API
+// `authly admin key list|rotate|revoke`: the server's signing keys (JWKS) through the admin API
 // (/admin/keys, docs/contracts.md).
 import { defineCommand } from "citty";
+import { CliError, ExitCode } from "../../errors";
 import { formatTime, printJson, printTable, success } from "../output";
 import { createContext } from "./context";
 import { confirmAction } from "./prompt";
@@ -72,7 +73,49 @@ const rotate = defineAdminCommand({
   },
 });
 
+const revoke = defineAdminCommand({
+  meta: { name: "revoke", description: "Revoke a compromised signing key: its tokens stop working at once." },
+  args: {
+    kid: { type: "positional", required: true, description: "Key ID (kid), as `key list` shows it", valueHint: "KID" },
+    ...destructiveArgs,
+    ...outputArgs,
+  },
+  help: helpText({
+    details:
+      "The key leaves the JWKS and every token it signed is refused on every node (introspection, UserInfo, admin API, id_token_hint).\n" +
+      "Revoking the active key first makes its algorithm's next key active (already published), so signing goes on; users and\n" +
+      "clients holding tokens of the revoked key must sign in or fetch tokens again. Cannot be undone.\n" +
+      "Asks for confirmation on a terminal; scripts pass --confirm. Exit codes: 4 no such key, 5 already revoked.",
+    examples: ["$ authly admin key revoke 3xJ2...Qk --dry-run", "$ authly admin key revoke 3xJ2...Qk --confirm --output json"],
+    json: '{ "kid", "alg", "previous_state", "activated", "next" }  (dry run: { "dry_run": true, "key": {...}, "activates": KID|null })',
+  }),
+  async run({ args }) {
+    const ctx = createContext();
+    const json = ctx.format(args.output) === "json";
+    const current = await ctx.api.get<{ keys: SigningKey[] }>("/admin/keys");
+    const key = current.keys.find((k) => k.kid === args.kid);
+    if (!key) throw new CliError(`Signing key not found: ${args.kid}`, ExitCode.notFound, "List the keys with `authly admin key list`.");
+    if (key.state === "revoked") throw new CliError(`The signing key ${args.kid} is already revoked`, ExitCode.validation, "Nothing was changed.");
+    const activates = key.state === "active" ? (current.keys.find((k) => k.alg === key.alg && k.state === "next")?.kid ?? null) : null;
+    const consequence = key.state === "active" ? `it is the active ${key.alg} key: ${activates ?? "a new key"} becomes active in its place; ` : "";
+    if (args["dry-run"]) {
+      if (json) return printJson({ dry_run: true, key, activates });
+      console.log(`Dry run: would revoke ${key.kid} (${key.alg}, ${key.state}); ${consequence}every token it signed would be refused. Nothing was changed.`);
+      return;
+    }
+    await confirmAction(`Revoke the ${key.state} ${key.alg} key ${key.kid}? ${consequence}every token it signed stops working.`, args);
+    const res = await ctx.api.post<{ kid: string; alg: string; previous_state: string; activated: string | null; next: string | null }>(`/admin/keys/${encodeURIComponent(args.kid)}/revoke`, {
+      json: {},
+      notFound: { message: `Signing key not found: ${args.kid}`, detail: "List the keys with `authly admin key list`." },
+    });
+    if (json) return printJson(res);
+    success(`Signing key ${res.kid} revoked`);
+    if (res.activated) console.log(`  ${res.alg}: active ${res.activated}${res.next ? `, next ${res.next}` : ""}`);
+    else if (res.next) console.log(`  ${res.alg}: new next key ${res.next}`);
+  },
+});
+
 export default defineCommand({
   meta: { name: "key", description: "Manage signing keys." },
-  subCommands: { list, rotate },
+  subCommands: { list, rotate, revoke },
 });
