@@ -2,6 +2,8 @@
 // authorization codes and private_key_jwt assertion ids.
 import type { Sql, Tx } from "../db/sql";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
+import { isValidText } from "../lib/text";
+import { isDatabaseUnavailable } from "../errors";
 
 export async function insertAccessToken(
   sql: Tx,
@@ -43,6 +45,8 @@ const KEY_SEPARATOR = "\u0000";
 
 /** The state of a token (by jti and client_id), micro-batched: concurrent lookups share one query. */
 export function loadAccessTokenState(sql: Sql, jti: string, clientId: string): Promise<AccessTokenState | undefined> {
+  // Not text (NUL, lone surrogate): no such token or client, and never a query (lib/text.ts).
+  if (!isValidText(jti) || !isValidText(clientId)) return Promise.resolve({ recorded: null, client: null });
   return loaderFor(stateLoaders, sql, (pool) => async (keys: string[]) => {
     const pairs = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string]);
     const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null }[]>`
@@ -60,7 +64,7 @@ export function loadAccessTokenState(sql: Sql, jti: string, clientId: string): P
       });
     }
     return out;
-  }).load(`${jti}${KEY_SEPARATOR}${clientId}`);
+  }, { retryAlone: (err) => !isDatabaseUnavailable(err) }).load(`${jti}${KEY_SEPARATOR}${clientId}`);
 }
 
 // ---- grants: one authorization and every token issued from it (the token family) ----
