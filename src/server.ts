@@ -19,7 +19,7 @@ import { log } from "./log";
 import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
 import { startPurgeJob } from "./maintenance/service";
-import { hardBodyCap } from "./http/limits";
+import { boundRequestBody, hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
 
 /** How often a listener checks that its JWKS route still matches the key cache. */
@@ -153,7 +153,14 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   const deadlineMs = (deps.config.requestTimeoutSeconds || deps.config.mode.pool.connectTimeout) * 1000;
   const fullPipeline = (request: Request, srv: Server<unknown>) => {
     setPeerAddress(request, srv.requestIP(request)?.address);
-    return withDeadline(request, handle(request), deadlineMs);
+    // An oversized body is drained before its 413; a chunked one arrives as a new Request (limits.ts).
+    const bounded = boundRequestBody(request, deps.config.maxBodyBytes);
+    if (bounded === request) return withDeadline(request, handle(request), deadlineMs);
+    return Promise.resolve(bounded).then((r) => {
+      if (r instanceof Response) return r;
+      setPeerAddress(r, srv.requestIP(request)?.address);
+      return withDeadline(r, handle(r), deadlineMs);
+    });
   };
   const onError = (err: Error) => errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
   const documents = publicDocuments(deps);
@@ -161,7 +168,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     hostname: deps.config.host,
     port: deps.config.port,
     reusePort: opts.reusePort ?? false,
-    // The app answers 413 as JSON from Content-Length; Bun cuts anything far beyond (chunked too).
+    // The listener drains and answers 413 as JSON (http/limits.ts); Bun cuts anything beyond the drain.
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
     // Never Bun's development error page (it shows stack traces).
     development: false,

@@ -7,8 +7,10 @@ import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { consentAdminRoutes } from "../interaction/admin-routes";
-import { requestInfo } from "../http/request-context";
-import { objectBody } from "../lib/validate";
+import { requestInfo, splitTarget } from "../http/request-context";
+import { ValidationError } from "../errors";
+import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQuery } from "../lib/text";
+import { objectBody, Problems } from "../lib/validate";
 import { authorizeAdmin } from "./guard";
 import { buildOpenApi, renderDocsPage } from "./openapi";
 import type { AdminRouteSpec } from "./spec";
@@ -27,8 +29,31 @@ const DOCS_HEADERS = {
 };
 
 async function readBody(request: Request): Promise<unknown> {
-  const text = await request.text();
+  const text = decodeUtf8(await request.arrayBuffer());
+  if (text === undefined) throw new ValidationError("The request body is not valid UTF-8", [{ field: "body", message: "must be UTF-8" }]);
   return objectBody(text);
+}
+
+/** Path parameters and query of an admin request, decoded strictly from the raw URL (the text
+ *  rule of lib/text.ts: UTF-8, no NUL); a field that is not text is a validation_error naming it. */
+function readUrl(request: Request, pattern: string): { params: Record<string, string>; query: Record<string, string> } {
+  const p = new Problems();
+  const { pathname } = splitTarget(request.url);
+  const names = pattern.split("/");
+  const segments = pathname.split("/").slice(-names.length);
+  const params: Record<string, string> = {};
+  names.forEach((n, i) => {
+    if (!n.startsWith(":")) return;
+    const v = pathDecode(segments[i] ?? "");
+    if (v === undefined || !isValidText(v)) p.add(n.slice(1), "must be valid text (UTF-8 without NUL)");
+    else params[n.slice(1)] = v;
+  });
+  const { fields, invalid } = parseUrlEncoded(rawQuery(request.url));
+  for (const name of invalid) p.add(fieldLabel(name), "must be valid text (UTF-8 without NUL)");
+  p.throwIfAny("The request URL is invalid");
+  const query: Record<string, string> = Object.create(null);
+  for (const f of fields) query[f.name] = f.value; // the last of repeated values, as before
+  return { params, query };
 }
 
 export function adminRoutes(deps: Deps) {
@@ -39,17 +64,18 @@ export function adminRoutes(deps: Deps) {
     app.route(
       spec.method,
       spec.path,
-      async ({ request, query, params, set }) => {
+      async ({ request, set }) => {
         const ip = requestInfo(request).ip;
         // Network rule, rate limit and token come before the body is even read.
         const principal = await authorizeAdmin(deps, request, ip, spec.scope);
+        const { params, query } = readUrl(request, spec.path);
         const body = spec.method === "POST" || spec.method === "PATCH" ? await readBody(request) : undefined;
         const result = await spec.handler({
           principal,
           actor: { userId: principal?.userId ?? null, username: principal?.username ?? null, ip },
           body,
-          query: query as Record<string, string | undefined>,
-          params: params as Record<string, string>,
+          query,
+          params,
         });
         set.status = spec.status ?? 200;
         set.headers["cache-control"] = "no-store";

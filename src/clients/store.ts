@@ -2,22 +2,27 @@
 // tokens, codes, consents) when it is deactivated or deleted.
 import type { Sql, Tx } from "../db/sql";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
-import { ConflictError } from "../errors";
+import { isValidText } from "../lib/text";
+import { ConflictError, isDatabaseUnavailable } from "../errors";
 import type { ClientRecord } from "./model";
 
 export async function findClientByClientId(sql: Tx, clientId: string): Promise<ClientRecord | undefined> {
+  // A client_id that is not valid text (NUL, lone surrogate) names no client and never reaches SQL.
+  if (!isValidText(clientId)) return undefined;
   const [row] = await sql<ClientRecord[]>`SELECT * FROM clients WHERE client_id = ${clientId}`;
   return row;
 }
 
 const clientLoaders = new WeakMap<Sql, BatchLoader<string, ClientRecord>>();
+/** Keys that are not text never reach SQL; a failed batch is retried per key unless the database is away. */
+const LOADER_OPTIONS = { impossibleKey: (id: string) => !isValidText(id), retryAlone: (err: unknown) => !isDatabaseUnavailable(err) };
 
 /** findClientByClientId for the pool, micro-batched: concurrent lookups share one query. */
 export function loadClient(sql: Sql, clientId: string): Promise<ClientRecord | undefined> {
   return loaderFor(clientLoaders, sql, (pool) => async (ids: string[]) => {
     const rows = await pool<ClientRecord[]>`SELECT * FROM clients WHERE client_id = ANY(${ids})`;
     return new Map(rows.map((r) => [r.client_id, r]));
-  }).load(clientId);
+  }, LOADER_OPTIONS).load(clientId);
 }
 
 /** The writable columns of a client (everything but ids, secrets and timestamps). */

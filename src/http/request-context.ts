@@ -1,6 +1,7 @@
 // Per-request facts every route needs: a request id, the client address (X-Forwarded-For only from
 // a trusted proxy), and the start time for the access log.
 import { jsonLogs, log } from "../log";
+import { isIP } from "node:net";
 
 export interface RequestInfo {
   id: string;
@@ -62,6 +63,9 @@ export function clientIp(request: Request, socketIp: string | undefined, trusted
   if (!xff) return peer;
   const hops = xff.split(",").map((h) => normalizeIp(h.trim())).filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
+    // A hop that is not an address (garbage a proxy passed through) ends the chain of trust: the
+    // last trusted hop is the best we know, and no free text reaches rate-limit keys or the audit log.
+    if (!isIP(hops[i]!)) return i === hops.length - 1 ? peer : hops[i + 1]!;
     if (!isTrusted(hops[i]!, trustedProxies)) return hops[i]!;
   }
   return hops[0] ?? peer;

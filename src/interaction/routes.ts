@@ -33,6 +33,7 @@ import {
 import { endSession, loadSession, startSession } from "./session";
 
 const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
+const BAD_TEXT = "The form contains characters that are not valid text. Go back, correct what you typed and try again.";
 const BAD_CSRF = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
 const BAD_LOGIN = "The username or password is incorrect.";
 const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
@@ -121,6 +122,7 @@ export function interactionRoutes(deps: Deps) {
     const ia = await load(request, id);
     if (!ia) return { error: page(messagePage("Request expired", EXPIRED), 400) } as const;
     const body = await readFormBody(request);
+    if (body?.invalid.size) return { error: page(messagePage("Invalid form", BAD_TEXT), 400) } as const;
     if (!body || body.repeated.size) return { error: page(messagePage("Invalid form", BAD_CSRF), 400) } as const;
     if (!checkCsrf(deps, ia.id, body.values.csrf_token, ia.csrfHash)) return { error: page(messagePage("Invalid form", BAD_CSRF), 403) } as const;
     return { ia, fields: body.values } as const;

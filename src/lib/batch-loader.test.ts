@@ -32,8 +32,52 @@ describe("BatchLoader", () => {
     const loader = new BatchLoader<number, number>(async (keys) => {
       sizes.push(keys.length);
       return new Map(keys.map((k) => [k, k]));
-    }, 3);
+    }, { maxBatch: 3 });
     await Promise.all([1, 2, 3, 4, 5, 6, 7].map((k) => loader.load(k)));
     expect(sizes).toEqual([3, 3, 1]);
+  });
+});
+
+describe("BatchLoader failure isolation", () => {
+  // Issue 12 item 2: one caller's bad key (a NUL byte PostgreSQL refuses) failed every other
+  // caller of the same batch.
+  const poisoned = () => {
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string, string>(async (keys) => {
+      calls.push(keys);
+      if (keys.some((k) => k.includes("\u0000"))) throw new Error("invalid byte sequence for encoding \"UTF8\": 0x00");
+      return new Map(keys.filter((k) => k !== "missing").map((k) => [k, k.toUpperCase()]));
+    });
+    return { calls, loader };
+  };
+
+  test("a failing batch is retried key by key: one bad key fails only its own callers", async () => {
+    const { calls, loader } = poisoned();
+    const settled = await Promise.allSettled(["a", "bad\u0000", "b", "missing", "bad\u0000", "a"].map((k) => loader.load(k)));
+    expect(settled.map((r) => (r.status === "fulfilled" ? r.value : "rejected"))).toEqual(["A", "rejected", "B", undefined, "rejected", "A"]);
+    // One batch, then each of its four distinct keys alone.
+    expect(calls[0]).toEqual(["a", "bad\u0000", "b", "missing"]);
+    expect(calls.slice(1).sort()).toEqual([["a"], ["b"], ["bad\u0000"], ["missing"]]);
+  });
+
+  test("keys the loader is told can never exist are answered as not found without a fetch", async () => {
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string, string>(async (keys) => {
+      calls.push(keys);
+      return new Map(keys.map((k) => [k, k]));
+    }, { impossibleKey: (k) => k.includes("\u0000") });
+    expect(await Promise.all([loader.load("x\u0000"), loader.load("y")])).toEqual([undefined, "y"]);
+    expect(calls).toEqual([["y"]]);
+  });
+
+  test("a failure the loader is told is systemic (e.g. the database is down) is not retried key by key", async () => {
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string, string>(async (keys) => {
+      calls.push(keys);
+      throw Object.assign(new Error("down"), { code: "ECONNREFUSED" });
+    }, { retryAlone: (e) => (e as { code?: string }).code !== "ECONNREFUSED" });
+    const settled = await Promise.allSettled([loader.load("a"), loader.load("b")]);
+    expect(settled.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    expect(calls).toEqual([["a", "b"]]);
   });
 });

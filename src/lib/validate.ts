@@ -3,6 +3,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { ValidationError, type FieldProblem } from "../errors";
+import { allTextValid, JSON_LIMITS, parseJsonSafely, type JsonProblem } from "./text";
 
 /** "/redirect_uris/0/x" -> "redirect_uris[0].x" */
 export function fieldName(path: string): string {
@@ -53,15 +54,23 @@ export class Problems {
   }
 }
 
-/** The request body as an object ({} when empty); anything else is a validation error. */
+const JSON_PROBLEMS: Record<JsonProblem, string> = {
+  invalid: "must be a JSON object",
+  too_deep: `must not nest deeper than ${JSON_LIMITS.maxDepth} levels`,
+  too_large: `must not exceed ${JSON_LIMITS.maxBytes} bytes`,
+  invalid_text: "must hold only valid text (no NUL, no lone surrogate such as \\ud800)",
+};
+
+/** The request body as an object ({} when empty); anything else is a validation error. JSON text
+ *  is bounded in depth and size before it is parsed, and its strings must be text (lib/text.ts). */
 export function objectBody(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null || body === "") return {};
   if (typeof body === "string") {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      throw new ValidationError("The request body must be a JSON object", [{ field: "body", message: "must be a JSON object" }]);
-    }
+    const parsed = parseJsonSafely(body);
+    if (!parsed.ok) throw new ValidationError(`The request body ${JSON_PROBLEMS[parsed.problem]}`, [{ field: "body", message: JSON_PROBLEMS[parsed.problem] }]);
+    body = parsed.value;
+  } else if (!allTextValid(body)) {
+    throw new ValidationError(`The request body ${JSON_PROBLEMS.invalid_text}`, [{ field: "body", message: JSON_PROBLEMS.invalid_text }]);
   }
   if (typeof body !== "object" || Array.isArray(body) || body === null) {
     throw new ValidationError("The request body must be a JSON object", [{ field: "body", message: "must be a JSON object" }]);

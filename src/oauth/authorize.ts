@@ -12,6 +12,7 @@ import { checkCodeChallenge } from "./code-challenge";
 import { matchRedirectUri } from "./redirect-uri";
 import type { ParsedParams } from "./request-params";
 import { resolveScope, usableScopes } from "./scope";
+import { fieldLabel } from "../lib/text";
 
 export type ResponseMode = "query" | "form_post";
 export const RESPONSE_MODES: ResponseMode[] = ["query", "form_post"];
@@ -50,6 +51,8 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
   const fail = (code: string, description: string) =>
     new OAuthError(code, description, { redirectable: true, redirectUri, state, responseMode: validMode ? responseMode : "query" });
 
+  // Text the parser refused (invalid UTF-8, NUL) is reported once the redirect URI is verified.
+  if (params.invalid.size) throw fail("invalid_request", `Not valid text (UTF-8 without NUL): ${[...params.invalid].map(fieldLabel).sort().join(", ")}`);
   if (params.repeated.size) throw fail("invalid_request", `Parameters may not be repeated: ${[...params.repeated].sort().join(", ")}`);
   if (!validMode) throw fail("invalid_request", "response_mode must be query or form_post");
   // OIDC Core §6: request objects are not supported; say so with the dedicated codes.
@@ -128,7 +131,7 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
 
 async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientRecord> {
   const id = params.values.client_id;
-  if (!id || params.repeated.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
+  if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
   const client = id.length <= 255 ? await findClientByClientId(deps.sql, id) : undefined;
   if (!client || !client.is_active) {
     throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400 });
@@ -139,7 +142,7 @@ async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientReco
 function checkRedirectUri(client: ClientRecord, params: ParsedParams): string {
   const requested = params.values.redirect_uri;
   // redirect_uri is required (OIDC Core §3.1.2.1), and a mismatch is never redirected (RFC 6749 §4.1.2.1).
-  if (!requested || params.repeated.has("redirect_uri")) throw new OAuthError("invalid_request", "The request has no redirect_uri. The application must send one of its registered redirect URIs.", { html: true });
+  if (!requested || params.repeated.has("redirect_uri") || params.invalid.has("redirect_uri")) throw new OAuthError("invalid_request", "The request has no redirect_uri. The application must send one of its registered redirect URIs.", { html: true });
   if (!matchRedirectUri(client.redirect_uris, requested)) {
     throw new OAuthError("invalid_request", "The redirect_uri does not match any redirect URI registered for this application, so you are not sent back to it.", { html: true });
   }

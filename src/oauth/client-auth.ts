@@ -7,6 +7,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { sha256 } from "../lib/crypto";
 import { outboundPolicy } from "../lib/outbound";
+import { decodeUtf8, formDecode, isValidText } from "../lib/text";
 import type { AuthMethod, ClientRecord } from "../clients/model";
 import { verifyClientSecret } from "../clients/secrets";
 import { loadClient } from "../clients/store";
@@ -108,20 +109,15 @@ function readCredentials(request: Request, form: FormParams): Presented {
 export function decodeBasic(header: string): { id: string; secret: string } | undefined {
   const b64 = header.slice(6).trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return undefined;
-  const raw = Buffer.from(b64, "base64").toString("utf8");
+  // The decoded credentials must be text (lib/text.ts): UTF-8 bytes, escapes of UTF-8, no NUL.
+  const raw = decodeUtf8(Buffer.from(b64, "base64"));
+  if (raw === undefined) return undefined;
   const i = raw.indexOf(":");
   if (i < 0) return undefined;
-  try {
-    const id = formDecode(raw.slice(0, i));
-    const secret = formDecode(raw.slice(i + 1));
-    return id && secret ? { id, secret } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function formDecode(value: string): string {
-  return decodeURIComponent(value.replaceAll("+", " "));
+  const id = formDecode(raw.slice(0, i));
+  const secret = formDecode(raw.slice(i + 1));
+  if (!id || !secret || !isValidText(id) || !isValidText(secret)) return undefined;
+  return { id, secret };
 }
 
 function invalidClient(description: string, basic: boolean): OAuthError {

@@ -1,7 +1,9 @@
 // Form bodies of the back-channel endpoints (RFC 6749 §3.2, Appendix B): parsed from the raw text
 // so that a repeated parameter is invalid_request, an empty one counts as omitted (§3.1) and an
-// unknown one is ignored.
+// unknown one is ignored. A body or parameter that is not valid text (invalid UTF-8, NUL; the rule
+// of lib/text.ts) is invalid_request before anything reaches the database.
 import { OAuthError } from "../errors";
+import { fieldLabel, parseUrlEncoded, urlEncodedBody } from "../lib/text";
 
 export class FormParams {
   constructor(private readonly values: Map<string, string>) {}
@@ -21,14 +23,21 @@ export function parseForm(contentType: string | null, body: string): FormParams 
   if (type !== "application/x-www-form-urlencoded") {
     throw new OAuthError("invalid_request", "The request body must be application/x-www-form-urlencoded");
   }
+  const { fields, invalid } = parseUrlEncoded(body);
+  if (invalid.length) throw invalidText(invalid);
   const values = new Map<string, string>();
-  for (const [k, v] of new URLSearchParams(body)) {
-    if (values.has(k)) throw new OAuthError("invalid_request", `Parameter '${k}' must not be repeated`);
+  for (const { name: k, value: v } of fields) {
+    if (values.has(k)) throw new OAuthError("invalid_request", `Parameter '${fieldLabel(k)}' must not be repeated`);
     values.set(k, v);
   }
   return new FormParams(values);
 }
 
+/** invalid_request naming the parameters (never their values) that are not valid text. */
+export function invalidText(names: string[]): OAuthError {
+  return new OAuthError("invalid_request", `Not valid text (UTF-8 without NUL): ${names.map(fieldLabel).join(", ")}`);
+}
+
 export async function readForm(request: Request): Promise<FormParams> {
-  return parseForm(request.headers.get("content-type"), await request.text());
+  return parseForm(request.headers.get("content-type"), urlEncodedBody(await request.arrayBuffer()));
 }

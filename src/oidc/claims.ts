@@ -2,6 +2,7 @@
 // request parameter (§5.5): which claims of a user go to UserInfo and which into the ID token.
 import type { UserRecord } from "../accounts/model";
 import { STANDARD_SCOPES } from "../oauth/scope";
+import { parseJsonSafely } from "../lib/text";
 
 export const SCOPE_CLAIMS: Record<string, readonly string[]> = {
   profile: ["name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile", "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at"],
@@ -25,14 +26,19 @@ export interface ClaimsRequest {
   id_token?: Record<string, ClaimSpec | null>;
 }
 
+/** Bounds of the `claims` parameter, checked before it is parsed: the §5.5 shape is
+ *  {member: {claim: {value, values: [...]}}}, four levels; one more leaves room for a structured value. */
+export const CLAIMS_PARAMETER_LIMITS = { maxBytes: 8 * 1024, maxDepth: 5 };
+
 /** Parses the `claims` parameter; returns an error description when it is not valid JSON of the §5.5 shape. */
 export function parseClaimsParameter(raw: string): { ok: true; claims: ClaimsRequest } | { ok: false; description: string } {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch {
-    return { ok: false, description: "The claims parameter is not valid JSON" };
+  const parsed = parseJsonSafely(raw, CLAIMS_PARAMETER_LIMITS);
+  if (!parsed.ok) {
+    const { maxBytes, maxDepth } = CLAIMS_PARAMETER_LIMITS;
+    const why = { invalid: "is not valid JSON", too_large: `is larger than ${maxBytes} bytes`, too_deep: `nests deeper than ${maxDepth} levels`, invalid_text: "holds text that is not valid (NUL or a lone surrogate)" };
+    return { ok: false, description: `The claims parameter ${why[parsed.problem]}` };
   }
+  const value = parsed.value;
   if (!isObject(value)) return { ok: false, description: "The claims parameter must be a JSON object" };
   const out: ClaimsRequest = {};
   for (const member of ["userinfo", "id_token"] as const) {

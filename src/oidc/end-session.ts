@@ -6,6 +6,7 @@ import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
 import { findClientByClientId } from "../clients/store";
 import { hashSecret, safeEqual } from "../lib/crypto";
+import { fieldLabel } from "../lib/text";
 import type { ParsedParams } from "../oauth/request-params";
 import { verifyIdTokenHint, type VerifiedHint } from "./id-token-hint";
 
@@ -21,6 +22,7 @@ function invalid(description: string): OAuthError {
 }
 
 export async function validateLogoutRequest(deps: Deps, params: ParsedParams): Promise<LogoutRequest> {
+  if (params.invalid.size) throw invalid(`Not valid text (UTF-8 without NUL): ${[...params.invalid].map(fieldLabel).sort().join(", ")}`);
   if (params.repeated.size) throw invalid(`Parameters may not be repeated: ${[...params.repeated].sort().join(", ")}`);
   const p = params.values;
   let hint: VerifiedHint | undefined;

@@ -9,7 +9,8 @@ import { json } from "../http/error-handler";
 import { requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { appendParams } from "../oauth/redirect-uri";
-import { readFormBody, readRequestParams } from "../oauth/request-params";
+import { readFormBody, readRequestParams, type ParsedParams } from "../oauth/request-params";
+import { fieldLabel } from "../lib/text";
 import { formTarget, logoutConfirmPage, messagePage, pageHeaders } from "../interaction/pages";
 import { clearSessionCookie, endSession, loadSession, type Session } from "../interaction/session";
 import { checkLogoutCsrf, hintMatchesSession, logoutCsrf, validateLogoutRequest, type LogoutRequest } from "./end-session";
@@ -24,12 +25,14 @@ export function oidcRoutes(deps: Deps) {
   const handleUserinfo = async (request: Request, post: boolean): Promise<Response> => {
     let bodyToken: string | undefined;
     let repeated = false;
+    let body: ParsedParams | undefined;
     if (post) {
-      const body = await readFormBody(request);
+      body = await readFormBody(request);
       bodyToken = body?.values.access_token;
       repeated = body?.repeated.has("access_token") ?? false;
     }
     try {
+      if (body?.invalid.size) throw new OAuthError("invalid_request", `Not valid text (UTF-8 without NUL): ${[...body.invalid].map(fieldLabel).sort().join(", ")}`);
       const token = extractBearer(request.headers.get("authorization"), bodyToken, repeated);
       return json(200, await userinfo(deps, token), CORS);
     } catch (err) {
@@ -77,7 +80,7 @@ export function oidcRoutes(deps: Deps) {
     if (!body) throw new OAuthError("invalid_request", "The logout form was not sent correctly.", { html: true });
     const session = await loadSession(deps, request);
     const { csrf_token, logout: decision, ...rest } = body.values;
-    const req = await validateLogoutRequest(deps, { values: rest, repeated: body.repeated });
+    const req = await validateLogoutRequest(deps, { values: rest, repeated: body.repeated, invalid: body.invalid });
     if (!session) return done(req, []);
     if (!checkLogoutCsrf(deps, session, csrf_token)) {
       return new Response(messagePage("Invalid form", "This form has expired or was not sent from this page. Go back, reload the page and try again."), { status: 403, headers: pageHeaders() });

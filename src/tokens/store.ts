@@ -2,6 +2,8 @@
 // authorization codes and private_key_jwt assertion ids.
 import type { Sql, Tx } from "../db/sql";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
+import { isValidText } from "../lib/text";
+import { isDatabaseUnavailable } from "../errors";
 
 export async function insertAccessToken(
   sql: Tx,
@@ -46,6 +48,8 @@ const KEY_SEPARATOR = "\u0000";
 /** The state of a token (by jti, client_id and the kid of its signing key), micro-batched:
  *  concurrent lookups share one query. */
 export function loadAccessTokenState(sql: Sql, jti: string, clientId: string, kid = ""): Promise<AccessTokenState | undefined> {
+  // Not text (NUL, lone surrogate): no such token or client, and never a query (lib/text.ts).
+  if (!isValidText(jti) || !isValidText(clientId) || !isValidText(kid)) return Promise.resolve({ recorded: null, client: null, keyRevoked: false });
   return loaderFor(stateLoaders, sql, (pool) => async (keys: string[]) => {
     const triples = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string, string]);
     const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null; key_revoked: boolean }[]>`
@@ -66,7 +70,7 @@ export function loadAccessTokenState(sql: Sql, jti: string, clientId: string, ki
       });
     }
     return out;
-  }).load(`${jti}${KEY_SEPARATOR}${clientId}${KEY_SEPARATOR}${kid}`);
+  }, { retryAlone: (err) => !isDatabaseUnavailable(err) }).load(`${jti}${KEY_SEPARATOR}${clientId}${KEY_SEPARATOR}${kid}`);
 }
 
 // ---- grants: one authorization and every token issued from it (the token family) ----

@@ -4,6 +4,10 @@
 // new endpoint is fuzzed without touching this file. Properties: never a 5xx, never a stack trace
 // or internal detail, a rejected request echoes no secret and changes no table.
 // Seeded and bounded: FUZZ_SEED and FUZZ_RUNS (runs per route) override the defaults.
+// Invalid text (issue 12 item 2): NUL bytes, invalid UTF-8 and surrogate encodings sent raw in
+// query strings, form bodies, path parameters and Basic credentials, lone surrogates and NUL in
+// JSON, and JSON nested far too deep, on every route: each is refused with the route's own error
+// shape, and valid requests sent in the same event-loop turn as invalid ones all succeed.
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { createTestApp } from "../support/app";
@@ -212,6 +216,8 @@ interface Case {
   method: string;
   path: string;
   query: [string, string][];
+  /** Appended to the query string as it is (not percent-encoded again): carries invalid escapes. */
+  rawQuery?: string;
   authorization?: string;
   contentType?: string;
   headers: Record<string, string>;
@@ -262,8 +268,9 @@ function secretsIn(c: Case): string[] {
 }
 
 function toRequest(c: Case): Request {
-  const url = new URL(c.path, "http://localhost");
-  for (const [k, v] of c.query) url.searchParams.append(k, v);
+  const parsed = new URL(c.path, "http://localhost");
+  for (const [k, v] of c.query) parsed.searchParams.append(k, v);
+  const url = c.rawQuery ? `${parsed.href}${parsed.search ? "&" : "?"}${c.rawQuery}` : parsed.href;
   const headers = new Headers();
   for (const [k, v] of Object.entries(c.headers)) headers.set(k, v);
   if (c.authorization !== undefined) headers.set("authorization", c.authorization);
@@ -285,7 +292,27 @@ interface Finding {
   body: string;
 }
 
-async function check(route: Route, c: Case, findings: Finding[]): Promise<void> {
+/** Front-channel routes answer with pages and redirects; every other 4xx is a JSON error object. */
+const PAGE_ROUTES = /^\/(oauth\/authorize|interaction|oidc\/logout)/;
+
+/** The error shape of `route`: a JSON object with a string `error` (and OAuth's error_description
+ *  on the protocol endpoints), or an HTML page on the front channel. */
+function shapeProblem(route: Route, res: Response, text: string): string | undefined {
+  if (res.status < 400 || res.status === 503) return undefined;
+  const type = res.headers.get("content-type") ?? "";
+  if (type.includes("text/html")) return PAGE_ROUTES.test(route.path) ? undefined : `HTML error from a JSON endpoint (${res.status})`;
+  let body: { error?: unknown; error_description?: unknown };
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return `error ${res.status} is neither JSON nor a page`;
+  }
+  if (typeof body?.error !== "string") return `error ${res.status} has no error code`;
+  if (/^\/(oauth|oidc)\//.test(route.path) && typeof body.error_description !== "string") return `OAuth error ${res.status} has no error_description`;
+  return undefined;
+}
+
+async function check(route: Route, c: Case, findings: Finding[], opts: { mustReject?: boolean } = {}): Promise<void> {
   let req: Request;
   try {
     req = toRequest(c);
@@ -312,6 +339,9 @@ async function check(route: Route, c: Case, findings: Finding[]): Promise<void> 
       problems.push("invalid JSON body");
     }
   }
+  const shape = shapeProblem(route, res, text);
+  if (shape) problems.push(shape);
+  if (opts.mustReject && !rejected) problems.push(`invalid text accepted (${res.status})`);
   if (rejected) {
     for (const s of secretsIn(c)) if (text.includes(s)) problems.push("a submitted secret is echoed back");
     const diff = changed(before, await snapshot());
@@ -356,6 +386,117 @@ describe("fuzzing every route", () => {
       { seed: SEED, numRuns: RUNS * 10 },
     );
     expect(findings).toEqual([]);
+  }, 60_000);
+});
+
+// ---- invalid text (issue 12 item 2) ------------------------------------------------------------
+/** Escapes that are not text once decoded: NUL, invalid UTF-8, an encoded surrogate, overlong, cut short. */
+const RAW_BAD = ["%00", "x%00y", "%C3%28", "%FF", "%ED%A0%80", "%C0%AF", "%E0%A4%A", "%F4%90%80%80"];
+/** JSON values (as JSON text) that are not text, and nesting far past any bound. */
+const JSON_BAD = [`"a\\u0000b"`, `"\\ud800"`, `"x\\udfff"`, `{"k\\u0000":1}`, `${"[".repeat(30_000)}${"]".repeat(30_000)}`, `${"{\"a\":".repeat(5_000)}1${"}".repeat(5_000)}`];
+const rawBad = fc.constantFrom(...RAW_BAD);
+
+type BadWhere = "query" | "form" | "json" | "path" | "basic" | "form-bytes";
+
+/** A near-valid request for the route with one value that is not text, and where it was put. */
+function badCaseFor(route: Route): fc.Arbitrary<{ c: Case; where: BadWhere }> {
+  const templates = TEMPLATES[`${route.method} ${route.path}`] ?? [{ client_id: f.clientId, token: f.userToken, name: "fuzz" }];
+  const hasParam = /:[A-Za-z_]+/.test(route.path);
+  const wheres: BadWhere[] = ["query", "form", "json", "basic", "form-bytes", ...(hasParam ? (["path"] as const) : [])];
+  return fc.record({
+    where: fc.constantFrom(...wheres),
+    base: fc.constantFrom(...templates),
+    name: fc.oneof(fc.constantFrom(...PARAM_NAMES), fc.constant("")),
+    bad: rawBad,
+    json: fc.constantFrom(...JSON_BAD),
+    authorization: authorizationFor(route),
+  }).map(({ where, base, name, bad, json, authorization: auth }) => {
+    const entries = Object.entries(base);
+    const key = name || entries[0]?.[0] || "x";
+    const encoded = entries.filter(([k]) => k !== key).map(([k, v]) => `${enc(k)}=${enc(v)}`);
+    const c: Case = { method: route.method, path: fillPath(route.path, [victimId]), query: [], authorization: auth, headers: {}, body: { kind: "none" } };
+    if (where === "query") c.rawQuery = [...encoded, `${enc(key)}=${bad}`].join("&");
+    if (where === "form") c.body = { kind: "form", value: [...encoded, `${enc(key)}=${bad}`].join("&") };
+    if (where === "form-bytes") {
+      const head = new TextEncoder().encode([...encoded, `${enc(key)}=`].join("&"));
+      c.body = { kind: "bytes", value: new Uint8Array([...head, 0xc3, 0x28, 0xed, 0xa0, 0x80, 0xff]) };
+      c.contentType = "application/x-www-form-urlencoded";
+    }
+    if (where === "json") {
+      const members = entries.filter(([k]) => k !== key).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(k.endsWith("_uris") ? [v] : v)}`);
+      c.body = { kind: "json", value: `{${[...members, `${JSON.stringify(key)}:${json}`].join(",")}}` };
+    }
+    if (where === "path") c.path = route.path.replace(/:[A-Za-z_]+/g, () => bad);
+    if (where === "basic") {
+      c.authorization = `Basic ${btoa(`${f.clientId}${bad}:${f.clientSecret}`)}`;
+      c.body = { kind: "form", value: encoded.join("&") };
+    }
+    if (c.method === "GET" && c.body.kind !== "none" && where !== "query") c.rawQuery = where === "path" ? undefined : [...encoded, `${enc(key)}=${bad}`].join("&");
+    return { c, where };
+  });
+}
+
+/** Whether the route reads the input that carries the invalid text (so it must refuse the request). */
+function readsInput(route: Route, where: BadWhere, c: Case): boolean {
+  const key = `${route.method} ${route.path}`;
+  if (where === "path") return route.path.startsWith("/admin/");
+  if (route.path.startsWith("/admin/")) {
+    if (!TEMPLATES[key] && where !== "query") return false;
+    if (where === "basic" || where === "form" || where === "form-bytes") return false; // admin bodies are JSON
+    if (route.path === "/admin/openapi.json" || route.path === "/admin/docs") return false; // they read no input
+    return c.authorization === `Bearer ${f.adminToken}` && (where === "query" || ["POST", "PATCH"].includes(route.method));
+  }
+  if (/^\/oauth\/(token|introspect|revoke)$/.test(route.path)) return where === "form" || where === "form-bytes" || where === "basic";
+  if (route.path === "/oauth/authorize") return route.method === "GET" ? where === "query" : where === "form" || where === "form-bytes";
+  return false;
+}
+
+describe("fuzzing every route with invalid text: NUL, invalid UTF-8, lone surrogates, deep JSON", () => {
+  for (const route of routes) {
+    test(`${route.method} ${route.path}: refused with the route's own error shape, no 5xx, no leak, no state change`, async () => {
+      const findings: Finding[] = [];
+      await fc.assert(
+        fc.asyncProperty(badCaseFor(route), async ({ c, where }) => {
+          await check(route, c, findings, { mustReject: readsInput(route, where, c) });
+        }),
+        { seed: SEED, numRuns: Math.max(10, Math.ceil(RUNS / 2)), endOnFailure: true },
+      );
+      expect(findings).toEqual([]);
+    }, 60_000);
+  }
+
+  test("valid token and introspection requests interleaved in one event-loop turn with invalid ones all succeed", async () => {
+    // A client of its own: the admin fuzz above may have regenerated or deactivated the shared one.
+    const f = await seedFixtures(t.deps);
+    const basicAuth = `Basic ${btoa(`${f.clientId}:${f.clientSecret}`)}`;
+    const form = (body: string | Uint8Array, authorization?: string) =>
+      new Request("http://localhost/oauth/token", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", ...(authorization ? { authorization } : {}) }, body: body as BodyInit });
+    const goodToken = () => form("grant_type=client_credentials&scope=api:read", basicAuth);
+    const goodIntrospect = () => new Request("http://localhost/oauth/introspect", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth }, body: `token=${f.userToken}` });
+    const badOnes = fc.sample(
+      fc.oneof(
+        rawBad.map((b) => form(`grant_type=client_credentials&client_id=${f.clientId}${b}&client_secret=${f.clientSecret}`)),
+        rawBad.map((b) => form(`grant_type=client_credentials&scope=${b}`, basicAuth)),
+        rawBad.map((b) => form("grant_type=client_credentials", `Basic ${btoa(`${f.clientId}${b}:x`)}`)),
+        rawBad.map((b) => new Request("http://localhost/oauth/introspect", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basicAuth }, body: `token=${b}` })),
+        fc.constant(null).map(() => form(new Uint8Array([0x61, 0x3d, 0xff]), basicAuth)),
+      ),
+      { seed: SEED, numRuns: 60 },
+    );
+    const kinds: ("token" | "introspect" | "bad")[] = [];
+    const requests: Request[] = [];
+    badOnes.forEach((bad, i) => {
+      requests.push(i % 2 ? goodIntrospect() : goodToken(), bad);
+      kinds.push(i % 2 ? "introspect" : "token", "bad");
+    });
+    // All handed to the app in the same turn, so their client lookups share micro-batches.
+    const responses = await Promise.all(requests.map((r) => t.app.handle(r)));
+    const outcome = await Promise.all(responses.map(async (r, i) => ({ kind: kinds[i]!, status: r.status, body: await r.json() })));
+    const wrong = outcome.filter((o) =>
+      o.kind === "token" ? !(o.status === 200 && typeof o.body.access_token === "string")
+      : o.kind === "introspect" ? !(o.status === 200 && o.body.active === true)
+      : !([400, 401].includes(o.status) && ["invalid_request", "invalid_client"].includes(o.body.error)));
+    expect(wrong).toEqual([]);
   }, 60_000);
 });
 

@@ -5,6 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { CORS_ENDPOINTS } from "../../src/http/cors";
 import { clientIp } from "../../src/http/request-context";
+import { DRAIN_MAX_BYTES } from "../../src/http/limits";
 import { sendRaw, startTestServer } from "../support/app";
 import { createOidcClient } from "../support/oidc-fixtures";
 
@@ -35,6 +36,69 @@ describe("size limits", () => {
     const chunked = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: chunks });
     expect([400, 413]).toContain(chunked.status);
     expect(chunked.status).not.toBe(500);
+  });
+
+  // Issue 12 item 12: the server answered 413 and closed before reading the body, so clients still
+  // sending saw a connection reset (or Bun's empty 413) instead of the JSON error. The listener now
+  // reads such a body, up to DRAIN_MAX_BYTES past the limit and DRAIN_MAX_MS, before answering.
+  const TWO_MIB = 2 * 1024 * 1024;
+  /** Writes a request and its body in 64 KiB writes, as a client does; returns all it read back. */
+  const sendBody = async (head: string, chunks: Uint8Array[]): Promise<{ reply: string; error?: string }> => {
+    const { connect } = await import("node:net");
+    return new Promise((resolve) => {
+      let reply = "";
+      let error: string | undefined;
+      const sock = connect(Number(new URL(plain.url).port), "127.0.0.1", async () => {
+        sock.write(head);
+        for (const c of chunks) if (!sock.write(c)) await new Promise((r) => sock.once("drain", r));
+      });
+      sock.on("data", (d) => (reply += d.toString("latin1")));
+      sock.on("error", (e) => (error = (e as NodeJS.ErrnoException).code ?? String(e)));
+      sock.on("close", () => resolve({ reply, error }));
+      setTimeout(() => sock.destroy(), 10_000);
+    });
+  };
+  const pieces = (total: number, size = 64 * 1024) => Array.from({ length: Math.ceil(total / size) }, () => new Uint8Array(size).fill(0x61));
+
+  test("a 2 MiB body is read before the 413, so the client reads the JSON error (Content-Length, raw socket)", async () => {
+    const { reply } = await sendBody(`POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${TWO_MIB}\r\n\r\n`, pieces(TWO_MIB));
+    expect(reply).toStartWith("HTTP/1.1 413");
+    expect(reply).toContain(`"error":"invalid_request"`);
+    expect(reply.toLowerCase()).toContain("connection: close");
+  });
+
+  test("a 2 MiB chunked body is read before the 413, so the client reads the JSON error (raw socket)", async () => {
+    const enc = new TextEncoder();
+    const chunked = pieces(TWO_MIB).flatMap((p) => [enc.encode(`${p.length.toString(16)}\r\n`), p, enc.encode("\r\n")]);
+    chunked.push(enc.encode("0\r\n\r\n"));
+    const { reply } = await sendBody("POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n", chunked);
+    expect(reply).toStartWith("HTTP/1.1 413");
+    expect(reply).toContain(`"error":"invalid_request"`);
+  });
+
+  test("fetch reads the 413 JSON of a 2 MiB body, sent whole or streamed (chunked)", async () => {
+    const whole = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: "a=" + "x".repeat(TWO_MIB) });
+    expect(whole.status).toBe(413);
+    expect((await whole.json()).error).toBe("invalid_request");
+    const parts = pieces(TWO_MIB);
+    const stream = new ReadableStream<Uint8Array>({ pull: (c) => (parts.length ? c.enqueue(parts.shift()!) : c.close()) });
+    const streamed = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: stream });
+    expect(streamed.status).toBe(413);
+    expect((await streamed.json()).error).toBe("invalid_request");
+  });
+
+  test("a chunked body within the limit still reaches the endpoint", async () => {
+    const parts = [new TextEncoder().encode("grant_type=nope&pad="), new TextEncoder().encode("x".repeat(3000))];
+    const stream = new ReadableStream<Uint8Array>({ pull: (c) => (parts.length ? c.enqueue(parts.shift()!) : c.close()) });
+    const r = await fetch(plain.url + "/oauth/token", { method: "POST", headers: FORM, body: stream });
+    expect(r.status).toBe(400);
+    expect((await r.json()).error).toBe("unsupported_grant_type");
+  });
+
+  test("a declared body beyond the drain bound is refused at once, unread (Bun's bare 413): the drain is no resource sink", async () => {
+    const size = DRAIN_MAX_BYTES + 4096 * 4;
+    const { reply } = await sendBody(`POST /oauth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${size * 4}\r\n\r\n`, pieces(64 * 1024));
+    expect(reply).toStartWith("HTTP/1.1 413");
   });
 
   test("a body within the limit is processed normally", async () => {
@@ -173,6 +237,14 @@ describe("trusted proxies", () => {
     expect(clientIp(req("203.0.113.9, 10.0.0.2"), "10.0.0.1", ["10.0.0.1", "10.0.0.2"])).toBe("203.0.113.9");
     expect(clientIp(req(), "10.0.0.1", ["10.0.0.1"])).toBe("10.0.0.1");
     expect(clientIp(req("203.0.113.9"), "::ffff:127.0.0.1", ["loopback"])).toBe("203.0.113.9");
+  });
+
+  test("clientIp: a hop that is not an address ends the chain of trust, so free text never becomes a client address", () => {
+    const req = (xff: string) => new Request("http://x/", { headers: { "x-forwarded-for": xff } });
+    expect(clientIp(req("not-an-ip"), "10.0.0.1", ["10.0.0.1"])).toBe("10.0.0.1");
+    expect(clientIp(req("203.0.113.9, ' OR 1=1 --"), "10.0.0.1", ["10.0.0.1"])).toBe("10.0.0.1");
+    expect(clientIp(req("junk, 10.0.0.2"), "10.0.0.1", ["10.0.0.1", "10.0.0.2"])).toBe("10.0.0.2");
+    expect(clientIp(req("2001:db8::7"), "10.0.0.1", ["10.0.0.1"])).toBe("2001:db8::7");
   });
 
   test("untrusted peer: X-Forwarded-For is not believed for the audited address, and the relayed request is not loopback for the admin API", async () => {
