@@ -107,6 +107,8 @@ function activeScope(): DeadlineScope | undefined {
 }
 
 function timeLeft(scope: DeadlineScope): number {
+  // Work a request leaves running after answering in time (audit, logout delivery) is not bound.
+  if (scope.state === "answered") return Number.POSITIVE_INFINITY;
   return scope.state === "deadline" ? 0 : scope.at - scope.marginMs - performance.now();
 }
 
@@ -130,6 +132,7 @@ type TxFn = (tx: postgres.TransactionSql<Record<string, never>>) => unknown;
 async function commitGuard(tx: postgres.TransactionSql<Record<string, never>>, scope: DeadlineScope): Promise<void> {
   const left = timeLeft(scope);
   if (left <= 0) throw new DeadlinePassedError();
+  if (left === Number.POSITIVE_INFINITY) return;
   await tx`SELECT set_config('idle_in_transaction_session_timeout', ${String(Math.max(1, Math.floor(left)))}, true)`;
   if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
 }
