@@ -137,8 +137,7 @@ async function commitGuard(tx: postgres.TransactionSql<Record<string, never>>, s
   if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
 }
 
-function guardedBegin(begin: Begin, args: unknown[]): Promise<unknown> {
-  const scope = activeScope();
+function guardedBegin(begin: Begin, args: unknown[], scope = activeScope()): Promise<unknown> {
   if (!scope) return begin(...args);
   if (timeLeft(scope) <= 0) return Promise.reject(new DeadlinePassedError());
   const fn = args[args.length - 1] as TxFn;
@@ -161,10 +160,12 @@ function guardWrites(sql: Sql): Sql {
     },
     apply(target, thisArg, args: unknown[]) {
       const strings = args[0] as TemplateStringsArray;
-      if (!activeScope() || !Array.isArray(strings) || !("raw" in strings) || !isWrite(strings)) return Reflect.apply(target, thisArg, args);
-      // Lazy like a postgres.js query: nothing is sent until the caller awaits it.
+      const scope = activeScope();
+      if (!scope || !Array.isArray(strings) || !("raw" in strings) || !isWrite(strings)) return Reflect.apply(target, thisArg, args);
+      // Lazy like a postgres.js query: nothing is sent until the caller awaits it (perhaps outside
+      // the request's async context, so the scope is the one the statement was written in).
       let run: Promise<unknown> | undefined;
-      const start = () => (run ??= guarded((tx: Sql) => (tx as unknown as (...a: unknown[]) => unknown)(...args)));
+      const start = () => (run ??= guardedBegin(begin, [(tx: Sql) => (tx as unknown as (...a: unknown[]) => unknown)(...args)], scope));
       return {
         then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => start().then(ok, fail),
         catch: (fail: (e: unknown) => unknown) => start().catch(fail),

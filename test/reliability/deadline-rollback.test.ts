@@ -2,9 +2,10 @@
 // never commits, even when the frozen database gets it later. A client that retries as Retry-After
 // invites — the same refresh token, the same authorization code — succeeds, and keeps its grant.
 import { afterAll, describe, expect, test } from "bun:test";
-import { createSql } from "../../src/db/sql";
+import { createSql, runWithDeadline } from "../../src/db/sql";
 import { createClient, createCode, createUser, post } from "../support/fixtures";
 import { startProxiedServer } from "./harness";
+import { startTcpProxy } from "./tcp-proxy";
 
 const DEADLINE_SECONDS = 2;
 const app = `authly-deadline-${crypto.randomUUID().slice(0, 8)}`;
@@ -83,4 +84,48 @@ describe.skipIf(!real)("work that answered 503 never commits", () => {
       SELECT count(*)::int AS n FROM grants WHERE client_id = ${client.clientId} AND revoked_at IS NOT NULL`;
     expect(grants!.n).toBe(0);
   }, 60_000);
+});
+
+/** Bounded poll of a condition the database shows. */
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms`);
+}
+
+describe.skipIf(!real)("the commit guard on the database side", () => {
+  for (const shape of ["single statement", "transaction"] as const) {
+    test(`a COMMIT held up in the network until after the deadline does not commit (${shape})`, async () => {
+      await direct`CREATE TABLE IF NOT EXISTS deadline_probe (id text PRIMARY KEY)`;
+      const target = new URL(s.db.url);
+      const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+      const name = `${app}-guard-${shape === "transaction" ? "tx" : "single"}`;
+      // A fresh pool: its first COMMIT goes out as text, so the proxy can hold exactly that message.
+      const sql = createSql({ url: proxy.url(s.db.url), pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 30 }, applicationName: name });
+      const id = crypto.randomUUID();
+      try {
+        proxy.freezeOnClientBytes("commit\0");
+        const { result } = runWithDeadline(1500, () =>
+          shape === "transaction" ? sql.begin((tx) => tx`INSERT INTO deadline_probe (id) VALUES (${id})`) : sql`INSERT INTO deadline_probe (id) VALUES (${id})`,
+        );
+        const outcome = Promise.resolve(result).then(() => "committed", (e: { code?: string; message: string }) => e.code ?? e.message);
+        // The time the guard gave the COMMIT runs out while it is held: the database ends the session.
+        await waitFor("the guarded session ended by the database", async () => {
+          const [row] = await direct<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = ${name}`;
+          return row!.n === 0;
+        });
+        proxy.thaw();
+        expect(await outcome).not.toBe("committed");
+        const [row] = await direct<{ n: number }[]>`SELECT count(*)::int AS n FROM deadline_probe WHERE id = ${id}`;
+        expect(row!.n).toBe(0);
+      } finally {
+        proxy.thaw();
+        await sql.end({ timeout: 1 });
+        await proxy.stop();
+      }
+    }, 60_000);
+  }
 });

@@ -20,6 +20,8 @@ export interface TcpProxy {
   /** Holds every byte in both directions, in order, until thaw() (a frozen database or link that
    *  delivers late: what was sent meanwhile still arrives, and executes). */
   freeze(): void;
+  /** Calls freeze() when the client sends a chunk containing `text` (that chunk is held too). */
+  freezeOnClientBytes(text: string): void;
   /** Delivers what freeze() held, in order, and forwards normally again. */
   thaw(): void;
   /** Back to normal forwarding. Blackholed sockets are closed. */
@@ -43,13 +45,25 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let latency = 0;
   let accepted = 0;
   let frozen: { gate: Promise<void>; open: () => void } | undefined;
+  let freezeTrigger: Buffer | undefined;
+  const freeze = () => {
+    if (frozen) return;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    frozen = { gate, open };
+    state = "frozen";
+  };
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
 
-  const forward = (from: net.Socket, to: net.Socket) => {
+  const forward = (from: net.Socket, to: net.Socket, fromClient = false) => {
     // A chain keeps chunks in order when latency is added.
     let chain = Promise.resolve();
-    from.on("data", (chunk) => {
+    from.on("data", (chunk: Buffer) => {
       if (state === "blackhole") return;
+      if (fromClient && freezeTrigger && chunk.includes(freezeTrigger)) {
+        freezeTrigger = undefined;
+        freeze();
+      }
       if (frozen) {
         const gate = frozen.gate;
         chain = chain.then(() => gate).then(() => {
@@ -94,7 +108,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     };
     client.on("error", close).on("close", close);
     upstream.on("error", close).on("close", close);
-    forward(client, upstream);
+    forward(client, upstream, true);
     forward(upstream, client);
   };
 
@@ -134,12 +148,9 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     blackhole() {
       state = "blackhole";
     },
-    freeze() {
-      if (frozen) return;
-      let open!: () => void;
-      const gate = new Promise<void>((r) => (open = r));
-      frozen = { gate, open };
-      state = "frozen";
+    freeze,
+    freezeOnClientBytes(text) {
+      freezeTrigger = Buffer.from(text, "utf8");
     },
     thaw() {
       frozen?.open();
