@@ -54,7 +54,8 @@ export const Config = t.Object({
   metricsToken: t.Optional(t.String({ minLength: 16 })),
   shutdownGraceSeconds: t.Integer({ minimum: 0, maximum: 600 }),
   /** 0 = the mode's connect timeout. */
-  requestTimeoutSeconds: t.Integer({ minimum: 0, maximum: 600 }),
+  // At most 240: the listener's idle timeout (Bun caps it at 255 s) must outlast the deadline (http/deadline.ts).
+  requestTimeoutSeconds: t.Integer({ minimum: 0, maximum: 240 }),
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),

@@ -152,6 +152,6 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (!err || typeof err !== "object") return false;
   const e = err as { code?: string; errno?: string; message?: string };
   const code = e.code ?? e.errno ?? "";
-  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300"].includes(code)) return true;
+  if (["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "CONNECT_TIMEOUT", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "57P01", "57P02", "57P03", "08000", "08003", "08006", "08001", "08004", "53300", "25P03", "AUTHLY_DEADLINE"].includes(code)) return true;
   return false;
 }

@@ -2,14 +2,14 @@
 // bootstrap, the HTTP listener, and a graceful shutdown. `cli/serve.ts` decides how many.
 import type { Server } from "bun";
 import { createApp } from "./app";
-import { withDeadline } from "./http/deadline";
+import { listenerIdleTimeoutSeconds, requestDeadlineSeconds, withDeadline } from "./http/deadline";
 import { publicDocumentRoutes } from "./http/fast-routes";
 import { publicDocuments } from "./oauth/documents";
 import { settleBackgroundLogouts } from "./oidc/backchannel-logout";
 import { errorToResponse } from "./http/error-handler";
 import { setPeerAddress } from "./http/request-context";
 import { loadConfig, processEnv, type Config } from "./config";
-import { createSql, ping, redactUrl, type Sql } from "./db/sql";
+import { connectionBudgetWarning, createSql, ping, redactUrl, type Sql } from "./db/sql";
 import { migrate, pendingCount } from "./db/migrate";
 import type { Deps } from "./deps";
 import { ConfigError, isDatabaseUnavailable } from "./errors";
@@ -115,7 +115,9 @@ export class StartupError extends Error {
 }
 
 /** Migrates (when allowed), ensures signing keys and runs the bootstrap. Run once per start. */
-export async function prepareDatabase(deps: Deps, opts: { migrate: boolean; seed?: boolean; bootstrap: boolean }): Promise<void> {
+export async function prepareDatabase(deps: Deps, opts: { migrate: boolean; seed?: boolean; bootstrap: boolean; workers?: number }): Promise<void> {
+  const budget = await connectionBudgetWarning(deps.sql, opts.workers ?? 1, deps.config.mode.pool.max);
+  if (budget) log.warn(budget);
   if (opts.migrate) {
     deps.health.migrating = true;
     const applied = await migrate(deps.sql);
@@ -150,16 +152,17 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   let jwks = await initialJwks(deps);
   const app = createApp(deps);
   const handle = app.fetch;
-  const deadlineMs = (deps.config.requestTimeoutSeconds || deps.config.mode.pool.connectTimeout) * 1000;
+  const deadlineSeconds = requestDeadlineSeconds(deps.config);
+  const deadlineMs = deadlineSeconds * 1000;
   const fullPipeline = (request: Request, srv: Server<unknown>) => {
     setPeerAddress(request, srv.requestIP(request)?.address);
     // An oversized body is drained before its 413; a chunked one arrives as a new Request (limits.ts).
     const bounded = boundRequestBody(request, deps.config.maxBodyBytes);
-    if (bounded === request) return withDeadline(request, handle(request), deadlineMs);
+    if (bounded === request) return withDeadline(request, () => handle(request), deadlineMs);
     return Promise.resolve(bounded).then((r) => {
       if (r instanceof Response) return r;
       setPeerAddress(r, srv.requestIP(request)?.address);
-      return withDeadline(r, handle(r), deadlineMs);
+      return withDeadline(r, () => handle(r), deadlineMs);
     });
   };
   const onError = (err: Error) => errorToResponse(err, { issuer: deps.config.issuer, request: new Request(deps.config.issuer), code: "UNKNOWN" });
@@ -170,6 +173,8 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
     reusePort: opts.reusePort ?? false,
     // The listener drains and answers 413 as JSON (http/limits.ts); Bun cuts anything beyond the drain.
     maxRequestBodySize: hardBodyCap(deps.config.maxBodyBytes),
+    // Above the request deadline: Bun's default (10 s) reset requests still waiting on the database.
+    idleTimeout: listenerIdleTimeoutSeconds(deadlineSeconds),
     // Never Bun's development error page (it shows stack traces).
     development: false,
     // GETs of the metadata and the JWKS are static routes of Bun's router (http/fast-routes.ts).

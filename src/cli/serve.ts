@@ -112,7 +112,7 @@ async function runOwned(opts: ServeOptions, workers: number, poolMax: number): P
     const sql = await connectDatabase(config);
     const deps = buildDeps(config, sql);
     const bootstrap = config.mode.bootstrap === "always" || (config.mode.bootstrap === "environment" && config.bootstrapEnabled);
-    await prepareDatabase(deps, { migrate: Boolean(opts.embedded) || Boolean(opts.migrate) || config.autoMigrate, seed: opts.seed, bootstrap });
+    await prepareDatabase(deps, { migrate: Boolean(opts.embedded) || Boolean(opts.migrate) || config.autoMigrate, seed: opts.seed, bootstrap, workers });
     if (workers === 1) {
       const running = await listen(deps);
       log.success(`Authly listening on ${running.url} (issuer ${config.issuer})`);

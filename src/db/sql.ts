@@ -1,5 +1,6 @@
 // postgres.js pool built from the mode's pool settings (modes.ts). Store functions take `sql` as
 // their first argument so that they also run inside `sql.begin(tx => ...)`.
+import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import type { PoolSettings } from "../modes";
 
@@ -15,7 +16,7 @@ export interface SqlOptions {
 }
 
 export function createSql(opts: SqlOptions): Sql {
-  return postgres(opts.url, {
+  return guardWrites(postgres(opts.url, {
     max: opts.pool.max,
     idle_timeout: opts.pool.idleTimeout,
     connect_timeout: opts.pool.connectTimeout,
@@ -31,7 +32,7 @@ export function createSql(opts: SqlOptions): Sql {
       ...(opts.schema ? { search_path: opts.schema } : {}),
     },
     types: {},
-  }) as unknown as Sql;
+  }) as unknown as Sql);
 }
 
 /** Seconds before a reconnect attempt after `retries` failures: 50 ms doubling, at most 1 s, jittered. */
@@ -58,4 +59,146 @@ export function redactUrl(url: string): string {
 /** One round trip: proves the database answers. */
 export async function ping(sql: Sql): Promise<void> {
   await sql`SELECT 1`;
+}
+
+// ---- The request deadline's write guard (docs/reliability.md, "Work that answered 503 never commits")
+//
+// A request that passed its deadline has answered 503 (http/deadline.ts); work it started must not
+// commit afterwards, or a client retrying as Retry-After invites finds its refresh token "already
+// used". Every write a request makes runs in a transaction whose COMMIT is guarded:
+//  - node side: COMMIT is sent only while the deadline (less a margin) has not passed, checked
+//    after the transaction's last statement came back; otherwise the transaction rolls back;
+//  - server side: right before COMMIT the transaction sets idle_in_transaction_session_timeout to
+//    the time left, so a COMMIT held up in the network (a frozen link delivers it late) reaches a
+//    session the server has already ended, and nothing commits. The server's own timer counts
+//    from its receipt of that statement, so clocks of node and database never meet.
+// Single-statement writes (INSERT/UPDATE/DELETE, or WITH ... of one) issued on the pool inside a
+// request become such a transaction too. Work outside a request (jobs, CLI, bootstrap) is unguarded.
+
+interface DeadlineScope {
+  /** performance.now() at which the request answers 503. */
+  at: number;
+  /** The guard refuses to commit this long before `at`, so a commit and the 503 never cross. */
+  marginMs: number;
+  /** "deadline": the request answered 503; "answered": it answered in time (no guard after that). */
+  state: "running" | "deadline" | "answered";
+}
+
+const scopes = new AsyncLocalStorage<DeadlineScope>();
+
+/** Runs a request's handler so that its writes commit only before `ms` from now. */
+export function runWithDeadline<T>(ms: number, run: () => T): { result: T; scope: DeadlineScope } {
+  const scope: DeadlineScope = { at: performance.now() + ms, marginMs: Math.min(1000, ms / 10), state: "running" };
+  return { result: scopes.run(scope, run), scope };
+}
+
+/** The error a guarded write fails with once its request's deadline passed (answered as 503). */
+export class DeadlinePassedError extends Error {
+  readonly code = "AUTHLY_DEADLINE";
+  constructor() {
+    super("The request deadline passed; its work was rolled back");
+    this.name = "DeadlinePassedError";
+  }
+}
+
+function activeScope(): DeadlineScope | undefined {
+  const scope = scopes.getStore();
+  return scope && scope.state !== "answered" ? scope : undefined;
+}
+
+function timeLeft(scope: DeadlineScope): number {
+  // Work a request leaves running after answering in time (audit, logout delivery) is not bound.
+  if (scope.state === "answered") return Number.POSITIVE_INFINITY;
+  return scope.state === "deadline" ? 0 : scope.at - scope.marginMs - performance.now();
+}
+
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|MERGE)\b/i;
+const WITH_WRITE = /^\s*WITH\b[\s\S]*\b(INSERT\s+INTO|UPDATE\s+\w+|DELETE\s+FROM)\b/i;
+const writes = new WeakMap<TemplateStringsArray, boolean>();
+
+function isWrite(strings: TemplateStringsArray): boolean {
+  let w = writes.get(strings);
+  if (w === undefined) {
+    const text = strings.join("$");
+    w = WRITE.test(text) || WITH_WRITE.test(text);
+    writes.set(strings, w);
+  }
+  return w;
+}
+
+type Begin = (...args: unknown[]) => Promise<unknown>;
+type TxFn = (tx: postgres.TransactionSql<Record<string, never>>) => unknown;
+
+async function commitGuard(tx: postgres.TransactionSql<Record<string, never>>, scope: DeadlineScope): Promise<void> {
+  const left = timeLeft(scope);
+  if (left <= 0) throw new DeadlinePassedError();
+  if (left === Number.POSITIVE_INFINITY) return;
+  await tx`SELECT set_config('idle_in_transaction_session_timeout', ${String(Math.max(1, Math.floor(left)))}, true)`;
+  if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
+}
+
+function guardedBegin(begin: Begin, args: unknown[], scope = activeScope()): Promise<unknown> {
+  if (!scope) return begin(...args);
+  if (timeLeft(scope) <= 0) return Promise.reject(new DeadlinePassedError());
+  const fn = args[args.length - 1] as TxFn;
+  return begin(...args.slice(0, -1), async (tx: postgres.TransactionSql<Record<string, never>>) => {
+    if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
+    let result = await fn(tx);
+    if (Array.isArray(result)) result = await Promise.all(result);
+    await commitGuard(tx, scope);
+    return result;
+  });
+}
+
+/** Wraps a pool so that a request's writes go through the commit guard (see above). */
+function guardWrites(sql: Sql): Sql {
+  const begin = sql.begin.bind(sql) as unknown as Begin;
+  const guarded = (...args: unknown[]) => guardedBegin(begin, args);
+  return new Proxy(sql, {
+    get(target, prop, receiver) {
+      return prop === "begin" ? guarded : Reflect.get(target, prop, receiver);
+    },
+    apply(target, thisArg, args: unknown[]) {
+      const strings = args[0] as TemplateStringsArray;
+      const scope = activeScope();
+      if (!scope || !Array.isArray(strings) || !("raw" in strings) || !isWrite(strings)) return Reflect.apply(target, thisArg, args);
+      // Lazy like a postgres.js query: nothing is sent until the caller awaits it (perhaps outside
+      // the request's async context, so the scope is the one the statement was written in).
+      let run: Promise<unknown> | undefined;
+      const start = () => (run ??= guardedBegin(begin, [(tx: Sql) => (tx as unknown as (...a: unknown[]) => unknown)(...args)], scope));
+      return {
+        then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => start().then(ok, fail),
+        catch: (fail: (e: unknown) => unknown) => start().catch(fail),
+        finally: (f: () => void) => start().finally(f),
+      };
+    },
+  });
+}
+
+/** Connections the database can still give to new clients, or undefined when it will not say. */
+export async function freeConnections(sql: Sql): Promise<{ max: number; reserved: number; inUse: number; free: number } | undefined> {
+  try {
+    const [row] = await sql<{ max: number; reserved: number; in_use: number }[]>`
+      SELECT current_setting('max_connections')::int AS max,
+             current_setting('superuser_reserved_connections')::int
+               + coalesce(current_setting('reserved_connections', true)::int, 0) AS reserved,
+             (SELECT count(*)::int FROM pg_stat_activity WHERE backend_type = 'client backend') AS in_use`;
+    if (!row) return undefined;
+    return { max: row.max, reserved: row.reserved, inUse: row.in_use, free: row.max - row.reserved - row.in_use };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A warning when `workers` processes with pools of `poolMax` could need more connections than the
+ * database has free (the pool asking already holds some of them: `held`), else undefined.
+ */
+export async function connectionBudgetWarning(sql: Sql, workers: number, poolMax: number, held = 1): Promise<string | undefined> {
+  const c = await freeConnections(sql);
+  if (!c) return undefined;
+  const needed = workers * poolMax;
+  const available = c.free + held;
+  if (needed <= available) return undefined;
+  return `${workers} worker(s) × pool ${poolMax} = ${needed} database connections, but PostgreSQL has ${available} free (max_connections ${c.max}, ${c.reserved} reserved, ${c.inUse} in use): requests will wait for connections under load; raise max_connections or lower the workers or the pool`;
 }

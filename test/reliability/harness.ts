@@ -18,7 +18,7 @@ export interface ProxiedServer extends RunningServer {
   deps: Deps;
 }
 
-export async function startProxiedServer(env: Record<string, string> = {}): Promise<ProxiedServer> {
+export async function startProxiedServer(env: Record<string, string> = {}, opts: { applicationName?: string } = {}): Promise<ProxiedServer> {
   const db = await createTestDatabase();
   const target = new URL(db.url);
   const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
@@ -28,7 +28,7 @@ export async function startProxiedServer(env: Record<string, string> = {}): Prom
     testEnv(db, { DATABASE_URL: url, AUTHLY_HOST: "127.0.0.1", AUTHLY_PORT: String(port), AUTHLY_ISSUER: `http://127.0.0.1:${port}`, AUTHLY_SHUTDOWN_GRACE_SECONDS: "1", AUTHLY_ADMIN_RATE_LIMIT: "1000000", ...env }),
     { purpose: "server" },
   );
-  const sql = createSql({ url, pool: config.mode.pool, applicationName: "authly-fault-test" });
+  const sql = createSql({ url, pool: config.mode.pool, applicationName: opts.applicationName ?? "authly-fault-test" });
   const deps = buildDeps(config, sql);
   await prepareDatabase(deps, { migrate: true, bootstrap: true });
   const running = await listen(deps);

@@ -2,7 +2,7 @@
 // restore: the faults of a database that goes away, a network that stops answering, and a slow link.
 import net from "node:net";
 
-export type ProxyState = "up" | "down" | "blackhole";
+export type ProxyState = "up" | "down" | "blackhole" | "frozen";
 
 export interface TcpProxy {
   port: number;
@@ -17,6 +17,13 @@ export interface TcpProxy {
   cut(): Promise<void>;
   /** Keeps sockets open but forwards nothing, in either direction (a network partition). */
   blackhole(): void;
+  /** Holds every byte in both directions, in order, until thaw() (a frozen database or link that
+   *  delivers late: what was sent meanwhile still arrives, and executes). */
+  freeze(): void;
+  /** Calls freeze() when the client sends a chunk containing `text` (that chunk is held too). */
+  freezeOnClientBytes(text: string): void;
+  /** Delivers what freeze() held, in order, and forwards normally again. */
+  thaw(): void;
   /** Back to normal forwarding. Blackholed sockets are closed. */
   restore(): Promise<void>;
   /** Delay in ms added to every chunk in both directions (order preserved). */
@@ -37,13 +44,33 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   let state: ProxyState = "up";
   let latency = 0;
   let accepted = 0;
+  let frozen: { gate: Promise<void>; open: () => void } | undefined;
+  let freezeTrigger: Buffer | undefined;
+  const freeze = () => {
+    if (frozen) return;
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    frozen = { gate, open };
+    state = "frozen";
+  };
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
 
-  const forward = (from: net.Socket, to: net.Socket) => {
+  const forward = (from: net.Socket, to: net.Socket, fromClient = false) => {
     // A chain keeps chunks in order when latency is added.
     let chain = Promise.resolve();
-    from.on("data", (chunk) => {
+    from.on("data", (chunk: Buffer) => {
       if (state === "blackhole") return;
+      if (fromClient && freezeTrigger && chunk.includes(freezeTrigger)) {
+        freezeTrigger = undefined;
+        freeze();
+      }
+      if (frozen) {
+        const gate = frozen.gate;
+        chain = chain.then(() => gate).then(() => {
+          if (!to.destroyed) to.write(chunk);
+        });
+        return;
+      }
       const delay = latency;
       if (delay <= 0) {
         chain = chain.then(() => {
@@ -81,7 +108,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     };
     client.on("error", close).on("close", close);
     upstream.on("error", close).on("close", close);
-    forward(client, upstream);
+    forward(client, upstream, true);
     forward(upstream, client);
   };
 
@@ -121,7 +148,18 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     blackhole() {
       state = "blackhole";
     },
+    freeze,
+    freezeOnClientBytes(text) {
+      freezeTrigger = Buffer.from(text, "utf8");
+    },
+    thaw() {
+      frozen?.open();
+      frozen = undefined;
+      if (state === "frozen") state = "up";
+    },
     async restore() {
+      frozen?.open();
+      frozen = undefined;
       const was = state;
       state = "up";
       if (was === "blackhole") closeAll();
