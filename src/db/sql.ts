@@ -143,8 +143,10 @@ function guardedBegin(begin: Begin, args: unknown[], scope = activeScope()): Pro
   const fn = args[args.length - 1] as TxFn;
   return begin(...args.slice(0, -1), async (tx: postgres.TransactionSql<Record<string, never>>) => {
     if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
-    let result = await fn(tx);
-    if (Array.isArray(result)) result = await Promise.all(result);
+    // As postgres.js does: an array of queries returned synchronously is awaited as a whole; a
+    // query's own result (an array subclass carrying `count`) is returned untouched.
+    const out = fn(tx);
+    const result = Array.isArray(out) ? await Promise.all(out) : await out;
     await commitGuard(tx, scope);
     return result;
   });

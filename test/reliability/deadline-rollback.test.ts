@@ -129,3 +129,21 @@ describe.skipIf(!real)("the commit guard on the database side", () => {
     }, 60_000);
   }
 });
+
+describe("the guard is invisible to a request that answers in time", () => {
+  test("a guarded single-statement write returns the query's own result (rows and count), as unguarded", async () => {
+    const table = `guard_probe_${crypto.randomUUID().slice(0, 8)}`;
+    await s.deps.sql.unsafe(`CREATE TABLE ${table} (n int)`);
+    const { result } = runWithDeadline(10_000, async () => {
+      const inserted = await s.deps.sql`INSERT INTO ${s.deps.sql(table)} VALUES (1), (2), (3) RETURNING n`;
+      const deleted = await s.deps.sql`DELETE FROM ${s.deps.sql(table)} WHERE n < 3`;
+      return { inserted, deleted };
+    });
+    const { inserted, deleted } = await result;
+    // interactions, sessions and codes are ended by "DELETE ... ; rows.count > 0": a guard that lost
+    // `count` made every login flow on a real listener end in "Request expired".
+    expect(inserted.count).toBe(3);
+    expect(inserted.map((r) => r.n)).toEqual([1, 2, 3]);
+    expect(deleted.count).toBe(2);
+  });
+});
