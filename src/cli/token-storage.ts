@@ -64,7 +64,7 @@ export interface KeyringCommand {
  *   one command per stdin line); only the quoted account path and the base64 key are on that line.
  */
 export function keyringCommand(tool: "secret-tool" | "security", bin: string, op: "get" | "set" | "remove", account: string, secret?: string): KeyringCommand {
-  if (tool === "secret-tool") {
+  if (tool !== "security") { // secret-tool
     if (op === "get") return { argv: [bin, "lookup", "service", SERVICE, "account", account] };
     if (op === "remove") return { argv: [bin, "clear", "service", SERVICE, "account", account] };
     return { argv: [bin, "store", "--label=Authly CLI token key", "service", SERVICE, "account", account], stdin: secret ?? "" };
