@@ -1,6 +1,8 @@
 // Admin API: status, signing keys, and the OpenAPI document + offline docs page that must list
 // every admin route with its request and response schemas.
 import { describe, expect, test } from "bun:test";
+import { buildOpenApi } from "../../src/admin/openapi";
+import { adminRouteSpecs } from "../../src/admin/routes";
 import { createApp } from "../../src/app";
 import { VERSION } from "../../src/version";
 import { auditRows, startAdminApi, tokenFor } from "../support/admin";
@@ -128,6 +130,13 @@ describe("OpenAPI document and docs page", () => {
     expect(doc.paths["/admin/clients"].post.requestBody.content["application/json"].schema.required).toEqual(["client_name", "client_type", "redirect_uris"]);
     expect(doc.paths["/admin/clients"].get.parameters.map((p: { name: string }) => p.name)).toEqual(["limit", "offset", "include_inactive"]);
     expect(doc.components.schemas.Error.required).toEqual(["error", "error_description"]);
+  });
+
+  test("the served document is exactly the one built from the admin route specs: the plugin adds no route of its own scan", async () => {
+    const r = await a.call("GET", "/admin/openapi.json", { token: null });
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    expect(r.body).toEqual(JSON.parse(JSON.stringify(buildOpenApi(adminRouteSpecs(a.deps), a.deps.config.issuer))));
+    expect(Object.keys(r.body.paths).every((p: string) => p.startsWith("/admin/"))).toBe(true);
   });
 
   test("the docs page is Swagger UI served from our own files: its CSP allows same-origin assets and only its own inline script, by hash", async () => {
