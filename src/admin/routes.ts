@@ -84,7 +84,8 @@ function adminDocs(deps: Deps, specs: AdminRouteSpec[]) {
       // The plugin's page handler is a prebuilt Response or, where it renders per request, a
       // function that returns one.
       const value = typeof responseValue === "function" ? await (responseValue as () => unknown)() : responseValue;
-      if (!(value instanceof Response)) return;
+      // Fail closed: never serve the page without its CSP.
+      if (!(value instanceof Response)) throw new Error("@elysiajs/openapi's docs page handler gave no Response; not serving it without its Content-Security-Policy");
       const html = await value.clone().text();
       if (pagePolicy?.html !== html) pagePolicy = { html, csp: docsPagePolicy(html) };
       return new Response(html, { headers: { ...PAGE_HEADERS, "Content-Security-Policy": pagePolicy.csp } });
