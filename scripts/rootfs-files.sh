@@ -4,6 +4,12 @@
 #
 #   scripts/rootfs-files.sh list BINARY          print "SOURCE -> DESTINATION" for every file
 #   scripts/rootfs-files.sh assemble BINARY ROOT  build the root folder ROOT (as root: owners set)
+#   scripts/rootfs-files.sh context BINARY DIR    the same set split for a Dockerfile's two COPY
+#                                                 lines: DIR/root/ (everything but the data folder,
+#                                                 copied as root) and DIR/app-owned/data (copied with
+#                                                 --chown=10001:10001; COPY gives everything it
+#                                                 copies to root, and a folder copied onto an
+#                                                 existing one keeps that one's owner)
 #
 # The set: the compiled binary, exactly the shared libraries `ldd` lists plus the dynamic loader,
 # the CA certificates, /etc/passwd and /etc/group with the non-root user, /etc/nsswitch.conf, a
@@ -17,7 +23,7 @@ DATA_DIR=/data
 CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
 
 usage() {
-  echo "usage: $0 list BINARY | assemble BINARY ROOT" >&2
+  echo "usage: $0 list BINARY | assemble BINARY ROOT | context BINARY DIR" >&2
   exit 2
 }
 
@@ -65,9 +71,20 @@ assemble() {
   if [ "$(id -u)" = 0 ]; then chown "$APP_UID:$APP_GID" "$root$DATA_DIR"; fi
 }
 
+# The image build context of one platform (see the header).
+context() {
+  bin=$1
+  dir=$2
+  rm -rf "$dir/root" "$dir/app-owned"
+  assemble "$bin" "$dir/root"
+  mkdir -p "$dir/app-owned"
+  mv "$dir/root$DATA_DIR" "$dir/app-owned$DATA_DIR"
+}
+
 [ $# -ge 2 ] || usage
 case "$1" in
   list) list "$2" ;;
   assemble) [ $# -eq 3 ] || usage; assemble "$2" "$3" ;;
+  context) [ $# -eq 3 ] || usage; context "$2" "$3" ;;
   *) usage ;;
 esac

@@ -190,7 +190,12 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
         expect(docs.headers.get("content-type")).toContain("text/html");
         const page = await docs.text();
         expect(page.includes("<title>Authly admin API")).toBe(true);
-        expect(page.includes("/admin/clients")).toBe(true);
+        // Swagger UI's files come from inside the binary, and the document lists the routes.
+        const script = await fetch(`${first.url}/admin/docs/swagger-ui-bundle.js`);
+        expect(script.status).toBe(200);
+        expect((await script.text()).includes("SwaggerUIBundle")).toBe(true);
+        expect((await fetch(`${first.url}/admin/docs/swagger-ui.css`)).status).toBe(200);
+        expect(JSON.stringify(await (await fetch(`${first.url}/admin/openapi.json`)).json()).includes('"/admin/clients"')).toBe(true);
       }
 
       if (has("src/cli/admin/auth.ts")) {

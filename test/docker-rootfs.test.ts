@@ -126,8 +126,9 @@ describe("Dockerfile: a FROM-scratch image with exactly the binary's run-time fi
     expect(d.entrypoint).toEqual(["/usr/local/bin/authly"]);
     expect(d.healthcheck[0]).toBe("/usr/local/bin/authly");
     expect(d.healthcheck[1]).toBe("healthcheck");
-    expect(d.buildRuns).toContain("scripts/rootfs-files.sh assemble");
-    expect(d.copies.some((c) => /--from=build\s+\/rootfs\/\s+\/$/.test(c))).toBe(true);
+    expect(d.buildRuns).toContain("scripts/rootfs-files.sh context");
+    expect(d.copies.some((c) => /^--from=build\s+\/image\/root\/\s+\/$/.test(c))).toBe(true);
+    expect(d.copies.some((c) => /^--from=build\s+--chown=10001:10001\s+\/image\/app-owned\/\s+\/$/.test(c))).toBe(true);
     expect(d.env.AUTHLY_DATA_DIR).toBeString();
   });
 

@@ -1,5 +1,6 @@
 // The /admin HTTP API: every admin route spec mounted behind the admin guard, plus the OpenAPI
 // document and the offline docs page. AUTHLY_ADMIN_API_ENABLED=false mounts nothing (404).
+import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { userAdminRoutes } from "../accounts/admin-routes";
@@ -7,12 +8,14 @@ import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { consentAdminRoutes } from "../interaction/admin-routes";
+import { PAGE_HEADERS } from "../http/html";
 import { requestInfo, splitTarget } from "../http/request-context";
 import { ValidationError } from "../errors";
 import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQuery } from "../lib/text";
 import { objectBody, Problems } from "../lib/validate";
 import { authorizeAdmin } from "./guard";
-import { buildOpenApi, renderDocsPage } from "./openapi";
+import { DOCS_ASSETS, DOCS_SCRIPT, DOCS_STYLESHEET, docsPagePolicy } from "./docs-assets";
+import { buildOpenApi } from "./openapi";
 import type { AdminRouteSpec } from "./spec";
 import { systemAdminRoutes } from "./system";
 
@@ -21,12 +24,8 @@ export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
   return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...auditAdminRoutes(deps)];
 }
 
-const DOCS_HEADERS = {
-  "Content-Type": "text/html; charset=utf-8",
-  "Cache-Control": "no-store",
-  "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-  "X-Frame-Options": "DENY",
-};
+const DOCS_PATH = "/admin/docs";
+const SPEC_PATH = "/admin/openapi.json";
 
 async function readBody(request: Request): Promise<unknown> {
   const text = decodeUtf8(await request.arrayBuffer());
@@ -84,15 +83,61 @@ export function adminRoutes(deps: Deps) {
       { parse: "none", detail: { hide: true } },
     );
   }
-  const document = () => buildOpenApi(specs, deps.config.issuer);
-  app.get("/admin/openapi.json", async ({ request, set }) => {
-    await authorizeAdmin(deps, request, requestInfo(request).ip, null);
-    set.headers["cache-control"] = "no-store";
-    return document();
-  }, { detail: { hide: true } });
-  app.get("/admin/docs", async ({ request }) => {
-    await authorizeAdmin(deps, request, requestInfo(request).ip, null);
-    return new Response(renderDocsPage(document()), { headers: DOCS_HEADERS });
-  }, { detail: { hide: true } });
+  app.use(adminDocs(deps, specs));
   return app;
+}
+
+/**
+ * /admin/openapi.json and the interactive docs page /admin/docs (Swagger UI), through
+ * @elysiajs/openapi. The document is built from the admin route specs (the same objects that
+ * register the routes above, which Elysia itself does not see as typed routes: they parse their own
+ * bodies), so the plugin's own route scan is switched off (`exclude` every path): the protocol
+ * endpoints are not part of the admin API. Swagger UI's script and stylesheet are embedded in the
+ * binary and served here (DOCS_ASSETS); the page's CSP allows exactly them and the plugin's inline
+ * start script by hash (docsPagePolicy). Everything here is behind the admin network rule.
+ */
+function adminDocs(deps: Deps, specs: AdminRouteSpec[]) {
+  const doc = buildOpenApi(specs, deps.config.issuer);
+  let pagePolicy: { html: string; csp: string } | undefined;
+  const docs = new Elysia({ name: "admin-docs" })
+    .onBeforeHandle(async ({ request }) => {
+      await authorizeAdmin(deps, request, requestInfo(request).ip, null);
+    })
+    .onAfterHandle(async ({ request, responseValue, set }) => {
+      const path = new URL(request.url).pathname;
+      if (path === SPEC_PATH) set.headers["cache-control"] = "no-store";
+      if (path !== DOCS_PATH) return;
+      // The plugin's page handler is a prebuilt Response or, where it renders per request, a
+      // function that returns one.
+      const value = typeof responseValue === "function" ? await (responseValue as () => unknown)() : responseValue;
+      // Fail closed: never serve the page without its CSP.
+      if (!(value instanceof Response)) throw new Error("@elysiajs/openapi's docs page handler gave no Response; not serving it without its Content-Security-Policy");
+      const html = await value.clone().text();
+      if (pagePolicy?.html !== html) pagePolicy = { html, csp: docsPagePolicy(html) };
+      return new Response(html, { headers: { ...PAGE_HEADERS, "Content-Security-Policy": pagePolicy.csp } });
+    });
+  for (const asset of DOCS_ASSETS) {
+    docs.get(asset.path, () => new Response(Bun.file(asset.file), { headers: { "Content-Type": asset.contentType, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" } }), { detail: { hide: true } });
+  }
+  return docs.use(
+    openapi({
+      path: DOCS_PATH,
+      specPath: SPEC_PATH,
+      provider: "swagger-ui",
+      openapiVersion: "3.1.0",
+      documentation: doc as never,
+      exclude: { paths: [/.*/] },
+      swagger: {
+        cdn: DOCS_SCRIPT.path,
+        theme: DOCS_STYLESHEET.path,
+        // The plugin's default is relative to the page ("admin/openapi.json" from /admin/docs).
+        url: SPEC_PATH,
+        autoDarkMode: false,
+        validatorUrl: null,
+        docExpansion: "list",
+        deepLinking: true,
+        persistAuthorization: false,
+      } as never,
+    }),
+  );
 }

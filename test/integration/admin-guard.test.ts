@@ -96,7 +96,9 @@ describe("admin API network rule", () => {
     expect(r.body.error_description).toContain("AUTHLY_ADMIN_API_LOCALHOST_ONLY");
     expect(r.body.error_description).toContain("203.0.113.9");
     expect((await a.call("GET", "/admin/health", { token: null, headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(403);
-    expect((await a.call("GET", "/admin/docs", { token: null, headers: { "x-forwarded-for": "203.0.113.9" } })).status).toBe(403);
+    for (const path of ["/admin/docs", "/admin/openapi.json", "/admin/docs/swagger-ui-bundle.js", "/admin/docs/swagger-ui.css"]) {
+      expect((await a.call("GET", path, { token: null, headers: { "x-forwarded-for": "203.0.113.9" } })).status, path).toBe(403);
+    }
     // The same request from loopback passes.
     expect((await a.call("GET", "/admin/clients")).status).toBe(200);
   });
@@ -252,7 +254,7 @@ describe("admin API rate limit (429)", () => {
 describe("AUTHLY_ADMIN_API_ENABLED=false", () => {
   test("removes every admin route (404) and leaves the rest", async () => {
     const a = await startAdminApi({ AUTHLY_ADMIN_API_ENABLED: "false" });
-    for (const path of ["/admin/health", "/admin/status", "/admin/clients", "/admin/openapi.json", "/admin/docs"]) {
+    for (const path of ["/admin/health", "/admin/status", "/admin/clients", "/admin/openapi.json", "/admin/docs", "/admin/docs/swagger-ui-bundle.js"]) {
       const r = await a.call("GET", path);
       expect(r.status).toBe(404);
     }

@@ -1,6 +1,8 @@
 // Admin API: status, signing keys, and the OpenAPI document + offline docs page that must list
 // every admin route with its request and response schemas.
 import { describe, expect, test } from "bun:test";
+import { buildOpenApi } from "../../src/admin/openapi";
+import { adminRouteSpecs } from "../../src/admin/routes";
 import { createApp } from "../../src/app";
 import { VERSION } from "../../src/version";
 import { auditRows, startAdminApi, tokenFor } from "../support/admin";
@@ -104,7 +106,7 @@ describe("OpenAPI document and docs page", () => {
     expect(r.status).toBe(200);
     const doc = r.body;
     expect(doc.openapi).toBe("3.1.0");
-    const routes = createApp(a.deps).routes.filter((x) => x.path.startsWith("/admin/") && !["/admin/openapi.json", "/admin/docs"].includes(x.path));
+    const routes = createApp(a.deps).routes.filter((x) => x.path.startsWith("/admin/") && !["/admin/openapi.json", "/admin/docs"].includes(x.path) && !x.path.startsWith("/admin/docs/"));
     expect(routes.length).toBeGreaterThanOrEqual(28);
     for (const route of routes) {
       const path = route.path.replace(/:([A-Za-z_]+)/g, "{$1}");
@@ -130,17 +132,39 @@ describe("OpenAPI document and docs page", () => {
     expect(doc.components.schemas.Error.required).toEqual(["error", "error_description"]);
   });
 
-  test("the docs page is self-contained HTML: no scripts, no external assets", async () => {
+  test("the served document is exactly the one built from the admin route specs: the plugin adds no route of its own scan", async () => {
+    const r = await a.call("GET", "/admin/openapi.json", { token: null });
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    expect(r.body).toEqual(JSON.parse(JSON.stringify(buildOpenApi(adminRouteSpecs(a.deps), a.deps.config.issuer))));
+    expect(Object.keys(r.body.paths).every((p: string) => p.startsWith("/admin/"))).toBe(true);
+  });
+
+  test("the docs page is Swagger UI served from our own files: its CSP allows same-origin assets and only its own inline script, by hash", async () => {
     const r = await fetch(`${a.url}/admin/docs`);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toContain("text/html");
-    expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    expect(r.headers.get("x-frame-options")).toBe("DENY");
+    const csp = r.headers.get("content-security-policy")!;
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-inline");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(csp).not.toMatch(/https?:/);
     const html = await r.text();
-    expect(html).not.toMatch(/<script/i);
-    expect(html).not.toMatch(/<link[^>]+href=/i);
-    expect(html).not.toMatch(/src=["']?https?:/i);
-    for (const path of ["/admin/clients/{client_id}/regenerate-secret", "/admin/users/{id}/sessions", "/admin/scopes/defaults", "/admin/keys/rotate", "/admin/status"]) expect(html).toContain(path);
-    expect(html).toContain("grace_period_seconds");
-    expect(html).toContain("admin:users:write");
+    // Every script and stylesheet is same-origin; the one inline script is the one the CSP hashes.
+    const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(srcs.sort()).toEqual(["/admin/docs/swagger-ui-bundle.js", "/admin/docs/swagger-ui.css"]);
+    const inline = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(inline).toHaveLength(1);
+    expect(inline[0]).toContain('"url":"/admin/openapi.json"');
+    const hash = new Bun.CryptoHasher("sha256").update(inline[0]!).digest("base64");
+    expect(csp.match(/script-src ([^;]+)/)![1]!.split(" ").sort()).toEqual([`'self'`, `'sha256-${hash}'`].sort());
+    for (const [path, type] of [["/admin/docs/swagger-ui-bundle.js", "text/javascript"], ["/admin/docs/swagger-ui.css", "text/css"]] as const) {
+      const asset = await fetch(`${a.url}${path}`);
+      expect(asset.status, path).toBe(200);
+      expect(asset.headers.get("content-type")).toContain(type);
+      expect((await asset.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    }
   });
 });
