@@ -443,7 +443,7 @@ function readsInput(route: Route, where: BadWhere, c: Case): boolean {
   if (route.path.startsWith("/admin/")) {
     if (!TEMPLATES[key] && where !== "query") return false;
     if (where === "basic" || where === "form" || where === "form-bytes") return false; // admin bodies are JSON
-    if (route.path === "/admin/openapi.json" || route.path === "/admin/docs") return false; // they read no input
+    if (route.path === "/admin/openapi.json" || route.path === "/admin/docs" || route.path.startsWith("/admin/docs/")) return false; // they read no input (the docs page and its two embedded files)
     return c.authorization === `Bearer ${f.adminToken}` && (where === "query" || ["POST", "PATCH"].includes(route.method));
   }
   if (/^\/oauth\/(token|introspect|revoke)$/.test(route.path)) return where === "form" || where === "form-bytes" || where === "basic";
