@@ -13,8 +13,9 @@ import { KeyDecryptionError } from "../keys/service";
 import { acquireDataDirLock, acquirePortLock, probePort } from "./port-lock";
 import { planWorkers, superviseWorkers } from "./supervisor";
 import { runWorker } from "./worker";
+import { helpText } from "./help";
 
-export default defineCommand({
+const serveCommand = defineCommand({
   meta: { name: "serve", description: "Start the Authly web service." },
   args: {
     host: { type: "string", description: "Host to bind to (default: 0.0.0.0)" },
@@ -56,6 +57,23 @@ export default defineCommand({
       throw err;
     }
   },
+});
+
+export default Object.assign(serveCommand, {
+  help: helpText({
+    details:
+      "Configuration comes from the environment (README: Configuration); these options win over it.\nWithout --embedded it needs DATABASE_URL, JWT_SECRET_KEY and JWT_REFRESH_SECRET_KEY.\n--embedded keeps a PGlite database and generated secrets in --data-dir, and creates an admin\n(the password is printed once at first start). Stop with Ctrl-C or SIGTERM: in-flight requests drain.",
+    examples: [
+      "# Try it: embedded database, demo client and user\n$ authly serve --embedded --seed",
+      "# Production: external PostgreSQL, migrations applied at start, 4 workers on one port\n$ DATABASE_URL=postgresql://authly:secret@db:5432/authly \\\n  JWT_SECRET_KEY=\"$(openssl rand -base64 48)\" JWT_REFRESH_SECRET_KEY=\"$(openssl rand -base64 48)\" \\\n  authly serve --migrate --workers 4 --port 8000",
+      "# Only on loopback, another data folder\n$ authly serve --embedded --host 127.0.0.1 --port 9000 --data-dir ./authly-data",
+    ],
+    exitCodes: [
+      [0, "Stopped cleanly (SIGTERM or Ctrl-C)"],
+      [1, "Start-up failed (database unreachable or not migrated, port or data folder in use, keys not decryptable) or the workers kept crashing"],
+      [5, "Validation error (unknown or bad options, invalid configuration)"],
+    ],
+  }),
 });
 
 function parseWhole(value: string | undefined, name: string, min: number, max: number): number {

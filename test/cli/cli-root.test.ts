@@ -175,6 +175,38 @@ describe("usage errors are validation errors (exit 5)", () => {
     for (const r of [unknown, missing, badEnum, cmd, limit]) expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
   });
 
+  test("every command refuses an unknown option with exit 5 and a 'did you mean' (serve, migrate, healthcheck, admin, docs)", async () => {
+    // Before: serve/migrate/healthcheck ignored them (`--wrokers 4` started one worker).
+    const cases: [string[], string][] = [
+      [["serve", "--wrokers", "4"], "Unknown option: --wrokers (did you mean --workers?)"],
+      [["serve", "--embeded"], "Unknown option: --embeded (did you mean --embedded?)"],
+      [["migrate", "--stauts"], "Unknown option: --stauts (did you mean --status?)"],
+      [["healthcheck", "--urll", "http://127.0.0.1:9"], "Unknown option: --urll (did you mean --url?)"],
+      [["admin", "client", "list", "--limt", "3"], "Unknown option: --limt (did you mean --limit?)"],
+      [["admin", "status", "--outptu", "json"], "Unknown option: --outptu (did you mean --output?)"],
+      [["docs", "cli", "--bogus"], "Unknown option: --bogus"],
+      [["admin", "--bogus"], "Unknown option: --bogus"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runAuthly(args, { cleanEnv: true, env: { AUTHLY_ADMIN_API_URL: "http://127.0.0.1:9" } })));
+    results.forEach((r, i) => {
+      expect(r.code, cases[i]![0].join(" ")).toBe(5);
+      expect(r.stderr, cases[i]![0].join(" ")).toContain(`Error: ${cases[i]![1]}`);
+      expect(r.stderr).not.toContain("DATABASE_URL");
+    });
+  });
+
+  test("an unknown sub-command is refused the same with --help (exit 5), with a suggestion", async () => {
+    const help = await runAuthly(["admin", "user", "nosuch", "--help"]);
+    expect(help.code).toBe(5);
+    expect(help.stdout).toBe("");
+    expect(help.stderr).toContain("Error: Unknown command: admin user nosuch");
+    const typo = await runAuthly(["admin", "user", "shwo", "--help"]);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr).toContain("(did you mean `authly admin user show`?)");
+    // A real group with --help still prints its help.
+    expect((await runAuthly(["admin", "user", "--help"])).code).toBe(0);
+  });
+
   test("a server that cannot be reached is exit 1 with one clear line and a reason", async () => {
     const { home, configDir } = makeHome();
     mkdirSync(configDir, { recursive: true });
