@@ -8,9 +8,9 @@ import { helpText } from "./help";
 const healthcheckCommand = defineCommand({
   meta: { name: "healthcheck", description: "Check that a local Authly server answers (exit 0) or not (exit 1)." },
   args: {
-    url: { type: "string", description: "Base URL of the server (default: http://127.0.0.1:$AUTHLY_PORT, port 8000)" },
+    url: { type: "string", valueHint: "URL", description: "Base URL of the server (default: http://127.0.0.1:$AUTHLY_PORT, port 8000)" },
     ready: { type: "boolean", description: "Check /health/ready (migrated, database reachable) instead of /health/live", default: false },
-    timeout: { type: "string", description: "Seconds to wait for the answer (default: 3)", default: "3" },
+    timeout: { type: "string", valueHint: "SECONDS", description: "Seconds to wait for the answer (default: 3)", default: "3" },
   },
   async run({ args }) {
     const seconds = Number(args.timeout);

@@ -18,15 +18,15 @@ import { helpText } from "./help";
 const serveCommand = defineCommand({
   meta: { name: "serve", description: "Start the Authly web service." },
   args: {
-    host: { type: "string", description: "Host to bind to (default: 0.0.0.0)" },
-    port: { type: "string", description: "Port to bind to (default: 8000)" },
-    workers: { type: "string", description: "Number of worker processes (default: 1)", default: "1" },
+    host: { type: "string", valueHint: "HOST", description: "Host to bind to (default: 0.0.0.0)" },
+    port: { type: "string", valueHint: "INTEGER", description: "Port to bind to (default: 8000)" },
+    workers: { type: "string", valueHint: "INTEGER", description: "Number of worker processes (default: 1)", default: "1" },
     embedded: { type: "boolean", description: "Run with an embedded PostgreSQL (PGlite; AUTHLY_EMBEDDED_ENGINE=container for a container)", default: false },
     seed: { type: "boolean", description: "Seed test data (only with --embedded)", default: false },
-    "log-level": { type: "string", description: "Logging level (default: info)" },
+    "log-level": { type: "string", valueHint: "LEVEL", description: "Logging level (default: info)" },
     "access-log": { type: "boolean", description: "Enable/disable access logging (default: enabled)", negativeDescription: "Disable access logging" },
     migrate: { type: "boolean", description: "Apply pending migrations at start (always on with --embedded)", default: false },
-    "data-dir": { type: "string", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
+    "data-dir": { type: "string", valueHint: "PATH", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
   },
   async run({ args }) {
     const requested = parseWhole(args.workers, "--workers", 1, 256);

@@ -87,6 +87,37 @@ describe("--commands", () => {
   });
 });
 
+describe("docs/cli.md (authly docs cli)", () => {
+  test("the committed CLI reference is what `authly docs cli` prints (regenerate: authly docs cli > docs/cli.md)", async () => {
+    const r = await runAuthly(["docs", "cli"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const committed = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
+    // Not toBe on 2000 lines: name the first line that differs.
+    const want = r.stdout.split("\n");
+    const have = committed.split("\n");
+    const first = want.findIndex((l, i) => l !== have[i]);
+    expect(first === -1 && want.length === have.length ? "up to date" : `docs/cli.md is stale from line ${first + 1}: run \`authly docs cli > docs/cli.md\``).toBe("up to date");
+  });
+
+  test("it covers every command with its options, defaults, examples and exit codes", async () => {
+    const md = (await runAuthly(["docs", "cli"])).stdout;
+    for (const cmd of [...ADMIN_COMMANDS.map((c) => `admin ${c}`), "serve", "migrate", "healthcheck", "docs cli"]) expect(md, cmd).toContain(`\`authly ${cmd}\``);
+    expect(md).toContain("| `--workers` | INTEGER | `1` |  | Number of worker processes");
+    expect(md).toContain("| `--limit` | INTEGER | `20` |");
+    expect(md).toContain("$ authly admin client create");
+    expect(md).toContain("| 5 | Validation error");
+    expect(md).toContain('"client_secret"');
+    // Every command section has examples and exit codes.
+    const sections = md.split(/\n(?=#{2,4} <a id=)/).slice(1);
+    expect(sections.length).toBeGreaterThan(45);
+    for (const s of sections) {
+      expect(s, s.split("\n")[0]).toContain("**Exit codes**");
+      expect(s, s.split("\n")[0]).toContain("**Examples**");
+    }
+  });
+});
+
 describe("shell completion", () => {
   async function bashComplete(script: string, words: string[]): Promise<string[]> {
     const line = `source '${script}'; COMP_WORDS=(${words.map((w) => `'${w}'`).join(" ")}); COMP_CWORD=${words.length - 1}; _authly_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
