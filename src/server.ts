@@ -43,7 +43,11 @@ export interface ServeOptions {
 export interface RunningServer {
   deps: Deps;
   server: Server<unknown>;
+  /** A URL that reaches this server from this machine (loopback for a wildcard bind). */
   url: string;
+  /** The address it is bound to, as `host:port` ("0.0.0.0:8000" = every IPv4 interface). */
+  address: string;
+  wildcard: boolean;
   stop(): Promise<void>;
 }
 
@@ -193,11 +197,13 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
     log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
   deps.health.ready = true;
-  const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
+  const { url, address, wildcard } = listenAddress(server.hostname ?? deps.config.host, server.port ?? deps.config.port);
   return {
     deps,
     server,
     url,
+    address,
+    wildcard,
     stop() {
       stopping ??= (async () => {
         deps.health.ready = false;
@@ -221,6 +227,28 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
       return stopping;
     },
   };
+}
+
+/** The bound address and a URL to reach it: a wildcard bind (0.0.0.0, ::) is reached on loopback. */
+export function listenAddress(host: string, port: number): { address: string; url: string; wildcard: boolean } {
+  const v6 = host.includes(":");
+  const address = `${v6 ? `[${host}]` : host}:${port}`;
+  const wildcard = host === "0.0.0.0" || host === "::" || host === "[::]";
+  const reach = host === "0.0.0.0" ? "127.0.0.1" : wildcard ? "[::1]" : v6 ? `[${host}]` : host;
+  return { address, url: `http://${reach}:${port}`, wildcard };
+}
+
+/** The start-up line: the address really bound, the issuer (the URL clients and browsers use),
+ *  and, when the issuer is not this process's own URL, how to reach the process from this machine. */
+export function listeningLine(running: { address: string; url: string; wildcard: boolean }, issuer: string): string {
+  const sameOrigin = (() => {
+    try {
+      return new URL(issuer).origin === new URL(running.url).origin;
+    } catch {
+      return false;
+    }
+  })();
+  return `Authly listening on ${running.address}${running.wildcard ? " (every interface)" : ""}; issuer ${issuer}${sameOrigin ? "" : `; from this machine: ${running.url}`}`;
 }
 
 export type { EmbeddedDatabase };

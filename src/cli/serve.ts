@@ -8,7 +8,7 @@ import { log, setLogLevel } from "../log";
 import { describeMode } from "../modes";
 import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
-import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
+import { buildDeps, connectDatabase, listen, listeningLine, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
 import { acquireDataDirLock, acquirePortLock, probePort } from "./port-lock";
 import { planWorkers, superviseWorkers } from "./supervisor";
@@ -133,7 +133,7 @@ async function runOwned(opts: ServeOptions, workers: number, poolMax: number): P
     await prepareDatabase(deps, { migrate: Boolean(opts.embedded) || Boolean(opts.migrate) || config.autoMigrate, seed: opts.seed, bootstrap });
     if (workers === 1) {
       const running = await listen(deps);
-      log.success(`Authly listening on ${running.url} (issuer ${config.issuer})`);
+      log.success(listeningLine(running, config.issuer));
       await waitForSignal();
       log.info("Shutting down: draining in-flight requests");
       await running.stop();
