@@ -10,7 +10,9 @@ const cli = Object.assign(
     async run() {
       const { root } = await import("./root");
       const { renderCliReference } = await import("./cli-reference");
-      process.stdout.write(await renderCliReference(root, VERSION));
+      // console.log writes synchronously (process.stdout.write to a pipe does not, and main.ts exits
+      // right after the command: `authly docs cli | less` lost all but the first 64 KiB).
+      console.log((await renderCliReference(root, VERSION)).trimEnd());
     },
   }),
   {

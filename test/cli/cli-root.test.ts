@@ -5,7 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runAuthly } from "../support/process";
+import { authlyCommand, runAuthly } from "../support/process";
 import { makeHome, ROOT } from "./admin-support";
 
 // Every test runs real processes (often several) on a shared, busy machine.
@@ -98,6 +98,15 @@ describe("docs/cli.md (authly docs cli)", () => {
     const have = committed.split("\n");
     const first = want.findIndex((l, i) => l !== have[i]);
     expect(first === -1 && want.length === have.length ? "up to date" : `docs/cli.md is stale from line ${first + 1}: run \`authly docs cli > docs/cli.md\``).toBe("up to date");
+  });
+
+  test("a slow pipe gets the whole reference (the process does not exit before stdout is written)", async () => {
+    // The reader starts late on purpose, so that the pipe's buffer fills before the CLI exits.
+    const cmd = authlyCommand(["docs", "cli"]).map((p) => `'${p}'`).join(" ");
+    const proc = Bun.spawn(["bash", "-c", `${cmd} | { sleep 1; wc -c; }`], { env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe", cwd: ROOT });
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(Number(out.trim())).toBe(statSync(join(ROOT, "docs/cli.md")).size);
   });
 
   test("it covers every command with its options, defaults, examples and exit codes", async () => {
