@@ -40,6 +40,23 @@ describe("help", () => {
     });
   });
 
+  test("serve, migrate, healthcheck and docs --help show examples and their exit codes too", async () => {
+    const cmds = [["serve"], ["migrate"], ["healthcheck"], ["docs", "cli"]];
+    const results = await Promise.all(cmds.map((c) => runAuthly([...c, "--help"])));
+    results.forEach((r, i) => {
+      const cmd = cmds[i]!.join(" ");
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toContain(`Usage: authly ${cmd}`);
+      expect(r.stdout, cmd).toContain("Examples:");
+      expect(r.stdout, cmd).toContain(`$ authly ${cmd}`);
+      expect(r.stdout, cmd).toMatch(/Exit codes:\n  0  \S[^\n]*\n  1  |Exit codes:\n  0  \S[^\n]*\n  5  /);
+    });
+    expect(results[0]!.stdout).toContain("1  Start-up failed");
+    expect(results[1]!.stdout).toContain("--embedded");
+    expect(results[1]!.stdout).toContain("$ authly migrate --status --embedded --data-dir ~/.authly/embedded");
+    expect(results[2]!.stdout).toContain("1  Unhealthy");
+  });
+
   test("client create --help shows the guide's options with types and [required]", async () => {
     const r = await runAuthly(["admin", "client", "create", "--help"]);
     expect(r.stdout).toContain("Create a new OAuth 2.1 client.");
