@@ -100,6 +100,9 @@ describe("authly serve", () => {
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && (srv.output().match(/worker \d+ \(pid/g) ?? []).length < 2) await Bun.sleep(50);
       expect((srv.output().match(/worker \d+ \(pid/g) ?? []).length).toBe(2);
+      // The supervisor names the address really bound (0.0.0.0 by default) and the URL to use.
+      while (Date.now() < deadline && !srv.output().includes("All 2 workers ready")) await Bun.sleep(50);
+      expect(srv.output()).toContain(`All 2 workers ready. Authly listening on 0.0.0.0:${port} (every interface); issuer http://localhost:${port}; from this machine: http://127.0.0.1:${port}`);
     } finally {
       expect(await srv.stop("SIGTERM")).toBe(0);
     }

@@ -1,6 +1,6 @@
 // The start-up line names the address really bound and the URL to use (issue 18).
 import { describe, expect, test } from "bun:test";
-import { listenAddress, listeningLine } from "./server";
+import { listenAddress, listeningLine } from "./listen-address";
 
 describe("start-up line", () => {
   test("a wildcard bind says 0.0.0.0 (every interface) and the URL to open from this machine", () => {
