@@ -1,6 +1,7 @@
 // The consola instance shared by the server and the CLI. JSON lines when stdout is not a terminal
 // (log collectors), pretty lines on a terminal. Never pass secrets to it.
 import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+import { readEnv } from "./config";
 
 const LEVELS: Record<string, number> = { silent: -999, fatal: 0, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
 
@@ -21,8 +22,38 @@ function jsonReporter() {
 /** JSON lines when stdout is not a terminal. */
 export const jsonLogs = !process.stdout.isTTY;
 
+/**
+ * Whether a stream gets colour: NO_COLOR (non-empty) never, FORCE_COLOR (not "0"/"false") always,
+ * otherwise only a terminal that is not TERM=dumb. Decided per stream: stdout on a terminal says
+ * nothing about stderr redirected to a file (https://no-color.org, FORCE_COLOR of Node and chalk).
+ */
+export function colorEnabled(stream: { isTTY?: boolean }, env: (name: string) => string | undefined = readEnv): boolean {
+  if (env("NO_COLOR")) return false;
+  const force = env("FORCE_COLOR");
+  if (force !== undefined && force !== "") return force !== "0" && force.toLowerCase() !== "false";
+  return Boolean(stream.isTTY) && env("TERM") !== "dumb";
+}
+
+// ESC [ ... final byte: the SGR and cursor sequences consola's reporters write.
+const ANSI = /\x1b\[[0-9;?]*[ -/]*[@-~]/g;
+
+/** The stream itself when it may have colour; otherwise a writer that drops escape codes (consola
+ *  decides colour once, from stdout alone, so its fancy lines are coloured for every stream). */
+export function colorAware(stream: NodeJS.WriteStream): NodeJS.WriteStream {
+  if (colorEnabled(stream)) return stream;
+  return new Proxy(stream, {
+    get(target, prop) {
+      if (prop === "write") return (chunk: unknown, ...rest: unknown[]) => (target.write as (...a: unknown[]) => boolean)(typeof chunk === "string" ? chunk.replace(ANSI, "") : chunk, ...rest);
+      const v = Reflect.get(target, prop, target);
+      return typeof v === "function" ? v.bind(target) : v;
+    },
+  });
+}
+
 export const log: ConsolaInstance = createConsola({
   level: LEVELS.info,
+  stdout: colorAware(process.stdout),
+  stderr: colorAware(process.stderr),
   ...(jsonLogs ? { reporters: [jsonReporter()] } : {}),
 });
 

@@ -1,6 +1,8 @@
 // Builds and runs one server process: database (external or embedded), migrations, keys,
 // bootstrap, the HTTP listener, and a graceful shutdown. `cli/serve.ts` decides how many.
 import type { Server } from "bun";
+import { listenAddress } from "./lib/listen-address";
+export { listeningLine } from "./lib/listen-address";
 import { createApp } from "./app";
 import { listenerIdleTimeoutSeconds, requestDeadlineSeconds, withDeadline } from "./http/deadline";
 import { publicDocumentRoutes } from "./http/fast-routes";
@@ -43,7 +45,11 @@ export interface ServeOptions {
 export interface RunningServer {
   deps: Deps;
   server: Server<unknown>;
+  /** A URL that reaches this server from this machine (loopback for a wildcard bind). */
   url: string;
+  /** The address it is bound to, as `host:port` ("0.0.0.0:8000" = every IPv4 interface). */
+  address: string;
+  wildcard: boolean;
   stop(): Promise<void>;
 }
 
@@ -205,11 +211,13 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
     log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
   deps.health.ready = true;
-  const url = `http://${server.hostname === "0.0.0.0" ? "127.0.0.1" : server.hostname}:${server.port}`;
+  const { url, address, wildcard } = listenAddress(server.hostname ?? deps.config.host, server.port ?? deps.config.port);
   return {
     deps,
     server,
     url,
+    address,
+    wildcard,
     stop() {
       stopping ??= (async () => {
         deps.health.ready = false;

@@ -2,6 +2,7 @@
 // endpoints (docs/contracts.md). Maps HTTP failures to the guide's exit codes; with
 // AUTHLY_DEBUG_HTTP=true prints every request and response to stderr, secrets masked.
 import { CliError, ExitCode } from "../errors";
+import { nextSteps } from "./next-step";
 
 export interface ApiErrorBody {
   error?: string;
@@ -180,15 +181,18 @@ export function toApiError(status: number, raw: unknown, headers: Headers, notFo
       return new ApiError("Authentication failed", ExitCode.auth, status, body, `${desc ? `${desc}. ` : ""}Your session has expired or was revoked: run \`authly admin auth login\`.`);
     case 403:
       if (desc && /password must be changed/i.test(desc)) {
-        return new ApiError("Permission denied: your password is temporary", ExitCode.permission, status, body, "Run `authly admin auth change-password` first.");
+        return new ApiError("Permission denied: your password is temporary", ExitCode.permission, status, body, "Run `authly admin auth change-password` first (in a script: `authly admin auth change-password --current-password \"$OLD\" --new-password \"$NEW\"`).");
       }
       return new ApiError("Permission denied", ExitCode.permission, status, body, desc ?? "Your account lacks the admin scope this command needs, or the admin API refuses this address.");
     case 404:
       return new ApiError(notFound?.message ?? "Not found", ExitCode.notFound, status, body, notFound?.detail ?? desc);
     case 400:
     case 409:
-    case 422:
-      return new ApiError(desc ?? (status === 409 ? "Conflict" : "Validation failed"), ExitCode.validation, status, body, fields);
+    case 422: {
+      const next = nextSteps(status, desc, body.fields);
+      const detail = [fields, ...next].filter(Boolean).join("\n") || undefined;
+      return new ApiError(desc ?? (status === 409 ? "Conflict" : "Validation failed"), ExitCode.validation, status, body, detail);
+    }
     case 429: {
       const retry = headers.get("retry-after");
       return new ApiError("Too many requests", ExitCode.general, status, body, retry ? `The admin API rate limit was reached; retry in ${retry} s.` : "The admin API rate limit was reached; retry later.");

@@ -90,3 +90,30 @@ export async function renderHelp(cmd: CommandDef<any>, path: string[], version: 
   if (extra) out.push(extra.trimEnd(), "");
   return out.join("\n").trimEnd();
 }
+
+export const EXIT_CODES = `Exit codes:
+  0  Success
+  1  General error (server unreachable, unexpected answer)
+  2  Authentication error (not logged in, session expired, bad credentials)
+  3  Permission denied
+  4  Resource not found
+  5  Validation error (bad options or values, conflicts)`;
+
+/** The text shown after the options: details, examples, JSON shape and the exit codes (the admin
+ *  commands' codes unless a command lists its own). `authly docs cli` renders the same sections. */
+export function helpText(opts: { details?: string; examples?: string[]; json?: string; security?: string; exitCodes?: [number, string][] }): string {
+  const parts: string[] = [];
+  if (opts.details) parts.push(`Details:\n${indent(opts.details.trim())}`);
+  if (opts.security) parts.push(`Security notes:\n${indent(opts.security.trim())}`);
+  if (opts.examples?.length) parts.push(`Examples:\n${opts.examples.map((e) => indent(e.trim())).join("\n\n")}`);
+  if (opts.json) parts.push(`JSON output (--output json):\n${indent(opts.json.trim())}`);
+  parts.push(opts.exitCodes ? `Exit codes:\n${opts.exitCodes.map(([c, d]) => `  ${c}  ${d}`).join("\n")}` : EXIT_CODES);
+  return parts.join("\n\n") + "\n";
+}
+
+function indent(text: string): string {
+  return text
+    .split("\n")
+    .map((l) => (l ? `  ${l}` : l))
+    .join("\n");
+}

@@ -18,7 +18,8 @@ export async function runRootFlag(root: CommandDef<any>, rawArgs: string[]): Pro
   }
   const shell = pickShell(arg, readEnv("SHELL"));
   if (flag === "--show-completion") {
-    process.stdout.write(completionScript(shell, tree));
+    // console.log writes synchronously: the process exits right after, and a pipe must get it all.
+    console.log(completionScript(shell, tree).trimEnd());
     return ExitCode.ok;
   }
   const done = installCompletion(shell, tree);

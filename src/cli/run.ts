@@ -1,8 +1,9 @@
 // Runs the citty command tree with Authly's error contract: one readable line on stderr, the
 // guide's exit codes (errors.ts ExitCode), no stack traces unless AUTHLY_LOG_LEVEL=debug.
-import { runCommand, type CommandDef } from "citty";
+import { runCommand, type ArgsDef, type CommandDef } from "citty";
 import { renderHelp } from "./help";
 import { CliError, ConfigError, ExitCode } from "../errors";
+import { checkOptions, unknownCommand } from "./options";
 import { readEnv } from "../config";
 
 async function resolve<T>(v: T | (() => T) | (() => Promise<T>) | Promise<T>): Promise<T> {
@@ -40,21 +41,27 @@ export async function runCli(root: CommandDef<any>, rawArgs: string[], version: 
       const { runRootFlag } = await import("./root-flags");
       return await runRootFlag(root, rawArgs);
     }
-    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-      const { cmd, path } = await resolveCommand(root, rawArgs);
-      await printHelp(cmd, path, version);
-      return ExitCode.ok;
-    }
     const { cmd, path } = await resolveCommand(root, rawArgs);
-    if (!cmd.run && cmd.subCommands) {
+    // A word after a group that is not one of its commands is refused, with or without --help.
+    if (cmd.subCommands) {
       const next = rawArgs[path.length];
       if (next !== undefined && !next.startsWith("-")) {
-        throw new CliError(`Unknown command: ${[...path, next].join(" ")}`, ExitCode.validation, `Run \`authly ${[...path, "--help"].join(" ")}\` to see the commands.`);
+        const subs = (await resolve(cmd.subCommands)) ?? {};
+        throw unknownCommand(path, next, Object.keys(subs));
       }
-      // A group without a sub-command prints its help, like `authly admin`.
+    }
+    if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
       await printHelp(cmd, path, version);
       return ExitCode.ok;
     }
+    if (!cmd.run) {
+      // A group without a sub-command prints its help, like `authly admin`; an option there is unknown.
+      checkOptions(rawArgs.slice(path.length), {});
+      await printHelp(cmd, path, version);
+      return ExitCode.ok;
+    }
+    // Every command refuses an option it does not know (exit 5, "did you mean").
+    checkOptions(rawArgs.slice(path.length), ((await resolve(cmd.args)) ?? {}) as ArgsDef);
     // Run the command itself (not through its parents) so that its exit code comes back.
     const { result } = await runCommand(cmd, { rawArgs: rawArgs.slice(path.length) });
     return typeof result === "number" ? result : ExitCode.ok;

@@ -8,24 +8,25 @@ import { log, setLogLevel } from "../log";
 import { describeMode } from "../modes";
 import { readEnv } from "../config";
 import type { EmbeddedDatabase } from "../db/embedded";
-import { buildDeps, connectDatabase, listen, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
+import { buildDeps, connectDatabase, listen, listeningLine, prepareDatabase, serveConfig, StartupError, type ServeOptions } from "../server";
 import { KeyDecryptionError } from "../keys/service";
 import { acquireDataDirLock, acquirePortLock, probePort } from "./port-lock";
 import { planWorkers, superviseWorkers } from "./supervisor";
 import { runWorker } from "./worker";
+import { helpText } from "./help";
 
-export default defineCommand({
+const serveCommand = defineCommand({
   meta: { name: "serve", description: "Start the Authly web service." },
   args: {
-    host: { type: "string", description: "Host to bind to (default: 0.0.0.0)" },
-    port: { type: "string", description: "Port to bind to (default: 8000)" },
-    workers: { type: "string", description: "Number of worker processes (default: 1)", default: "1" },
+    host: { type: "string", valueHint: "HOST", description: "Host to bind to (default: 0.0.0.0)" },
+    port: { type: "string", valueHint: "INTEGER", description: "Port to bind to (default: 8000)" },
+    workers: { type: "string", valueHint: "INTEGER", description: "Number of worker processes (default: 1)", default: "1" },
     embedded: { type: "boolean", description: "Run with an embedded PostgreSQL (PGlite; AUTHLY_EMBEDDED_ENGINE=container for a container)", default: false },
     seed: { type: "boolean", description: "Seed test data (only with --embedded)", default: false },
-    "log-level": { type: "string", description: "Logging level (default: info)" },
+    "log-level": { type: "string", valueHint: "LEVEL", description: "Logging level (default: info)" },
     "access-log": { type: "boolean", description: "Enable/disable access logging (default: enabled)", negativeDescription: "Disable access logging" },
     migrate: { type: "boolean", description: "Apply pending migrations at start (always on with --embedded)", default: false },
-    "data-dir": { type: "string", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
+    "data-dir": { type: "string", valueHint: "PATH", description: "Folder of the embedded database (default: ~/.authly/embedded)" },
   },
   async run({ args }) {
     const requested = parseWhole(args.workers, "--workers", 1, 256);
@@ -56,6 +57,23 @@ export default defineCommand({
       throw err;
     }
   },
+});
+
+export default Object.assign(serveCommand, {
+  help: helpText({
+    details:
+      "Configuration comes from the environment (README: Configuration); these options win over it.\nWithout --embedded it needs DATABASE_URL, JWT_SECRET_KEY and JWT_REFRESH_SECRET_KEY.\n--embedded keeps a PGlite database and generated secrets in --data-dir, and creates an admin\n(the password is printed once at first start). Stop with Ctrl-C or SIGTERM: in-flight requests drain.",
+    examples: [
+      "# Try it: embedded database, demo client and user\n$ authly serve --embedded --seed",
+      "# Production: external PostgreSQL, migrations applied at start, 4 workers on one port\n$ DATABASE_URL=postgresql://authly:secret@db:5432/authly \\\n  JWT_SECRET_KEY=\"$(openssl rand -base64 48)\" JWT_REFRESH_SECRET_KEY=\"$(openssl rand -base64 48)\" \\\n  authly serve --migrate --workers 4 --port 8000",
+      "# Only on loopback, another data folder\n$ authly serve --embedded --host 127.0.0.1 --port 9000 --data-dir ./authly-data",
+    ],
+    exitCodes: [
+      [0, "Stopped cleanly (SIGTERM or Ctrl-C)"],
+      [1, "Start-up failed (database unreachable or not migrated, port or data folder in use, keys not decryptable) or the workers kept crashing"],
+      [5, "Validation error (unknown or bad options, invalid configuration)"],
+    ],
+  }),
 });
 
 function parseWhole(value: string | undefined, name: string, min: number, max: number): number {
@@ -115,7 +133,7 @@ async function runOwned(opts: ServeOptions, workers: number, poolMax: number): P
     await prepareDatabase(deps, { migrate: Boolean(opts.embedded) || Boolean(opts.migrate) || config.autoMigrate, seed: opts.seed, bootstrap, workers });
     if (workers === 1) {
       const running = await listen(deps);
-      log.success(`Authly listening on ${running.url} (issuer ${config.issuer})`);
+      log.success(listeningLine(running, config.issuer));
       await waitForSignal();
       log.info("Shutting down: draining in-flight requests");
       await running.stop();

@@ -5,6 +5,7 @@
 // them all, exits 1) only when every worker slot keeps crashing and none is serving. A worker does
 // not exit when the database is away (it answers 503), so an outage causes no crashes to count.
 // SIGTERM/SIGINT drain them.
+import { listenAddress, listeningLine } from "../lib/listen-address";
 import { log } from "../log";
 import { processEnv } from "../config";
 import { METRICS, type MetricName } from "../metrics/index";
@@ -120,7 +121,7 @@ export async function superviseWorkers(opts: SuperviseOptions): Promise<number> 
       ready.add(id);
       if (!announced && ready.size === opts.count) {
         announced = true;
-        log.success(`All ${opts.count} workers ready on port ${opts.port}`);
+        log.success(`All ${opts.count} workers ready. ${listeningLine(listenAddress(opts.env.AUTHLY_HOST ?? "0.0.0.0", opts.port), opts.env.AUTHLY_ISSUER ?? "")}`);
       }
     } else if (msg.type === "metrics:collect") {
       const req = nextReq++;

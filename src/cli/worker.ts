@@ -57,7 +57,7 @@ export async function runWorker(opts: ServeOptions, workerId: string): Promise<n
     );
     send({ type: "ready", id: Number(workerId), pid: process.pid });
   }
-  log.info(`worker ${workerId} (pid ${process.pid}) listening on ${running.url}`);
+  log.info(`worker ${workerId} (pid ${process.pid}) listening on ${running.address}`);
   const why = await stop;
   if (why === "supervisor gone") log.warn(`worker ${workerId}: supervisor gone; stopping`);
   await running.stop();

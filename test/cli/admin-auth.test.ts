@@ -225,7 +225,7 @@ describe("temporary passwords", () => {
     expect(over.tokens().username).toBe("carol");
     const refused = await s.run(["admin", "client", "list"]);
     expect(refused.code).toBe(3);
-    expect(refused.stderr).toBe("Error: Permission denied: your password is temporary\nRun `authly admin auth change-password` first.\n");
+    expect(refused.stderr).toBe('Error: Permission denied: your password is temporary\nRun `authly admin auth change-password` first (in a script: `authly admin auth change-password --current-password "$OLD" --new-password "$NEW"`).\n');
     const who = await s.run(["admin", "auth", "whoami", "--verbose"]);
     expect(who.stdout).toContain("✓ Server accepts the token: user carol");
     expect(who.stdout).toContain("✗ Password is temporary");

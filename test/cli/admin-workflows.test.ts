@@ -180,6 +180,21 @@ authly admin scope defaults
     const r = await w.cli(["admin", "scope", "create", "--name", "openid", "--description", "OpenID Connect authentication", "--default"]);
     expect(r.code).toBe(5);
     expect(r.stderr.split("\n")[0]).toMatch(/^Error: .*openid/i);
+    // The error names the next command: the built-in scope is there to be seen or changed.
+    expect(r.stderr).toContain("`authly admin scope show openid`");
+    expect(r.stderr).toContain('`authly admin scope update openid --description "..."`');
+  });
+
+  test("a client asking for scopes that do not exist yet is refused with the commands that create them", async () => {
+    // The guide's "Backend Service" example on a fresh server, with scopes no other test creates.
+    const r = await w.cli(["admin", "client", "create", "--name", "Backend Service", "--type", "confidential", "--redirect-uri", "https://api.example.com/oauth/callback", "--scope", "reports:read reports:write openid"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("scope: unknown or inactive scope(s): reports:read, reports:write");
+    expect(r.stderr).toContain('Create each missing scope first: `authly admin scope create --name reports:read --description "..."`, `authly admin scope create --name reports:write --description "..."`');
+    expect(r.stderr).toContain("`authly admin scope update NAME --activate`");
+    const show = await w.cli(["admin", "scope", "show", "reports:read"]);
+    expect(show.code).toBe(4);
+    expect(show.stderr).toContain('create it with `authly admin scope create --name reports:read --description "..."`');
   });
 
   test("show, update, delete (soft), --show-inactive, JSON", async () => {
@@ -422,6 +437,9 @@ describe("system status", () => {
     for (const s of ["Authly System Status", "🟢 System Health: Healthy", "📊 Version:", "⏱️  Uptime:", "Database:", "  Status: Connected", "  Pool Size:", "OAuth Metrics:", "  Active Clients:", "  Total Scopes:", "  Active Tokens:", "Admin API:", "  Status: Enabled", `  URL: ${w.url}`, "requests/minute", "Last Updated:"]) {
       expect(r.stdout).toContain(s);
     }
+    // The guide's table has "Active Connections"; the latency is shown too.
+    expect(r.stdout).toMatch(/^  Active Connections: \d+ \(\d+ open\)$/m);
+    expect(r.stdout).toMatch(/^  Latency: [\d.]+ ms$/m);
     const v = await w.cli(["admin", "status", "--verbose"]);
     expect(v.stdout).toContain("CLI: mode=cli (command) pool=1-3");
     expect(v.stdout).toContain("Server: mode=testing");
@@ -479,6 +497,24 @@ describe("errors and exit codes (guide: Error Handling)", () => {
     const r = await w.cli(["admin", "auth", "status", "--api-url", "http://127.0.0.1:9"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("Error: Cannot reach the Authly admin API at http://127.0.0.1:9");
+  });
+
+  test("a stored login for another URL: a server that is down is reported as down (exit 1), one that answers needs its own login (exit 2)", async () => {
+    const { freePort } = await import("../support/app");
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const r = await w.cli(["admin", "status", "--api-url", down]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")[0]).toBe(`Error: Cannot reach the Authly admin API at ${down}`);
+    expect(r.stderr).toContain(`Your stored login is for ${w.url}, another URL`);
+    expect(r.stderr).toContain(`authly admin auth login --api-url ${down}`);
+    const other = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ status: "ok" }) });
+    try {
+      const up = await w.cli(["admin", "status", "--api-url", `http://127.0.0.1:${other.port}`]);
+      expect(up.code).toBe(2);
+      expect(up.stderr).toContain(`Your stored login is for ${w.url}. Log in to this URL with \`authly admin auth login --api-url http://127.0.0.1:${other.port}\``);
+    } finally {
+      other.stop(true);
+    }
   });
 
   test("the stored token is never sent to another server than the one of the login (exit 2)", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runAuthly } from "../support/process";
+import { authlyCommand, runAuthly } from "../support/process";
 import { makeHome, ROOT } from "./admin-support";
 
 // Every test runs real processes (often several) on a shared, busy machine.
@@ -38,6 +38,23 @@ describe("help", () => {
       expect(r.stdout, cmd).toContain("Exit codes:");
       for (const code of ["0  Success", "1  General error", "2  Authentication error", "3  Permission denied", "4  Resource not found", "5  Validation error"]) expect(r.stdout, cmd).toContain(code);
     });
+  });
+
+  test("serve, migrate, healthcheck and docs --help show examples and their exit codes too", async () => {
+    const cmds = [["serve"], ["migrate"], ["healthcheck"], ["docs", "cli"]];
+    const results = await Promise.all(cmds.map((c) => runAuthly([...c, "--help"])));
+    results.forEach((r, i) => {
+      const cmd = cmds[i]!.join(" ");
+      expect(r.code, cmd).toBe(0);
+      expect(r.stdout, cmd).toContain(`Usage: authly ${cmd}`);
+      expect(r.stdout, cmd).toContain("Examples:");
+      expect(r.stdout, cmd).toContain(`$ authly ${cmd}`);
+      expect(r.stdout, cmd).toMatch(/Exit codes:\n  0  \S[^\n]*\n  1  |Exit codes:\n  0  \S[^\n]*\n  5  /);
+    });
+    expect(results[0]!.stdout).toContain("1  Start-up failed");
+    expect(results[1]!.stdout).toContain("--embedded");
+    expect(results[1]!.stdout).toContain("$ authly migrate --status --embedded --data-dir ~/.authly/embedded");
+    expect(results[2]!.stdout).toContain("1  Unhealthy");
   });
 
   test("client create --help shows the guide's options with types and [required]", async () => {
@@ -84,6 +101,46 @@ describe("--commands", () => {
     expect(r.stdout).toMatch(/serve\s+# Start the Authly web service\./);
     // Options of a command appear under it.
     expect(r.stdout).toMatch(/--redirect-uri\s+# Redirect URI/);
+  });
+});
+
+describe("docs/cli.md (authly docs cli)", () => {
+  test("the committed CLI reference is what `authly docs cli` prints (regenerate: authly docs cli > docs/cli.md)", async () => {
+    const r = await runAuthly(["docs", "cli"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    const committed = readFileSync(join(ROOT, "docs/cli.md"), "utf8");
+    // Not toBe on 2000 lines: name the first line that differs.
+    const want = r.stdout.split("\n");
+    const have = committed.split("\n");
+    const first = want.findIndex((l, i) => l !== have[i]);
+    expect(first === -1 && want.length === have.length ? "up to date" : `docs/cli.md is stale from line ${first + 1}: run \`authly docs cli > docs/cli.md\``).toBe("up to date");
+  });
+
+  test("a slow pipe gets the whole reference (the process does not exit before stdout is written)", async () => {
+    // The reader starts late on purpose, so that the pipe's buffer fills before the CLI exits.
+    const cmd = authlyCommand(["docs", "cli"]).map((p) => `'${p}'`).join(" ");
+    const proc = Bun.spawn(["bash", "-c", `${cmd} | { sleep 1; wc -c; }`], { env: { ...process.env, NO_COLOR: "1" }, stdout: "pipe", stderr: "pipe", cwd: ROOT });
+    const out = await new Response(proc.stdout).text();
+    expect(await proc.exited).toBe(0);
+    expect(Number(out.trim())).toBe(statSync(join(ROOT, "docs/cli.md")).size);
+  });
+
+  test("it covers every command with its options, defaults, examples and exit codes", async () => {
+    const md = (await runAuthly(["docs", "cli"])).stdout;
+    for (const cmd of [...ADMIN_COMMANDS.map((c) => `admin ${c}`), "serve", "migrate", "healthcheck", "docs cli"]) expect(md, cmd).toContain(`\`authly ${cmd}\``);
+    expect(md).toContain("| `--workers` | INTEGER | `1` |  | Number of worker processes");
+    expect(md).toContain("| `--limit` | INTEGER | `20` |");
+    expect(md).toContain("$ authly admin client create");
+    expect(md).toContain("| 5 | Validation error");
+    expect(md).toContain('"client_secret"');
+    // Every command section has examples and exit codes.
+    const sections = md.split(/\n(?=#{2,4} <a id=)/).slice(1);
+    expect(sections.length).toBeGreaterThan(45);
+    for (const s of sections) {
+      expect(s, s.split("\n")[0]).toContain("**Exit codes**");
+      expect(s, s.split("\n")[0]).toContain("**Examples**");
+    }
   });
 });
 
@@ -173,6 +230,38 @@ describe("usage errors are validation errors (exit 5)", () => {
     expect(limit.code).toBe(5);
     expect(limit.stderr).toContain("--limit must be a whole number");
     for (const r of [unknown, missing, badEnum, cmd, limit]) expect(r.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+  });
+
+  test("every command refuses an unknown option with exit 5 and a 'did you mean' (serve, migrate, healthcheck, admin, docs)", async () => {
+    // Before: serve/migrate/healthcheck ignored them (`--wrokers 4` started one worker).
+    const cases: [string[], string][] = [
+      [["serve", "--wrokers", "4"], "Unknown option: --wrokers (did you mean --workers?)"],
+      [["serve", "--embeded"], "Unknown option: --embeded (did you mean --embedded?)"],
+      [["migrate", "--stauts"], "Unknown option: --stauts (did you mean --status?)"],
+      [["healthcheck", "--urll", "http://127.0.0.1:9"], "Unknown option: --urll (did you mean --url?)"],
+      [["admin", "client", "list", "--limt", "3"], "Unknown option: --limt (did you mean --limit?)"],
+      [["admin", "status", "--outptu", "json"], "Unknown option: --outptu (did you mean --output?)"],
+      [["docs", "cli", "--bogus"], "Unknown option: --bogus"],
+      [["admin", "--bogus"], "Unknown option: --bogus"],
+    ];
+    const results = await Promise.all(cases.map(([args]) => runAuthly(args, { cleanEnv: true, env: { AUTHLY_ADMIN_API_URL: "http://127.0.0.1:9" } })));
+    results.forEach((r, i) => {
+      expect(r.code, cases[i]![0].join(" ")).toBe(5);
+      expect(r.stderr, cases[i]![0].join(" ")).toContain(`Error: ${cases[i]![1]}`);
+      expect(r.stderr).not.toContain("DATABASE_URL");
+    });
+  });
+
+  test("an unknown sub-command is refused the same with --help (exit 5), with a suggestion", async () => {
+    const help = await runAuthly(["admin", "user", "nosuch", "--help"]);
+    expect(help.code).toBe(5);
+    expect(help.stdout).toBe("");
+    expect(help.stderr).toContain("Error: Unknown command: admin user nosuch");
+    const typo = await runAuthly(["admin", "user", "shwo", "--help"]);
+    expect(typo.code).toBe(5);
+    expect(typo.stderr).toContain("(did you mean `authly admin user show`?)");
+    // A real group with --help still prints its help.
+    expect((await runAuthly(["admin", "user", "--help"])).code).toBe(0);
   });
 
   test("a server that cannot be reached is exit 1 with one clear line and a reason", async () => {

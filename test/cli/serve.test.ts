@@ -79,7 +79,11 @@ describe("authly serve", () => {
     const s = await runAuthly(["migrate", "--status", "--output", "json"], { env });
     expect(JSON.parse(s.stdout).migrations[0]).toMatchObject({ name: "0001_initial", applied: true });
     const port = await freePort();
-    const srv = await startServerProcess(["serve", "--port", String(port)], { env, port });
+    const srv = await startServerProcess(["serve", "--host", "127.0.0.1", "--port", String(port)], { env: { ...env, AUTHLY_LOG_LEVEL: "info", AUTHLY_ISSUER: `http://localhost:${port}` }, port });
+    // The start-up line names the address really bound, the issuer, and how to reach this process.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !srv.output().includes("Authly listening")) await Bun.sleep(20);
+    expect(srv.output()).toContain(`Authly listening on 127.0.0.1:${port}; issuer http://localhost:${port}; from this machine: http://127.0.0.1:${port}`);
     expect(await srv.stop("SIGTERM")).toBe(0);
   });
 
@@ -96,6 +100,9 @@ describe("authly serve", () => {
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && (srv.output().match(/worker \d+ \(pid/g) ?? []).length < 2) await Bun.sleep(50);
       expect((srv.output().match(/worker \d+ \(pid/g) ?? []).length).toBe(2);
+      // The supervisor names the address really bound (0.0.0.0 by default) and the URL to use.
+      while (Date.now() < deadline && !srv.output().includes("All 2 workers ready")) await Bun.sleep(50);
+      expect(srv.output()).toContain(`All 2 workers ready. Authly listening on 0.0.0.0:${port} (every interface); issuer http://localhost:${port}; from this machine: http://127.0.0.1:${port}`);
     } finally {
       expect(await srv.stop("SIGTERM")).toBe(0);
     }
@@ -124,7 +131,18 @@ describe("authly serve", () => {
       expect(rival.stderr).toMatch(new RegExp(`the embedded database in \\S+ is already used by another authly process \\(pid ${first.proc.pid}\\)`));
       expect(rival.stdout + rival.stderr).not.toContain("Embedded database ready");
       expect((await fetch(`${first.url}/health`)).status).toBe(200);
+      // migrate --status --embedded reads the same folder: refused while the server holds it.
+      const busy = await runAuthly(["migrate", "--status", "--embedded"], { env, timeoutMs: 30_000 });
+      expect(busy.code).toBe(1);
+      expect(busy.stderr).toContain(`is already used by another authly process (pid ${first.proc.pid})`);
       expect(await first.stop()).toBe(0);
+      const status = await runAuthly(["migrate", "--status", "--embedded", "--output", "json"], { env, timeoutMs: 60_000 });
+      expect(status.stderr).toBe("");
+      expect(status.code).toBe(0);
+      expect(JSON.parse(status.stdout).migrations[0]).toMatchObject({ name: "0001_initial", applied: true });
+      const missing = await runAuthly(["migrate", "--status", "--embedded", "--data-dir", join(home, "nothing-here")], { env, timeoutMs: 30_000 });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain(`No embedded database in ${join(home, "nothing-here")}`);
       const second = await startServerProcess(["serve", "--embedded", "--port", String(port)], { env, port, timeoutMs: 60_000 });
       try {
         expect(second.output()).not.toContain("Applied 1 migration");

@@ -109,6 +109,23 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
       return next;
     });
 
+  /** The stored login is for another URL. Two different problems, told apart by asking the
+   *  requested URL (without the token): nothing answers there, or it answers and needs its own login. */
+  const otherLogin = async (loginUrl: string): Promise<CliError> => {
+    const probe = new ApiClient({ baseUrl: apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
+    try {
+      await probe.send("GET", "/health/live", {});
+    } catch (err) {
+      if (err instanceof CliError) return new CliError(err.message, err.exitCode, `${err.detail ? `${err.detail}\n` : ""}(Your stored login is for ${loginUrl}, another URL: once this server runs, log in to it with \`authly admin auth login --api-url ${apiUrl}\`.)`);
+      throw err;
+    }
+    return new CliError(
+      `Logged in to ${loginUrl}, not to ${apiUrl}`,
+      ExitCode.auth,
+      `Your stored login is for ${loginUrl}. Log in to this URL with \`authly admin auth login --api-url ${apiUrl}\`, or use the stored login with --api-url ${loginUrl}.\nTokens are never sent to another URL, even one naming the same machine (localhost and 127.0.0.1 differ).`,
+    );
+  };
+
   let seenAccess: string | undefined;
   const api = new ApiClient({
     baseUrl: apiUrl,
@@ -118,9 +135,7 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
       const t = readTokens();
       if (!t) return undefined;
       // A bearer token goes only to the server that issued it.
-      if (t.api_url && t.api_url.replace(/\/+$/, "") !== apiUrl) {
-        throw new CliError(`Logged in to ${t.api_url}, not to ${apiUrl}`, ExitCode.auth, `Run \`authly admin auth login --api-url ${apiUrl}\` to use that server (tokens are never sent elsewhere).`);
-      }
+      if (t.api_url && t.api_url.replace(/\/+$/, "") !== apiUrl) throw await otherLogin(t.api_url);
       seenAccess ??= t.access_token;
       if (force || (settings.auth.autoRefresh && isDue(t) && t.refresh_token)) {
         if (!t.refresh_token) return undefined;

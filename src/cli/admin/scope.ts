@@ -17,7 +17,7 @@ export interface Scope {
   updated_at: string;
 }
 
-const notFound = (name: string) => ({ message: "Scope not found", detail: `Scope '${name}' does not exist or has been deleted.` });
+const notFound = (name: string) => ({ message: "Scope not found", detail: `Scope '${name}' does not exist or has been deleted: create it with \`authly admin scope create --name ${name} --description "..."\` (all scopes: \`authly admin scope list\`).` });
 const path = (name: string) => `/admin/scopes/${encodeURIComponent(name)}`;
 
 function printScope(s: Scope): void {

@@ -1,6 +1,6 @@
 // Shared pieces of the admin commands: common options, repeatable-option parsing (citty keeps only
 // the last value of a repeated flag), unknown-option checks, and the help text every command shows.
-import { defineCommand, type ArgsDef, type CommandDef, type CommandContext } from "citty";
+import { defineCommand, type ArgsDef, type CommandDef } from "citty";
 import { CliError, ExitCode } from "../../errors";
 import type { OutputFormat } from "../output";
 
@@ -18,31 +18,8 @@ export const apiUrlArgs = {
   "api-url": { type: "string", valueHint: "URL", description: "Admin API URL (default: AUTHLY_ADMIN_API_URL, the URL of your login, [api] url, http://localhost:8000)" },
 } as const satisfies ArgsDef;
 
-export const EXIT_CODES = `Exit codes:
-  0  Success
-  1  General error (server unreachable, unexpected answer)
-  2  Authentication error (not logged in, session expired, bad credentials)
-  3  Permission denied
-  4  Resource not found
-  5  Validation error (bad options or values, conflicts)`;
-
-/** The text shown after citty's usage: details, examples and the exit codes. */
-export function helpText(opts: { details?: string; examples?: string[]; json?: string; security?: string }): string {
-  const parts: string[] = [];
-  if (opts.details) parts.push(`Details:\n${indent(opts.details.trim())}`);
-  if (opts.security) parts.push(`Security notes:\n${indent(opts.security.trim())}`);
-  if (opts.examples?.length) parts.push(`Examples:\n${opts.examples.map((e) => indent(e.trim())).join("\n\n")}`);
-  if (opts.json) parts.push(`JSON output (--output json):\n${indent(opts.json.trim())}`);
-  parts.push(EXIT_CODES);
-  return parts.join("\n\n") + "\n";
-}
-
-function indent(text: string): string {
-  return text
-    .split("\n")
-    .map((l) => (l ? `  ${l}` : l))
-    .join("\n");
-}
+// The help layout (details, examples, JSON, exit codes) is shared with serve/migrate/healthcheck.
+export { EXIT_CODES, helpText } from "../help";
 
 /** All values of a repeatable option, in order (`--x a --x b`, `--x=a`). */
 export function collect(rawArgs: string[], name: string): string[] {
@@ -66,51 +43,14 @@ export function collectWords(rawArgs: string[], name: string): string[] {
   return [...new Set(words)];
 }
 
-/** Fails (exit 5) on an option the command does not know, instead of silently ignoring it. */
-export function checkOptions(rawArgs: string[], args: ArgsDef): void {
-  const known = new Map<string, string | undefined>();
-  for (const [name, def] of Object.entries(args)) {
-    if (def.type === "positional") continue;
-    known.set(name, def.type);
-    if (def.type === "boolean") known.set(`no-${name}`, "boolean");
-    const aliases = "alias" in def && def.alias ? (Array.isArray(def.alias) ? def.alias : [def.alias]) : [];
-    for (const a of aliases) known.set(a, def.type);
-  }
-  const positionals = Object.values(args).filter((d) => d.type === "positional").length;
-  let seenPositionals = 0;
-  for (let i = 0; i < rawArgs.length; i++) {
-    const a = rawArgs[i]!;
-    if (a === "--") break;
-    if (!a.startsWith("-") || a === "-") {
-      seenPositionals++;
-      if (seenPositionals > positionals) throw new CliError(`Unexpected argument: ${a}`, ExitCode.validation, "See --help for the usage.");
-      continue;
-    }
-    const name = a.replace(/^--?/, "").split("=")[0]!;
-    if (!known.has(name)) throw new CliError(`Unknown option: ${a.split("=")[0]}`, ExitCode.validation, "See --help for the options of this command.");
-    const type = known.get(name);
-    if ((type === "string" || type === "enum") && !a.includes("=")) {
-      if (rawArgs[i + 1] === undefined) throw new CliError(`${a} needs a value`, ExitCode.validation);
-      i++;
-    }
-  }
-}
+/** Kept here for the admin commands' imports; the check lives in cli/options.ts. */
+export { checkOptions } from "../options";
 
 type AdminCommandDef<T extends ArgsDef> = CommandDef<T> & { help?: string };
 
-/** defineCommand plus the unknown-option check and the command's help text. */
+/** defineCommand plus the command's help text (run.ts checks the options of every command). */
 export function defineAdminCommand<const T extends ArgsDef>(def: AdminCommandDef<T>): CommandDef<T> {
-  const run = def.run;
-  const wrapped: AdminCommandDef<T> = {
-    ...def,
-    run: run
-      ? async (ctx: CommandContext<T>) => {
-          checkOptions(ctx.rawArgs, (def.args ?? {}) as ArgsDef);
-          return run(ctx);
-        }
-      : undefined,
-  };
-  return defineCommand(wrapped as CommandDef<T>);
+  return defineCommand(def as CommandDef<T>);
 }
 
 export function parseWhole(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {

@@ -21,7 +21,8 @@ export interface SystemStatus {
   version: string;
   uptime_seconds: number;
   mode?: { name: string; pool?: Pool };
-  database?: { status: string; latency_ms?: number; pool?: Pool };
+  /** connections: the server's sessions named 'authly' in pg_stat_activity (every worker and node); null when unknown. */
+  database?: { status: string; latency_ms?: number; pool?: Pool; connections?: { open: number; active: number } | null };
   counts?: Record<string, number>;
   admin_api?: { enabled: boolean; url: string; localhost_only: boolean; rate_limit_per_minute: number };
   timestamp?: string;
@@ -64,8 +65,10 @@ export default defineAdminCommand({
     console.log("\nDatabase:");
     console.log(`  Status: ${cap(st.database?.status)}`);
     console.log(`  Pool Size: ${pool.max ?? pool.size ?? st.mode?.pool?.max ?? "-"}`);
-    if (pool.active !== undefined) console.log(`  Active Connections: ${pool.active}`);
-    if (st.database?.latency_ms !== undefined) console.log(`  Latency: ${st.database.latency_ms} ms`);
+    // The guide's "Active Connections" (busy now, of the open ones) and the ping's latency.
+    const conns = st.database?.connections;
+    console.log(`  Active Connections: ${conns ? `${conns.active} (${conns.open} open)` : "-"}`);
+    console.log(`  Latency: ${st.database?.latency_ms !== undefined ? `${st.database.latency_ms} ms` : "-"}`);
     console.log("\nOAuth Metrics:");
     console.log(`  Active Clients: ${c.active_clients ?? c.clients ?? "-"}`);
     console.log(`  Total Scopes: ${c.scopes ?? "-"}`);
