@@ -55,15 +55,14 @@ export function deviceRoutes(deps: Deps) {
     return page(entryPage({ action: entryAction, csrf: entryCsrf(browser.token), userCode, error }), status, browser.set, headers);
   };
 
-  const renderConfirm = async (session: Session, code: DeviceCodeRow, shownCode: string) => {
-    const client = await findClientByClientId(deps.sql, code.client_id);
+  const renderConfirm = async (session: Session, code: DeviceCodeRow, clientName: string, shownCode: string) => {
     const user = await findUserById(deps.sql, session.user_id);
     return page(
       confirmPage({
         action: decisionAction,
         csrf: decisionCsrf(session, code.id),
         deviceId: code.id,
-        clientName: client?.client_name ?? code.client_id,
+        clientName,
         userName: user?.name || user?.username || "",
         userCode: shownCode,
         scopes: await scopeDescriptions(deps, code.scope.split(" ").filter(Boolean)),
@@ -83,13 +82,13 @@ export function deviceRoutes(deps: Deps) {
       if (err instanceof RateLimitError) return renderEntry(request, 429, prefill, TOO_MANY, err.headers);
       throw err;
     }
-    if (!code || !shown) return renderEntry(request, 400, prefill, NOT_FOUND);
+    // A code of a client deactivated since is as good as expired (its token requests fail too).
+    const client = code ? await findClientByClientId(deps.sql, code.client_id) : undefined;
+    if (!code || !shown || !client || !client.is_active) return renderEntry(request, 400, prefill, NOT_FOUND);
     const session = await loadSession(deps, request);
-    if (session) return renderConfirm(session, code, formatUserCode(shown));
+    if (session) return renderConfirm(session, code, client.client_name, formatUserCode(shown));
     // Not signed in: the login interaction of the authorization endpoint, for this client, which
     // ends by sending the browser back here with the code (then confirmed with the session).
-    const client = await findClientByClientId(deps.sql, code.client_id);
-    if (!client || !client.is_active) return renderEntry(request, 400, prefill, NOT_FOUND);
     const browser = browserOf(request);
     const id = await createInteraction(deps, {
       request: { clientId: client.client_id, redirectUri: verificationUri(deps), responseMode: "query", scopes: code.scope.split(" ").filter(Boolean), codeChallenge: "", prompt: [], claims: null },
