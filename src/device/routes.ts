@@ -132,6 +132,7 @@ export function deviceRoutes(deps: Deps) {
       const code = await findPendingCode(deps, deviceId);
       const user = await findUserById(deps.sql, session.user_id);
       if (!code || !user) return page(messagePage("Request expired", ANSWERED), 400);
+      if (f.decision !== "allow" && f.decision !== "deny") return renderEntry(request, 400, undefined, BAD_FORM);
       const approve = f.decision === "allow";
       // Admin scopes only for administrators (as with the CLI's password login); the rest stays.
       const scope = code.scope.split(" ").filter((s) => s && (user.is_admin || !s.startsWith("admin:"))).join(" ");

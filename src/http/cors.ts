@@ -8,6 +8,8 @@
 /** Path -> methods a cross-origin browser client may use. */
 export const CORS_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   "/oauth/token": ["POST"],
+  // RFC 8628 §3.1: a device's web app (a TV browser) asks for its code the way it polls for tokens.
+  "/oauth/device_authorization": ["POST"],
   "/oauth/revoke": ["POST"],
   "/oauth/introspect": ["POST"],
   "/oidc/userinfo": ["GET", "POST"],

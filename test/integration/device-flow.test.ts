@@ -140,6 +140,16 @@ describe("device authorization endpoint (RFC 8628 §3.1-3.2)", () => {
     }
   });
 
+  test("a browser app on another origin may call it like the token endpoint (CORS without credentials)", async () => {
+    const pre = await t.request("/oauth/device_authorization", { method: "OPTIONS", headers: { origin: "https://tv.example", "access-control-request-method": "POST" } });
+    expect(pre.status).toBeLessThan(300);
+    expect(pre.headers.get("access-control-allow-origin")).toBe("*");
+    const r = await t.request("/oauth/device_authorization", post({ client_id: tv.client_id, scope: "openid" }, undefined, { origin: "https://tv.example" }));
+    expect(r.status).toBe(200);
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    expect(r.headers.get("access-control-allow-credentials")).toBeNull();
+  });
+
   test("a body that is not a form, or repeats a parameter, is invalid_request", async () => {
     const json = await t.request("/oauth/device_authorization", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     expect(json.status).toBe(400);
@@ -300,6 +310,15 @@ describe("verification page and polling (RFC 8628 §3.3-3.5)", () => {
     await enterCode(mallory, (await newCode()).user_code);
     const stolen = await mallory.open("/device/decision", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ ...form.hidden, decision: "allow" }).toString() });
     expect(stolen.status).toBe(403);
+    expect((await poll(code.device_code)).body.error).toBe("authorization_pending");
+  });
+
+  test("a decision other than allow or deny is refused and the code stays pending", async () => {
+    const code = await newCode();
+    const b = Browser.forApp(t);
+    const confirm = await enterCode(b, code.user_code);
+    const odd = await b.submit(confirm, "/device/decision", { decision: "maybe" });
+    expect(odd.status).toBe(400);
     expect((await poll(code.device_code)).body.error).toBe("authorization_pending");
   });
 
