@@ -1,6 +1,6 @@
 // CORS policy (Fetch standard, "CORS protocol"): which endpoints a browser application on another
-// origin may call. The token, revocation, introspection, UserInfo, JWKS and discovery endpoints
-// are meant for browser clients (OAuth 2.1 §6, OIDC Core §5.3, RFC 8414 §3); they answer any origin
+// origin may call. The token, device authorization, revocation, introspection, UserInfo, JWKS and
+// discovery endpoints are meant for browser clients (OAuth 2.1 §6, OIDC Core §5.3, RFC 8414 §3); they answer any origin
 // without credentials (no cookies are involved, so `*` is safe). The authorization endpoint, the
 // login and consent pages and the admin API never get CORS headers: browsers reach the first two
 // by navigation only, and the admin API is for the CLI.
