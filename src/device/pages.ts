@@ -43,7 +43,7 @@ export function confirmPage(v: ConfirmView): string {
     "Connect a device",
     `<div class="app"><span class="initial" aria-hidden="true">${h(v.clientName.slice(0, 1).toUpperCase())}</span><div><h1>${h(v.clientName)}</h1><p class="muted m0">wants to sign in on a device as you</p></div></div>
 <p>Signed in as <strong>${h(v.userName)}</strong>. The device shows this code:</p>
-<p class="code" aria-label="Code ${h(v.userCode.split("").join(" "))}">${h(v.userCode)}</p>
+<p class="code">${h(v.userCode)}</p>
 <div class="warn" id="device-warning"><strong>Only continue if you started this on your device</strong> and it shows the same code. If someone sent you this code or link, choose Deny: allowing would give them access to your account.</div>
 ${items ? `<p>Allowing this lets <strong>${h(v.clientName)}</strong> on that device:</p><ul class="scopes" aria-label="Requested permissions">${items}</ul>` : ""}
 <form method="post" action="${h(v.action)}" aria-describedby="device-warning">
