@@ -11,6 +11,7 @@ import { adminRoutes } from "./admin/routes";
 import { oauthRoutes } from "./oauth/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
+import { deviceRoutes } from "./device/routes";
 import { oidcRoutes } from "./oidc/routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
@@ -65,6 +66,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(oauthRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))
+    .use(deviceRoutes(deps))
     .use(oidcRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;

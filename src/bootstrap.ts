@@ -8,7 +8,7 @@ import { generatePassword } from "./accounts/admin-service";
 import { hashPassword, passwordParams } from "./accounts/password";
 import { countAdmins, findUserByLogin, insertUserIfMissing } from "./accounts/store";
 import { lockBootstrap } from "./admin/store";
-import { CLI_CLIENT_ID } from "./clients/model";
+import { CLI_CLIENT_ID, DEVICE_CODE_GRANT } from "./clients/model";
 import { generateClientSecret, hashClientSecret } from "./clients/secrets";
 import { insertClientIfMissing, type NewClient } from "./clients/store";
 import { log } from "./log";
@@ -48,7 +48,7 @@ function cliClient(): NewClient {
     secret_hash: null,
     redirect_uris: [],
     post_logout_redirect_uris: [],
-    grant_types: ["password", "refresh_token"],
+    grant_types: ["password", "refresh_token", DEVICE_CODE_GRANT],
     response_types: [],
     scopes: [...ADMIN_SCOPES],
     token_endpoint_auth_method: "none",

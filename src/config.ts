@@ -38,6 +38,13 @@ export const Config = t.Object({
   refreshTokenTtl: t.Integer({ minimum: 60 }),
   refreshGrantMaxLifetime: t.Integer({ minimum: 60 }),
   authCodeTtl: t.Integer({ minimum: 10, maximum: 600 }),
+  /** RFC 8628 §3.2: lifetime of a device code and its user code (expires_in). */
+  deviceCodeTtl: t.Integer({ minimum: 60, maximum: 3600 }),
+  /** RFC 8628 §3.2: the minimum polling interval a device starts with (slow_down adds 5 s). */
+  devicePollInterval: t.Integer({ minimum: 1, maximum: 60 }),
+  /** User code lookups on the verification page per source address and minute, and in all. */
+  deviceUserCodeRateLimitPerMinute: t.Integer({ minimum: 1 }),
+  deviceUserCodeGlobalRateLimitPerMinute: t.Integer({ minimum: 1 }),
   idTokenTtl: t.Integer({ minimum: 30, maximum: 86400 }),
   accessTokenAlg: t.Union(ALGS.map((a) => t.Literal(a))),
   idTokenAlg: t.Union(ALGS.map((a) => t.Literal(a))),
@@ -99,6 +106,10 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_REFRESH_TOKEN_TTL", key: "refreshTokenTtl", kind: "int", default: () => 30 * 86400 },
   { env: "AUTHLY_REFRESH_GRANT_MAX_LIFETIME", key: "refreshGrantMaxLifetime", kind: "int", default: () => 90 * 86400 },
   { env: "AUTHLY_AUTH_CODE_TTL", key: "authCodeTtl", kind: "int", default: () => 60 },
+  { env: "AUTHLY_DEVICE_CODE_TTL", key: "deviceCodeTtl", kind: "int", default: () => 600 },
+  { env: "AUTHLY_DEVICE_POLL_INTERVAL", key: "devicePollInterval", kind: "int", default: () => 5 },
+  { env: "AUTHLY_DEVICE_USER_CODE_RATE_LIMIT", key: "deviceUserCodeRateLimitPerMinute", kind: "int", default: () => 20 },
+  { env: "AUTHLY_DEVICE_USER_CODE_GLOBAL_RATE_LIMIT", key: "deviceUserCodeGlobalRateLimitPerMinute", kind: "int", default: () => 600 },
   { env: "AUTHLY_ID_TOKEN_TTL", key: "idTokenTtl", kind: "int", default: () => 3600 },
   { env: "AUTHLY_ACCESS_TOKEN_ALG", key: "accessTokenAlg", kind: "string", default: () => "ES256" },
   { env: "AUTHLY_ID_TOKEN_ALG", key: "idTokenAlg", kind: "string", default: () => "RS256" },

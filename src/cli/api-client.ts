@@ -47,7 +47,7 @@ export interface RequestOptions {
 /** Longest Retry-After (s) the CLI waits out by itself before giving up with exit code 1. */
 export const MAX_RETRY_AFTER_SECONDS = 60;
 
-const SECRET_KEYS = /^(access_token|refresh_token|id_token|client_secret|password|generated_password|new_password|token|client_assertion|previous_secret)$/i;
+const SECRET_KEYS = /^(access_token|refresh_token|id_token|device_code|client_secret|password|generated_password|new_password|token|client_assertion|previous_secret)$/i;
 
 /** Replaces secret values in a JSON-like value (for debug output). */
 export function maskSecrets(value: unknown): unknown {

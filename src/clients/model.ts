@@ -48,7 +48,10 @@ export interface ClientRecord {
 /** The built-in first-party client of the admin CLI (created at bootstrap). */
 export const CLI_CLIENT_ID = "authly-cli";
 
-export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
+/** RFC 8628 §3.4: the grant type of the device authorization grant. */
+export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+
+export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT] as const;
 export const ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(s: T) => t.Union([s, t.Null()]);
@@ -94,7 +97,7 @@ const clientFields = {
   client_name: t.String({ minLength: 1, maxLength: 200 }),
   redirect_uris: t.Array(t.String(), { maxItems: 50, description: "Exact redirect URIs: absolute, no fragment; http only for loopback; private-use schemes for native apps" }),
   post_logout_redirect_uris: t.Array(t.String(), { maxItems: 50 }),
-  grant_types: t.Array(t.Union(GRANT_TYPES.map((g) => t.Literal(g))), { minItems: 1, maxItems: 3 }),
+  grant_types: t.Array(t.Union(GRANT_TYPES.map((g) => t.Literal(g))), { minItems: 1, maxItems: GRANT_TYPES.length }),
   scope: t.String({ maxLength: 4000, description: "Allowed scopes, space-separated; each must exist and be active" }),
   token_endpoint_auth_method: AuthMethod,
   jwks: Nullable(t.Object({ keys: t.Array(t.Record(t.String(), t.Unknown()), { minItems: 1, maxItems: 20 }) })),

@@ -10,7 +10,7 @@ import { scopeNameProblem, splitScope } from "../scopes/model";
 import { activeScopeNames } from "../scopes/store";
 import type { Tx } from "../db/sql";
 import {
-  CLI_CLIENT_ID, ClientCreate, ClientUpdate, RegenerateSecret, toClient,
+  CLI_CLIENT_ID, ClientCreate, DEVICE_CODE_GRANT, ClientUpdate, RegenerateSecret, toClient,
   type Client, type ClientRecord,
 } from "./model";
 import { redirectUriProblem, webUrlProblem } from "./redirect-uri";
@@ -66,7 +66,9 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
       p.add("redirect_uris", "at least one redirect URI is needed for the authorization_code grant");
     }
     if (c.grant_types.includes("client_credentials") && type === "public") p.add("grant_types", "client_credentials needs a confidential client");
-    if (c.grant_types.includes("refresh_token") && !c.grant_types.includes("authorization_code")) p.add("grant_types", "refresh_token is issued only with authorization_code");
+    if (c.grant_types.includes("refresh_token") && !c.grant_types.includes("authorization_code") && !c.grant_types.includes(DEVICE_CODE_GRANT)) {
+      p.add("grant_types", `refresh_token is issued only with authorization_code or ${DEVICE_CODE_GRANT}`);
+    }
   }
   if (given("scope") && !p.has("scope")) {
     const known = new Set(await activeScopeNames(tx, c.scopes));

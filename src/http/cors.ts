@@ -1,6 +1,6 @@
 // CORS policy (Fetch standard, "CORS protocol"): which endpoints a browser application on another
-// origin may call. The token, revocation, introspection, UserInfo, JWKS and discovery endpoints
-// are meant for browser clients (OAuth 2.1 §6, OIDC Core §5.3, RFC 8414 §3); they answer any origin
+// origin may call. The token, device authorization, revocation, introspection, UserInfo, JWKS and
+// discovery endpoints are meant for browser clients (OAuth 2.1 §6, OIDC Core §5.3, RFC 8414 §3); they answer any origin
 // without credentials (no cookies are involved, so `*` is safe). The authorization endpoint, the
 // login and consent pages and the admin API never get CORS headers: browsers reach the first two
 // by navigation only, and the admin API is for the CLI.
@@ -8,6 +8,8 @@
 /** Path -> methods a cross-origin browser client may use. */
 export const CORS_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   "/oauth/token": ["POST"],
+  // RFC 8628 §3.1: a device's web app (a TV browser) asks for its code the way it polls for tokens.
+  "/oauth/device_authorization": ["POST"],
   "/oauth/revoke": ["POST"],
   "/oauth/introspect": ["POST"],
   "/oidc/userinfo": ["GET", "POST"],

@@ -38,6 +38,9 @@ ul.scopes span{color:#57606a;font-size:.875rem}
 footer{margin-top:1.25rem;color:#57606a;font-size:.8125rem}
 .m0{margin:0}
 .note{margin-top:1rem;font-size:.8125rem}
+.code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.75rem;font-weight:700;letter-spacing:.12em;text-align:center;background:#f3f4f6;border:1px solid #d8dee4;border-radius:8px;padding:.5rem;margin:.25rem 0 1rem}
+input.code-input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.25rem;letter-spacing:.1em;text-transform:uppercase}
+.warn{border:1px solid #d4a72c;background:#fff8e6;color:#4d3300;border-radius:8px;padding:.75rem .875rem;margin:1rem 0;font-size:.9375rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}`;
 
 const CSS_HASH = `'sha256-${new Bun.CryptoHasher("sha256").update(CSS).digest("base64")}'`;
@@ -71,7 +74,7 @@ export function formTarget(uri: string): string {
   }
 }
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${h(title)} · Authly</title><style>${CSS}</style></head>
 <body><main><p class="brand">${LOGO}<span>Authly</span></p>${body}</main><footer>Secured by Authly</footer></body></html>`;
@@ -149,7 +152,7 @@ export interface ConsentView {
 }
 
 /** Plain-language titles of the standard scopes; other scopes show their name. */
-const SCOPE_TITLES: Record<string, string> = {
+export const SCOPE_TITLES: Record<string, string> = {
   openid: "Sign you in",
   profile: "See your profile",
   email: "See your email address",

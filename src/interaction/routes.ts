@@ -82,6 +82,12 @@ export function interactionRoutes(deps: Deps) {
     const session = await loadSession(deps, request);
     const step = await nextStep(deps, ia.client, ia.state, session);
     const req = ia.state.request;
+    // A sign-in for another page (device verification): signed in, so back there; that page asks
+    // its own question instead of the consent page.
+    if (ia.state.returnTo && (step.kind === "consent" || step.kind === "complete")) {
+      await finishInteraction(deps, ia);
+      return seeOther(ia.state.returnTo);
+    }
     switch (step.kind) {
       case "login":
         return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(ia, 200);
@@ -210,6 +216,7 @@ export function interactionRoutes(deps: Deps) {
       const f = await form(request, params.id);
       if ("error" in f) return f.error;
       await finishInteraction(deps, f.ia);
+      if (f.ia.state.returnTo) return seeOther(f.ia.state.returnTo);
       throw redirectError(f.ia.state.request, "access_denied", "The user cancelled the sign-in");
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Cancel the sign-in" } });
 }

@@ -29,6 +29,10 @@ export interface InteractionState {
   consentShownTo?: string;
   /** A user who logged in correctly but must change the password before a session starts. */
   passwordChangeFor?: string;
+  /** A sign-in for another page of this server (the device verification page, RFC 8628 §3.3):
+   *  once the browser has a session, the interaction ends and the browser goes back to this path
+   *  instead of an authorization response. */
+  returnTo?: string;
 }
 
 export interface Interaction {

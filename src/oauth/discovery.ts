@@ -15,6 +15,7 @@ export const ENDPOINT_PATHS = {
   jwks: "/.well-known/jwks.json",
   userinfo: "/oidc/userinfo",
   endSession: "/oidc/logout",
+  deviceAuthorization: "/oauth/device_authorization",
 } as const;
 
 /** The seeded OIDC scopes (OIDC Core §5.4, §11). Custom scopes exist but are not advertised. */
@@ -43,6 +44,7 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg">): Re
     end_session_endpoint: url(ENDPOINT_PATHS.endSession),
     revocation_endpoint: url(ENDPOINT_PATHS.revocation),
     introspection_endpoint: url(ENDPOINT_PATHS.introspection),
+    device_authorization_endpoint: url(ENDPOINT_PATHS.deviceAuthorization),
     scopes_supported: ADVERTISED_SCOPES,
     response_types_supported: ["code"],
     response_modes_supported: ["query", "form_post"],

@@ -22,7 +22,7 @@ export function oauthRoutes(deps: Deps) {
   return new Elysia({ name: "oauth" })
     .post(ENDPOINT_PATHS.token, ({ request }) => handleTokenRequest(deps, request), {
       ...FORM_BODY,
-      detail: { tags: ["oauth"], summary: "Token endpoint (authorization_code, refresh_token, client_credentials)" },
+      detail: { tags: ["oauth"], summary: "Token endpoint (authorization_code, refresh_token, client_credentials, device_code)" },
     })
     .post(ENDPOINT_PATHS.revocation, ({ request }) => handleRevocation(deps, request), {
       ...FORM_BODY,

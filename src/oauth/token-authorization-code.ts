@@ -4,21 +4,10 @@
 // ID token; offline_access decides the refresh token of an OIDC flow (§11).
 import { OAuthError } from "../errors";
 import { findUserById } from "../accounts/store";
-import { issueIdToken } from "../oidc/id-token";
-import { issueAccessToken } from "../tokens/access-token";
-import {
-  accessTokenTtl,
-  consumeAuthorizationCode,
-  createGrant,
-  findAuthorizationCode,
-  hashToken,
-  issueRefreshToken,
-  refreshTokenTtl,
-  revokeCodeFamily,
-} from "../tokens/service";
+import { consumeAuthorizationCode, findAuthorizationCode, hashToken, revokeCodeFamily } from "../tokens/service";
 import { checkPkce } from "./pkce";
+import { issueUserGrantTokens } from "./token-issue";
 import type { TokenContext, TokenResponseBody } from "./token-response";
-import { parseScope } from "./token-scope";
 
 export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenResponseBody> {
   const { deps, client, form } = ctx;
@@ -35,13 +24,9 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
     const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
-    const scopes = parseScope(row.scope);
-    const openid = scopes.includes("openid");
-    const withRefresh = client.grant_types.includes("refresh_token") && (!openid || scopes.includes("offline_access"));
-    const ttl = accessTokenTtl(deps, client);
-    const grantId = await createGrant(tx, {
-      clientId: client.client_id,
-      userId: user.id,
+    return issueUserGrantTokens(deps, tx, {
+      client,
+      user,
       grantType: "authorization_code",
       scope: row.scope,
       sessionId: row.session_id,
@@ -51,29 +36,7 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
       acr: row.acr,
       amr: row.amr,
       claims: row.claims,
-      expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
     });
-    const extra: Record<string, unknown> = { auth_time: Math.floor(row.auth_time.getTime() / 1000) };
-    if (row.session_id) extra.sid = row.session_id;
-    if (row.acr) extra.acr = row.acr;
-    const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: row.scope, grantId, ttlSeconds: ttl, extra }, tx);
-    const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: row.scope };
-    if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: row.scope })).token;
-    if (openid) {
-      out.id_token = await issueIdToken(deps, {
-        user,
-        client,
-        scope: row.scope,
-        nonce: row.nonce,
-        authTime: row.auth_time,
-        sessionId: row.session_id,
-        acr: row.acr,
-        amr: row.amr,
-        claimsRequest: row.claims as never,
-        accessToken: at.token,
-      });
-    }
-    return out;
   });
   if (body) return body;
   const known = await findAuthorizationCode(deps.sql, codeHash);

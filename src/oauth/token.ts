@@ -8,6 +8,8 @@ import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 import { authorizationCodeGrant } from "./token-authorization-code";
 import { clientCredentialsGrant } from "./token-client-credentials";
+import { deviceCodeGrant } from "./token-device-code";
+import { DEVICE_CODE_GRANT } from "../device/model";
 import { passwordGrant } from "./token-password";
 import { refreshTokenGrant } from "./token-refresh";
 import { tokenResponse, type TokenContext, type TokenResponseBody } from "./token-response";
@@ -17,10 +19,11 @@ const GRANTS: Record<string, (ctx: TokenContext) => Promise<TokenResponseBody>> 
   refresh_token: refreshTokenGrant,
   client_credentials: clientCredentialsGrant,
   password: passwordGrant,
+  [DEVICE_CODE_GRANT]: deviceCodeGrant,
 };
 
 /** The grant types discovery advertises (password is first-party only and never advertised). */
-export const ADVERTISED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
+export const ADVERTISED_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT];
 
 export async function handleTokenRequest(deps: Deps, request: Request): Promise<Response> {
   const form = await readForm(request);

@@ -77,12 +77,12 @@ describe("first admin", () => {
 });
 
 describe("the authly-cli client (docs/contracts.md)", () => {
-  test("public, auth none, first party, password + refresh_token, all eight admin scopes, no redirect URIs", async () => {
+  test("public, auth none, first party, password + refresh_token + device_code (RFC 8628), all eight admin scopes, no redirect URIs", async () => {
     const { deps } = await fresh();
     await runBootstrap(deps, { enabled: true, seed: false, print: () => {} });
     const [c] = await deps.sql`SELECT * FROM clients WHERE client_id = 'authly-cli'`;
     expect(c).toMatchObject({ client_type: "public", token_endpoint_auth_method: "none", is_first_party: true, secret_hash: null, redirect_uris: [], is_active: true });
-    expect([...c!.grant_types].sort()).toEqual(["password", "refresh_token"]);
+    expect([...c!.grant_types].sort()).toEqual(["password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]);
     expect([...c!.scopes].sort()).toEqual([...ADMIN_SCOPES].sort());
   });
 });

@@ -174,7 +174,7 @@ describe("PATCH /admin/clients/:client_id", () => {
     expect(bad.body.fields[0].field).toBe("scope");
     const ok = await a.call("PATCH", "/admin/clients/authly-cli", { body: { client_name: "Admin CLI" } });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ client_name: "Admin CLI", grant_types: ["password", "refresh_token"], is_first_party: true });
+    expect(ok.body).toMatchObject({ client_name: "Admin CLI", grant_types: ["password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"], is_first_party: true });
   });
 
   test("switching to private_key_jwt drops the secret; switching back issues a new one once", async () => {

@@ -57,7 +57,7 @@ describe("request format (RFC 6749 §3.2, §5.2)", () => {
   });
 
   test("an unknown grant_type is unsupported_grant_type", async () => {
-    expectOAuthError(await token(post({ grant_type: "urn:ietf:params:oauth:grant-type:device_code" }, { id: "svc", secret: svc.secret! })), 400, "unsupported_grant_type");
+    expectOAuthError(await token(post({ grant_type: "urn:ietf:params:oauth:grant-type:saml2-bearer" }, { id: "svc", secret: svc.secret! })), 400, "unsupported_grant_type");
     expectOAuthError(await token(post({ grant_type: "implicit" }, { id: "svc", secret: svc.secret! })), 400, "unsupported_grant_type");
   });
 

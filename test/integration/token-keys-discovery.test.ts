@@ -184,7 +184,8 @@ describe("metadata (RFC 8414, OIDC Discovery 1.0)", () => {
     expect(op.response_types_supported).toEqual(["code"]);
     expect(op.code_challenge_methods_supported).toEqual(["S256"]);
     expect(op.subject_types_supported).toEqual(["public"]);
-    expect(op.grant_types_supported).toEqual(["authorization_code", "refresh_token", "client_credentials"]);
+    expect(op.grant_types_supported).toEqual(["authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"]);
+    expect(op.device_authorization_endpoint).toBe(`${t.issuer}/oauth/device_authorization`);
     expect(op.token_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
     expect((op.id_token_signing_alg_values_supported as string[])[0]).toBe("RS256");
     expect(op.request_parameter_supported).toBe(false);

@@ -1,5 +1,5 @@
 // Secrets at rest (issue 8): after real flows (admin API, password grant, authorization code with
-// login and consent, refresh, client secret rotation) the whole database is read directly and no
+// login and consent, refresh, client secret rotation, device grant) the whole database is read directly and no
 // plaintext password, client secret, refresh token, authorization code, session cookie, private key
 // or configured secret is found, nor an unkeyed SHA-256 of one (hashes must be peppered HMACs).
 import { describe, expect, test } from "bun:test";
@@ -85,6 +85,17 @@ describe("secrets at rest", () => {
     expect(failed.status).toBe(400);
     remember("mistyped password", typo);
 
+    // The device authorization grant (RFC 8628) of the CLI client, approved in the signed-in browser.
+    const device = await fetch(api.url + "/oauth/device_authorization", { method: "POST", headers: FORM, body: new URLSearchParams({ client_id: "authly-cli", scope: "admin:system:read" }).toString() });
+    const issued = (await device.json()) as { device_code: string; user_code: string };
+    remember("device code", issued.device_code);
+    remember("user code", issued.user_code);
+    remember("user code (normalised)", issued.user_code.replace("-", ""));
+    const confirm = await browser.submit(await browser.open("/device"), "/device", { user_code: issued.user_code });
+    expect((await browser.submit(confirm, "/device/decision", { decision: "allow" })).status).toBe(200);
+    const deviceTokens = await token({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: issued.device_code, client_id: "authly-cli" });
+    remember("device grant refresh token", deviceTokens.refresh_token);
+
     // The signing keys' private parts, and the configured secrets.
     const kek = deriveKey(TEST_SECRETS.JWT_SECRET_KEY, "signing-key-encryption");
     const keys = await api.deps.sql<{ kid: string; private_jwk_encrypted: string }[]>`SELECT kid, private_jwk_encrypted FROM signing_keys`;
@@ -109,6 +120,7 @@ describe("secrets at rest", () => {
     expect(dump).toContain("rest-user");
     expect(dump).toMatch(/refresh_tokens: /);
     expect(dump).toMatch(/authorization_codes: /);
+    expect(dump).toMatch(/device_codes: /);
     expect(dump).toMatch(/\$argon2id\$/);
   }, 60_000);
 });

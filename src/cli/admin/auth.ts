@@ -5,6 +5,7 @@ import { CliError, ExitCode } from "../../errors";
 import { formatUtc, success } from "../output";
 import { ADMIN_SCOPES, CLI_CLIENT, createContext, requireTokens, tokensFrom, type AdminContext } from "./context";
 import { changePasswordCmd, checkTemporaryPassword } from "./auth-password";
+import { deviceLogin } from "./auth-device";
 import { info, status, whoami } from "./auth-status";
 import { isInteractive, promptPassword, promptText } from "./prompt";
 import { apiUrlArgs, defineAdminCommand, helpText } from "./shared";
@@ -20,15 +21,19 @@ const login = defineAdminCommand({
     username: { type: "string", valueHint: "TEXT", description: "Admin username (prompted on a terminal when missing)" },
     password: { type: "string", valueHint: "TEXT", description: "Admin password (not recommended for security: prompted without echo when missing)" },
     "password-stdin": { type: "boolean", description: "Read the password from standard input (CI)" },
+    device: { type: "boolean", description: "Sign in in a browser instead (device authorization grant, RFC 8628): prints a URL and a code to approve there" },
+    qr: { type: "boolean", default: true, description: "With --device on a terminal: also print a QR code of the URL", negativeDescription: "No QR code" },
     ...apiUrlArgs,
     "show-token": { type: "boolean", description: "Display the access and refresh tokens (use with caution)" },
   },
   help: helpText({
-    details: `Signs in with the first-party client ${CLI_CLIENT} (OAuth password grant) and stores the
+    details: `Signs in with the first-party client ${CLI_CLIENT} (OAuth password grant; with --device, the
+device authorization grant: approve a code in any browser, RFC 8628) and stores the
 tokens in ~/.authly/tokens.json (folder 0700, file 0600; encrypted with the system keyring when
 one is available). The tokens refresh automatically before they expire.`,
     examples: [
       "# Interactive login (recommended)\n$ authly admin auth login",
+      "# Sign in in a browser (over SSH, with a passkey or any other factor)\n$ authly admin auth login --device",
       '# Non-interactive (CI/CD environments only)\n$ authly admin auth login --username admin --password "$ADMIN_PASSWORD"\n$ printf %s "$ADMIN_PASSWORD" | authly admin auth login --username admin --password-stdin',
       '# Custom API URL\n$ authly admin auth login --api-url "https://auth.mycompany.com"',
       "# Show tokens for debugging (careful - tokens are sensitive!)\n$ authly admin auth login --show-token",
@@ -39,6 +44,20 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
   }),
   async run({ args }) {
     const ctx = createContext({ apiUrl: args["api-url"] });
+    if (args.device) {
+      if (args.username || args.password !== undefined || args["password-stdin"]) throw new CliError("--device cannot be combined with --username, --password or --password-stdin", ExitCode.validation);
+      const { username, scope } = await deviceLogin(ctx, { qr: args.qr !== false && Boolean(process.stdout.isTTY) });
+      const t = ctx.tokens();
+      if (args["show-token"] && t) {
+        console.log(`   Access token: ${t.access_token}`);
+        console.log(`   Refresh token: ${t.refresh_token ?? "-"}`);
+      }
+      console.log(`Token stored securely in ${ctx.store.file}`);
+      if (!scope.split(" ").some((s) => s.startsWith("admin:"))) {
+        console.error(`Warning: '${username}' was granted no admin scopes (not an admin?): admin commands will be refused (exit code 3).`);
+      }
+      return;
+    }
     let username = args.username;
     let password = args.password;
     if (args["password-stdin"]) {
@@ -48,7 +67,7 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
     const prompted = password === undefined && !args["password-stdin"];
     if (!username || password === undefined) {
       if (!isInteractive()) {
-        throw new CliError("Username and password required", ExitCode.validation, "Not a terminal: pass --username and --password (or --password-stdin).");
+        throw new CliError("Username and password required", ExitCode.validation, "Not a terminal: pass --username and --password (or --password-stdin), or sign in in a browser with --device.");
       }
       if (!username) username = (await promptText("Username: ")).trim();
       if (password === undefined) password = await promptPassword("Password: ");

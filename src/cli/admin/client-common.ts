@@ -1,6 +1,6 @@
 // What the client commands share: the Client JSON of the admin API, the metadata options of create
 // and update (repeatable ones read from rawArgs) and how a client is printed.
-import type { Client as ApiClient } from "../../clients/model";
+import { DEVICE_CODE_GRANT, type Client as ApiClient } from "../../clients/model";
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, printFields } from "../output";
 import { collect, collectWords, flagPair } from "./shared";
@@ -9,7 +9,7 @@ import { collect, collectWords, flagPair } from "./shared";
 export type Client = ApiClient & { client_secret?: string };
 
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
-export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
+export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT];
 
 export const notFound = (id: string) => ({ message: "Client not found", detail: `Client ID '${id}' does not exist or has been deleted.` });
 export const path = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
@@ -21,7 +21,7 @@ export const metadataArgs = {
   "redirect-uri": { type: "string", valueHint: "URL", description: "Redirect URI (can be specified multiple times)" },
   "post-logout-redirect-uri": { type: "string", valueHint: "URL", description: "Post-logout redirect URI, OIDC RP-Initiated Logout (can be specified multiple times)" },
   scope: { type: "string", valueHint: "TEXT", description: 'Allowed scopes, space-separated ("read write") and/or repeated' },
-  "grant-type": { type: "string", valueHint: "TEXT", description: `Grant type, repeatable: ${GRANT_TYPES.join(", ")} (default: authorization_code + refresh_token; confidential without redirect URI: client_credentials)` },
+  "grant-type": { type: "string", valueHint: "TEXT", description: `Grant type, repeatable: ${GRANT_TYPES.join(", ")} ("device_code" for short) (default: authorization_code + refresh_token; confidential without redirect URI: client_credentials)` },
   "auth-method": { type: "enum", options: AUTH_METHODS, description: "Token endpoint auth method (default: none for public, client_secret_basic for confidential)" },
   "jwks-uri": { type: "string", valueHint: "URL", description: "JWK Set URL of the client's keys (for private_key_jwt)" },
   "backchannel-logout-uri": { type: "string", valueHint: "URL", description: 'Where logout tokens are POSTed when a user\'s session ends, OIDC Back-Channel Logout (https; http only on loopback; "" removes it)' },
@@ -45,6 +45,8 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
     const values = words ? collectWords(rawArgs, flag) : collect(rawArgs, flag);
     if (values.length) body[field] = values;
   }
+  // "device_code" is short for the device grant's URN (RFC 8628 §3.4).
+  if (body.grant_types) body.grant_types = (body.grant_types as string[]).map((g) => (g === "device_code" ? DEVICE_CODE_GRANT : g));
   for (const g of (body.grant_types as string[] | undefined) ?? []) {
     if (!GRANT_TYPES.includes(g)) throw new CliError(`Unknown grant type: ${g}`, ExitCode.validation, `Use one of: ${GRANT_TYPES.join(", ")}.`);
   }

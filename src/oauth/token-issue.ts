@@ -1,0 +1,71 @@
+// Tokens for a user's grant, the same whichever grant brought the user's approval (authorization
+// code, RFC 6749 §4.1.3; device code, RFC 8628 §3.5): a grant row, an access token, a refresh token
+// when the client may refresh (and, in an OIDC flow, offline_access was granted, OIDC Core §11), and
+// an ID token when openid was granted (OIDC Core §3.1.3.3).
+import type { ClientRecord } from "../clients/model";
+import type { Deps } from "../deps";
+import type { Tx } from "../db/sql";
+import type { UserRecord } from "../accounts/model";
+import { issueIdToken } from "../oidc/id-token";
+import { issueAccessToken } from "../tokens/access-token";
+import { accessTokenTtl, createGrant, issueRefreshToken, refreshTokenTtl } from "../tokens/service";
+import type { TokenResponseBody } from "./token-response";
+import { parseScope } from "./token-scope";
+
+export interface UserGrantInput {
+  client: ClientRecord;
+  user: UserRecord;
+  grantType: string;
+  scope: string;
+  sessionId: string | null;
+  authTime: Date;
+  /** The authorization code (hash) the grant came from: a replay of it revokes the grant. */
+  codeHash?: string | null;
+  nonce?: string | null;
+  acr?: string | null;
+  amr?: string[] | null;
+  claims?: Record<string, unknown> | null;
+}
+
+export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput): Promise<TokenResponseBody> {
+  const { client, user } = g;
+  const scopes = parseScope(g.scope);
+  const openid = scopes.includes("openid");
+  const withRefresh = client.grant_types.includes("refresh_token") && (!openid || scopes.includes("offline_access"));
+  const ttl = accessTokenTtl(deps, client);
+  const grantId = await createGrant(tx, {
+    clientId: client.client_id,
+    userId: user.id,
+    grantType: g.grantType,
+    scope: g.scope,
+    sessionId: g.sessionId,
+    authTime: g.authTime,
+    codeHash: g.codeHash ?? null,
+    nonce: g.nonce ?? null,
+    acr: g.acr ?? null,
+    amr: g.amr ?? null,
+    claims: g.claims ?? null,
+    expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
+  });
+  const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
+  if (g.sessionId) extra.sid = g.sessionId;
+  if (g.acr) extra.acr = g.acr;
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: g.scope, grantId, ttlSeconds: ttl, extra }, tx);
+  const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: g.scope };
+  if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;
+  if (openid) {
+    out.id_token = await issueIdToken(deps, {
+      user,
+      client,
+      scope: g.scope,
+      nonce: g.nonce,
+      authTime: g.authTime,
+      sessionId: g.sessionId,
+      acr: g.acr,
+      amr: g.amr,
+      claimsRequest: g.claims as never,
+      accessToken: at.token,
+    });
+  }
+  return out;
+}
