@@ -19,6 +19,7 @@ import { consentPage, formTarget, loginPage, messagePage, pageHeaders, passwordC
 import {
   checkCsrf,
   consentClaims,
+  consentResources,
   csrfToken,
   finishInteraction,
   issueCode,
@@ -91,6 +92,8 @@ export function interactionRoutes(deps: Deps) {
           await saveInteraction(deps, ia);
         }
         const user = await findUserById(deps.sql, session!.user_id);
+        const { apis, scopeDescriptions: resourceScopeText } = await consentResources(deps, req);
+        const scopes = (await scopeDescriptions(deps, req.scopes)).map((s) => (s.description === s.name && resourceScopeText.has(s.name) ? { name: s.name, description: resourceScopeText.get(s.name)! } : s));
         return page(
           consentPage({
             action: url(ia.id, "consent"),
@@ -98,8 +101,9 @@ export function interactionRoutes(deps: Deps) {
             csrf: csrfToken(deps, ia.id),
             client: { name: ia.client.client_name, logoUri: ia.client.logo_uri, clientUri: ia.client.client_uri, policyUri: ia.client.policy_uri, tosUri: ia.client.tos_uri },
             userName: user?.name || user?.username || "",
-            scopes: await scopeDescriptions(deps, req.scopes),
+            scopes,
             extraClaims: consentClaims(req),
+            apis,
           }),
           200,
           [formTarget(req.redirectUri)],
@@ -186,8 +190,8 @@ export function interactionRoutes(deps: Deps) {
       const ip = requestInfo(request).ip;
       if (fields.decision === "allow") {
         const claims = consentClaims(req);
-        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes, claims);
-        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes, claims } });
+        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes, claims, req.resources ?? []);
+        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes, claims, resources: req.resources ?? [] } });
         ia.state.consentGivenBy = session.user_id;
         await saveInteraction(deps, ia);
         return seeOther(url(ia.id));

@@ -18,7 +18,8 @@ import {
 } from "../tokens/service";
 import { checkPkce } from "./pkce";
 import type { TokenContext, TokenResponseBody } from "./token-response";
-import { parseScope } from "./token-scope";
+import { formatScope, parseScope } from "./token-scope";
+import { audienceSettings, scopesForResources, selectResources } from "./resource-indicators";
 
 export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenResponseBody> {
   const { deps, client, form } = ctx;
@@ -35,7 +36,11 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
     const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
+    // RFC 8707 §2.2: the token may be for some of the resources of the authorization request, never others.
+    const resources = await selectResources(deps, tx, client, form.all("resource"), { within: row.resources ?? [] });
     const scopes = parseScope(row.scope);
+    const atScope = formatScope(await scopesForResources(tx, scopes, resources));
+    const audience = audienceSettings(deps, client, resources);
     const openid = scopes.includes("openid");
     const withRefresh = client.grant_types.includes("refresh_token") && (!openid || scopes.includes("offline_access"));
     const ttl = accessTokenTtl(deps, client);
@@ -51,13 +56,14 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
       acr: row.acr,
       amr: row.amr,
       claims: row.claims,
+      resources: row.resources ?? [],
       expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
     });
     const extra: Record<string, unknown> = { auth_time: Math.floor(row.auth_time.getTime() / 1000) };
     if (row.session_id) extra.sid = row.session_id;
     if (row.acr) extra.acr = row.acr;
-    const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: row.scope, grantId, ttlSeconds: ttl, extra }, tx);
-    const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: row.scope };
+    const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
+    const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: atScope };
     if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: row.scope })).token;
     if (openid) {
       out.id_token = await issueIdToken(deps, {

@@ -24,6 +24,8 @@ export interface AccessTokenInput {
   /** Audience; defaults to the issuer (Authly's own APIs: userinfo, admin). */
   aud?: string | string[];
   ttlSeconds?: number;
+  /** Signing algorithm (an API resource's, RFC 8707); AUTHLY_ACCESS_TOKEN_ALG when not given. */
+  alg?: "RS256" | "ES256" | "EdDSA";
   /** Extra claims (e.g. auth_time, acr, sid). */
   extra?: Record<string, unknown>;
 }
@@ -48,7 +50,7 @@ export interface AccessTokenClaims extends JWTPayload {
  *  caller's transaction `tx`, where the grant and its tokens commit together). */
 export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?: Tx): Promise<IssuedAccessToken> {
   const ttl = input.ttlSeconds ?? deps.config.accessTokenTtl;
-  const key = await deps.keys.signingKey(deps.config.accessTokenAlg);
+  const key = await deps.keys.signingKey(input.alg ?? deps.config.accessTokenAlg);
   const jti = randomToken(16);
   const now = Math.floor(Date.now() / 1000);
   const token = await signCompactJws(key, { typ: "at+jwt" }, {
