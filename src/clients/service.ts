@@ -117,6 +117,9 @@ export interface CreateOptions {
   resourceServer?: boolean;
   /** The audit action (client.create unless said). */
   auditAction?: string;
+  /** Scope values that are not registered are left out instead of refused (RFC 7591 §2: dynamic
+   *  registration may grant less than asked; the scopes of API resources are never client scopes). */
+  dropUnknownScopes?: boolean;
 }
 
 /**
@@ -151,6 +154,7 @@ export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts:
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
+  if (opts.dropUnknownScopes && !p.has("scope")) columns.scopes = await activeScopeNames(tx, columns.scopes);
   await checkClient(tx, p, columns, input.client_type, () => true);
   p.throwIfAny();
   if (opts.resourceServer) Object.assign(columns, { grant_types: [], response_types: [], redirect_uris: [], require_consent: true });
@@ -181,6 +185,11 @@ export async function listClients(deps: Deps, opts: { includeInactive: boolean; 
   return { clients: rows.map(toClient), total, limit: opts.limit, offset: opts.offset };
 }
 
+/** The stored client (protocol code that needs more than the admin view: registration, secrets). */
+export async function findClientRecord(deps: Deps, tx: Tx, clientId: string): Promise<ClientRecord | undefined> {
+  return store.findClientByClientId(tx, clientId);
+}
+
 export async function getClient(deps: Deps, clientId: string): Promise<Client> {
   const row = await store.findClientByClientId(deps.sql, clientId);
   if (!row) throw notFound(clientId);
@@ -192,7 +201,7 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
 }
 
 /** A partial update inside the caller's transaction (RFC 7592 rotates its token in the same one). */
-export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId: string, body: unknown, opts: { auditAction?: string } = {}): Promise<Client & { client_secret?: string }> {
+export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId: string, body: unknown, opts: { auditAction?: string; dropUnknownScopes?: boolean } = {}): Promise<Client & { client_secret?: string }> {
   const { value: patch, p } = validateBody<ClientUpdate>(ClientUpdate, body, outboundPolicy(deps.config));
   const given = (f: string) => f in patch;
   {
@@ -222,6 +231,7 @@ export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId:
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");
+    if (opts.dropUnknownScopes && given("scope") && !p.has("scope")) next.scopes = await activeScopeNames(tx, next.scopes);
     // The first-party CLI client keeps its password grant, which the admin API never grants.
     if (cur.is_first_party && (given("grant_types") || given("token_endpoint_auth_method"))) {
       throw new ConflictError(`'${clientId}' is a built-in first-party client: its grant types and authentication cannot change`);

@@ -51,4 +51,16 @@ describe("authly admin resource", () => {
     expect(unknown.code).toBe(5);
     expect(unknown.stderr).toContain("resources");
   });
+
+  test("client registration-token create: shown once, usable at /oauth/register in token mode", async () => {
+    const r = await w.cli(["admin", "client", "registration-token", "create", "--expires-in", "600", "--max-uses", "2", "--output", "json"]);
+    expect(r.code).toBe(0);
+    const tok = JSON.parse(r.stdout);
+    expect(tok).toMatchObject({ max_uses: 2 });
+    expect(tok.token).toMatch(/^iat_/);
+    const reg = await fetch(`${w.url}/oauth/register`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${tok.token}` }, body: JSON.stringify({ redirect_uris: ["https://app.example/cb"], token_endpoint_auth_method: "none" }) });
+    expect(reg.status).toBe(201);
+    const bad = await w.cli(["admin", "client", "registration-token", "create", "--max-uses", "0"]);
+    expect(bad.code).toBe(5);
+  });
 });
