@@ -7,7 +7,7 @@ import { findUserById } from "../accounts/store";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
 import { sourceKey } from "../lib/source-key";
@@ -49,7 +49,7 @@ export function interactionRoutes(deps: Deps) {
   const cookies = cookieSettings(deps.config);
   const url = (id: string, action = "") => `${base}/interaction/${id}${action ? `/${action}` : ""}`;
 
-  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => findClientByClientId(deps.sql, c));
+  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => resolveClient(deps, c));
 
   const renderLogin = (ia: LoadedInteraction, status: number, login?: string, error?: string) =>
     page(

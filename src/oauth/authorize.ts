@@ -4,7 +4,7 @@
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { listActiveScopes } from "../interaction/store";
 import { claimsAllowedForScopes, limitClaimsRequest, parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
 import { verifyIdTokenHint } from "../oidc/id-token-hint";
@@ -139,7 +139,8 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
 async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientRecord> {
   const id = params.values.client_id;
   if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
-  const client = id.length <= 255 ? await findClientByClientId(deps.sql, id) : undefined;
+  // A registered client, or the client of a metadata document URL (registration/).
+  const client = await resolveClient(deps, id);
   if (!client || !client.is_active) {
     throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400 });
   }
