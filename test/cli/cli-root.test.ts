@@ -112,7 +112,7 @@ describe("shell completion", () => {
 
     expect(await bashComplete(script, ["authly", ""])).toEqual(expect.arrayContaining(["admin", "serve"]));
     expect(await bashComplete(script, ["authly", "admin", ""])).toEqual(expect.arrayContaining(["auth", "client", "scope", "status"]));
-    expect(await bashComplete(script, ["authly", "admin", "client", ""])).toEqual(["create", "delete", "list", "regenerate-secret", "show", "update"]);
+    expect(await bashComplete(script, ["authly", "admin", "client", ""])).toEqual(["create", "delete", "list", "regenerate-secret", "registration-token", "show", "update"]);
     expect(await bashComplete(script, ["authly", "admin", "client", "create", "--redi"])).toEqual(["--redirect-uri"]);
     expect(await bashComplete(script, ["authly", "admin", "client", "create", "--name", "x", "--type", ""])).toEqual(["confidential", "public"]);
     expect(await bashComplete(script, ["authly", "admin", "scope", "list", "--output", "j"])).toEqual(["json"]);
