@@ -63,4 +63,25 @@ describe("authly admin resource", () => {
     const bad = await w.cli(["admin", "client", "registration-token", "create", "--max-uses", "0"]);
     expect(bad.code).toBe(5);
   });
+
+  test("create --from-metadata registers the resource its RFC 9728 document names", async () => {
+    const rs: ReturnType<typeof Bun.serve> = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req): Response =>
+        new URL(req.url).pathname === "/.well-known/oauth-protected-resource/mcp"
+          ? Response.json({ resource: `http://127.0.0.1:${rs.port}/mcp`, resource_name: "Notes MCP", scopes_supported: ["notes:read"] })
+          : new Response("no", { status: 404 }),
+    });
+    try {
+      const r = await w.cli(["admin", "resource", "create", "--from-metadata", `http://127.0.0.1:${rs.port}/mcp`, "--output", "json"]);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ identifier: `http://127.0.0.1:${rs.port}/mcp`, name: "Notes MCP", scopes: [{ name: "notes:read", description: "" }] });
+      const missing = await w.cli(["admin", "resource", "create", "--from-metadata", `http://127.0.0.1:${rs.port}/other`]);
+      expect(missing.code).toBe(5);
+      expect(missing.stderr).toContain("404");
+    } finally {
+      rs.stop(true);
+    }
+  });
 });
