@@ -7,6 +7,7 @@
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
 import { findClientRecord, validateNewClient } from "../clients/service";
+import { OAuthError, ValidationError } from "../errors";
 import { OutboundError, outboundPolicy, safeFetch } from "../lib/outbound";
 import { decodeUtf8, isValidText, parseJsonSafely } from "../lib/text";
 import { registrationToClientBody } from "./model";
@@ -118,8 +119,10 @@ async function fetchDocumentClient(deps: Deps, url: string): Promise<{ client: C
   try {
     const body = registrationToClientBody({ ...doc, token_endpoint_auth_method: method, grant_types: doc.grant_types ?? ["authorization_code", "refresh_token"] });
     ({ columns, clientType } = await validateNewClient(deps, deps.sql, body, { dropUnknownScopes: true }));
-  } catch {
-    return failed;
+  } catch (err) {
+    // A document the validator refuses names no client; anything else (the database away) is no verdict.
+    if (err instanceof ValidationError || err instanceof OAuthError) return failed;
+    throw err;
   }
   // Client tokens are checked against a stored client (tokens/access-token.ts): none for a document.
   columns.grant_types = columns.grant_types.filter((g) => g !== "client_credentials");
