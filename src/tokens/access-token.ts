@@ -1,5 +1,6 @@
 // Access tokens: JWTs per RFC 9068 (typ at+jwt; iss, sub, aud, client_id, scope, exp, iat, jti),
-// signed with the active key of the configured access-token algorithm. A token issued for a grant
+// signed with the active key of the configured access-token algorithm (or of an API resource's,
+// RFC 8707; every algorithm has a published key). A token issued for a grant
 // (a user's) is recorded in access_tokens, so that it can be revoked with its family and
 // introspected on every node. A client token (client_credentials: no grant, no user) is not
 // recorded: it is live while its signature, expiry and client hold, until the client revokes it
