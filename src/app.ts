@@ -13,6 +13,7 @@ import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
 import { deviceRoutes } from "./device/routes";
 import { oidcRoutes } from "./oidc/routes";
+import { registrationRoutes } from "./registration/routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -67,7 +68,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))
     .use(deviceRoutes(deps))
-    .use(oidcRoutes(deps));
+    .use(oidcRoutes(deps))
+    .use(registrationRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -66,6 +66,12 @@ export const Config = t.Object({
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
+  /** Dynamic client registration (RFC 7591): closed, with initial access tokens, or open. */
+  registration: t.Union([t.Literal("closed"), t.Literal("token"), t.Literal("open")]),
+  /** Open registrations per source address and minute. */
+  registrationRateLimitPerMinute: t.Integer({ minimum: 1 }),
+  /** Client ID metadata documents: an https client_id is resolved by fetching it. */
+  clientIdMetadataDocuments: t.Boolean(),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -129,6 +135,9 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_WORKER_HEARTBEAT_SECONDS", key: "workerHeartbeatSeconds", kind: "int", default: () => 30 },
   { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
   { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },
+  { env: "AUTHLY_REGISTRATION", key: "registration", kind: "string", default: (_env, p) => (p.devMode ? "open" : "closed") },
+  { env: "AUTHLY_REGISTRATION_RATE_LIMIT", key: "registrationRateLimitPerMinute", kind: "int", default: () => 10 },
+  { env: "AUTHLY_CLIENT_ID_METADATA_DOCUMENTS", key: "clientIdMetadataDocuments", kind: "bool", default: (_env, p) => p.devMode === true },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -223,6 +232,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "accessTokenAlg" || f.key === "idTokenAlg") return `is not a supported algorithm (one of: ${ALGS.join(", ")})`;
   if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
   if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
+  if (f.key === "registration") return "is not a registration mode (closed, token or open)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   return message.toLowerCase();
 }

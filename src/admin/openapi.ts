@@ -70,6 +70,7 @@ export function buildOpenApi(specs: AdminRouteSpec[], serverUrl: string) {
     tags: [
       { name: "system", description: "Health, status and signing keys" },
       { name: "clients", description: "OAuth clients" },
+      { name: "resources", description: "API resources (RFC 8707, RFC 9728)" },
       { name: "scopes", description: "OAuth scopes" },
       { name: "users", description: "User accounts" },
     ],

@@ -6,6 +6,8 @@ import type { Deps } from "../deps";
 import { userAdminRoutes } from "../accounts/admin-routes";
 import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
+import { resourceAdminRoutes } from "../resources/admin-routes";
+import { registrationAdminRoutes } from "../registration/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { consentAdminRoutes } from "../interaction/admin-routes";
 import { PAGE_HEADERS } from "../http/html";
@@ -21,7 +23,7 @@ import { systemAdminRoutes } from "./system";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...auditAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...auditAdminRoutes(deps)];
 }
 
 const DOCS_PATH = "/admin/docs";

@@ -40,6 +40,9 @@ export interface ClientRecord {
   require_consent: boolean;
   is_first_party: boolean;
   backchannel_logout_uri: string | null;
+  /** API resources (RFC 8707 identifiers) the client may ask tokens for, and the one used when it names none. */
+  resources: string[];
+  default_resource: string | null;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -77,6 +80,8 @@ export const Client = t.Object({
   contacts: t.Array(t.String()),
   id_token_signed_response_alg: t.String(),
   require_consent: t.Boolean(),
+  resources: t.Array(t.String(), { description: "API resources (RFC 8707) the client may ask tokens for" }),
+  default_resource: Nullable(t.String({ description: "The resource of its tokens when a request names none" })),
   is_first_party: t.Boolean(),
   is_active: t.Boolean(),
   has_secret: t.Boolean({ description: "A secret is set (it is never shown again)" }),
@@ -110,6 +115,8 @@ const clientFields = {
   contacts: t.Array(t.String({ maxLength: 254 }), { maxItems: 20 }),
   id_token_signed_response_alg: t.Union(ID_TOKEN_ALGS.map((a) => t.Literal(a))),
   require_consent: t.Boolean(),
+  resources: t.Array(t.String({ maxLength: 2000 }), { maxItems: 50, description: "Registered API resource identifiers the client may ask tokens for (RFC 8707)" }),
+  default_resource: Nullable(t.String({ maxLength: 2000, description: "One of `resources`: the audience of its tokens when a request names no resource" })),
 };
 
 /** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
@@ -128,6 +135,8 @@ const optionalClientFields = {
   contacts: t.Optional(clientFields.contacts),
   id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
   require_consent: t.Optional(clientFields.require_consent),
+  resources: t.Optional(clientFields.resources),
+  default_resource: t.Optional(clientFields.default_resource),
 };
 
 export const ClientCreate = t.Object(
@@ -188,6 +197,8 @@ export function toClient(r: ClientRecord): Client {
     contacts: r.contacts,
     id_token_signed_response_alg: r.id_token_signed_response_alg,
     require_consent: r.require_consent,
+    resources: r.resources ?? [],
+    default_resource: r.default_resource ?? null,
     is_first_party: r.is_first_party,
     is_active: r.is_active,
     has_secret: r.secret_hash !== null,

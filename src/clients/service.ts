@@ -8,6 +8,8 @@ import { destinationProblem, outboundPolicy, type OutboundPolicy } from "../lib/
 import { assertSchema, Problems, schemaProblems } from "../lib/validate";
 import { scopeNameProblem, splitScope } from "../scopes/model";
 import { activeScopeNames } from "../scopes/store";
+import { resourceIdentifierProblem } from "../resources/model";
+import { findResources } from "../resources/store";
 import type { Tx } from "../db/sql";
 import {
   CLI_CLIENT_ID, ClientCreate, DEVICE_CODE_GRANT, ClientUpdate, RegenerateSecret, toClient,
@@ -54,6 +56,11 @@ function checkFields(p: Problems, body: Record<string, unknown>, outbound: Outbo
       else if (PRIVATE_JWK_MEMBERS.some((m) => m in k)) p.add(`jwks.keys[${i}]`, "must be a public key (no private members)");
     });
   }
+  arr("resources")?.forEach((r, i, all) => {
+    const problem = resourceIdentifierProblem(r);
+    if (problem) p.add(`resources[${i}]`, problem);
+    else if (all.indexOf(r) !== i) p.add(`resources[${i}]`, "is listed twice");
+  });
   if (typeof body.scope === "string" && !p.has("scope") && splitScope(body.scope).some((s) => scopeNameProblem(s))) {
     p.add("scope", "each scope must be printable ASCII without quotes or backslashes (RFC 6749 §3.3)");
   }
@@ -82,6 +89,16 @@ async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: Cl
     if (m === "private_key_jwt" && !c.jwks && !c.jwks_uri) p.add("jwks", "private_key_jwt needs jwks or jwks_uri");
   }
   if (c.jwks && c.jwks_uri) p.add("jwks_uri", "give jwks or jwks_uri, not both (RFC 7591 §2)");
+  // RFC 8707: a client is allowed registered resources only; its default is one of them.
+  if ((given("resources") || given("default_resource")) && !p.has("resources") && !p.has("default_resource")) {
+    const resources = c.resources ?? [];
+    if (given("resources") && resources.length) {
+      const found = new Set((await findResources(tx, resources)).filter((r) => r.is_active).map((r) => r.identifier));
+      const unknown = resources.filter((r) => !found.has(r));
+      if (unknown.length) p.add("resources", `unknown or inactive resource(s): ${unknown.join(", ")}`);
+    }
+    if (c.default_resource && !resources.includes(c.default_resource)) p.add("default_resource", "must be one of the client's resources");
+  }
 }
 
 /** Schema and per-field problems of a body, all at once. Throws when the shape is wrong;
@@ -95,7 +112,24 @@ function validateBody<T>(schema: Parameters<typeof schemaProblems>[0], body: unk
   return { value: body as T, p };
 }
 
-export async function createClient(deps: Deps, actor: Actor, body: unknown): Promise<Client & { client_secret?: string }> {
+/** How a client is created besides its metadata (the admin API passes none). */
+export interface CreateOptions {
+  /** The credentials of an API resource's server (resources/service.ts): it can authenticate
+   *  (introspection) but has no grant type, redirect URI or response type. */
+  resourceServer?: boolean;
+  /** The audit action (client.create unless said). */
+  auditAction?: string;
+  /** Scope values that are not registered are left out instead of refused (RFC 7591 §2: dynamic
+   *  registration may grant less than asked; the scopes of API resources are never client scopes). */
+  dropUnknownScopes?: boolean;
+}
+
+/**
+ * Client metadata (the admin API's and RFC 7591's alike) validated by the one client validator and
+ * turned into the columns to store; throws ValidationError naming every bad field. Used by the
+ * admin API, dynamic registration and client ID metadata documents.
+ */
+export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts: CreateOptions = {}): Promise<{ columns: store.ClientColumns; clientType: ClientRecord["client_type"] }> {
   const { value: input, p } = validateBody<ClientCreate>(ClientCreate, body, outboundPolicy(deps.config));
   const method = input.token_endpoint_auth_method ?? (input.client_type === "public" ? "none" : "client_secret_basic");
   const grantTypes = [...new Set(input.grant_types ?? ["authorization_code", "refresh_token"])];
@@ -117,27 +151,45 @@ export async function createClient(deps: Deps, actor: Actor, body: unknown): Pro
     contacts: input.contacts ?? [],
     id_token_signed_response_alg: input.id_token_signed_response_alg ?? "RS256",
     require_consent: input.require_consent ?? true,
+    resources: input.resources ?? [],
+    default_resource: input.default_resource ?? null,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
-  return deps.sql.begin(async (tx) => {
-    await checkClient(tx, p, columns, input.client_type, () => true);
-    p.throwIfAny();
-    const secret = usesSecret(method) ? generateClientSecret() : undefined;
-    const row = await store.insertClient(tx, {
-      ...columns,
-      client_id: crypto.randomUUID(),
-      client_type: input.client_type,
-      secret_hash: secret ? hashClientSecret(deps, secret) : null,
-    });
-    await auditAdmin(deps, tx, actor, "client.create", { type: "client", id: row.client_id }, { client_type: row.client_type, client_name: row.client_name });
-    return secret ? { ...toClient(row), client_secret: secret } : toClient(row);
+  if (opts.dropUnknownScopes && !p.has("scope")) columns.scopes = await activeScopeNames(tx, columns.scopes);
+  await checkClient(tx, p, columns, input.client_type, () => true);
+  p.throwIfAny();
+  if (opts.resourceServer) Object.assign(columns, { grant_types: [], response_types: [], redirect_uris: [], require_consent: true });
+  return { columns, clientType: input.client_type };
+}
+
+/** Creates a client inside the caller's transaction (so what hangs off it commits with it). */
+export async function createClientTx(deps: Deps, tx: Tx, actor: Actor, body: unknown, opts: CreateOptions = {}): Promise<Client & { client_secret?: string }> {
+  const { columns, clientType } = await validateNewClient(deps, tx, body, opts);
+  const method = columns.token_endpoint_auth_method;
+  const secret = usesSecret(method) ? generateClientSecret() : undefined;
+  const row = await store.insertClient(tx, {
+    ...columns,
+    client_id: crypto.randomUUID(),
+    client_type: clientType,
+    secret_hash: secret ? hashClientSecret(deps, secret) : null,
   });
+  await auditAdmin(deps, tx, actor, opts.auditAction ?? "client.create", { type: "client", id: row.client_id }, { client_type: row.client_type, client_name: row.client_name });
+  return secret ? { ...toClient(row), client_secret: secret } : toClient(row);
+}
+
+export async function createClient(deps: Deps, actor: Actor, body: unknown, opts: CreateOptions = {}): Promise<Client & { client_secret?: string }> {
+  return deps.sql.begin((tx) => createClientTx(deps, tx, actor, body, opts));
 }
 
 export async function listClients(deps: Deps, opts: { includeInactive: boolean; limit: number; offset: number }) {
   const { rows, total } = await store.listClients(deps.sql, opts);
   return { clients: rows.map(toClient), total, limit: opts.limit, offset: opts.offset };
+}
+
+/** The stored client (protocol code that needs more than the admin view: registration, secrets). */
+export async function findClientRecord(deps: Deps, tx: Tx, clientId: string): Promise<ClientRecord | undefined> {
+  return store.findClientByClientId(tx, clientId);
 }
 
 export async function getClient(deps: Deps, clientId: string): Promise<Client> {
@@ -147,9 +199,14 @@ export async function getClient(deps: Deps, clientId: string): Promise<Client> {
 }
 
 export async function updateClient(deps: Deps, actor: Actor, clientId: string, body: unknown): Promise<Client & { client_secret?: string }> {
+  return deps.sql.begin((tx) => updateClientTx(deps, tx, actor, clientId, body));
+}
+
+/** A partial update inside the caller's transaction (RFC 7592 rotates its token in the same one). */
+export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId: string, body: unknown, opts: { auditAction?: string; dropUnknownScopes?: boolean } = {}): Promise<Client & { client_secret?: string }> {
   const { value: patch, p } = validateBody<ClientUpdate>(ClientUpdate, body, outboundPolicy(deps.config));
   const given = (f: string) => f in patch;
-  return deps.sql.begin(async (tx) => {
+  {
     const cur = await store.lockClient(tx, clientId);
     if (!cur) throw notFound(clientId);
     const grantTypes = patch.grant_types ? [...new Set(patch.grant_types)] : cur.grant_types;
@@ -171,9 +228,12 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
       contacts: patch.contacts ?? cur.contacts,
       id_token_signed_response_alg: patch.id_token_signed_response_alg ?? cur.id_token_signed_response_alg,
       require_consent: patch.require_consent ?? cur.require_consent,
+      resources: patch.resources ?? cur.resources,
+      default_resource: given("default_resource") ? (patch.default_resource ?? null) : cur.default_resource,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");
+    if (opts.dropUnknownScopes && given("scope") && !p.has("scope")) next.scopes = await activeScopeNames(tx, next.scopes);
     // The first-party CLI client keeps its password grant, which the admin API never grants.
     if (cur.is_first_party && (given("grant_types") || given("token_endpoint_auth_method"))) {
       throw new ConflictError(`'${clientId}' is a built-in first-party client: its grant types and authentication cannot change`);
@@ -189,13 +249,18 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
     } else if (!usesSecret(next.token_endpoint_auth_method) && cur.secret_hash) secretHash = null;
     const row = await store.updateClient(tx, clientId, { ...next, secret_hash: secretHash });
     if (cur.is_active && !row.is_active) await store.revokeClientGrants(tx, clientId, "client_deactivated");
-    await auditAdmin(deps, tx, actor, "client.update", { type: "client", id: clientId }, { changed: Object.keys(patch), secret_issued: Boolean(secret) });
+    await auditAdmin(deps, tx, actor, opts.auditAction ?? "client.update", { type: "client", id: clientId }, { changed: Object.keys(patch), secret_issued: Boolean(secret) });
     return secret ? { ...toClient(row), client_secret: secret } : toClient(row);
-  });
+  }
 }
 
 export async function deleteClient(deps: Deps, actor: Actor, clientId: string, hard: boolean): Promise<{ client_id: string; deleted: "soft" | "hard" }> {
-  return deps.sql.begin(async (tx) => {
+  return deps.sql.begin((tx) => deleteClientTx(deps, tx, actor, clientId, hard));
+}
+
+/** Soft or hard delete inside the caller's transaction (a resource or a registration goes with its client). */
+export async function deleteClientTx(deps: Deps, tx: Tx, actor: Actor, clientId: string, hard: boolean, opts: { auditAction?: string } = {}): Promise<{ client_id: string; deleted: "soft" | "hard" }> {
+  {
     const cur = await store.lockClient(tx, clientId);
     if (!cur) throw notFound(clientId);
     if (cur.client_id === CLI_CLIENT_ID) throw new ConflictError(`'${CLI_CLIENT_ID}' is the built-in admin CLI client and cannot be deleted; deactivate it with is_active=false`);
@@ -204,9 +269,9 @@ export async function deleteClient(deps: Deps, actor: Actor, clientId: string, h
       await store.updateClient(tx, clientId, { ...cur, is_active: false });
       await store.revokeClientGrants(tx, clientId, "client_deleted");
     }
-    await auditAdmin(deps, tx, actor, "client.delete", { type: "client", id: clientId }, { hard });
+    await auditAdmin(deps, tx, actor, opts.auditAction ?? "client.delete", { type: "client", id: clientId }, { hard });
     return { client_id: clientId, deleted: hard ? ("hard" as const) : ("soft" as const) };
-  });
+  }
 }
 
 export async function regenerateSecret(deps: Deps, actor: Actor, clientId: string, body: unknown) {

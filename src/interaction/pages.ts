@@ -149,6 +149,8 @@ export interface ConsentView {
   userName: string;
   scopes: { name: string; description: string }[];
   extraClaims: string[];
+  /** The APIs (RFC 8707 resources) the application will call on the user's behalf. */
+  apis?: { name: string; identifier: string }[];
 }
 
 /** Plain-language titles of the standard scopes; other scopes show their name. */
@@ -183,11 +185,12 @@ export function consentPage(v: ConsentView): string {
     .join("");
   const items = v.scopes.map((s) => `<li><strong>${h(SCOPE_TITLES[s.name] ?? s.name)}</strong><span>${h(s.description)}</span></li>`).join("");
   const extra = v.extraClaims.length ? `<li><strong>Additional details</strong><span>${h(v.extraClaims.join(", "))}</span></li>` : "";
+  const apis = v.apis?.length ? `<p>with access to ${v.apis.map((a) => `<strong title="${h(a.identifier)}">${h(a.name)}</strong>`).join(", ")}</p>` : "";
   return layout(
     "Allow access",
     `<div class="app">${icon}<div><h1>${h(v.client.name)}</h1><p class="muted m0">wants to access your account</p></div></div>
 <p>Signed in as <strong>${h(v.userName)}</strong>. Allowing this lets <strong>${h(v.client.name)}</strong>:</p>
-<ul class="scopes" aria-label="Requested permissions">${items}${extra}</ul>
+<ul class="scopes" aria-label="Requested permissions">${items}${extra}</ul>${apis}
 <form method="post" action="${h(v.action)}">
 <input type="hidden" name="csrf_token" value="${h(v.csrf)}">
 <div class="actions"><button type="submit" name="decision" value="deny" class="secondary">Deny</button><button type="submit" name="decision" value="allow" class="primary" autofocus>Allow</button></div>

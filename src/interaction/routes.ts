@@ -7,7 +7,7 @@ import { findUserById } from "../accounts/store";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
 import { sourceKey } from "../lib/source-key";
@@ -19,6 +19,7 @@ import { consentPage, formTarget, loginPage, messagePage, pageHeaders, passwordC
 import {
   checkCsrf,
   consentClaims,
+  consentResources,
   csrfToken,
   finishInteraction,
   issueCode,
@@ -48,7 +49,7 @@ export function interactionRoutes(deps: Deps) {
   const cookies = cookieSettings(deps.config);
   const url = (id: string, action = "") => `${base}/interaction/${id}${action ? `/${action}` : ""}`;
 
-  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => findClientByClientId(deps.sql, c));
+  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => resolveClient(deps, c));
 
   const renderLogin = (ia: LoadedInteraction, status: number, login?: string, error?: string) =>
     page(
@@ -97,6 +98,8 @@ export function interactionRoutes(deps: Deps) {
           await saveInteraction(deps, ia);
         }
         const user = await findUserById(deps.sql, session!.user_id);
+        const { apis, scopeDescriptions: resourceScopeText } = await consentResources(deps, req);
+        const scopes = (await scopeDescriptions(deps, req.scopes)).map((s) => (s.description === s.name && resourceScopeText.has(s.name) ? { name: s.name, description: resourceScopeText.get(s.name)! } : s));
         return page(
           consentPage({
             action: url(ia.id, "consent"),
@@ -104,8 +107,9 @@ export function interactionRoutes(deps: Deps) {
             csrf: csrfToken(deps, ia.id),
             client: { name: ia.client.client_name, logoUri: ia.client.logo_uri, clientUri: ia.client.client_uri, policyUri: ia.client.policy_uri, tosUri: ia.client.tos_uri },
             userName: user?.name || user?.username || "",
-            scopes: await scopeDescriptions(deps, req.scopes),
+            scopes,
             extraClaims: consentClaims(req),
+            apis,
           }),
           200,
           [formTarget(req.redirectUri)],
@@ -192,8 +196,8 @@ export function interactionRoutes(deps: Deps) {
       const ip = requestInfo(request).ip;
       if (fields.decision === "allow") {
         const claims = consentClaims(req);
-        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes, claims);
-        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes, claims } });
+        await rememberConsent(deps, session.user_id, ia.client.client_id, req.scopes, claims, req.resources ?? []);
+        await audit(deps, { action: "consent.granted", actor: session.user_id, targetType: "client", targetId: ia.client.client_id, ip, details: { scopes: req.scopes, claims, resources: req.resources ?? [] } });
         ia.state.consentGivenBy = session.user_id;
         await saveInteraction(deps, ia);
         return seeOther(url(ia.id));

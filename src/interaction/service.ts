@@ -9,6 +9,7 @@ import type { AuthorizationRequest } from "../oauth/authorize";
 import { individuallyRequestedClaims } from "../oidc/claims";
 import { sessionAge, type Session } from "./session";
 import * as store from "./store";
+import { findResources } from "../resources/service";
 
 /** How long a pending login/consent may take before the user must start again. */
 export const INTERACTION_TTL_SECONDS = 30 * 60;
@@ -81,8 +82,10 @@ async function needsConsent(deps: Deps, client: ClientRecord, st: Omit<Interacti
   const remembered = await store.findConsent(deps.sql, userId, client.client_id);
   const scopes = new Set(remembered.scopes);
   const claims = new Set(remembered.claims);
-  // OIDC Core §3.1.2.4: claims asked for one by one are part of what the user consents to.
-  return !st.request.scopes.every((s) => scopes.has(s)) || !consentClaims(st.request).every((c) => claims.has(c));
+  const apis = new Set(remembered.resources);
+  // OIDC Core §3.1.2.4: claims asked for one by one are part of what the user consents to; so are
+  // the APIs (RFC 8707 resources) the tokens will be for.
+  return !st.request.scopes.every((s) => scopes.has(s)) || !consentClaims(st.request).every((c) => claims.has(c)) || !(st.request.resources ?? []).every((r) => apis.has(r));
 }
 
 /** The claims a request asks for beyond its scopes: shown on the consent page and remembered with it. */
@@ -107,6 +110,7 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
     amr: session.amr,
     claims: req.claims,
     ttlSeconds: deps.config.authCodeTtl,
+    resources: req.resources ?? [],
   });
   const out: Record<string, string> = { code };
   if (req.state !== undefined) out.state = req.state;
@@ -172,8 +176,16 @@ export async function finishInteraction(deps: Deps, ia: Interaction): Promise<bo
   return store.deleteInteraction(deps.sql, ia.idHash);
 }
 
-export async function rememberConsent(deps: Deps, userId: string, clientId: string, scopes: string[], claims: string[]): Promise<void> {
-  await store.upsertConsent(deps.sql, userId, clientId, scopes, claims);
+export async function rememberConsent(deps: Deps, userId: string, clientId: string, scopes: string[], claims: string[], resources: string[] = []): Promise<void> {
+  await store.upsertConsent(deps.sql, userId, clientId, scopes, claims, resources);
+}
+
+/** The APIs (RFC 8707 resources) of a request as the consent page names them, and their scopes' descriptions. */
+export async function consentResources(deps: Deps, req: AuthorizationRequest): Promise<{ apis: { name: string; identifier: string }[]; scopeDescriptions: Map<string, string> }> {
+  const rows = req.resources?.length ? await findResources(deps.sql, req.resources) : [];
+  const scopeDescriptions = new Map<string, string>();
+  for (const r of rows) for (const s of r.scopes) if (s.description && !scopeDescriptions.has(s.name)) scopeDescriptions.set(s.name, s.description);
+  return { apis: rows.map((r) => ({ name: r.name, identifier: r.identifier })), scopeDescriptions };
 }
 
 export async function scopeDescriptions(deps: Deps, scopes: string[]): Promise<{ name: string; description: string }[]> {

@@ -84,17 +84,18 @@ export async function deleteExpiredInteractions(sql: Tx): Promise<number> {
 }
 
 /** The scopes and the individually requested claims (OIDC Core §5.5) a user consented to at a client. */
-export async function findConsent(sql: Tx, userId: string, clientId: string): Promise<{ scopes: string[]; claims: string[] }> {
-  const [row] = await sql<{ scopes: string[]; claims: string[] }[]>`SELECT scopes, claims FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
-  return row ?? { scopes: [], claims: [] };
+export async function findConsent(sql: Tx, userId: string, clientId: string): Promise<{ scopes: string[]; claims: string[]; resources: string[] }> {
+  const [row] = await sql<{ scopes: string[]; claims: string[]; resources: string[] }[]>`SELECT scopes, claims, resources FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
+  return row ?? { scopes: [], claims: [], resources: [] };
 }
 
 /** Remembers consent: the union of what was granted before and now (scopes and claims). */
-export async function upsertConsent(sql: Tx, userId: string, clientId: string, scopes: string[], claims: string[]): Promise<void> {
+export async function upsertConsent(sql: Tx, userId: string, clientId: string, scopes: string[], claims: string[], resources: string[] = []): Promise<void> {
   await sql`
-    INSERT INTO consents (user_id, client_id, scopes, claims) VALUES (${userId}, ${clientId}, ${scopes}, ${claims}::text[])
+    INSERT INTO consents (user_id, client_id, scopes, claims, resources) VALUES (${userId}, ${clientId}, ${scopes}, ${claims}::text[], ${resources}::text[])
     ON CONFLICT (user_id, client_id) DO UPDATE
       SET scopes = ARRAY(SELECT DISTINCT unnest(consents.scopes || EXCLUDED.scopes) ORDER BY 1),
+          resources = ARRAY(SELECT DISTINCT unnest(consents.resources || EXCLUDED.resources) ORDER BY 1),
           claims = ARRAY(SELECT DISTINCT unnest(consents.claims || EXCLUDED.claims) ORDER BY 1), updated_at = now()`;
 }
 
@@ -127,15 +128,16 @@ export interface NewAuthorizationCode {
   amr: string[];
   claims: unknown;
   ttlSeconds: number;
+  resources?: string[];
 }
 
 export async function insertAuthorizationCode(sql: Tx, c: NewAuthorizationCode): Promise<void> {
   await sql`
     INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method,
-                                     session_id, auth_time, acr, amr, claims, expires_at)
+                                     session_id, auth_time, acr, amr, claims, expires_at, resources)
     VALUES (${c.codeHash}, ${c.clientId}, ${c.userId}, ${c.redirectUri}, ${c.scope}, ${c.nonce}, ${c.codeChallenge}, 'S256',
             ${c.sessionId}, ${c.authTime}, ${c.acr}, ${c.amr}, ${c.claims === null || c.claims === undefined ? null : sql.json(c.claims as never)},
-            now() + make_interval(secs => ${c.ttlSeconds}))`;
+            now() + make_interval(secs => ${c.ttlSeconds}), ${c.resources ?? []}::text[])`;
 }
 
 export interface ConsentRow {

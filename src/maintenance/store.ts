@@ -28,6 +28,8 @@ export const PURGE_RULES: PurgeRule[] = [
   expiredAfterGrace("refresh_tokens"),
   // The sources an account signed in from (login throttling), remembered until expires_at.
   expiredAfterGrace("login_known_sources"),
+  // Initial access tokens of dynamic registration (issue 14); a registration keeps no FK to a purged one.
+  expiredAfterGrace("registration_tokens"),
   {
     // A grant's expires_at is pushed past every token issued from it, so an expired grant has no
     // usable token left; the NOT EXISTS guards against a writer that forgot to extend it.

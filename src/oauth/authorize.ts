@@ -4,7 +4,7 @@
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { listActiveScopes } from "../interaction/store";
 import { claimsAllowedForScopes, limitClaimsRequest, parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
 import { verifyIdTokenHint } from "../oidc/id-token-hint";
@@ -12,6 +12,7 @@ import { checkCodeChallenge } from "./code-challenge";
 import { matchRedirectUri } from "./redirect-uri";
 import type { ParsedParams } from "./request-params";
 import { resolveScope, usableScopes } from "./scope";
+import { resourceScopes, selectResources } from "./resource-indicators";
 import { fieldLabel } from "../lib/text";
 
 export type ResponseMode = "query" | "form_post";
@@ -38,6 +39,9 @@ export interface AuthorizationRequest {
   claimsLocales?: string;
   display?: string;
   claims: ClaimsRequest | null;
+  /** RFC 8707 resource indicators: the identifiers of the selected API resources (may be absent in
+   *  interactions stored before resources existed). */
+  resources?: string[];
 }
 
 export async function validateAuthorizationRequest(deps: Deps, params: ParsedParams): Promise<{ request: AuthorizationRequest; client: ClientRecord }> {
@@ -66,8 +70,10 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
   const pkce = checkCodeChallenge(p.code_challenge, p.code_challenge_method);
   if (pkce) throw fail("invalid_request", pkce);
 
+  // RFC 8707 §2: every resource registered, allowed to this client, absolute and without fragment.
+  const resources = await selectResources(deps, deps.sql, client, params.multi?.resource ?? [], { fail: (d) => fail("invalid_target", d) });
   const knownScopes = await listActiveScopes(deps.sql);
-  const scope = resolveScope(p.scope, client.scopes, knownScopes);
+  const scope = resolveScope(p.scope, client.scopes, knownScopes, resourceScopes(resources));
   if (!scope.ok) throw fail("invalid_scope", scope.description);
 
   const prompt = (p.prompt ?? "").split(" ").filter(Boolean);
@@ -125,6 +131,7 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
     // display is advisory (OIDC Core §3.1.2.1): every value gets the same responsive page.
     display: p.display && DISPLAY_VALUES.includes(p.display) ? p.display : undefined,
     claims,
+    resources: resources.map((r) => r.identifier),
   };
   return { request, client };
 }
@@ -132,7 +139,8 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
 async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientRecord> {
   const id = params.values.client_id;
   if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
-  const client = id.length <= 255 ? await findClientByClientId(deps.sql, id) : undefined;
+  // A registered client, or the client of a metadata document URL (registration/).
+  const client = await resolveClient(deps, id);
   if (!client || !client.is_active) {
     throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400 });
   }

@@ -11,6 +11,7 @@ import { decodeUtf8, formDecode, isValidText } from "../lib/text";
 import type { AuthMethod, ClientRecord } from "../clients/model";
 import { verifyClientSecret } from "../clients/secrets";
 import { loadClient } from "../clients/store";
+import { documentClient, isMetadataDocumentClientId } from "../registration/client-metadata-document";
 import { recordAssertionJti } from "../tokens/store";
 import { ClientKeysError, clientKeySet } from "./client-keys";
 import type { FormParams } from "./form";
@@ -45,7 +46,8 @@ export async function authenticateClient(deps: Deps, request: Request, form: For
   const presented = readCredentials(request, form);
   const basic = presented.method === "client_secret_basic";
   const fail = (description: string): OAuthError => invalidClient(description, basic);
-  const client = await loadClient(deps.sql, presented.clientId);
+  // A registered client, else (when enabled) the client of a metadata document URL.
+  const client = (await loadClient(deps.sql, presented.clientId)) ?? (isMetadataDocumentClientId(deps, presented.clientId) ? await documentClient(deps, presented.clientId) : undefined);
   if (!client || !client.is_active) throw fail("Client authentication failed");
   if (client.token_endpoint_auth_method !== presented.method) {
     throw fail(`Client authentication failed: this client must authenticate with ${client.token_endpoint_auth_method}`);

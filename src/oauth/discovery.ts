@@ -31,7 +31,7 @@ export const CLAIMS_SUPPORTED = [
 const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 /** The metadata document; the same fields answer both well-known URLs. */
-export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg">): Record<string, unknown> {
+export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Partial<Pick<Config, "registration" | "clientIdMetadataDocuments">>): Record<string, unknown> {
   const base = config.issuer.replace(/\/+$/, "");
   const url = (path: string) => `${base}${path}`;
   const idAlgs = [config.idTokenAlg, ...ALGORITHMS.filter((a) => a !== config.idTokenAlg)];
@@ -72,6 +72,10 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg">): Re
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
+    // RFC 7591: advertised only when registration is open to someone (AUTHLY_REGISTRATION).
+    ...(config.registration && config.registration !== "closed" ? { registration_endpoint: url("/oauth/register") } : {}),
+    // Client ID metadata documents (draft-ietf-oauth-client-id-metadata-document): when enabled.
+    ...(config.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
   };
 }
 

@@ -5,8 +5,15 @@
 import { OAuthError } from "../errors";
 import { fieldLabel, parseUrlEncoded, urlEncodedBody } from "../lib/text";
 
+/** Parameters that may be sent more than once: RFC 8707 §2 `resource`. */
+const FORM_MULTI_VALUED = new Set(["resource"]);
+
 export class FormParams {
-  constructor(private readonly values: Map<string, string>) {}
+  constructor(private readonly values: Map<string, string>, private readonly multi: Map<string, string[]> = new Map()) {}
+  /** Every non-empty value of a parameter that may repeat (`resource`), in order. */
+  all(name: string): string[] {
+    return (this.multi.get(name) ?? []).filter((v) => v !== "");
+  }
   /** The value, or undefined when absent or empty (RFC 6749 §3.1). */
   get(name: string): string | undefined {
     const v = this.values.get(name);
@@ -26,11 +33,17 @@ export function parseForm(contentType: string | null, body: string): FormParams 
   const { fields, invalid } = parseUrlEncoded(body);
   if (invalid.length) throw invalidText(invalid);
   const values = new Map<string, string>();
+  const multi = new Map<string, string[]>();
   for (const { name: k, value: v } of fields) {
+    if (FORM_MULTI_VALUED.has(k)) {
+      multi.set(k, [...(multi.get(k) ?? []), v]);
+      if (!values.has(k)) values.set(k, v);
+      continue;
+    }
     if (values.has(k)) throw new OAuthError("invalid_request", `Parameter '${fieldLabel(k)}' must not be repeated`);
     values.set(k, v);
   }
-  return new FormParams(values);
+  return new FormParams(values, multi);
 }
 
 /** invalid_request naming the parameters (never their values) that are not valid text. */

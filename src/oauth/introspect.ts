@@ -1,10 +1,12 @@
 // POST /oauth/introspect (RFC 7662): authenticated (confidential) clients only. active:false for
-// unknown, expired, revoked and foreign tokens; a token is foreign unless it was issued to the
-// caller or names the caller in its audience (a resource server).
+// unknown, expired, revoked and foreign tokens (§4); a token is foreign unless it was issued to the
+// caller, or the caller is the resource server of an active API resource (resources/) that may
+// introspect and that the token's aud names (RFC 8707).
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { accessTokenLive, verifyAccessTokenSignature } from "../tokens/access-token";
 import { findRefreshToken, hashToken } from "../tokens/service";
+import { findResourceByCredentials } from "../resources/service";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 import { NO_STORE_JSON } from "./token-response";
@@ -33,7 +35,10 @@ async function introspectAccessToken(deps: Deps, token: string, callerId: string
   }
   const aud = claims.aud ?? deps.config.issuer;
   const audiences = Array.isArray(aud) ? aud : [aud];
-  if (claims.client_id !== callerId && !audiences.includes(callerId)) return undefined;
+  if (claims.client_id !== callerId) {
+    const resource = await findResourceByCredentials(deps.sql, callerId);
+    if (!resource || !resource.may_introspect || !audiences.includes(resource.identifier)) return undefined;
+  }
   if (!(await accessTokenLive(deps, claims))) return undefined;
   const out: Record<string, unknown> = {
     active: true,

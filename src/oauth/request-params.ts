@@ -11,19 +11,28 @@ export interface ParsedParams {
   repeated: Set<string>;
   /** Names of parameters (or "(parameter name)") that are not valid text; absent from `values`. */
   invalid: Set<string>;
+  /** Every value of the parameters that may repeat (MULTI_VALUED), in order. */
+  multi?: Record<string, string[]>;
 }
+
+/** Parameters that may be sent more than once: RFC 8707 §2 `resource`. */
+export const MULTI_VALUED = new Set(["resource"]);
 
 /** Parses a raw query string or form body (without '?'). */
 export function parseParams(raw: string): ParsedParams {
   const values: Record<string, string> = Object.create(null);
   const repeated = new Set<string>();
+  const multi: Record<string, string[]> = Object.create(null);
   const { fields, invalid } = parseUrlEncoded(raw);
   for (const { name, value } of fields) {
     if (value === "") continue;
-    if (name in values) repeated.add(name);
+    if (MULTI_VALUED.has(name)) (multi[name] ??= []).push(value);
+    if (name in values) {
+      if (!MULTI_VALUED.has(name)) repeated.add(name);
+    }
     else values[name] = value;
   }
-  return { values, repeated, invalid: new Set(invalid) };
+  return { values, repeated, invalid: new Set(invalid), multi };
 }
 
 /** Parses the raw body of a form POST; a missing or wrong Content-Type gives undefined. */

@@ -20,9 +20,10 @@ export function usableScopes(clientScopes: readonly string[], known: readonly Kn
   return known.filter((s) => allowed.has(s.name)).map((s) => s.name);
 }
 
-export function resolveScope(requested: string | undefined, clientScopes: readonly string[], known: readonly KnownScope[]): ScopeResult {
-  const allowed = new Set(usableScopes(clientScopes, known));
-  const active = new Map(known.map((s) => [s.name, s]));
+export function resolveScope(requested: string | undefined, clientScopes: readonly string[], known: readonly KnownScope[], resourceScopes: readonly string[] = []): ScopeResult {
+  // RFC 8707: the scopes of the requested resources are usable besides the client's global ones.
+  const allowed = new Set([...usableScopes(clientScopes, known), ...resourceScopes]);
+  const active = new Map<string, unknown>([...resourceScopes.map((n) => [n, true] as const), ...known.map((s) => [s.name, s] as const)]);
   if (requested === undefined || requested.trim() === "") {
     const defaults = known.filter((s) => s.is_default && allowed.has(s.name)).map((s) => s.name);
     if (!defaults.length) return { ok: false, description: "No scope was requested and the client has no default scope" };

@@ -8,6 +8,7 @@ import { consumeAuthorizationCode, findAuthorizationCode, hashToken, revokeCodeF
 import { checkPkce } from "./pkce";
 import { issueUserGrantTokens } from "./token-issue";
 import type { TokenContext, TokenResponseBody } from "./token-response";
+import { selectResources } from "./resource-indicators";
 
 export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenResponseBody> {
   const { deps, client, form } = ctx;
@@ -24,6 +25,8 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
     const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
+    // RFC 8707 §2.2: the token may be for some of the resources of the authorization request, never others.
+    const resources = await selectResources(deps, tx, client, form.all("resource"), { within: row.resources ?? [] });
     return issueUserGrantTokens(deps, tx, {
       client,
       user,
@@ -36,6 +39,8 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
       acr: row.acr,
       amr: row.amr,
       claims: row.claims,
+      grantedResources: row.resources ?? [],
+      resources,
     });
   });
   if (body) return body;

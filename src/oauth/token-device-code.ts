@@ -7,6 +7,7 @@ import { findUserById } from "../accounts/store";
 import { pollDeviceCode, redeemDeviceCode } from "../device/service";
 import { DEVICE_CODE_GRANT } from "../device/model";
 import { OAuthError } from "../errors";
+import { selectResources } from "./resource-indicators";
 import { issueUserGrantTokens } from "./token-issue";
 import type { TokenContext, TokenResponseBody } from "./token-response";
 
@@ -34,9 +35,14 @@ export async function deviceCodeGrant(ctx: TokenContext): Promise<TokenResponseB
     if (!row) return undefined;
     const user = row.user_id ? await findUserById(tx, row.user_id) : undefined;
     if (!user || !user.is_active) throw fail("invalid_grant", "The user who approved this device code is no longer active");
+    // No resource indicator travels with a device authorization request here: the client's default
+    // resource, if it has one, is the audience (RFC 8707; as at the token endpoint without `resource`).
+    const resources = await selectResources(deps, tx, client, []);
     return issueUserGrantTokens(deps, tx, {
       client,
       user,
+      grantedResources: resources.map((r) => r.identifier),
+      resources,
       grantType: DEVICE_CODE_GRANT,
       scope: row.scope,
       // The device is not part of the browser session that approved it (no sid): ending that

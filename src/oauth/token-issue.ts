@@ -9,8 +9,10 @@ import type { UserRecord } from "../accounts/model";
 import { issueIdToken } from "../oidc/id-token";
 import { issueAccessToken } from "../tokens/access-token";
 import { accessTokenTtl, createGrant, issueRefreshToken, refreshTokenTtl } from "../tokens/service";
+import type { ResourceRecord } from "../resources/model";
+import { audienceSettings, scopesForResources } from "./resource-indicators";
 import type { TokenResponseBody } from "./token-response";
-import { parseScope } from "./token-scope";
+import { formatScope, parseScope } from "./token-scope";
 
 export interface UserGrantInput {
   client: ClientRecord;
@@ -25,6 +27,10 @@ export interface UserGrantInput {
   acr?: string | null;
   amr?: string[] | null;
   claims?: Record<string, unknown> | null;
+  /** The resources the user approved (RFC 8707), kept on the grant: a refresh may narrow to them. */
+  grantedResources?: string[];
+  /** The resources this access token is for (its aud, scopes, lifetime and algorithm follow them). */
+  resources?: ResourceRecord[];
 }
 
 export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput): Promise<TokenResponseBody> {
@@ -33,6 +39,9 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
   const openid = scopes.includes("openid");
   const withRefresh = client.grant_types.includes("refresh_token") && (!openid || scopes.includes("offline_access"));
   const ttl = accessTokenTtl(deps, client);
+  const resources = g.resources ?? [];
+  const atScope = formatScope(await scopesForResources(tx, scopes, resources));
+  const audience = audienceSettings(deps, client, resources);
   const grantId = await createGrant(tx, {
     clientId: client.client_id,
     userId: user.id,
@@ -45,13 +54,14 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
     acr: g.acr ?? null,
     amr: g.amr ?? null,
     claims: g.claims ?? null,
+    resources: g.grantedResources ?? [],
     expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
   });
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
   if (g.acr) extra.acr = g.acr;
-  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: g.scope, grantId, ttlSeconds: ttl, extra }, tx);
-  const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: g.scope };
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
+  const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: atScope };
   if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;
   if (openid) {
     out.id_token = await issueIdToken(deps, {

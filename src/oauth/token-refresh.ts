@@ -6,9 +6,10 @@ import { OAuthError } from "../errors";
 import { findUserById } from "../accounts/store";
 import { issueIdToken } from "../oidc/id-token";
 import { issueAccessToken } from "../tokens/access-token";
-import { accessTokenTtl, revokeFamily, useRefreshToken } from "../tokens/service";
+import { revokeFamily, useRefreshToken } from "../tokens/service";
 import type { TokenContext, TokenResponseBody } from "./token-response";
 import { formatScope, narrowScope, parseScope } from "./token-scope";
+import { audienceSettings, scopesForResources, selectResources } from "./resource-indicators";
 
 export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenResponseBody> {
   const { deps, client, form } = ctx;
@@ -20,13 +21,16 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     if (used.outcome !== "rotated") return used;
     const { row } = used;
     const scopes = narrowScope(form.get("scope"), parseScope(row.scope));
-    const scope = formatScope(scopes);
+    // RFC 8707 §2.2: one or more of the grant's resources, never another; none named: all of them.
+    const resources = await selectResources(deps, tx, client, form.all("resource"), { within: row.resources ?? [] });
+    const scope = formatScope(await scopesForResources(tx, scopes, resources));
+    const audience = audienceSettings(deps, client, resources);
     const extra: Record<string, unknown> = {};
     if (row.auth_time) extra.auth_time = Math.floor(row.auth_time.getTime() / 1000);
     if (row.session_id) extra.sid = row.session_id;
     if (row.acr) extra.acr = row.acr;
     const sub = row.user_id ?? client.client_id;
-    const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: accessTokenTtl(deps, client), extra }, tx);
+    const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
     const body: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope, refresh_token: used.refreshToken };
     if (row.user_id && scopes.includes("openid")) {
       const user = await findUserById(tx, row.user_id);

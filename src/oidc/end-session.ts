@@ -4,7 +4,7 @@
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { hashSecret, safeEqual } from "../lib/crypto";
 import { fieldLabel } from "../lib/text";
 import type { ParsedParams } from "../oauth/request-params";
@@ -35,7 +35,7 @@ export async function validateLogoutRequest(deps: Deps, params: ParsedParams): P
   if (clientId === undefined && hint?.aud.length === 1) clientId = hint.aud[0];
   let client: ClientRecord | undefined;
   if (clientId !== undefined) {
-    client = clientId.length <= 255 ? await findClientByClientId(deps.sql, clientId) : undefined;
+    client = await resolveClient(deps, clientId);
     if (!client || !client.is_active) throw invalid("The application that sent you here is not registered with this server.");
   }
   const uri = p.post_logout_redirect_uri;

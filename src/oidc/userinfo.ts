@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { findUserById } from "../accounts/store";
 import { verifyAccessToken } from "../tokens/access-token";
-import { findClientByClientId } from "../clients/store";
+import { resolveClient } from "../registration/client-metadata-document";
 import { claimsAllowedForClient, userinfoClaims, type ClaimsRequest } from "./claims";
 import { findGrantClaimsByJti } from "./store";
 
@@ -42,6 +42,6 @@ export async function userinfo(deps: Deps, token: string): Promise<Record<string
   const request = (await findGrantClaimsByJti(deps.sql, claims.jti)) as ClaimsRequest | null;
   // The stored claims request was limited and consented when it was made; the client's current
   // registration bounds it again (a client whose scopes were narrowed since gets no more).
-  const client = request ? await findClientByClientId(deps.sql, claims.client_id) : undefined;
+  const client = request ? await resolveClient(deps, claims.client_id) : undefined;
   return userinfoClaims(user, scopes, request, claimsAllowedForClient(client));
 }

@@ -1,5 +1,6 @@
 // Access tokens: JWTs per RFC 9068 (typ at+jwt; iss, sub, aud, client_id, scope, exp, iat, jti),
-// signed with the active key of the configured access-token algorithm. A token issued for a grant
+// signed with the active key of the configured access-token algorithm (or of an API resource's,
+// RFC 8707; every algorithm has a published key). A token issued for a grant
 // (a user's) is recorded in access_tokens, so that it can be revoked with its family and
 // introspected on every node. A client token (client_credentials: no grant, no user) is not
 // recorded: it is live while its signature, expiry and client hold, until the client revokes it
@@ -24,6 +25,8 @@ export interface AccessTokenInput {
   /** Audience; defaults to the issuer (Authly's own APIs: userinfo, admin). */
   aud?: string | string[];
   ttlSeconds?: number;
+  /** Signing algorithm (an API resource's, RFC 8707); AUTHLY_ACCESS_TOKEN_ALG when not given. */
+  alg?: "RS256" | "ES256" | "EdDSA";
   /** Extra claims (e.g. auth_time, acr, sid). */
   extra?: Record<string, unknown>;
 }
@@ -48,7 +51,7 @@ export interface AccessTokenClaims extends JWTPayload {
  *  caller's transaction `tx`, where the grant and its tokens commit together). */
 export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?: Tx): Promise<IssuedAccessToken> {
   const ttl = input.ttlSeconds ?? deps.config.accessTokenTtl;
-  const key = await deps.keys.signingKey(deps.config.accessTokenAlg);
+  const key = await deps.keys.signingKey(input.alg ?? deps.config.accessTokenAlg);
   const jti = randomToken(16);
   const now = Math.floor(Date.now() / 1000);
   const token = await signCompactJws(key, { typ: "at+jwt" }, {

@@ -88,6 +88,7 @@ export interface GrantRow {
   acr: string | null;
   amr: string[] | null;
   claims: Record<string, unknown> | null;
+  resources: string[];
   created_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
@@ -106,15 +107,17 @@ export interface NewGrant {
   acr?: string | null;
   amr?: string[] | null;
   claims?: Record<string, unknown> | null;
+  /** RFC 8707: the API resources the grant covers (its tokens may name any of them). */
+  resources?: string[];
   expiresAt: Date;
 }
 
 export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at)
+    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources)
     VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
             ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
-            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt})
+            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[])
     RETURNING id`;
   return row!.id;
 }
@@ -161,6 +164,8 @@ export interface AuthorizationCodeRow {
   acr: string | null;
   amr: string[] | null;
   claims: Record<string, unknown> | null;
+  /** RFC 8707: the resources of the authorization request. */
+  resources: string[];
   created_at: Date;
   expires_at: Date;
   consumed_at: Date | null;
@@ -217,6 +222,8 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
   acr: string | null;
   amr: string[] | null;
   claims: Record<string, unknown> | null;
+  /** The grant's resources (RFC 8707). */
+  resources: string[];
 }
 
 /**
@@ -239,7 +246,7 @@ export async function rotateRefreshToken(
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
         AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
-      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims,
+      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources,
                 least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)

@@ -18,6 +18,8 @@ const ADMIN_COMMANDS = [
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions", "user consents", "user revoke-consent",
   "key list", "key rotate", "audit list", "status",
   "user unlock",
+  "client registration-token create",
+  "resource create", "resource list", "resource show", "resource update", "resource delete", "resource",
   // The groups too.
   "auth", "client", "scope", "user", "key", "audit",
 ];
@@ -167,7 +169,7 @@ describe("shell completion", () => {
 
     expect(await bashComplete(script, ["authly", ""])).toEqual(expect.arrayContaining(["admin", "serve"]));
     expect(await bashComplete(script, ["authly", "admin", ""])).toEqual(expect.arrayContaining(["auth", "client", "scope", "status"]));
-    expect(await bashComplete(script, ["authly", "admin", "client", ""])).toEqual(["create", "delete", "list", "regenerate-secret", "show", "update"]);
+    expect(await bashComplete(script, ["authly", "admin", "client", ""])).toEqual(["create", "delete", "list", "regenerate-secret", "registration-token", "show", "update"]);
     expect(await bashComplete(script, ["authly", "admin", "client", "create", "--redi"])).toEqual(["--redirect-uri"]);
     expect(await bashComplete(script, ["authly", "admin", "client", "create", "--name", "x", "--type", ""])).toEqual(["confidential", "public"]);
     expect(await bashComplete(script, ["authly", "admin", "scope", "list", "--output", "j"])).toEqual(["json"]);

@@ -74,8 +74,10 @@ describe("client_credentials tokens", () => {
 
   test("a soft-deleted client's tokens are dead, also for a resource server named in their audience", async () => {
     const c = await createClient(a.deps, { client_id: "svc-soft", grant_types: ["client_credentials"], scopes: ["api:read"] });
+    // svc is the resource server of https://svc.example/api (resources/: it introspects tokens for it).
+    await a.deps.sql`INSERT INTO api_resources (identifier, name, credentials_client_id) VALUES ('https://svc.example/api', 'Svc', ${svc.clientId})`;
     // A client token with an audience, as the token service signs them (not recorded).
-    const { token } = await issueAccessToken(a.deps, { clientId: "svc-soft", sub: "svc-soft", scope: "api:read", aud: [a.deps.config.issuer, svc.clientId] });
+    const { token } = await issueAccessToken(a.deps, { clientId: "svc-soft", sub: "svc-soft", scope: "api:read", aud: [a.deps.config.issuer, "https://svc.example/api"] });
     expect(await active(token, svc)).toBe(true);
     expect((await a.call("DELETE", "/admin/clients/svc-soft")).status).toBe(200);
     expect(await active(token, svc)).toBe(false);

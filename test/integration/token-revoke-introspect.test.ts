@@ -33,6 +33,8 @@ beforeAll(async () => {
   app = await createClient(t.deps, { client_id: "web-app" });
   svc = await createClient(t.deps, { client_id: "svc", grant_types: ["client_credentials"], scopes: ["api:read"] });
   rs = await createClient(t.deps, { client_id: "resource-server", grant_types: ["client_credentials"], scopes: [] });
+  // The resource server of https://rs.example/api authenticates as "resource-server" (resources/).
+  await t.deps.sql`INSERT INTO api_resources (identifier, name, credentials_client_id) VALUES ('https://rs.example/api', 'RS', 'resource-server')`;
   user = await createUser(t.deps, { username: "erin" });
 });
 
@@ -91,14 +93,17 @@ describe("introspection (RFC 7662)", () => {
     expect((await introspect(unrecorded)).body).toEqual({ active: false });
   });
 
-  test("another client's token is active:false; a resource server named in aud sees it", async () => {
+  test("another client's token is active:false; the resource server of a resource named in aud sees it (RFC 7662 §4)", async () => {
     const tokens = await codeFlow();
     expect((await introspect(tokens.access_token, svc)).body).toEqual({ active: false });
     expect((await introspect(tokens.refresh_token, svc)).body).toEqual({ active: false });
-    const forRs = await issueAccessToken(t.deps, { clientId: "web-app", sub: user.id, userId: user.id, scope: "api:read", aud: ["resource-server"] });
+    const forRs = await issueAccessToken(t.deps, { clientId: "web-app", sub: user.id, userId: user.id, scope: "api:read", aud: ["https://rs.example/api"] });
     const seen = await introspect(forRs.token, rs);
     expect(seen.body.active).toBe(true);
-    expect(seen.body.aud).toEqual(["resource-server"]);
+    expect(seen.body.aud).toEqual(["https://rs.example/api"]);
+    // A client_id in aud is no resource: only a registered resource's server may introspect.
+    const named = await issueAccessToken(t.deps, { clientId: "web-app", sub: user.id, userId: user.id, scope: "api:read", aud: ["resource-server"] });
+    expect((await introspect(named.token, rs)).body).toEqual({ active: false });
     expect((await introspect(forRs.token, svc)).body).toEqual({ active: false });
   });
 

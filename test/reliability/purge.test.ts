@@ -42,6 +42,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, 2, ${kind === "x" ? EXPIRED : "now()"}, ${kind === "x" ? "NULL" : LIVE} FROM generate_series(1, ${n}) i;
       INSERT INTO login_known_sources (user_id, source, expires_at)
         SELECT '${uid}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO registration_tokens (token_hash, max_uses, expires_at)
+        SELECT '${tag}-${kind}-' || i, 1, ${at} FROM generate_series(1, ${n}) i;
     `);
   }
 }

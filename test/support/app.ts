@@ -34,6 +34,8 @@ export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): R
     // otherwise meets 429 on the interaction forms) stay clear of the per-source limit.
     // test/integration/authorize-rate-limit.test.ts sets its own low one.
     AUTHLY_AUTHORIZE_RATE_LIMIT: "1000000",
+    // Open dynamic registration (dev mode) is limited per source too; test/integration/registration.test.ts sets a low one.
+    AUTHLY_REGISTRATION_RATE_LIMIT: "1000000",
     ...extra,
   };
 }

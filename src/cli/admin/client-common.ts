@@ -30,6 +30,8 @@ export const metadataArgs = {
   "tos-uri": { type: "string", valueHint: "URL", description: "Terms of service URL" },
   "policy-uri": { type: "string", valueHint: "URL", description: "Privacy policy URL" },
   contacts: { type: "string", valueHint: "EMAIL", description: "Contact email (can be specified multiple times)" },
+  resource: { type: "string", valueHint: "URI", description: "API resource the client may ask tokens for (RFC 8707; can be specified multiple times; replaces the list)" },
+  "default-resource": { type: "string", valueHint: "URI", description: 'Resource of its tokens when a request names none (one of --resource; "" removes it)' },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
 } as const;
 
@@ -40,6 +42,7 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
     ["post-logout-redirect-uri", "post_logout_redirect_uris", false],
     ["grant-type", "grant_types", true],
     ["contacts", "contacts", false],
+    ["resource", "resources", false],
   ];
   for (const [flag, field, words] of lists) {
     const values = words ? collectWords(rawArgs, flag) : collect(rawArgs, flag);
@@ -63,6 +66,8 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   for (const [flag, field] of single) if (typeof args[flag] === "string") body[field] = args[flag];
   const bcl = args["backchannel-logout-uri"];
   if (typeof bcl === "string") body.backchannel_logout_uri = bcl === "" ? null : bcl;
+  const defaultResource = args["default-resource"];
+  if (typeof defaultResource === "string") body.default_resource = defaultResource === "" ? null : defaultResource;
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
   return body;
@@ -90,6 +95,8 @@ export function printClient(c: Client): void {
     ["Contacts", c.contacts],
     ["JWKS URI", c.jwks_uri],
     ["Back-channel logout URI", c.backchannel_logout_uri],
+    ["Resources", c.resources ?? []],
+    ["Default resource", c.default_resource ?? null],
     ["Require consent", c.require_consent],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],

@@ -230,7 +230,37 @@ const regenerate = defineAdminCommand({
   },
 });
 
+const registrationTokenCreate = defineAdminCommand({
+  meta: { name: "create", description: "Create an initial access token for dynamic client registration (RFC 7591)." },
+  args: {
+    "expires-in": { type: "string", valueHint: "SECONDS", description: "How long it stays usable (60 to 7776000)", default: "86400" },
+    "max-uses": { type: "string", valueHint: "INTEGER", description: "How many registrations it allows (1 to 10000)", default: "1" },
+    ...outputArgs,
+  },
+  help: helpText({
+    details: "With AUTHLY_REGISTRATION=token, a client registers at /oauth/register with this token as Bearer.\nThe token is shown once; only its hash is stored.",
+    examples: ["$ authly admin client registration-token create --expires-in 3600 --max-uses 5", "$ authly admin client registration-token create --output json | jq -r .token"],
+    json: '{ "id", "token", "expires_at", "max_uses" }',
+    security: "The token is shown once: hand it to the developer over a secure channel.",
+  }),
+  async run({ args }) {
+    const body = { expires_in: parseWhole(args["expires-in"], "--expires-in", 60, 7776000), max_uses: parseWhole(args["max-uses"], "--max-uses", 1, 10000) };
+    const ctx = createContext();
+    const res = await ctx.api.post<{ id: string; token: string; expires_at: string; max_uses: number }>("/admin/registration-tokens", { json: body });
+    if (ctx.format(args.output) === "json") return printJson(res);
+    success("Initial access token created");
+    console.log("");
+    printFields([["Token", res.token], ["Expires", `${formatTime(res.expires_at)} UTC`], ["Max uses", res.max_uses]]);
+    console.log("\n⚠️  Save the token now - it cannot be retrieved again!");
+  },
+});
+
+const registrationToken = defineCommand({
+  meta: { name: "registration-token", description: "Initial access tokens for dynamic client registration." },
+  subCommands: { create: registrationTokenCreate },
+});
+
 export default defineCommand({
   meta: { name: "client", description: "Manage OAuth 2.1 clients." },
-  subCommands: { create, list, show, update, delete: del, "regenerate-secret": regenerate },
+  subCommands: { create, list, show, update, delete: del, "regenerate-secret": regenerate, "registration-token": registrationToken },
 });

@@ -29,6 +29,7 @@ export default {
         ['$ authly admin client create --name "My Web App" --type confidential --redirect-uri "https://myapp.com/callback"', "$ authly admin client list --output json | jq -r '.clients[].client_id'", "$ authly admin client show <client-id>"],
         () => import("./client"),
       ),
+      resource: group("resource", "Manage API resources (RFC 8707).", ["$ authly admin resource create --identifier https://api.example.com --name \"Orders API\" --scope orders:read", "$ authly admin resource create --from-metadata https://mcp.example.com/mcp", "$ authly admin resource list"], () => import("./resource")),
       scope: group("scope", "Manage OAuth scopes.", ['$ authly admin scope create --name "read" --description "Read access to user data"', "$ authly admin scope list", "$ authly admin scope defaults"], () => import("./scope")),
       user: group("user", "Manage user accounts.", ["$ authly admin user create --username alice --email alice@example.com", "$ authly admin user list --search alice", "$ authly admin user reset-password alice"], () => import("./user")),
       key: group("key", "Manage signing keys.", ["$ authly admin key list", "$ authly admin key rotate --dry-run", "$ authly admin key revoke KID --dry-run"], () => import("./key")),
