@@ -1,6 +1,6 @@
 // `authly admin client create|list|show|update|delete|regenerate-secret`: OAuth client
 // registrations through the admin API (/admin/clients, docs/contracts.md).
-import { defineCommand } from "citty";
+import { defineCommand, type CommandDef } from "citty";
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, note, printFields, printJson, printTable, success } from "../output";
 import { metadataArgs, metadataBody, notFound, path, printClient, SECRET_WARNING, type Client } from "./client-common";
@@ -255,10 +255,13 @@ const registrationTokenCreate = defineAdminCommand({
   },
 });
 
-const registrationToken = defineCommand({
-  meta: { name: "registration-token", description: "Initial access tokens for dynamic client registration." },
-  subCommands: { create: registrationTokenCreate },
-});
+const registrationToken = {
+  ...defineCommand({
+    meta: { name: "registration-token", description: "Initial access tokens for dynamic client registration." },
+    subCommands: { create: registrationTokenCreate },
+  }),
+  help: helpText({ examples: ["$ authly admin client registration-token create --expires-in 3600 --max-uses 5"] }),
+} as CommandDef<any>;
 
 export default defineCommand({
   meta: { name: "client", description: "Manage OAuth 2.1 clients." },
