@@ -15,3 +15,8 @@ declare module "@electric-sql/pglite/pglite.data" {
   const path: string;
   export default path;
 }
+// The browser script of the WebAuthn pages, embedded as text (src/interaction/assets/webauthn.js).
+declare module "*/assets/webauthn.js" {
+  const text: string;
+  export default text;
+}

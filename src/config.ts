@@ -58,6 +58,10 @@ export const Config = t.Object({
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
+  /** The MFA policy of clients that set none (src/authn/model.ts). */
+  mfaPolicy: t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")]),
+  /** Administrators always need a second factor (default: true in production mode). */
+  adminRequireMfa: t.Boolean(),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -117,6 +121,9 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_WORKER_HEARTBEAT_SECONDS", key: "workerHeartbeatSeconds", kind: "int", default: () => 30 },
   { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
   { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },
+  { env: "AUTHLY_MFA_POLICY", key: "mfaPolicy", kind: "string", default: () => "optional" },
+  // Its default depends on the mode: filled in after the loop (production: true).
+  { env: "AUTHLY_ADMIN_REQUIRE_MFA", key: "adminRequireMfa", kind: "bool" },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -182,6 +189,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = { purpose
         break;
     }
   }
+  if (out.adminRequireMfa === undefined) out.adminRequireMfa = detectMode(parseMode(rawMode) ? rawMode : undefined, opts.impliedMode).mode === "production";
   const byKey = new Map(FIELDS.map((f) => [`/${f.key}`, f]));
   for (const err of Value.Errors(Config, out)) {
     const f = byKey.get(err.path);
@@ -211,6 +219,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "accessTokenAlg" || f.key === "idTokenAlg") return `is not a supported algorithm (one of: ${ALGS.join(", ")})`;
   if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
   if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
+  if (f.key === "mfaPolicy") return "is not an MFA policy (off, optional or required)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   return message.toLowerCase();
 }

@@ -40,6 +40,8 @@ export interface ClientRecord {
   require_consent: boolean;
   is_first_party: boolean;
   backchannel_logout_uri: string | null;
+  /** MFA policy at this client; null: the server default (AUTHLY_MFA_POLICY). */
+  mfa: "off" | "optional" | "required" | null;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -52,6 +54,9 @@ export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_crede
 export const ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(s: T) => t.Union([s, t.Null()]);
+const MfaPolicy = t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")], {
+  description: "Second factor at this client: off (password alone), optional (users who enrolled one use it), required (users without one enrol at sign-in); null: the server default (AUTHLY_MFA_POLICY)",
+});
 
 /** A client as the admin API shows it (never a secret or its hash). */
 export const Client = t.Object({
@@ -71,6 +76,7 @@ export const Client = t.Object({
   tos_uri: Nullable(t.String()),
   policy_uri: Nullable(t.String()),
   backchannel_logout_uri: Nullable(t.String()),
+  mfa: Nullable(MfaPolicy),
   contacts: t.Array(t.String()),
   id_token_signed_response_alg: t.String(),
   require_consent: t.Boolean(),
@@ -107,6 +113,7 @@ const clientFields = {
   contacts: t.Array(t.String({ maxLength: 254 }), { maxItems: 20 }),
   id_token_signed_response_alg: t.Union(ID_TOKEN_ALGS.map((a) => t.Literal(a))),
   require_consent: t.Boolean(),
+  mfa: Nullable(MfaPolicy),
 };
 
 /** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
@@ -125,6 +132,7 @@ const optionalClientFields = {
   contacts: t.Optional(clientFields.contacts),
   id_token_signed_response_alg: t.Optional(clientFields.id_token_signed_response_alg),
   require_consent: t.Optional(clientFields.require_consent),
+  mfa: t.Optional(clientFields.mfa),
 };
 
 export const ClientCreate = t.Object(
@@ -182,6 +190,7 @@ export function toClient(r: ClientRecord): Client {
     tos_uri: r.tos_uri,
     policy_uri: r.policy_uri,
     backchannel_logout_uri: r.backchannel_logout_uri,
+    mfa: r.mfa ?? null,
     contacts: r.contacts,
     id_token_signed_response_alg: r.id_token_signed_response_alg,
     require_consent: r.require_consent,

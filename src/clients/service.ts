@@ -115,6 +115,7 @@ export async function createClient(deps: Deps, actor: Actor, body: unknown): Pro
     contacts: input.contacts ?? [],
     id_token_signed_response_alg: input.id_token_signed_response_alg ?? "RS256",
     require_consent: input.require_consent ?? true,
+    mfa: input.mfa ?? null,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
@@ -169,6 +170,7 @@ export async function updateClient(deps: Deps, actor: Actor, clientId: string, b
       contacts: patch.contacts ?? cur.contacts,
       id_token_signed_response_alg: patch.id_token_signed_response_alg ?? cur.id_token_signed_response_alg,
       require_consent: patch.require_consent ?? cur.require_consent,
+      mfa: given("mfa") ? (patch.mfa ?? null) : cur.mfa,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");

@@ -31,7 +31,7 @@ export type ClientColumns = Pick<
   | "client_name" | "redirect_uris" | "post_logout_redirect_uris" | "grant_types" | "response_types" | "scopes"
   | "token_endpoint_auth_method" | "jwks" | "jwks_uri" | "client_uri" | "logo_uri" | "tos_uri" | "policy_uri"
   | "contacts" | "id_token_signed_response_alg" | "require_consent" | "is_active"
-> & { backchannel_logout_uri?: string | null };
+> & { backchannel_logout_uri?: string | null; mfa?: ClientRecord["mfa"] };
 
 export interface NewClient extends ClientColumns {
   client_id: string;
@@ -45,12 +45,12 @@ export async function insertClient(sql: Tx, c: NewClient): Promise<ClientRecord>
     const [row] = await sql<ClientRecord[]>`
       INSERT INTO clients (client_id, client_type, client_name, secret_hash, redirect_uris, post_logout_redirect_uris,
         grant_types, response_types, scopes, token_endpoint_auth_method, jwks, jwks_uri, client_uri, logo_uri, tos_uri,
-        policy_uri, backchannel_logout_uri, contacts, id_token_signed_response_alg, require_consent, is_first_party, is_active)
+        policy_uri, backchannel_logout_uri, contacts, id_token_signed_response_alg, require_consent, is_first_party, is_active, mfa)
       VALUES (${c.client_id}, ${c.client_type}, ${c.client_name}, ${c.secret_hash}, ${c.redirect_uris}::text[],
         ${c.post_logout_redirect_uris}::text[], ${c.grant_types}::text[], ${c.response_types}::text[], ${c.scopes}::text[],
         ${c.token_endpoint_auth_method}, ${c.jwks ? sql.json(c.jwks as never) : null}, ${c.jwks_uri}, ${c.client_uri},
         ${c.logo_uri}, ${c.tos_uri}, ${c.policy_uri}, ${c.backchannel_logout_uri ?? null}, ${c.contacts}::text[], ${c.id_token_signed_response_alg},
-        ${c.require_consent}, ${c.is_first_party ?? false}, ${c.is_active})
+        ${c.require_consent}, ${c.is_first_party ?? false}, ${c.is_active}, ${c.mfa ?? null})
       RETURNING *`;
     return row!;
   } catch (err) {
@@ -83,6 +83,7 @@ export async function updateClient(sql: Tx, clientId: string, c: ClientColumns &
       policy_uri = ${c.policy_uri}, backchannel_logout_uri = ${c.backchannel_logout_uri === undefined ? sql`backchannel_logout_uri` : c.backchannel_logout_uri}, contacts = ${c.contacts}::text[],
       id_token_signed_response_alg = ${c.id_token_signed_response_alg}, require_consent = ${c.require_consent},
       is_active = ${c.is_active},
+      mfa = ${c.mfa === undefined ? sql`mfa` : c.mfa},
       secret_hash = ${c.secret_hash === undefined ? sql`secret_hash` : c.secret_hash},
       updated_at = now()
     WHERE client_id = ${clientId}

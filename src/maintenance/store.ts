@@ -49,6 +49,8 @@ export const PURGE_RULES: PurgeRule[] = [
         LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
   },
   expiredAfterGrace("interactions"),
+  // WebAuthn challenges are single-use and live minutes (src/authn/webauthn.ts).
+  expiredAfterGrace("webauthn_challenges"),
   {
     table: "client_assertion_jtis",
     // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.

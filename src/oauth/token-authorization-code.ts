@@ -56,6 +56,7 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     const extra: Record<string, unknown> = { auth_time: Math.floor(row.auth_time.getTime() / 1000) };
     if (row.session_id) extra.sid = row.session_id;
     if (row.acr) extra.acr = row.acr;
+    if (row.amr?.length) extra.amr = row.amr;
     const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: row.scope, grantId, ttlSeconds: ttl, extra }, tx);
     const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: row.scope };
     if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: row.scope })).token;

@@ -10,6 +10,7 @@ export type Client = ApiClient & { client_secret?: string };
 
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"];
+export const MFA_CHOICES = ["off", "optional", "required", "default"];
 
 export const notFound = (id: string) => ({ message: "Client not found", detail: `Client ID '${id}' does not exist or has been deleted.` });
 export const path = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
@@ -30,6 +31,7 @@ export const metadataArgs = {
   "tos-uri": { type: "string", valueHint: "URL", description: "Terms of service URL" },
   "policy-uri": { type: "string", valueHint: "URL", description: "Privacy policy URL" },
   contacts: { type: "string", valueHint: "EMAIL", description: "Contact email (can be specified multiple times)" },
+  mfa: { type: "enum", options: MFA_CHOICES, description: "Second factor at this client: off, optional (users who enrolled one use it), required (users without one enrol at sign-in), default (the server's AUTHLY_MFA_POLICY)" },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
 } as const;
 
@@ -63,6 +65,7 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   if (typeof bcl === "string") body.backchannel_logout_uri = bcl === "" ? null : bcl;
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
+  if (typeof args.mfa === "string") body.mfa = args.mfa === "default" ? null : args.mfa;
   return body;
 }
 
@@ -89,6 +92,7 @@ export function printClient(c: Client): void {
     ["JWKS URI", c.jwks_uri],
     ["Back-channel logout URI", c.backchannel_logout_uri],
     ["Require consent", c.require_consent],
+    ["MFA", c.mfa ?? "default (server policy)"],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],
     ["Updated", formatTime(c.updated_at)],
