@@ -12,6 +12,7 @@ import { oauthRoutes } from "./oauth/routes";
 import { authorizeRoutes } from "./oauth/authorize-routes";
 import { interactionRoutes } from "./interaction/routes";
 import { oidcRoutes } from "./oidc/routes";
+import { accountRoutes } from "./account/routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -65,7 +66,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(oauthRoutes(deps))
     .use(authorizeRoutes(deps))
     .use(interactionRoutes(deps))
-    .use(oidcRoutes(deps));
+    .use(oidcRoutes(deps))
+    .use(accountRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -55,6 +55,7 @@ a.button{display:block;text-align:center;text-decoration:none;font-weight:600;bo
 main.wide{max-width:40rem}
 section{border-top:1px solid #d8dee4;margin-top:1.5rem;padding-top:1rem}
 h2{font-size:1.125rem;margin:0 0 .5rem}
+h3{font-size:1rem;margin:1rem 0 .25rem}
 ul.items{list-style:none;padding:0;margin:.5rem 0}
 ul.items li{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;padding:.625rem 0;border-top:1px solid #eef0f2}
 ul.items li:first-child{border-top:0}

@@ -39,6 +39,7 @@ import { generateRecoveryCodes } from "../authn/recovery-codes";
 import { beginTotpEnrolment, pendingTotpEnrolment } from "../authn/totp";
 import { newChallenge, relyingParty, verifyAssertion, WebAuthnError } from "../authn/webauthn";
 import { enrolPage, factorPage, recoveryCodesPage } from "./factor-pages";
+import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
 import webauthnScript from "./assets/webauthn.js" with { type: "text" };
 
 const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
@@ -63,7 +64,9 @@ export function interactionRoutes(deps: Deps) {
   const cookies = cookieSettings(deps.config);
   const url = (id: string, action = "") => `${base}/interaction/${id}${action ? `/${action}` : ""}`;
 
-  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => findClientByClientId(deps.sql, c));
+  // The account page signs in through interactions too, as a client that lives in code (account-client.ts).
+  const findClient = async (c: string) => (c === ACCOUNT_CLIENT_ID ? accountClient(deps) : findClientByClientId(deps.sql, c));
+  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
 
   const scriptUrl = `${base}/assets/webauthn.js`;
   const rp = relyingParty(deps);
@@ -182,6 +185,8 @@ export function interactionRoutes(deps: Deps) {
         throw step.error;
       case "complete":
         if (!(await finishInteraction(deps, ia))) return page(messagePage("Request expired", EXPIRED), 400);
+        // The account page needs the session only, no code.
+        if (ia.client.client_id === ACCOUNT_CLIENT_ID) return seeOther(req.redirectUri);
         return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
     }
   };
