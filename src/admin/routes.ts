@@ -7,6 +7,7 @@ import { auditAdminRoutes } from "../audit/admin-routes";
 import { clientAdminRoutes } from "../clients/admin-routes";
 import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { consentAdminRoutes } from "../interaction/admin-routes";
+import { mfaAdminRoutes } from "../authn/admin-routes";
 import { requestInfo, splitTarget } from "../http/request-context";
 import { ValidationError } from "../errors";
 import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQuery } from "../lib/text";
@@ -18,7 +19,7 @@ import { systemAdminRoutes } from "./system";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...auditAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps)];
 }
 
 const DOCS_HEADERS = {
