@@ -144,6 +144,8 @@ export function accountRoutes(deps: Deps) {
         return seeOther(home("passkey_failed"));
       }
       await log(request, f.user, "authn.webauthn.registered", { credential: cred.name, passkey: cred.is_passkey, device_type: cred.device_type });
+      // The user just verified themselves on this authenticator (UV is required): the session says so.
+      await elevateSession(deps, f.session, [{ kind: "webauthn", verified: true, synced: cred.device_type === "multiDevice" }]);
       if (!(await countFactors(deps.sql, f.user.id)).recovery) {
         const codes = await generateRecoveryCodes(deps, f.user.id);
         return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: "Back to your account" }), 200);
