@@ -129,7 +129,7 @@ export function accountRoutes(deps: Deps) {
       if (!c.totp && !c.webauthn) return seeOther(home());
       const codes = await generateRecoveryCodes(deps, f.user.id);
       await log(request, f.user, "authn.recovery_codes.regenerated");
-      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account" }), 200);
+      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account", status: "New recovery codes: the old ones no longer work." }), 200);
     }, { parse: "none", detail: { tags: ["account"], summary: "Replace the recovery codes" } })
     .post("/account/passkeys", async ({ request }) => {
       const f = await form(request);
@@ -148,7 +148,7 @@ export function accountRoutes(deps: Deps) {
       await elevateSession(deps, f.session, [{ kind: "webauthn", verified: true, synced: cred.device_type === "multiDevice" }]);
       if (!(await countFactors(deps.sql, f.user.id)).recovery) {
         const codes = await generateRecoveryCodes(deps, f.user.id);
-        return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: "Back to your account" }), 200);
+        return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: "Back to your account", status: "The passkey was added: two-step verification is on." }), 200);
       }
       return seeOther(home("passkey_added"));
     }, { parse: "none", detail: { tags: ["account"], summary: "Register a passkey (WebAuthn attestation response)" } })

@@ -51,7 +51,7 @@ export async function pendingTotpEnrolment(deps: Deps, user: { id: string; usern
 
 function describeEnrolment(deps: Deps, user: { username: string }, secret: string): TotpEnrolment {
   const uri = totpFor(secret, user.username, issuerName(deps)).toString();
-  const qrSvg = renderSVG(uri, { border: 2, pixelSize: 5, ecc: "M" }).replace("<svg ", `<svg role="img" aria-label="QR code of the authenticator app secret" focusable="false" `);
+  const qrSvg = renderSVG(uri, { border: 4, pixelSize: 5, ecc: "M" }).replace("<svg ", `<svg role="img" aria-label="QR code of the authenticator app secret" focusable="false" `);
   return { secret: secret.replace(/(.{4})/g, "$1 ").trim(), uri, qrSvg };
 }
 

@@ -35,11 +35,11 @@ function csrfField(csrf: string): string {
   return `<input type="hidden" name="csrf_token" value="${h(csrf)}">`;
 }
 
-function webauthnGetForm(w: WebAuthnGet, csrf: string, label: string): string {
+function webauthnGetForm(w: WebAuthnGet, csrf: string, label: string, cls = "primary"): string {
   return `<form method="post" action="${h(w.action)}" data-webauthn="get" data-challenge="${h(w.challenge)}" data-rp-id="${h(w.rpId)}" data-allow="${h(w.allow.join(","))}" data-uv="${h(w.userVerification)}" hidden>
 ${csrfField(csrf)}<input type="hidden" name="credential" value="">
 <p class="alert" role="alert" data-webauthn-status hidden></p>
-<div class="actions"><button type="button" class="primary" data-webauthn-start>${h(label)}</button></div>
+<div class="actions"><button type="button" class="${cls}" data-webauthn-start>${h(label)}</button></div>
 </form>`;
 }
 
@@ -61,7 +61,7 @@ export function factorPage(v: FactorView): string {
     }
     if (v.webauthn) {
       if (v.totp) parts.push(`<p class="divider">or</p>`);
-      parts.push(webauthnGetForm(v.webauthn, v.csrf, "Use a security key or passkey"));
+      parts.push(webauthnGetForm(v.webauthn, v.csrf, "Use a security key or passkey", v.totp ? "secondary" : "primary"));
     }
     if (v.recovery) {
       parts.push(`<details${v.errorFor === "recovery" ? " open" : ""}><summary>Use a recovery code</summary>${err("recovery")}
@@ -112,10 +112,10 @@ ${err}<form method="post" action="${h(v.action)}" novalidate>${csrfField(v.csrf)
 }
 
 /** The recovery codes, shown once. */
-export function recoveryCodesPage(v: { codes: string[]; continueUrl: string; continueLabel: string }): string {
+export function recoveryCodesPage(v: { codes: string[]; continueUrl: string; continueLabel: string; status?: string }): string {
   return layout(
     "Save your recovery codes",
-    `<h1>Save your recovery codes</h1><div class="ok" role="status">Two-step verification is on.</div>
+    `<h1>Save your recovery codes</h1><div class="ok" role="status">${h(v.status ?? "Two-step verification is on.")}</div>
 <p>If you lose your phone or security key, each of these codes lets you sign in once. Store them somewhere safe (a password manager, or printed). They will not be shown again.</p>
 <ul class="codes" aria-label="Recovery codes">${v.codes.map((c) => `<li data-recovery-code>${h(c)}</li>`).join("")}</ul>
 <div class="actions"><a class="button primary" href="${h(v.continueUrl)}" autofocus>${h(v.continueLabel)}</a></div>`,

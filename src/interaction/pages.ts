@@ -43,7 +43,7 @@ footer{margin-top:1.25rem;color:#57606a;font-size:.8125rem}
 input.code{font-size:1.25rem;letter-spacing:.2em;font-variant-numeric:tabular-nums}
 .qr{display:block;margin:1rem auto;width:180px;height:180px}
 .qr svg{width:180px;height:180px;display:block}
-code.secret{display:block;font-size:1rem;word-break:break-all;background:#f3f4f6;border-radius:8px;padding:.5rem .75rem;margin:.25rem 0 1rem}
+code.secret{display:block;font-size:1rem;overflow-wrap:anywhere;background:#f3f4f6;border-radius:8px;padding:.5rem .75rem;margin:.25rem 0 1rem}
 ol.steps{padding-left:1.25rem;margin:0 0 1rem}
 ul.codes{list-style:none;padding:0;margin:1rem 0;display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.5rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1rem}
 ul.codes li{background:#f3f4f6;border-radius:6px;padding:.375rem .5rem;text-align:center}
@@ -51,7 +51,7 @@ details{margin-top:1.25rem;border-top:1px solid #d8dee4;padding-top:1rem}
 summary{cursor:pointer;color:#0b5cad;font-weight:600}
 .divider{display:flex;align-items:center;gap:.75rem;color:#57606a;font-size:.875rem;margin:1.25rem 0 0}
 .divider::before,.divider::after{content:"";flex:1;border-top:1px solid #d8dee4}
-a.button{display:block;text-align:center;text-decoration:none;font-weight:600;border-radius:8px;padding:.6875rem 1rem}
+a.button{display:block;width:100%;text-align:center;text-decoration:none;font-weight:600;border-radius:8px;padding:.6875rem 1rem}
 main.wide{max-width:40rem}
 section{border-top:1px solid #d8dee4;margin-top:1.5rem;padding-top:1rem}
 h2{font-size:1.125rem;margin:0 0 .5rem}
@@ -60,7 +60,7 @@ ul.items{list-style:none;padding:0;margin:.5rem 0}
 ul.items li{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;padding:.625rem 0;border-top:1px solid #eef0f2}
 ul.items li:first-child{border-top:0}
 ul.items form button{width:auto;padding:.375rem .75rem}
-.ok{border:1px solid #a6d8b5;background:#eefbf2;color:#14532d;border-radius:8px;padding:.75rem .875rem;margin:1rem 0 0;font-size:.9375rem}`;
+.ok{border:1px solid #a6d8b5;background:#eefbf2;color:#14532d;border-radius:8px;padding:.75rem .875rem;margin:1rem 0;font-size:.9375rem}`;
 
 const CSS_HASH = `'sha256-${new Bun.CryptoHasher("sha256").update(CSS).digest("base64")}'`;
 

@@ -82,7 +82,8 @@
       PublicKeyCredential.isConditionalMediationAvailable().then(function (ok) {
         if (!ok) return;
         pending = new AbortController();
-        navigator.credentials.get(options(pending.signal, "conditional")).then(function (c) { submit(form, assertionJson(c)); }, function (e) { failed(form, e); });
+        // The user did not ask for this one: a failure (no passkey here, cancelled) stays silent.
+        navigator.credentials.get(options(pending.signal, "conditional")).then(function (c) { submit(form, assertionJson(c)); }, function () {});
       });
     }
   }
