@@ -70,7 +70,11 @@ export function requirement(input: { policy: MfaPolicy; enrolment: Enrolment; am
   const policyLevel: AcrLevel = policy === "required" || (policy === "optional" && second) ? "mfa" : "pwd";
   const essential = essentialLevel(input.request?.essential);
   if (essential === null) return { kind: "unmet", requested: essentialValues(input.request?.essential) };
-  const voluntary = voluntaryLevel(input.request?.acrValues, reachable);
+  // A non-essential acr in the claims parameter is a preference like acr_values (§5.5.1.1).
+  const spec = input.request?.essential;
+  const preferred = spec && spec.essential !== true ? (spec.values ?? (spec.value !== undefined ? [spec.value] : [])) : [];
+  const asked = [input.request?.acrValues, ...(Array.isArray(preferred) ? preferred.filter((v): v is string => typeof v === "string") : [])].filter(Boolean).join(" ");
+  const voluntary = voluntaryLevel(asked || undefined, reachable);
   const target = maxLevel(policyLevel, essential ?? "pwd", voluntary ?? "pwd");
   if (atLeast(have, target)) return { kind: "satisfied", level: have };
   if (atLeast(reachable, target)) return { kind: "factor", level: target };
