@@ -9,7 +9,7 @@ import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
-import { enforcePageRateLimit } from "../http/rate-limit";
+import { consumeRateLimit, enforcePageRateLimit } from "../http/rate-limit";
 import { sourceKey } from "../lib/source-key";
 import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
@@ -71,22 +71,31 @@ export function interactionRoutes(deps: Deps) {
   const scriptUrl = `${base}/assets/webauthn.js`;
   const rp = relyingParty(deps);
 
-  const renderLogin = async (ia: LoadedInteraction, status: number, login?: string, error?: string) => {
-    const passkey = { action: url(ia.id, "webauthn"), challenge: await newChallenge(deps, "authenticate", null), rpId: rp.id, script: scriptUrl };
+  /** A WebAuthn challenge for a page (a row each): per source at most AUTHLY_AUTHORIZE_RATE_LIMIT a
+   *  minute, beyond which the page is shown without WebAuthn rather than refused. */
+  const challengeFor = async (request: Request, userId: string | null): Promise<string | undefined> => {
+    const r = await consumeRateLimit(deps, `webauthn-challenge:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
+    return r.allowed ? newChallenge(deps, "authenticate", userId) : undefined;
+  };
+
+  const renderLogin = async (request: Request, ia: LoadedInteraction, status: number, login?: string, error?: string) => {
+    const challenge = await challengeFor(request, null);
+    const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: rp.id, script: scriptUrl } : undefined;
     return page(
       loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey }),
       status,
       [formTarget(ia.state.request.redirectUri)],
-      true,
+      Boolean(passkey),
     );
   };
 
-  const renderFactor = async (ia: LoadedInteraction, step: Extract<Step, { kind: "factor" }>, status: number, error?: string, errorFor?: "totp" | "recovery") => {
+  const renderFactor = async (request: Request, ia: LoadedInteraction, step: Extract<Step, { kind: "factor" }>, status: number, error?: string, errorFor?: "totp" | "recovery") => {
     const user = await findUserById(deps.sql, step.session.user_id);
     const phr = step.level === "phr";
     const creds = step.enrolment.webauthn > 0 ? await listCredentials(deps.sql, step.session.user_id) : [];
-    const webauthn = creds.length
-      ? { action: url(ia.id, "webauthn"), challenge: await newChallenge(deps, "authenticate", step.session.user_id), rpId: rp.id, allow: creds.map((c) => c.id), userVerification: "preferred" as const, script: scriptUrl }
+    const challenge = creds.length ? await challengeFor(request, step.session.user_id) : undefined;
+    const webauthn = challenge
+      ? { action: url(ia.id, "webauthn"), challenge, rpId: rp.id, allow: creds.map((c) => c.id), userVerification: "preferred" as const, script: scriptUrl }
       : undefined;
     return page(
       factorPage({
@@ -155,9 +164,9 @@ export function interactionRoutes(deps: Deps) {
     const req = ia.state.request;
     switch (step.kind) {
       case "login":
-        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(ia, 200);
+        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(request, ia, 200);
       case "factor":
-        return renderFactor(ia, step, 200);
+        return renderFactor(request, ia, step, 200);
       case "enrol":
         return renderEnrol(ia, step.session.user_id, 200);
       case "consent": {
@@ -217,14 +226,14 @@ export function interactionRoutes(deps: Deps) {
       const { ia, fields } = f;
       const ip = requestInfo(request).ip;
       const login = (fields.login ?? "").slice(0, 256);
-      if (!login || !fields.password) return renderLogin(ia, 400, login, "Enter your username or email and your password.");
+      if (!login || !fields.password) return renderLogin(request, ia, 400, login, "Enter your username or email and your password.");
       let user;
       try {
         user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).
-        return renderLogin(ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
+        return renderLogin(request, ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
       }
       if (user.requires_password_change) {
         // The password is right but must be replaced before any session starts.
@@ -297,9 +306,9 @@ export function interactionRoutes(deps: Deps) {
         method = await checkCode(deps, { userId: step.session.user_id, isAdmin: Boolean(user?.is_admin), ip: requestInfo(request).ip, loopback: isLoopbackClient(request) }, kind, (fields.code ?? "").slice(0, 64));
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
-        return renderFactor(ia, step, 429, FACTOR_LOCKED, kind);
+        return renderFactor(request, ia, step, 429, FACTOR_LOCKED, kind);
       }
-      if (!method) return renderFactor(ia, step, 401, kind === "totp" ? BAD_CODE : BAD_RECOVERY, kind);
+      if (!method) return renderFactor(request, ia, step, 401, kind === "totp" ? BAD_CODE : BAD_RECOVERY, kind);
       await elevateSession(deps, step.session, [method]);
       return seeOther(url(ia.id));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a one-time code (TOTP or recovery code)" } })
@@ -324,10 +333,10 @@ export function interactionRoutes(deps: Deps) {
               throw err;
             }
           });
-          if (!ok || !result) return renderFactor(ia, step, 401, BAD_KEY);
+          if (!ok || !result) return renderFactor(request, ia, step, 401, BAD_KEY);
         } catch (err) {
           if (!(err instanceof AuthenticationError)) throw err;
-          return renderFactor(ia, step, 429, FACTOR_LOCKED);
+          return renderFactor(request, ia, step, 429, FACTOR_LOCKED);
         }
         await audit(deps, { action: "authn.webauthn.used", actor: result.userId, targetType: "user", targetId: result.userId, ip, details: { credential: result.credential.name } });
         await elevateSession(deps, step.session, [result.method]);
@@ -341,10 +350,10 @@ export function interactionRoutes(deps: Deps) {
       } catch (err) {
         if (!(err instanceof WebAuthnError)) throw err;
         await audit(deps, { action: "login.failure", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { reason: `webauthn_${err.reason}` } });
-        return renderLogin(ia, 401, undefined, BAD_KEY);
+        return renderLogin(request, ia, 401, undefined, BAD_KEY);
       }
       const user = await findUserById(deps.sql, result.userId);
-      if (!user || !user.is_active) return renderLogin(ia, 401, undefined, BAD_KEY);
+      if (!user || !user.is_active) return renderLogin(request, ia, 401, undefined, BAD_KEY);
       await audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip, details: { method: "passkey", credential: result.credential.name } });
       return beginSession(request, ia, user.id, [result.method]);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a WebAuthn assertion (passkey sign-in or security key)" } })
