@@ -16,6 +16,7 @@ import { seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
 import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
+import { isValidText } from "../lib/text";
 import { readFormBody } from "../oauth/request-params";
 import { backchannelLogout } from "../oidc/backchannel-logout";
 import { enrolPage, recoveryCodesPage } from "../interaction/factor-pages";
@@ -155,7 +156,8 @@ export function accountRoutes(deps: Deps) {
     .post("/account/passkeys/:id/remove", async ({ request, params }) => {
       const f = await form(request);
       if ("response" in f) return f.response;
-      if (await deleteCredential(deps.sql, f.user.id, params.id)) {
+      // A credential id is base64url (WebAuthn §5.1: at most 1023 bytes); anything else names none.
+      if (/^[A-Za-z0-9_-]{1,1400}$/.test(params.id) && (await deleteCredential(deps.sql, f.user.id, params.id))) {
         const c = await countFactors(deps.sql, f.user.id);
         if (!c.totp && !c.webauthn) await deleteRecoveryCodes(deps.sql, f.user.id);
         await log(request, f.user, "authn.webauthn.removed", { credential_id: params.id });
@@ -176,6 +178,7 @@ export function accountRoutes(deps: Deps) {
     .post("/account/consents/:client_id/revoke", async ({ request, params }) => {
       const f = await form(request);
       if ("response" in f) return f.response;
+      if (!isValidText(params.client_id) || params.client_id.length > 255) return seeOther(home());
       const revoked = await deps.sql.begin(async (tx) => {
         if (!(await deleteConsent(tx, f.user.id, params.client_id))) return undefined;
         return revokeUserClientGrants(tx, f.user.id, params.client_id);

@@ -51,7 +51,7 @@ export function parseCredentialJson<T>(raw: string | undefined): T | undefined {
   const parsed = parseJsonSafely(raw, { maxBytes: 16 * 1024, maxDepth: 6 });
   if (!parsed.ok || typeof parsed.value !== "object" || parsed.value === null) return undefined;
   const v = parsed.value as { id?: unknown; response?: unknown; type?: unknown };
-  if (typeof v.id !== "string" || v.type !== "public-key" || typeof v.response !== "object" || v.response === null) return undefined;
+  if (typeof v.id !== "string" || !/^[A-Za-z0-9_-]{1,1400}$/.test(v.id) || v.type !== "public-key" || typeof v.response !== "object" || v.response === null) return undefined;
   return parsed.value as T;
 }
 
