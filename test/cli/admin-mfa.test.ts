@@ -54,6 +54,18 @@ describe("authly admin auth login with two-step verification", () => {
   });
 });
 
+describe("authly admin client --mfa", () => {
+  test("create --mfa required and update --mfa default set the client's policy (shown by client show)", async () => {
+    const created = await w.cli(["admin", "client", "create", "--name", "Vault", "--type", "confidential", "--redirect-uri", "https://vault.example/cb", "--mfa", "required", "--output", "json"]);
+    expect(created.code).toBe(0);
+    const c = JSON.parse(created.stdout);
+    expect(c.mfa).toBe("required");
+    expect((await w.cli(["admin", "client", "show", c.client_id])).stdout).toMatch(/MFA: +required/);
+    expect((await w.cli(["admin", "client", "update", c.client_id, "--mfa", "default"])).code).toBe(0);
+    expect((await w.cli(["admin", "client", "show", c.client_id])).stdout).toMatch(/MFA: +default \(server policy\)/);
+  });
+});
+
 describe("authly admin user mfa list|reset", () => {
   test("list shows the authenticator app and recovery codes; reset --factor totp removes it, audited; JSON output", async () => {
     const list = await w.cli(["admin", "user", "mfa", "list", "ops"]);

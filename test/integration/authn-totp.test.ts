@@ -252,4 +252,11 @@ describe("password grant of the admin CLI with a second factor", () => {
     const body = (await ok.json()) as { access_token: string };
     expect(jwtPayload(body.access_token)).toMatchObject({ amr: ["mfa", "otp", "pwd"], acr: ACR.mfa });
   });
+
+  test("one code sent twice at once is accepted once (the step is taken atomically)", async () => {
+    const { user, secret } = await enrolled();
+    const code = totpCode(secret, Date.now() + 30_000);
+    const results = await Promise.all([0, 1].map(() => grant({ username: user.username, password: user.password, otp: code })));
+    expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
+  });
 });
