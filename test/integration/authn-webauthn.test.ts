@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import { createTestApp, type TestApp } from "../support/app";
 import { createOidcClient, createOidcUser, type OidcTestUser } from "../support/oidc-fixtures";
-import { Browser, authorizeUrl, isLoginPage, pkce, type Page } from "../support/browser";
+import { Browser, authorizeUrl, pkce, type Page } from "../support/browser";
 import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
 import { auditRows } from "../support/admin";
 import { SoftAuthenticator, dataAttr } from "../support/soft-authenticator";
