@@ -1,15 +1,16 @@
 // The login and consent pages of a pending authorization request: GET /interaction/:id shows what
-// the request needs next; the forms POST to .../login, .../consent and .../cancel with a CSRF token.
+// the request needs next; the forms POST to .../login, .../consent and .../cancel with a CSRF token
+// (and to .../factor, .../webauthn, .../enrol: the steps after the password, factor-steps.ts).
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
-import { AuthenticationError, authenticateUser, throttledFactorCheck } from "../accounts/authenticate";
+import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { findUserById } from "../accounts/store";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { findClientByClientId } from "../clients/store";
 import { authorizationResponse, seeOther } from "../http/authorization-response";
-import { consumeRateLimit, enforcePageRateLimit } from "../http/rate-limit";
+import { enforcePageRateLimit } from "../http/rate-limit";
 import { sourceKey } from "../lib/source-key";
 import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
@@ -29,17 +30,11 @@ import {
   saveInteraction,
   scopeDescriptions,
   type LoadedInteraction,
-  type Step,
 } from "./service";
-import { elevateSession, endSession, loadSession, startSession } from "./session";
+import { endSession, loadSession, startSession } from "./session";
 import type { Method } from "../authn/model";
-import { checkCode, confirmTotp } from "../authn/service";
-import { listCredentials } from "../authn/store";
-import { generateRecoveryCodes } from "../authn/recovery-codes";
-import { beginTotpEnrolment, pendingTotpEnrolment } from "../authn/totp";
-import { newChallenge, relyingParty, verifyAssertion, WebAuthnError } from "../authn/webauthn";
-import { enrolPage, factorPage, recoveryCodesPage } from "./factor-pages";
 import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
+import { factorSteps } from "./factor-steps";
 import webauthnScript from "./assets/webauthn.js" with { type: "text" };
 
 const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
@@ -47,10 +42,6 @@ const BAD_TEXT = "The form contains characters that are not valid text. Go back,
 const BAD_CSRF = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
 const BAD_LOGIN = "The username or password is incorrect.";
 const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
-const BAD_CODE = "That code is not right. Check the code and try again.";
-const BAD_RECOVERY = "That recovery code is not right or was already used.";
-const BAD_KEY = "That passkey or security key was not accepted. Try again, or use another way to sign in.";
-const FACTOR_LOCKED = "Too many wrong codes. Wait a few minutes and try again.";
 const RATE_WINDOW_SECONDS = 60;
 /** The WebAuthn glue, served by us (script-src 'self'); cached briefly, revalidated by ETag. */
 const SCRIPT_ETAG = `"${new Bun.CryptoHasher("sha256").update(webauthnScript).digest("base64url").slice(0, 22)}"`;
@@ -68,72 +59,17 @@ export function interactionRoutes(deps: Deps) {
   const findClient = async (c: string) => (c === ACCOUNT_CLIENT_ID ? accountClient(deps) : findClientByClientId(deps.sql, c));
   const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
 
-  const scriptUrl = `${base}/assets/webauthn.js`;
-  const rp = relyingParty(deps);
-
-  /** A WebAuthn challenge for a page (a row each): per source at most AUTHLY_AUTHORIZE_RATE_LIMIT a
-   *  minute, beyond which the page is shown without WebAuthn rather than refused. */
-  const challengeFor = async (request: Request, userId: string | null): Promise<string | undefined> => {
-    const r = await consumeRateLimit(deps, `webauthn-challenge:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
-    return r.allowed ? newChallenge(deps, "authenticate", userId) : undefined;
-  };
+  // After the password: second factor, enrolment, passkey sign-in (factor-steps.ts).
+  const steps = factorSteps(deps, { url, page, renderLogin: (...a) => renderLogin(...a), beginSession: (...a) => beginSession(...a) });
 
   const renderLogin = async (request: Request, ia: LoadedInteraction, status: number, login?: string, error?: string) => {
-    const challenge = await challengeFor(request, null);
-    const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: rp.id, script: scriptUrl } : undefined;
+    const challenge = await steps.challengeFor(request, null);
+    const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
     return page(
       loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey }),
       status,
       [formTarget(ia.state.request.redirectUri)],
       Boolean(passkey),
-    );
-  };
-
-  const renderFactor = async (request: Request, ia: LoadedInteraction, step: Extract<Step, { kind: "factor" }>, status: number, error?: string, errorFor?: "totp" | "recovery") => {
-    const user = await findUserById(deps.sql, step.session.user_id);
-    const phr = step.level === "phr";
-    const creds = step.enrolment.webauthn > 0 ? await listCredentials(deps.sql, step.session.user_id) : [];
-    const challenge = creds.length ? await challengeFor(request, step.session.user_id) : undefined;
-    const webauthn = challenge
-      ? { action: url(ia.id, "webauthn"), challenge, rpId: rp.id, allow: creds.map((c) => c.id), userVerification: "preferred" as const, script: scriptUrl }
-      : undefined;
-    return page(
-      factorPage({
-        action: url(ia.id, "factor"),
-        cancelAction: url(ia.id, "cancel"),
-        csrf: csrfToken(deps, ia.id),
-        clientName: ia.client.client_name,
-        userName: user?.username ?? "",
-        phishingResistant: phr,
-        totp: !phr && step.enrolment.totp,
-        recovery: !phr && step.enrolment.recoveryCodes > 0,
-        webauthn,
-        error,
-        errorFor,
-      }),
-      status,
-      [formTarget(ia.state.request.redirectUri)],
-      Boolean(webauthn),
-    );
-  };
-
-  const renderEnrol = async (ia: LoadedInteraction, userId: string, status: number, error?: string) => {
-    const user = await findUserById(deps.sql, userId);
-    if (!user) return page(messagePage("Request expired", EXPIRED), 400);
-    const enrolment = (await pendingTotpEnrolment(deps, user)) ?? (await beginTotpEnrolment(deps, user));
-    if (!enrolment) return seeOther(url(ia.id));
-    return page(
-      enrolPage({
-        action: url(ia.id, "enrol"),
-        cancelAction: url(ia.id, "cancel"),
-        csrf: csrfToken(deps, ia.id),
-        intro: `${ia.client.client_name} requires two-step verification for your account. Set up an authenticator app to continue.`,
-        qrSvg: enrolment.qrSvg,
-        secret: enrolment.secret,
-        error,
-      }),
-      status,
-      [formTarget(ia.state.request.redirectUri)],
     );
   };
 
@@ -166,9 +102,9 @@ export function interactionRoutes(deps: Deps) {
       case "login":
         return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(request, ia, 200);
       case "factor":
-        return renderFactor(request, ia, step, 200);
+        return steps.renderFactor(request, ia, step, 200);
       case "enrol":
-        return renderEnrol(ia, step.session.user_id, 200);
+        return steps.renderEnrol(ia, step.session.user_id, 200);
       case "consent": {
         if (ia.state.consentShownTo !== session!.id) {
           ia.state.consentShownTo = session!.id;
@@ -294,89 +230,15 @@ export function interactionRoutes(deps: Deps) {
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Sign in with another account" } })
     .post("/interaction/:id/factor", async ({ request, params }) => {
       const f = await form(request, params.id);
-      if ("error" in f) return f.error;
-      const { ia, fields } = f;
-      const session = await loadSession(deps, request);
-      const step = await nextStep(deps, ia.client, ia.state, session);
-      if (step.kind !== "factor" || step.level === "phr") return seeOther(url(ia.id));
-      const kind = fields.method === "recovery" ? "recovery" : "totp";
-      const user = await findUserById(deps.sql, step.session.user_id);
-      let method;
-      try {
-        method = await checkCode(deps, { userId: step.session.user_id, isAdmin: Boolean(user?.is_admin), ip: requestInfo(request).ip, loopback: isLoopbackClient(request) }, kind, (fields.code ?? "").slice(0, 64));
-      } catch (err) {
-        if (!(err instanceof AuthenticationError)) throw err;
-        return renderFactor(request, ia, step, 429, FACTOR_LOCKED, kind);
-      }
-      if (!method) return renderFactor(request, ia, step, 401, kind === "totp" ? BAD_CODE : BAD_RECOVERY, kind);
-      await elevateSession(deps, step.session, [method]);
-      return seeOther(url(ia.id));
+      return "error" in f ? f.error : steps.submitCode(request, f.ia, f.fields);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a one-time code (TOTP or recovery code)" } })
     .post("/interaction/:id/webauthn", async ({ request, params }) => {
       const f = await form(request, params.id);
-      if ("error" in f) return f.error;
-      const { ia, fields } = f;
-      const session = await loadSession(deps, request);
-      const step = await nextStep(deps, ia.client, ia.state, session);
-      const ip = requestInfo(request).ip;
-      if (step.kind === "factor") {
-        // A security key (or passkey) as the next factor of the signed-in user, under the throttle.
-        const user = await findUserById(deps.sql, step.session.user_id);
-        let result: Awaited<ReturnType<typeof verifyAssertion>> | undefined;
-        try {
-          const ok = await throttledFactorCheck(deps, { userId: step.session.user_id, isAdmin: Boolean(user?.is_admin), ip, loopback: isLoopbackClient(request) }, "webauthn", async () => {
-            try {
-              result = await verifyAssertion(deps, fields.credential, step.session.user_id);
-              return true;
-            } catch (err) {
-              if (err instanceof WebAuthnError) return false;
-              throw err;
-            }
-          });
-          if (!ok || !result) return renderFactor(request, ia, step, 401, BAD_KEY);
-        } catch (err) {
-          if (!(err instanceof AuthenticationError)) throw err;
-          return renderFactor(request, ia, step, 429, FACTOR_LOCKED);
-        }
-        await audit(deps, { action: "authn.webauthn.used", actor: result.userId, targetType: "user", targetId: result.userId, ip, details: { credential: result.credential.name } });
-        await elevateSession(deps, step.session, [result.method]);
-        return seeOther(url(ia.id));
-      }
-      if (step.kind !== "login" || ia.state.passwordChangeFor) return seeOther(url(ia.id));
-      // A passkey alone, no username: the credential names the user (user verification required).
-      let result;
-      try {
-        result = await verifyAssertion(deps, fields.credential);
-      } catch (err) {
-        if (!(err instanceof WebAuthnError)) throw err;
-        await audit(deps, { action: "login.failure", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { reason: `webauthn_${err.reason}` } });
-        return renderLogin(request, ia, 401, undefined, BAD_KEY);
-      }
-      const user = await findUserById(deps.sql, result.userId);
-      if (!user || !user.is_active) return renderLogin(request, ia, 401, undefined, BAD_KEY);
-      await audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip, details: { method: "passkey", credential: result.credential.name } });
-      return beginSession(request, ia, user.id, [result.method]);
+      return "error" in f ? f.error : steps.submitWebauthn(request, f.ia, f.fields);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a WebAuthn assertion (passkey sign-in or security key)" } })
     .post("/interaction/:id/enrol", async ({ request, params }) => {
       const f = await form(request, params.id);
-      if ("error" in f) return f.error;
-      const { ia, fields } = f;
-      const session = await loadSession(deps, request);
-      const step = await nextStep(deps, ia.client, ia.state, session);
-      if (step.kind !== "enrol") return seeOther(url(ia.id));
-      const userId = step.session.user_id;
-      const user = await findUserById(deps.sql, userId);
-      let ok;
-      try {
-        ok = await confirmTotp(deps, { userId, isAdmin: Boolean(user?.is_admin), ip: requestInfo(request).ip, loopback: isLoopbackClient(request) }, (fields.code ?? "").slice(0, 64));
-      } catch (err) {
-        if (!(err instanceof AuthenticationError)) throw err;
-        return renderEnrol(ia, userId, 429, FACTOR_LOCKED);
-      }
-      if (!ok) return renderEnrol(ia, userId, 400, BAD_CODE);
-      const codes = await generateRecoveryCodes(deps, userId);
-      await elevateSession(deps, step.session, [{ kind: "totp" }]);
-      return page(recoveryCodesPage({ codes, continueUrl: url(ia.id), continueLabel: `Continue to ${ia.client.client_name}` }), 200);
+      return "error" in f ? f.error : steps.submitEnrol(request, f.ia, f.fields);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Confirm the enrolment of an authenticator app" } })
     .get("/assets/webauthn.js", ({ request }) => {
       const headers = { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300", ETag: SCRIPT_ETAG, "X-Content-Type-Options": "nosniff" };
