@@ -4,6 +4,7 @@
 // authenticator sends anyway is checked by the library (packed, tpm, android-key,
 // android-safetynet, fido-u2f, apple) but no trust anchor is required, and only the AAGUID kept.
 // Challenges are random, single-use (table webauthn_challenges) and live CHALLENGE_TTL_SECONDS.
+import "reflect-metadata"; // before @simplewebauthn/server (see src/main.ts)
 import { verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticationResponseJSON, type RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Deps } from "../deps";
 import { hashSecret, randomToken } from "../lib/crypto";
