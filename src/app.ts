@@ -14,6 +14,7 @@ import { interactionRoutes } from "./interaction/routes";
 import { deviceRoutes } from "./device/routes";
 import { oidcRoutes } from "./oidc/routes";
 import { registrationRoutes } from "./registration/routes";
+import { accountRoutes } from "./account/routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -69,7 +70,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(interactionRoutes(deps))
     .use(deviceRoutes(deps))
     .use(oidcRoutes(deps))
-    .use(registrationRoutes(deps));
+    .use(registrationRoutes(deps))
+    .use(accountRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

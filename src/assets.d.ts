@@ -23,3 +23,8 @@ declare module "swagger-ui-dist/swagger-ui.css" {
   const path: string;
   export default path;
 }
+// The browser script of the WebAuthn pages, embedded as text (src/interaction/assets/webauthn.js).
+declare module "*/assets/webauthn.js" {
+  const text: string;
+  export default text;
+}

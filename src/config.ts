@@ -72,6 +72,10 @@ export const Config = t.Object({
   registrationRateLimitPerMinute: t.Integer({ minimum: 1 }),
   /** Client ID metadata documents: an https client_id is resolved by fetching it. */
   clientIdMetadataDocuments: t.Boolean(),
+  /** The MFA policy of clients that set none (src/authn/model.ts). */
+  mfaPolicy: t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")]),
+  /** Administrators always need a second factor (default: true in production mode). */
+  adminRequireMfa: t.Boolean(),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -138,6 +142,9 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_REGISTRATION", key: "registration", kind: "string", default: (_env, p) => (p.devMode ? "open" : "closed") },
   { env: "AUTHLY_REGISTRATION_RATE_LIMIT", key: "registrationRateLimitPerMinute", kind: "int", default: () => 10 },
   { env: "AUTHLY_CLIENT_ID_METADATA_DOCUMENTS", key: "clientIdMetadataDocuments", kind: "bool", default: (_env, p) => p.devMode === true },
+  { env: "AUTHLY_MFA_POLICY", key: "mfaPolicy", kind: "string", default: () => "optional" },
+  // Its default depends on the mode: filled in after the loop (production: true).
+  { env: "AUTHLY_ADMIN_REQUIRE_MFA", key: "adminRequireMfa", kind: "bool" },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -203,6 +210,7 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = { purpose
         break;
     }
   }
+  if (out.adminRequireMfa === undefined) out.adminRequireMfa = detectMode(parseMode(rawMode) ? rawMode : undefined, opts.impliedMode).mode === "production";
   const byKey = new Map(FIELDS.map((f) => [`/${f.key}`, f]));
   for (const err of Value.Errors(Config, out)) {
     const f = byKey.get(err.path);
@@ -233,6 +241,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
   if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
   if (f.key === "registration") return "is not a registration mode (closed, token or open)";
+  if (f.key === "mfaPolicy") return "is not an MFA policy (off, optional or required)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   return message.toLowerCase();
 }

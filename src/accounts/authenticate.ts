@@ -80,7 +80,7 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
   if (!ok || !user || !user.is_active) {
     const reason = !user ? "unknown_user" : !ok ? "bad_password" : "inactive";
     await audit(deps, { action: "login.failure", actor: user?.id ?? null, targetType: "user", targetId: user?.id ?? null, outcome: "failure", ip: attempt.ip, details: { reason } });
-    await recordFailure(deps, keys, account, user, attempt.ip, loopbackAdmin);
+    await recordFailure(deps, keys, account, user?.id, attempt.ip, loopbackAdmin);
     throw new AuthenticationError("invalid_credentials", "Invalid username or password");
   }
   const rehash = needsRehash ? await hashPassword(attempt.password, params) : undefined;
@@ -93,7 +93,41 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
   return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash };
 }
 
-async function recordFailure(deps: Deps, keys: ReturnType<typeof throttleKeys>, account: string, user: UserRecord | undefined, ip: string, loopbackAdmin: boolean): Promise<void> {
+export interface FactorAttempt {
+  userId: string;
+  isAdmin: boolean;
+  ip: string;
+  loopback?: boolean;
+}
+
+/**
+ * Runs the check of a second factor (TOTP, recovery code, security key) under the same counters as
+ * passwords: a failure counts for the (account, source) pair, the source and the account. Unlike a
+ * password, the account-wide slow-down holds for every source here, the ones the owner signed in
+ * from too: whoever reaches this step already has the password. Throws AuthenticationError
+ * ("locked") while held; returns the check's answer; audits `authn.factor.failure` (`method`).
+ */
+export async function throttledFactorCheck(deps: Deps, attempt: FactorAttempt, method: string, check: () => Promise<boolean>): Promise<boolean> {
+  const source = sourceKey(attempt.ip);
+  const keys = throttleKeys(attempt.userId, source);
+  const loopbackAdmin = attempt.loopback === true && attempt.isAdmin;
+  const state = await readThrottle(deps.sql, keys, attempt.userId, source);
+  const held = loopbackAdmin ? state.pairUntil : latest(state.pairUntil, state.sourceUntil, state.accountUntil);
+  if (held) {
+    const retry = Math.max(1, Math.ceil((held.getTime() - Date.now()) / 1000));
+    await audit(deps, { action: "authn.factor.failure", actor: attempt.userId, targetType: "user", targetId: attempt.userId, outcome: "denied", ip: attempt.ip, details: { method, reason: "locked" } });
+    throw new AuthenticationError("locked", "Too many failed attempts; try again later", retry);
+  }
+  if (await check()) {
+    await clearLoginFailures(deps.sql, keys.pair);
+    return true;
+  }
+  await audit(deps, { action: "authn.factor.failure", actor: attempt.userId, targetType: "user", targetId: attempt.userId, outcome: "failure", ip: attempt.ip, details: { method } });
+  await recordFailure(deps, keys, attempt.userId, attempt.userId, attempt.ip, loopbackAdmin);
+  return false;
+}
+
+async function recordFailure(deps: Deps, keys: ReturnType<typeof throttleKeys>, account: string, userId: string | undefined, ip: string, loopbackAdmin: boolean): Promise<void> {
   const max = deps.config.loginMaxFailures;
   const windowSeconds = deps.config.loginLockoutSeconds;
   const lock = (threshold: number): FailurePolicy => ({ kind: "lock", threshold, windowSeconds, lockSeconds: windowSeconds });
@@ -112,7 +146,7 @@ async function recordFailure(deps: Deps, keys: ReturnType<typeof throttleKeys>, 
         action: c.policy.kind === "lock" ? "login.lockout" : "login.throttle",
         actor: null,
         targetType: c.target,
-        targetId: c.target === "source" ? sourceKey(ip) : (user?.id ?? null),
+        targetId: c.target === "source" ? sourceKey(ip) : (userId ?? null),
         outcome: "denied",
         ip,
         details: { scope, until: r.lockedUntil.toISOString(), failures: r.failures },

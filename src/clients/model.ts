@@ -43,6 +43,8 @@ export interface ClientRecord {
   /** API resources (RFC 8707 identifiers) the client may ask tokens for, and the one used when it names none. */
   resources: string[];
   default_resource: string | null;
+  /** MFA policy at this client; null: the server default (AUTHLY_MFA_POLICY). */
+  mfa: "off" | "optional" | "required" | null;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -58,6 +60,9 @@ export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_crede
 export const ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(s: T) => t.Union([s, t.Null()]);
+const MfaPolicy = t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")], {
+  description: "Second factor at this client: off (password alone), optional (users who enrolled one use it), required (users without one enrol at sign-in); null: the server default (AUTHLY_MFA_POLICY)",
+});
 
 /** A client as the admin API shows it (never a secret or its hash). */
 export const Client = t.Object({
@@ -77,6 +82,7 @@ export const Client = t.Object({
   tos_uri: Nullable(t.String()),
   policy_uri: Nullable(t.String()),
   backchannel_logout_uri: Nullable(t.String()),
+  mfa: Nullable(MfaPolicy),
   contacts: t.Array(t.String()),
   id_token_signed_response_alg: t.String(),
   require_consent: t.Boolean(),
@@ -117,6 +123,7 @@ const clientFields = {
   require_consent: t.Boolean(),
   resources: t.Array(t.String({ maxLength: 2000 }), { maxItems: 50, description: "Registered API resource identifiers the client may ask tokens for (RFC 8707)" }),
   default_resource: Nullable(t.String({ maxLength: 2000, description: "One of `resources`: the audience of its tokens when a request names no resource" })),
+  mfa: Nullable(MfaPolicy),
 };
 
 /** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
@@ -137,6 +144,7 @@ const optionalClientFields = {
   require_consent: t.Optional(clientFields.require_consent),
   resources: t.Optional(clientFields.resources),
   default_resource: t.Optional(clientFields.default_resource),
+  mfa: t.Optional(clientFields.mfa),
 };
 
 export const ClientCreate = t.Object(
@@ -194,6 +202,7 @@ export function toClient(r: ClientRecord): Client {
     tos_uri: r.tos_uri,
     policy_uri: r.policy_uri,
     backchannel_logout_uri: r.backchannel_logout_uri,
+    mfa: r.mfa ?? null,
     contacts: r.contacts,
     id_token_signed_response_alg: r.id_token_signed_response_alg,
     require_consent: r.require_consent,

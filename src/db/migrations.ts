@@ -4,6 +4,7 @@ import m0001 from "../../migrations/0001_initial.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_client_token_watermark.sql" with { type: "text" };
 import m0003 from "../../migrations/0003_consent_claims.sql" with { type: "text" };
 import m0004 from "../../migrations/0004_login_throttle.sql" with { type: "text" };
+import m0005 from "../../migrations/0005_authn_factors.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_device_codes.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_resources_registration.sql" with { type: "text" };
 
@@ -18,6 +19,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, name: "0002_client_token_watermark", sql: m0002 },
   { version: 3, name: "0003_consent_claims", sql: m0003 },
   { version: 4, name: "0004_login_throttle", sql: m0004 },
+  { version: 5, name: "0005_authn_factors", sql: m0005 },
   { version: 6, name: "0006_device_codes", sql: m0006 },
   { version: 7, name: "0007_resources_registration", sql: m0007 },
 ];

@@ -41,7 +41,29 @@ footer{margin-top:1.25rem;color:#57606a;font-size:.8125rem}
 .code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.75rem;font-weight:700;letter-spacing:.12em;text-align:center;background:#f3f4f6;border:1px solid #d8dee4;border-radius:8px;padding:.5rem;margin:.25rem 0 1rem}
 input.code-input{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.25rem;letter-spacing:.1em;text-transform:uppercase}
 .warn{border:1px solid #d4a72c;background:#fff8e6;color:#4d3300;border-radius:8px;padding:.75rem .875rem;margin:1rem 0;font-size:.9375rem}
-.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}`;
+.sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+[hidden]{display:none!important}
+input.code{font-size:1.25rem;letter-spacing:.2em;font-variant-numeric:tabular-nums}
+.qr{display:block;margin:1rem auto;width:180px;height:180px}
+.qr svg{width:180px;height:180px;display:block}
+code.secret{display:block;font-size:1rem;overflow-wrap:anywhere;background:#f3f4f6;border-radius:8px;padding:.5rem .75rem;margin:.25rem 0 1rem}
+ol.steps{padding-left:1.25rem;margin:0 0 1rem}
+ul.codes{list-style:none;padding:0;margin:1rem 0;display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:.5rem;font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:1rem}
+ul.codes li{background:#f3f4f6;border-radius:6px;padding:.375rem .5rem;text-align:center}
+details{margin-top:1.25rem;border-top:1px solid #d8dee4;padding-top:1rem}
+summary{cursor:pointer;color:#0b5cad;font-weight:600}
+.divider{display:flex;align-items:center;gap:.75rem;color:#57606a;font-size:.875rem;margin:1.25rem 0 0}
+.divider::before,.divider::after{content:"";flex:1;border-top:1px solid #d8dee4}
+a.button{display:block;width:100%;text-align:center;text-decoration:none;font-weight:600;border-radius:8px;padding:.6875rem 1rem}
+main.wide{max-width:40rem}
+section{border-top:1px solid #d8dee4;margin-top:1.5rem;padding-top:1rem}
+h2{font-size:1.125rem;margin:0 0 .5rem}
+h3{font-size:1rem;margin:1rem 0 .25rem}
+ul.items{list-style:none;padding:0;margin:.5rem 0}
+ul.items li{display:flex;flex-wrap:wrap;justify-content:space-between;align-items:center;gap:.5rem;padding:.625rem 0;border-top:1px solid #eef0f2}
+ul.items li:first-child{border-top:0}
+ul.items form button{width:auto;padding:.375rem .75rem}
+.ok{border:1px solid #a6d8b5;background:#eefbf2;color:#14532d;border-radius:8px;padding:.75rem .875rem;margin:1rem 0;font-size:.9375rem}`;
 
 const CSS_HASH = `'sha256-${new Bun.CryptoHasher("sha256").update(CSS).digest("base64")}'`;
 
@@ -49,14 +71,16 @@ const LOGO = `<svg width="22" height="22" viewBox="0 0 24 24" aria-hidden="true"
 
 /** Headers of every page: no framing, no caching, a CSP that allows only this stylesheet, images
  *  over https, and form posts to this server (plus the redirect target the posts lead to). */
-export function pageHeaders(formTargets: string[] = []): Record<string, string> {
+export function pageHeaders(formTargets: string[] = [], opts: { script?: boolean } = {}): Record<string, string> {
   const formAction = ["'self'", ...formTargets].join(" ");
+  // Pages with WebAuthn load one script of ours (/assets/webauthn.js); nothing inline, no other origin.
+  const script = opts.script ? " script-src 'self';" : "";
   return {
     "Content-Type": "text/html; charset=utf-8",
     "Cache-Control": "no-store",
     Pragma: "no-cache",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": `default-src 'none'; style-src ${CSS_HASH}; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
+    "Content-Security-Policy": `default-src 'none';${script} style-src ${CSS_HASH}; img-src https: data:; form-action ${formAction}; frame-ancestors 'none'; base-uri 'none'`,
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -74,10 +98,12 @@ export function formTarget(uri: string): string {
   }
 }
 
-export function layout(title: string, body: string): string {
+/** The page frame; `script`: the URL of our WebAuthn script (the page's CSP must allow 'self'). */
+export function layout(title: string, body: string, opts: { script?: string; wide?: boolean } = {}): string {
+  const script = opts.script ? `<script src="${h(opts.script)}" defer></script>` : "";
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${h(title)} · Authly</title><style>${CSS}</style></head>
-<body><main><p class="brand">${LOGO}<span>Authly</span></p>${body}</main><footer>Secured by Authly</footer></body></html>`;
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${h(title)} · Authly</title><style>${CSS}</style>${script}</head>
+<body><main${opts.wide ? ` class="wide"` : ""}><p class="brand">${LOGO}<span>Authly</span></p>${body}</main><footer>Secured by Authly</footer></body></html>`;
 }
 
 export interface LoginView {
@@ -87,6 +113,8 @@ export interface LoginView {
   clientName: string;
   login?: string;
   error?: string;
+  /** Sign-in with a passkey (WebAuthn, needs our script): where the assertion is posted. */
+  passkey?: { action: string; challenge: string; rpId: string; script: string };
 }
 
 export function loginPage(v: LoginView): string {
@@ -101,13 +129,26 @@ export function loginPage(v: LoginView): string {
 <form method="post" action="${h(v.action)}" novalidate>
 <input type="hidden" name="csrf_token" value="${h(v.csrf)}">
 <label for="login">Username or email</label>
-<input type="text" id="login" name="login" value="${h(v.login ?? "")}" autocomplete="username" autocapitalize="none" spellcheck="false" required${described}${focusLogin}>
+<input type="text" id="login" name="login" value="${h(v.login ?? "")}" autocomplete="${v.passkey ? "username webauthn" : "username"}" autocapitalize="none" spellcheck="false" required${described}${focusLogin}>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>
+</form>${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}
 <form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
+    { script: v.passkey?.script },
   );
+}
+
+/** The passkey sign-in form: hidden until our script finds WebAuthn; conditional mediation offers
+ *  passkeys in the username field's autofill, the button asks for one directly. */
+function passkeyForm(p: NonNullable<LoginView["passkey"]>, csrf: string): string {
+  return `
+<form method="post" action="${h(p.action)}" data-webauthn="get" data-challenge="${h(p.challenge)}" data-rp-id="${h(p.rpId)}" data-conditional="true" hidden>
+<input type="hidden" name="csrf_token" value="${h(csrf)}"><input type="hidden" name="credential" value="">
+<p class="divider">or</p>
+<p class="alert" role="alert" data-webauthn-status hidden></p>
+<div class="actions"><button type="button" class="secondary" data-webauthn-start>Sign in with a passkey</button></div>
+</form>`;
 }
 
 export interface PasswordChangeView {

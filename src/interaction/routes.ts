@@ -1,5 +1,6 @@
 // The login and consent pages of a pending authorization request: GET /interaction/:id shows what
-// the request needs next; the forms POST to .../login, .../consent and .../cancel with a CSRF token.
+// the request needs next; the forms POST to .../login, .../consent and .../cancel with a CSRF token
+// (and to .../factor, .../webauthn, .../enrol: the steps after the password, factor-steps.ts).
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
@@ -32,6 +33,10 @@ import {
   type LoadedInteraction,
 } from "./service";
 import { endSession, loadSession, startSession } from "./session";
+import type { Method } from "../authn/model";
+import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
+import { factorSteps } from "./factor-steps";
+import webauthnScript from "./assets/webauthn.js" with { type: "text" };
 
 const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
 const BAD_TEXT = "The form contains characters that are not valid text. Go back, correct what you typed and try again.";
@@ -39,9 +44,11 @@ const BAD_CSRF = "This form has expired or was not sent from this page. Go back,
 const BAD_LOGIN = "The username or password is incorrect.";
 const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
 const RATE_WINDOW_SECONDS = 60;
+/** The WebAuthn glue, served by us (script-src 'self'); cached briefly, revalidated by ETag. */
+const SCRIPT_ETAG = `"${new Bun.CryptoHasher("sha256").update(webauthnScript).digest("base64url").slice(0, 22)}"`;
 
-function page(html: string, status: number, formTargets: string[] = []): Response {
-  return new Response(html, { status, headers: pageHeaders(formTargets) });
+function page(html: string, status: number, formTargets: string[] = [], script = false): Response {
+  return new Response(html, { status, headers: pageHeaders(formTargets, { script }) });
 }
 
 export function interactionRoutes(deps: Deps) {
@@ -49,14 +56,23 @@ export function interactionRoutes(deps: Deps) {
   const cookies = cookieSettings(deps.config);
   const url = (id: string, action = "") => `${base}/interaction/${id}${action ? `/${action}` : ""}`;
 
-  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), (c) => resolveClient(deps, c));
+  // The account page signs in through interactions too, as a client that lives in code (account-client.ts).
+  const findClient = async (c: string) => (c === ACCOUNT_CLIENT_ID ? accountClient(deps) : resolveClient(deps, c));
+  const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
 
-  const renderLogin = (ia: LoadedInteraction, status: number, login?: string, error?: string) =>
-    page(
-      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error }),
+  // After the password: second factor, enrolment, passkey sign-in (factor-steps.ts).
+  const steps = factorSteps(deps, { url, page, renderLogin: (...a) => renderLogin(...a), beginSession: (...a) => beginSession(...a) });
+
+  const renderLogin = async (request: Request, ia: LoadedInteraction, status: number, login?: string, error?: string) => {
+    const challenge = await steps.challengeFor(request, null);
+    const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
+    return page(
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey }),
       status,
       [formTarget(ia.state.request.redirectUri)],
+      Boolean(passkey),
     );
+  };
 
   const renderPasswordChange = async (ia: LoadedInteraction, status: number, error?: string) => {
     const user = await findUserById(deps.sql, ia.state.passwordChangeFor!);
@@ -68,10 +84,10 @@ export function interactionRoutes(deps: Deps) {
   };
 
   /** A new session for a user who just proved who they are (always a new value: no fixation). */
-  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string): Promise<Response> => {
+  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods: Method[] = [{ kind: "password" }]): Promise<Response> => {
     const previous = await loadSession(deps, request);
     if (previous) await endSession(deps, previous);
-    const { session, cookie } = await startSession(deps, { userId, amr: ["pwd"], ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
+    const { session, cookie } = await startSession(deps, { userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
     ia.state.loginSessionId = session.id;
     ia.state.passwordChangeFor = undefined;
     await saveInteraction(deps, ia);
@@ -91,7 +107,11 @@ export function interactionRoutes(deps: Deps) {
     }
     switch (step.kind) {
       case "login":
-        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(ia, 200);
+        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(request, ia, 200);
+      case "factor":
+        return steps.renderFactor(request, ia, step, 200);
+      case "enrol":
+        return steps.renderEnrol(ia, step.session.user_id, 200);
       case "consent": {
         if (ia.state.consentShownTo !== session!.id) {
           ia.state.consentShownTo = session!.id;
@@ -120,6 +140,8 @@ export function interactionRoutes(deps: Deps) {
         throw step.error;
       case "complete":
         if (!(await finishInteraction(deps, ia))) return page(messagePage("Request expired", EXPIRED), 400);
+        // The account page needs the session only, no code.
+        if (ia.client.client_id === ACCOUNT_CLIENT_ID) return seeOther(req.redirectUri);
         return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
     }
   };
@@ -150,14 +172,14 @@ export function interactionRoutes(deps: Deps) {
       const { ia, fields } = f;
       const ip = requestInfo(request).ip;
       const login = (fields.login ?? "").slice(0, 256);
-      if (!login || !fields.password) return renderLogin(ia, 400, login, "Enter your username or email and your password.");
+      if (!login || !fields.password) return renderLogin(request, ia, 400, login, "Enter your username or email and your password.");
       let user;
       try {
         user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).
-        return renderLogin(ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
+        return renderLogin(request, ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
       }
       if (user.requires_password_change) {
         // The password is right but must be replaced before any session starts.
@@ -216,6 +238,23 @@ export function interactionRoutes(deps: Deps) {
       await saveInteraction(deps, f.ia);
       return seeOther(url(f.ia.id));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Sign in with another account" } })
+    .post("/interaction/:id/factor", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      return "error" in f ? f.error : steps.submitCode(request, f.ia, f.fields);
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a one-time code (TOTP or recovery code)" } })
+    .post("/interaction/:id/webauthn", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      return "error" in f ? f.error : steps.submitWebauthn(request, f.ia, f.fields);
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit a WebAuthn assertion (passkey sign-in or security key)" } })
+    .post("/interaction/:id/enrol", async ({ request, params }) => {
+      const f = await form(request, params.id);
+      return "error" in f ? f.error : steps.submitEnrol(request, f.ia, f.fields);
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Confirm the enrolment of an authenticator app" } })
+    .get("/assets/webauthn.js", ({ request }) => {
+      const headers = { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "public, max-age=300", ETag: SCRIPT_ETAG, "X-Content-Type-Options": "nosniff" };
+      if (request.headers.get("if-none-match") === SCRIPT_ETAG) return new Response(null, { status: 304, headers });
+      return new Response(webauthnScript, { headers });
+    }, { detail: { tags: ["interaction"], summary: "The WebAuthn script of the login and account pages" } })
     .post("/interaction/:id/cancel", async ({ request, params }) => {
       const f = await form(request, params.id);
       if ("error" in f) return f.error;

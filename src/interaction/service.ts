@@ -7,6 +7,9 @@ import type { ClientRecord } from "../clients/model";
 import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
 import type { AuthorizationRequest } from "../oauth/authorize";
 import { individuallyRequestedClaims } from "../oidc/claims";
+import { findUserById } from "../accounts/store";
+import { acrOfAmr, type AcrLevel, type Enrolment } from "../authn/model";
+import { nextFactor } from "../authn/service";
 import { sessionAge, type Session } from "./session";
 import * as store from "./store";
 import { findResources } from "../resources/service";
@@ -43,7 +46,15 @@ export interface Interaction {
   client: ClientRecord;
 }
 
-export type Step = { kind: "login" } | { kind: "consent" } | { kind: "complete"; session: Session } | { kind: "error"; error: OAuthError };
+export type Step =
+  | { kind: "login" }
+  /** The session must prove more (a second factor, or a passkey for `phr`) before going on. */
+  | { kind: "factor"; session: Session; level: AcrLevel; enrolment: Enrolment }
+  /** The user has no second factor and a policy (or an essential acr) requires one: enrol now. */
+  | { kind: "enrol"; session: Session }
+  | { kind: "consent" }
+  | { kind: "complete"; session: Session }
+  | { kind: "error"; error: OAuthError };
 
 export function redirectError(req: AuthorizationRequest, code: string, description: string): OAuthError {
   return new OAuthError(code, description, { redirectable: true, redirectUri: req.redirectUri, state: req.state, responseMode: req.responseMode });
@@ -66,6 +77,18 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
   }
   if (req.idTokenHintSub !== undefined && req.idTokenHintSub !== session.user_id) {
     return { kind: "error", error: redirectError(req, "login_required", "The signed-in user is not the user named by id_token_hint") };
+  }
+  // After the password: what the MFA policy and the request's acr ask for (src/authn/).
+  const user = await findUserById(deps.sql, session.user_id);
+  if (!user) return { kind: "login" };
+  const need = await nextFactor(deps, { user, clientPolicy: client.mfa, amr: session.amr, request: { acrValues: req.acrValues, essential: req.claims?.id_token?.acr } });
+  if (need.kind === "unmet") {
+    // OIDC Core §5.5.1.1: an essential acr that cannot be met fails the authentication.
+    return { kind: "error", error: redirectError(req, "unmet_authentication_requirements", "The requested authentication context (acr) cannot be met for this user") };
+  }
+  if (need.kind === "factor" || need.kind === "enrol") {
+    if (none) return { kind: "error", error: redirectError(req, "login_required", "The user must complete a stronger sign-in") };
+    return need.kind === "factor" ? { kind: "factor", session, level: need.level, enrolment: need.enrolment } : { kind: "enrol", session };
   }
   if (await needsConsent(deps, client, st, session.user_id)) {
     if (none) return { kind: "error", error: redirectError(req, "consent_required", "The user must approve this application's access") };
@@ -106,7 +129,7 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
     codeChallenge: req.codeChallenge,
     sessionId: session.id,
     authTime: session.auth_time,
-    acr: session.acr,
+    acr: session.acr ?? acrOfAmr(session.amr),
     amr: session.amr,
     claims: req.claims,
     ttlSeconds: deps.config.authCodeTtl,

@@ -2,6 +2,7 @@
 // and node can serve the next request. Idle and absolute lifetimes come from the config.
 import type { Deps } from "../deps";
 import { hashSecret, randomToken } from "../lib/crypto";
+import { acrOfAmr, combineAmr, type Method } from "../authn/model";
 import { cookieSettings, readCookie, serializeCookie } from "./cookies";
 import * as store from "./store";
 import type { SessionRow } from "./store";
@@ -15,14 +16,16 @@ export async function loadSession(deps: Deps, request: Request): Promise<Session
   return store.touchSession(deps.sql, hashSecret(deps.peppers.secrets, token), deps.config.sessionIdleTtl);
 }
 
-/** Starts a new session (always a new value: no session fixation); returns it and its Set-Cookie. */
-export async function startSession(deps: Deps, input: { userId: string; amr: string[]; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+/** Starts a new session (always a new value: no session fixation); returns it and its Set-Cookie.
+ *  Its amr and acr say what the user just did (src/authn/model.ts). */
+export async function startSession(deps: Deps, input: { userId: string; methods: Method[]; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
   const token = randomToken(32);
+  const amr = combineAmr([], input.methods);
   const session = await store.insertSession(deps.sql, {
     tokenHash: hashSecret(deps.peppers.secrets, token),
     userId: input.userId,
-    amr: input.amr,
-    acr: null,
+    amr,
+    acr: acrOfAmr(amr),
     userAgent: input.userAgent?.slice(0, 512) ?? null,
     sourceIp: input.ip,
     idleSeconds: deps.config.sessionIdleTtl,
@@ -30,6 +33,13 @@ export async function startSession(deps: Deps, input: { userId: string; amr: str
   });
   const s = cookieSettings(deps.config);
   return { session, cookie: serializeCookie(s, s.sessionName, token, deps.config.sessionAbsoluteTtl) };
+}
+
+/** A step-up inside a live session: the methods just completed join its amr, its acr and auth_time
+ *  follow (OIDC Core §2: auth_time is the time of the last active authentication). */
+export async function elevateSession(deps: Deps, session: Session, methods: Method[]): Promise<Session> {
+  const amr = combineAmr(session.amr, methods);
+  return (await store.updateSessionAuthentication(deps.sql, session.id, amr, acrOfAmr(amr))) ?? session;
 }
 
 export async function endSession(deps: Deps, session: Session): Promise<void> {

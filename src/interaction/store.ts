@@ -42,6 +42,18 @@ export async function touchSession(sql: Tx, tokenHash: string, idleSeconds: numb
   return s;
 }
 
+/** A session's authentication record after a step-up: more methods, a new level, a new auth_time. */
+export async function updateSessionAuthentication(sql: Tx, sessionId: string, amr: string[], acr: string): Promise<SessionRow | undefined> {
+  const [s] = await sql<SessionRow[]>`UPDATE sessions SET amr = ${amr}::text[], acr = ${acr}, auth_time = now() WHERE id = ${sessionId} AND revoked_at IS NULL RETURNING *`;
+  return s;
+}
+
+export async function listUserSessions(sql: Tx, userId: string): Promise<SessionRow[]> {
+  return sql<SessionRow[]>`
+    SELECT * FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now() AND idle_expires_at > now()
+    ORDER BY last_seen_at DESC LIMIT 100`;
+}
+
 export async function revokeSession(sql: Tx, id: string): Promise<boolean> {
   const rows = await sql`UPDATE sessions SET revoked_at = now() WHERE id = ${id} AND revoked_at IS NULL`;
   return rows.count > 0;

@@ -3,6 +3,7 @@
 // equal to every token's iss.
 import type { Config } from "../config";
 import { ALGORITHMS } from "../keys/service";
+import { ACR_VALUES } from "../authn/model";
 import { ASSERTION_ALGS } from "./client-auth";
 import { ADVERTISED_GRANT_TYPES } from "./token";
 
@@ -60,6 +61,8 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     code_challenge_methods_supported: ["S256"],
     claims_supported: CLAIMS_SUPPORTED,
     claims_parameter_supported: true,
+    // Sign-in strength (src/authn/model.ts): password, two factors, phishing-resistant (WebAuthn).
+    acr_values_supported: ACR_VALUES,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,

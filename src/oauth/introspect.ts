@@ -52,14 +52,17 @@ async function introspectAccessToken(deps: Deps, token: string, callerId: string
     token_type: "Bearer",
     jti: claims.jti,
   };
+  // How the user signed in (OIDC Core §2, RFC 8176), as the access token carries it (RFC 9068 §2.2.1).
   if (claims.auth_time !== undefined) out.auth_time = claims.auth_time;
+  if (typeof claims.acr === "string") out.acr = claims.acr;
+  if (Array.isArray(claims.amr)) out.amr = claims.amr;
   return out;
 }
 
 async function introspectRefreshToken(deps: Deps, token: string, callerId: string): Promise<Record<string, unknown> | undefined> {
   const row = await findRefreshToken(deps.sql, hashToken(deps, token));
   if (!row || row.client_id !== callerId || row.rotated_at || row.revoked_at || row.grant_revoked || row.expires_at.getTime() <= Date.now()) return undefined;
-  return {
+  const out: Record<string, unknown> = {
     active: true,
     scope: row.scope,
     client_id: row.client_id,
@@ -70,4 +73,8 @@ async function introspectRefreshToken(deps: Deps, token: string, callerId: strin
     aud: row.client_id,
     token_type: "refresh_token",
   };
+  if (row.auth_time) out.auth_time = Math.floor(row.auth_time.getTime() / 1000);
+  if (row.acr) out.acr = row.acr;
+  if (row.amr?.length) out.amr = row.amr;
+  return out;
 }

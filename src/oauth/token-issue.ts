@@ -60,6 +60,7 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
   if (g.acr) extra.acr = g.acr;
+  if (g.amr?.length) extra.amr = g.amr;
   const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
   const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: atScope };
   if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;

@@ -29,6 +29,7 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     if (row.auth_time) extra.auth_time = Math.floor(row.auth_time.getTime() / 1000);
     if (row.session_id) extra.sid = row.session_id;
     if (row.acr) extra.acr = row.acr;
+    if (row.amr?.length) extra.amr = row.amr;
     const sub = row.user_id ?? client.client_id;
     const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
     const body: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope, refresh_token: used.refreshToken };

@@ -132,6 +132,7 @@ async function fetchDocumentClient(deps: Deps, url: string): Promise<{ client: C
   const name = columns.client_name && columns.client_name !== "Unnamed client" ? `${columns.client_name} (${host})` : host;
   const client: ClientRecord = {
     ...columns,
+    mfa: columns.mfa ?? null,
     id: url,
     client_id: url,
     client_type: clientType,

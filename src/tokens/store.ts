@@ -260,9 +260,9 @@ export async function rotateRefreshToken(
 }
 
 /** The refresh token with its grant's revocation folded in (for reuse detection, introspection). */
-export async function findRefreshToken(sql: Tx, tokenHash: string): Promise<(RefreshTokenRow & { grant_revoked: boolean }) | undefined> {
-  const [row] = await sql<(RefreshTokenRow & { grant_revoked: boolean })[]>`
-    SELECT r.*, (g.revoked_at IS NOT NULL) AS grant_revoked
+export async function findRefreshToken(sql: Tx, tokenHash: string): Promise<(RefreshTokenRow & { grant_revoked: boolean; auth_time: Date | null; acr: string | null; amr: string[] | null }) | undefined> {
+  const [row] = await sql<(RefreshTokenRow & { grant_revoked: boolean; auth_time: Date | null; acr: string | null; amr: string[] | null })[]>`
+    SELECT r.*, (g.revoked_at IS NOT NULL) AS grant_revoked, g.auth_time, g.acr, g.amr
     FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
     WHERE r.token_hash = ${tokenHash}`;
   return row;

@@ -62,7 +62,7 @@ describe.skipIf(!runnable)("headless Chromium", () => {
       await page.goto(authorize);
       await page.getByRole("heading", { name: "Sign in" }).waitFor();
       // The stylesheet is allowed by its CSP hash: the primary button is styled.
-      const bg = await page.getByRole("button", { name: "Sign in" }).evaluate((el) => getComputedStyle(el).backgroundColor);
+      const bg = await page.getByRole("button", { name: "Sign in", exact: true }).evaluate((el) => getComputedStyle(el).backgroundColor);
       expect(bg).toBe("rgb(11, 92, 173)");
       // Focus starts in the username field.
       expect(await page.evaluate(() => document.activeElement?.id)).toBe("login");
@@ -70,13 +70,13 @@ describe.skipIf(!runnable)("headless Chromium", () => {
 
       await page.getByLabel("Username or email").fill(user.username);
       await page.getByLabel("Password").fill("not-the-password");
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.getByRole("alert").waitFor();
       expect(await page.getByRole("alert").textContent()).toBe("The username or password is incorrect.");
       await page.screenshot({ path: join(ARTIFACTS, "login-error.png"), fullPage: true });
 
       await page.getByLabel("Password").fill(user.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
       await page.getByRole("heading", { name: "Example Photo App" }).waitFor();
       expect(await page.getByText("Privacy policy").getAttribute("href")).toBe("https://photos.example.com/privacy");
       // The logo is shown (the CSP allows it) and decorative (empty alt: the name is the heading).

@@ -10,9 +10,16 @@ import { info, status, whoami } from "./auth-status";
 import { isInteractive, promptPassword, promptText } from "./prompt";
 import { apiUrlArgs, defineAdminCommand, helpText } from "./shared";
 
-async function readStdinPassword(): Promise<string> {
-  const text = await new Response(Bun.stdin.stream()).text();
-  return text.replace(/\r?\n$/, "");
+async function readStdin(): Promise<string> {
+  return new Response(Bun.stdin.stream()).text();
+}
+
+/** --password-stdin and --otp-stdin share standard input: the password on the first line, the code on the next. */
+function stdinLines(text: string, password: boolean, otp: boolean): { password?: string; otp?: string } {
+  if (password && !otp) return { password: text.replace(/\r?\n$/, "") };
+  const lines = text.split(/\r?\n/);
+  if (password) return { password: lines[0] ?? "", otp: (lines[1] ?? "").trim() };
+  return { otp: (lines[0] ?? "").trim() };
 }
 
 const login = defineAdminCommand({
@@ -23,6 +30,7 @@ const login = defineAdminCommand({
     "password-stdin": { type: "boolean", description: "Read the password from standard input (CI)" },
     device: { type: "boolean", description: "Sign in in a browser instead (device authorization grant, RFC 8628): prints a URL and a code to approve there" },
     qr: { type: "boolean", default: true, description: "With --device on a terminal: also print a QR code of the URL", negativeDescription: "No QR code" },
+    "otp-stdin": { type: "boolean", description: "Read the one-time code (authenticator app or recovery code) from standard input; after the password's line with --password-stdin" },
     ...apiUrlArgs,
     "show-token": { type: "boolean", description: "Display the access and refresh tokens (use with caution)" },
   },
@@ -30,11 +38,15 @@ const login = defineAdminCommand({
     details: `Signs in with the first-party client ${CLI_CLIENT} (OAuth password grant; with --device, the
 device authorization grant: approve a code in any browser, RFC 8628) and stores the
 tokens in ~/.authly/tokens.json (folder 0700, file 0600; encrypted with the system keyring when
-one is available). The tokens refresh automatically before they expire.`,
+one is available). The tokens refresh automatically before they expire.
+An account with two-step verification is asked for the code of its authenticator app (or a
+recovery code) after the password; --otp-stdin reads it from standard input instead. An admin
+who must use two-step verification but has none set up is told to set it up at <issuer>/account.`,
     examples: [
       "# Interactive login (recommended)\n$ authly admin auth login",
       "# Sign in in a browser (over SSH, with a passkey or any other factor)\n$ authly admin auth login --device",
       '# Non-interactive (CI/CD environments only)\n$ authly admin auth login --username admin --password "$ADMIN_PASSWORD"\n$ printf %s "$ADMIN_PASSWORD" | authly admin auth login --username admin --password-stdin',
+      '# With two-step verification: the prompt asks for the code; without a terminal\n$ printf \'%s\\n%s\\n\' "$ADMIN_PASSWORD" "$CODE" | authly admin auth login --username admin --password-stdin --otp-stdin',
       '# Custom API URL\n$ authly admin auth login --api-url "https://auth.mycompany.com"',
       "# Show tokens for debugging (careful - tokens are sensitive!)\n$ authly admin auth login --show-token",
     ],
@@ -60,13 +72,20 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
     }
     let username = args.username;
     let password = args.password;
-    if (args["password-stdin"]) {
-      if (password !== undefined) throw new CliError("--password and --password-stdin cannot be used together", ExitCode.validation);
-      password = await readStdinPassword();
+    let otp: string | undefined;
+    if (args["password-stdin"] || args["otp-stdin"]) {
+      if (args["password-stdin"] && password !== undefined) throw new CliError("--password and --password-stdin cannot be used together", ExitCode.validation);
+      const read = stdinLines(await readStdin(), Boolean(args["password-stdin"]), Boolean(args["otp-stdin"]));
+      if (args["password-stdin"]) password = read.password;
+      if (args["otp-stdin"]) {
+        otp = read.otp;
+        if (!otp) throw new CliError("No one-time code on standard input", ExitCode.validation, args["password-stdin"] ? "Put the password on the first line and the code on the second." : "Pipe the code of your authenticator app (or a recovery code).");
+      }
     }
     const prompted = password === undefined && !args["password-stdin"];
+    const interactive = isInteractive() && !args["otp-stdin"] && !args["password-stdin"];
     if (!username || password === undefined) {
-      if (!isInteractive()) {
+      if (!isInteractive() || args["otp-stdin"]) {
         throw new CliError("Username and password required", ExitCode.validation, "Not a terminal: pass --username and --password (or --password-stdin), or sign in in a browser with --device.");
       }
       if (!username) username = (await promptText("Username: ")).trim();
@@ -74,9 +93,16 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
     }
     if (!username) throw new CliError("A username is required", ExitCode.validation);
     if (!password) throw new CliError("A password is required", ExitCode.validation);
-    const res = await ctx.api.send("POST", "/oauth/token", {
-      form: { grant_type: "password", client_id: CLI_CLIENT, username, password, scope: ADMIN_SCOPES.join(" ") },
-    });
+    const grant = (code?: string) =>
+      ctx.api.send("POST", "/oauth/token", {
+        form: { grant_type: "password", client_id: CLI_CLIENT, username: username!, password: password!, scope: ADMIN_SCOPES.join(" "), ...(code ? { otp: code } : {}) },
+      });
+    let res = await grant(otp);
+    // Two-step verification: the server asks for the code only after a right password.
+    if (res.status !== 200 && (res.body as { error?: string })?.error === "mfa_required" && otp === undefined && interactive) {
+      otp = (await promptText("One-time code (authenticator app, or a recovery code): ")).trim();
+      if (otp) res = await grant(otp);
+    }
     if (res.status !== 200) throw loginError(res.status, res.body as { error?: string; error_description?: string }, res.headers);
     const tokens = tokensFrom(res.body as Parameters<typeof tokensFrom>[0], { api_url: ctx.apiUrl, username });
     ctx.saveTokens(tokens);
@@ -97,7 +123,12 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
 function loginError(status: number, body: { error?: string; error_description?: string }, headers: Headers): CliError {
   const desc = body?.error_description;
   switch (body?.error) {
+    case "mfa_required":
+      return new CliError("Login failed: a one-time code is required", ExitCode.auth, `${desc ?? ""}${/passkey/.test(desc ?? "") ? "" : " On a terminal the code is asked for; otherwise pass it with --otp-stdin."}`.trim());
+    case "mfa_enrollment_required":
+      return new CliError("Login failed: two-step verification must be set up first", ExitCode.auth, desc);
     case "invalid_grant":
+      if (desc && /one-time code/i.test(desc)) return new CliError("Login failed: wrong one-time code", ExitCode.auth, `${desc}. Each code works once; wait for the next one.`);
       return new CliError("Login failed: invalid username or password", ExitCode.auth, desc && !/invalid username or password/i.test(desc) ? desc : "Check both and try again; repeated failures lock the account for a while.");
     case "invalid_client":
     case "unauthorized_client":

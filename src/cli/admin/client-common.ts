@@ -10,6 +10,7 @@ export type Client = ApiClient & { client_secret?: string };
 
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT];
+export const MFA_CHOICES = ["off", "optional", "required", "default"];
 
 export const notFound = (id: string) => ({ message: "Client not found", detail: `Client ID '${id}' does not exist or has been deleted.` });
 export const path = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
@@ -32,6 +33,7 @@ export const metadataArgs = {
   contacts: { type: "string", valueHint: "EMAIL", description: "Contact email (can be specified multiple times)" },
   resource: { type: "string", valueHint: "URI", description: "API resource the client may ask tokens for (RFC 8707; can be specified multiple times; replaces the list)" },
   "default-resource": { type: "string", valueHint: "URI", description: 'Resource of its tokens when a request names none (one of --resource; "" removes it)' },
+  mfa: { type: "enum", options: MFA_CHOICES, description: "Second factor at this client: off, optional (users who enrolled one use it), required (users without one enrol at sign-in), default (the server's AUTHLY_MFA_POLICY)" },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
 } as const;
 
@@ -70,6 +72,7 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   if (typeof defaultResource === "string") body.default_resource = defaultResource === "" ? null : defaultResource;
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
+  if (typeof args.mfa === "string") body.mfa = args.mfa === "default" ? null : args.mfa;
   return body;
 }
 
@@ -98,6 +101,7 @@ export function printClient(c: Client): void {
     ["Resources", c.resources ?? []],
     ["Default resource", c.default_resource ?? null],
     ["Require consent", c.require_consent],
+    ["MFA", c.mfa ?? "default (server policy)"],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],
     ["Updated", formatTime(c.updated_at)],

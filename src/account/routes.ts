@@ -1,0 +1,189 @@
+// GET /account and its forms: manage sign-in methods (authenticator app, recovery codes,
+// passkeys), sessions and consents, signed in with the browser session. Every POST carries the
+// session's CSRF token, is limited per source address and answers 303 back to /account.
+import { Elysia } from "elysia";
+import type { Deps } from "../deps";
+import { audit } from "../audit/service";
+import { AuthenticationError } from "../accounts/authenticate";
+import type { UserRecord } from "../accounts/model";
+import { confirmTotp } from "../authn/service";
+import { deleteCredential, deleteRecoveryCodes, deleteTotp, countFactors } from "../authn/store";
+import { generateRecoveryCodes } from "../authn/recovery-codes";
+import { beginTotpEnrolment, pendingTotpEnrolment } from "../authn/totp";
+import { registerCredential, registrationOptions, WebAuthnError } from "../authn/webauthn";
+import { ConflictError } from "../errors";
+import { seeOther } from "../http/authorization-response";
+import { enforcePageRateLimit } from "../http/rate-limit";
+import { isLoopbackClient, requestInfo } from "../http/request-context";
+import { sourceKey } from "../lib/source-key";
+import { isValidText } from "../lib/text";
+import { readFormBody } from "../oauth/request-params";
+import { backchannelLogout } from "../oidc/backchannel-logout";
+import { enrolPage, recoveryCodesPage } from "../interaction/factor-pages";
+import { messagePage, pageHeaders } from "../interaction/pages";
+import { clearSessionCookie, elevateSession, endSession, loadSession, type Session } from "../interaction/session";
+import { deleteConsent, listUserSessions, revokeUserClientGrants } from "../interaction/store";
+import { accountOverview, accountUser, accountCsrf, checkAccountCsrf, startAccountSignIn } from "./service";
+import { accountPage } from "./pages";
+
+const RATE_WINDOW_SECONDS = 60;
+
+/** Messages after a form post, by code (never text from the query string). */
+const NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
+  totp_removed: { kind: "ok", text: "The authenticator app was removed." },
+  passkey_added: { kind: "ok", text: "The passkey was added." },
+  passkey_removed: { kind: "ok", text: "The passkey was removed." },
+  passkey_failed: { kind: "error", text: "The passkey could not be added. Try again." },
+  passkey_exists: { kind: "error", text: "This passkey is already registered." },
+  session_ended: { kind: "ok", text: "The session was ended." },
+  consent_revoked: { kind: "ok", text: "The application's access was revoked." },
+  invalid_form: { kind: "error", text: "This form has expired. Reload the page and try again." },
+};
+
+function page(html: string, status: number, script = false, headers: Record<string, string> = {}): Response {
+  return new Response(html, { status, headers: { ...pageHeaders([], { script }), ...headers } });
+}
+
+export function accountRoutes(deps: Deps) {
+  const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
+  const home = (notice?: string) => `${base}/account${notice ? `?done=${notice}` : ""}`;
+
+  /** The signed-in user for a form post with a valid CSRF token; otherwise a response. */
+  const form = async (request: Request): Promise<{ user: UserRecord; session: Session; fields: Record<string, string> } | { response: Response }> => {
+    await enforcePageRateLimit(deps, `account:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
+    const session = await loadSession(deps, request);
+    const user = await accountUser(deps, session);
+    if (!session || !user) return { response: seeOther(home()) };
+    const body = await readFormBody(request);
+    if (!body || body.invalid.size || body.repeated.size || !checkAccountCsrf(deps, session, body.values.csrf_token)) return { response: seeOther(home("invalid_form")) };
+    return { user, session, fields: body.values };
+  };
+  const attempt = (request: Request, user: UserRecord) => ({ userId: user.id, isAdmin: user.is_admin, ip: requestInfo(request).ip, loopback: isLoopbackClient(request) });
+  const log = (request: Request, user: UserRecord, action: string, details: Record<string, unknown> = {}) =>
+    audit(deps, { action, actor: user.id, targetType: "user", targetId: user.id, ip: requestInfo(request).ip, details });
+
+  const renderEnrol = async (user: UserRecord, session: Session, status: number, error?: string) => {
+    const e = (await pendingTotpEnrolment(deps, user)) ?? (await beginTotpEnrolment(deps, user));
+    if (!e) return seeOther(home());
+    return page(enrolPage({ action: `${base}/account/totp/confirm`, csrf: accountCsrf(deps, session), intro: "Codes from an authenticator app protect your account when someone learns your password.", qrSvg: e.qrSvg, secret: e.secret, error }), status);
+  };
+
+  return new Elysia({ name: "account" })
+    .get("/account", async ({ request }) => {
+      const session = await loadSession(deps, request);
+      const user = await accountUser(deps, session);
+      if (!session || !user) {
+        if (new URL(request.url).searchParams.has("error")) return page(messagePage("Not signed in", "The sign-in was cancelled. Open your account page again to sign in."), 200);
+        const start = await startAccountSignIn(deps, request);
+        return seeOther(start.path, start.cookies);
+      }
+      const done = new URL(request.url).searchParams.get("done") ?? "";
+      const register = await registrationOptions(deps, user);
+      return page(
+        accountPage({
+          base,
+          csrf: accountCsrf(deps, session),
+          userName: user.username,
+          overview: await accountOverview(deps, user, session),
+          notice: NOTICES[done],
+          register: register.full ? undefined : { ...register, script: `${base}/assets/webauthn.js` },
+        }),
+        200,
+        !register.full,
+      );
+    }, { detail: { tags: ["account"], summary: "The account page: sign-in methods, sessions, applications" } })
+    .post("/account/totp/start", async ({ request }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      return renderEnrol(f.user, f.session, 200);
+    }, { parse: "none", detail: { tags: ["account"], summary: "Start setting up an authenticator app" } })
+    .post("/account/totp/confirm", async ({ request }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      let ok;
+      try {
+        ok = await confirmTotp(deps, attempt(request, f.user), (f.fields.code ?? "").slice(0, 64));
+      } catch (err) {
+        if (!(err instanceof AuthenticationError)) throw err;
+        return renderEnrol(f.user, f.session, 429, "Too many wrong codes. Wait a few minutes and try again.");
+      }
+      if (!ok) return renderEnrol(f.user, f.session, 400, "That code is not right. Check the code and try again.");
+      // The session just proved the new factor; recovery codes come with the first second factor.
+      await elevateSession(deps, f.session, [{ kind: "totp" }]);
+      const codes = (await countFactors(deps.sql, f.user.id)).recovery ? undefined : await generateRecoveryCodes(deps, f.user.id);
+      if (!codes) return seeOther(home());
+      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account" }), 200);
+    }, { parse: "none", detail: { tags: ["account"], summary: "Confirm the authenticator app with a first code" } })
+    .post("/account/totp/remove", async ({ request }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      await deleteTotp(deps.sql, f.user.id);
+      // Recovery codes back up a second factor; with none left they go too.
+      if (!(await countFactors(deps.sql, f.user.id)).webauthn) await deleteRecoveryCodes(deps.sql, f.user.id);
+      await log(request, f.user, "authn.totp.removed");
+      return seeOther(home("totp_removed"));
+    }, { parse: "none", detail: { tags: ["account"], summary: "Remove the authenticator app" } })
+    .post("/account/recovery/regenerate", async ({ request }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      const c = await countFactors(deps.sql, f.user.id);
+      if (!c.totp && !c.webauthn) return seeOther(home());
+      const codes = await generateRecoveryCodes(deps, f.user.id);
+      await log(request, f.user, "authn.recovery_codes.regenerated");
+      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account", status: "New recovery codes: the old ones no longer work." }), 200);
+    }, { parse: "none", detail: { tags: ["account"], summary: "Replace the recovery codes" } })
+    .post("/account/passkeys", async ({ request }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      let cred;
+      try {
+        cred = await registerCredential(deps, f.user.id, f.fields.credential, f.fields.name ?? "");
+      } catch (err) {
+        if (err instanceof ConflictError) return seeOther(home("passkey_exists"));
+        if (!(err instanceof WebAuthnError)) throw err;
+        await log(request, f.user, "authn.webauthn.register_failed", { reason: err.reason });
+        return seeOther(home("passkey_failed"));
+      }
+      await log(request, f.user, "authn.webauthn.registered", { credential: cred.name, passkey: cred.is_passkey, device_type: cred.device_type });
+      // The user just verified themselves on this authenticator (UV is required): the session says so.
+      await elevateSession(deps, f.session, [{ kind: "webauthn", verified: true, synced: cred.device_type === "multiDevice" }]);
+      if (!(await countFactors(deps.sql, f.user.id)).recovery) {
+        const codes = await generateRecoveryCodes(deps, f.user.id);
+        return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: "Back to your account", status: "The passkey was added: two-step verification is on." }), 200);
+      }
+      return seeOther(home("passkey_added"));
+    }, { parse: "none", detail: { tags: ["account"], summary: "Register a passkey (WebAuthn attestation response)" } })
+    .post("/account/passkeys/:id/remove", async ({ request, params }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      // A credential id is base64url (WebAuthn §5.1: at most 1023 bytes); anything else names none.
+      if (/^[A-Za-z0-9_-]{1,1400}$/.test(params.id) && (await deleteCredential(deps.sql, f.user.id, params.id))) {
+        const c = await countFactors(deps.sql, f.user.id);
+        if (!c.totp && !c.webauthn) await deleteRecoveryCodes(deps.sql, f.user.id);
+        await log(request, f.user, "authn.webauthn.removed", { credential_id: params.id });
+      }
+      return seeOther(home("passkey_removed"));
+    }, { parse: "none", detail: { tags: ["account"], summary: "Remove a passkey or security key" } })
+    .post("/account/sessions/:id/end", async ({ request, params }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      const target = (await listUserSessions(deps.sql, f.user.id)).find((s) => s.id === params.id);
+      if (!target) return seeOther(home());
+      await endSession(deps, target);
+      await log(request, f.user, "logout", { how: "account_page", session: target.id });
+      await backchannelLogout(deps, target, requestInfo(request).ip);
+      if (target.id === f.session.id) return seeOther(home(), [clearSessionCookie(deps)]);
+      return seeOther(home("session_ended"));
+    }, { parse: "none", detail: { tags: ["account"], summary: "End one of your sessions" } })
+    .post("/account/consents/:client_id/revoke", async ({ request, params }) => {
+      const f = await form(request);
+      if ("response" in f) return f.response;
+      if (!isValidText(params.client_id) || params.client_id.length > 255) return seeOther(home());
+      const revoked = await deps.sql.begin(async (tx) => {
+        if (!(await deleteConsent(tx, f.user.id, params.client_id))) return undefined;
+        return revokeUserClientGrants(tx, f.user.id, params.client_id);
+      });
+      if (revoked !== undefined) await log(request, f.user, "consent.revoke", { client_id: params.client_id, revoked_grants: revoked, how: "account_page" });
+      return seeOther(home("consent_revoked"));
+    }, { parse: "none", detail: { tags: ["account"], summary: "Revoke an application's access" } });
+}
