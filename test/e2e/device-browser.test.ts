@@ -69,7 +69,7 @@ describe.skipIf(!runnable)("headless Chromium, device verification page", () => 
       expect(await page.getByText("Living Room TV").count()).toBeGreaterThan(0);
       await page.getByLabel("Username or email").fill(user.username);
       await page.getByLabel("Password").fill(user.password);
-      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("button", { name: "Sign in", exact: true }).click();
 
       await page.getByRole("heading", { name: "Living Room TV" }).waitFor();
       expect(await page.locator(".code").textContent()).toBe(issued.user_code);

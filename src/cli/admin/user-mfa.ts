@@ -1,6 +1,6 @@
 // `authly admin user mfa list|reset USER`: a user's sign-in factors through the admin API
 // (/admin/users/:id/mfa). A reset is for a lost phone or security key; it is audited (user.mfa.reset).
-import { defineCommand } from "citty";
+import { defineCommand, type CommandDef } from "citty";
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, printFields, printJson, printTable, success } from "../output";
 import { createContext } from "./context";
@@ -73,7 +73,10 @@ const reset = defineAdminCommand({
   },
 });
 
-export const mfa = defineCommand({
-  meta: { name: "mfa", description: "List or reset a user's sign-in factors." },
-  subCommands: { list, reset },
-});
+export const mfa = {
+  ...defineCommand({
+    meta: { name: "mfa", description: "List or reset a user's sign-in factors." },
+    subCommands: { list, reset },
+  }),
+  help: helpText({ examples: ["$ authly admin user mfa list alice", "$ authly admin user mfa reset alice --factor totp --confirm"] }),
+} as CommandDef<any>;
