@@ -52,7 +52,9 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
     ...extraEnv,
   };
   let out = "";
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
+  // BENCH_BUN_FLAGS: extra flags for the server's bun (e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof").
+  const bunFlags = (process.env.BENCH_BUN_FLAGS ?? "").split(" ").filter(Boolean);
+  const proc = Bun.spawn([process.execPath, ...bunFlags, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdout: "pipe",

@@ -4,6 +4,7 @@ import m0001 from "../../migrations/0001_initial.sql" with { type: "text" };
 import m0002 from "../../migrations/0002_client_token_watermark.sql" with { type: "text" };
 import m0003 from "../../migrations/0003_consent_claims.sql" with { type: "text" };
 import m0004 from "../../migrations/0004_login_throttle.sql" with { type: "text" };
+import m0008 from "../../migrations/0008_refresh_rotation.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -16,4 +17,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 2, name: "0002_client_token_watermark", sql: m0002 },
   { version: 3, name: "0003_consent_claims", sql: m0003 },
   { version: 4, name: "0004_login_throttle", sql: m0004 },
+  { version: 8, name: "0008_refresh_rotation", sql: m0008 },
 ];
