@@ -1,12 +1,15 @@
-// `bun run bench:growth`: do token issuance and introspection stay flat as the token tables grow?
-// Measures p50/p99 against a real `authly serve` on near-empty tables, then seeds 1 million rows
-// each into access_tokens and refresh_tokens (plus grants and codes) in bulk with generate_series,
-// ANALYZEs, and measures again; finally times one purge run over the grown tables.
+// `bun run bench:growth`: do a user's token operations stay flat as the token tables grow?
+// Measures p50/p99 of user-token issuance (authorization-code exchange: a grant and a refresh
+// token written), refresh rotation, and introspection of a user's access token (its grant read)
+// against a real `authly serve` on near-empty tables, then seeds 1 million rows each into
+// refresh_tokens and access_tokens (plus grants and codes) in bulk with generate_series, ANALYZEs,
+// and measures again; finally times one purge run over the grown tables. Client tokens
+// (client_credentials) write no row at all and are not measured here.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench:growth [--rows 1000000] [--requests 3000] [--concurrency 8]
-import { issueAccessToken } from "../src/tokens/access-token";
 import { purgeExpired } from "../src/maintenance/service";
 import { createOidcClient } from "../test/support/oidc-fixtures";
+import { createCode } from "../test/support/fixtures";
 import { fmt, parseArgs, startBenchServer, Stats, table } from "./load-support";
 
 const args = parseArgs(process.argv.slice(2));
@@ -20,23 +23,23 @@ const { deps, url, sql } = server;
 console.log(`authly serve pid ${server.pid} on ${url} (schema ${server.schema})`);
 
 await sql`INSERT INTO scopes (name, description) VALUES ('api:read', 'growth') ON CONFLICT DO NOTHING`;
-const rp = await createOidcClient(deps, { grant_types: ["authorization_code", "refresh_token", "client_credentials"], scopes: ["openid", "offline_access", "api:read"] });
+const REDIRECT = "https://rp.growth.example/cb";
+const rp = await createOidcClient(deps, { redirect_uris: [REDIRECT], require_consent: false, grant_types: ["authorization_code", "refresh_token", "client_credentials"], scopes: ["openid", "offline_access", "api:read"] });
 const basic = `Basic ${btoa(`${encodeURIComponent(rp.client_id)}:${encodeURIComponent(rp.client_secret!)}`)}`;
 const FORM = "application/x-www-form-urlencoded";
 const [user] = await sql<{ id: string }[]>`INSERT INTO users (username) VALUES ('growth-user') RETURNING id`;
-const access = await issueAccessToken(deps, { clientId: rp.client_id, sub: user!.id, userId: user!.id, scope: "openid", ttlSeconds: 86_400 });
 
-async function run(label: string, n: number, fn: () => Promise<Response>, ok: (r: Response, body: any) => boolean): Promise<Stats> {
+async function run(label: string, n: number, fn: (worker: number) => Promise<Response>, ok: (r: Response, body: any, worker: number) => boolean): Promise<Stats> {
   const s = new Stats();
   let next = 0;
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
       while (next < n) {
         next++;
         const start = performance.now();
-        const r = await fn();
+        const r = await fn(worker);
         const body = await r.json().catch(() => undefined);
-        if (ok(r, body)) s.add(performance.now() - start);
+        if (ok(r, body, worker)) s.add(performance.now() - start);
         else s.fail(`${label}: ${r.status} ${JSON.stringify(body)}`);
       }
     }),
@@ -44,17 +47,39 @@ async function run(label: string, n: number, fn: () => Promise<Response>, ok: (r
   return s;
 }
 
-const issue = () => fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: "grant_type=client_credentials&scope=api%3Aread" });
-const introspect = () => fetch(`${url}/oauth/introspect`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: new URLSearchParams({ token: access.token }).toString() });
-const introspectUnknownRefresh = () =>
-  fetch(`${url}/oauth/introspect`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: new URLSearchParams({ token: `rt-${crypto.randomUUID()}`, token_type_hint: "refresh_token" }).toString() });
+const token = (body: Record<string, string>) => fetch(`${url}/oauth/token`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: new URLSearchParams(body).toString() });
+/** Codes written the way the authorization endpoint stores them, used up by the exchange runs. */
+async function codes(n: number) {
+  return Promise.all(Array.from({ length: n }, () => createCode(deps, { clientId: rp.client_id, userId: user!.id, scope: "openid offline_access api:read", redirectUri: REDIRECT, nonce: null })));
+}
 
 async function measure(phase: string): Promise<Record<string, string | number>[]> {
-  // Warm-up (JIT, prepared statements, key cache), then the measured run.
-  await run("warm-up", 200, issue, (r) => r.status === 200);
+  const warm = await codes(200);
+  const pending = await codes(REQUESTS);
+  const exchange = (c: { code: string; verifier: string }) => token({ grant_type: "authorization_code", code: c.code, code_verifier: c.verifier, redirect_uri: REDIRECT });
+  // Warm-up (JIT, prepared statements, key cache), then the measured runs.
+  await run("warm-up", warm.length, () => exchange(warm.pop()!), (r) => r.status === 200);
+  // One refresh chain and one access token per worker, from the exchanges.
+  const chains: string[] = [];
+  let access = "";
+  const exchanges = await run("exchange", REQUESTS, () => exchange(pending.pop()!), (r, b, w) => {
+    if (r.status !== 200 || !b?.refresh_token) return false;
+    chains[w] = b.refresh_token;
+    access = b.access_token;
+    return true;
+  });
+  const rotations = await run("refresh", REQUESTS, (w) => token({ grant_type: "refresh_token", refresh_token: chains[w]! }), (r, b, w) => {
+    if (r.status !== 200 || !b?.refresh_token) return false;
+    chains[w] = b.refresh_token;
+    return true;
+  });
+  const introspect = () => fetch(`${url}/oauth/introspect`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: new URLSearchParams({ token: access }).toString() });
+  const introspectUnknownRefresh = () =>
+    fetch(`${url}/oauth/introspect`, { method: "POST", headers: { "content-type": FORM, authorization: basic }, body: new URLSearchParams({ token: `rt-${crypto.randomUUID()}`, token_type_hint: "refresh_token" }).toString() });
   const results: [string, Stats][] = [
-    ["token issuance (client_credentials: no row written)", await run("issue", REQUESTS, issue, (r) => r.status === 200)],
-    ["introspection (access token)", await run("introspect", REQUESTS, introspect, (r, b) => r.status === 200 && b?.active === true)],
+    ["user token issuance (code exchange: grant + refresh token written)", exchanges],
+    ["refresh rotation (user token)", rotations],
+    ["introspection (user access token: its grant read)", await run("introspect", REQUESTS, introspect, (r, b) => r.status === 200 && b?.active === true)],
     ["introspection (unknown refresh token)", await run("introspect-rt", REQUESTS, introspectUnknownRefresh, (r, b) => r.status === 200 && b?.active === false)],
   ];
   return results.map(([name, s]) => ({ phase, operation: name, requests: s.ms.length, errors: s.errors, "p50 ms": fmt(s.pct(50)), "p99 ms": fmt(s.pct(99)) }));
