@@ -143,8 +143,10 @@ function guardedBegin(begin: Begin, args: unknown[], scope = activeScope()): Pro
   const fn = args[args.length - 1] as TxFn;
   return begin(...args.slice(0, -1), async (tx: postgres.TransactionSql<Record<string, never>>) => {
     if (timeLeft(scope) <= 0) throw new DeadlinePassedError();
-    let result = await fn(tx);
-    if (Array.isArray(result)) result = await Promise.all(result);
+    // As postgres.js does: an array of queries returned unawaited runs as a pipeline. Checked before
+    // awaiting: a query's result is an array too, and Promise.all would drop its `count`.
+    const x = fn(tx);
+    const result = Array.isArray(x) ? await Promise.all(x) : await x;
     await commitGuard(tx, scope);
     return result;
   });
