@@ -52,7 +52,11 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
     ...extraEnv,
   };
   let out = "";
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
+  // BENCH_BUN_FLAGS: extra flags for the server's bun (e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof").
+  const bunFlags = (process.env.BENCH_BUN_FLAGS ?? "").split(" ").filter(Boolean);
+  // BENCH_AUTHLY_BIN: run a compiled binary (dist/authly-...) instead of the sources.
+  const entry = process.env.BENCH_AUTHLY_BIN ? [resolve(process.env.BENCH_AUTHLY_BIN)] : [process.execPath, ...bunFlags, "src/main.ts"];
+  const proc = Bun.spawn([...entry, "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdout: "pipe",

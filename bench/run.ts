@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createSql } from "../src/db/sql";
 import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
+import { runCompanionBenches } from "./companions";
 
 const ROOT = resolve(import.meta.dir, "..");
 const args = parseArgs(process.argv.slice(2));
@@ -279,6 +280,8 @@ async function main(): Promise<void> {
   } finally {
     await cleanup();
   }
+  // Refresh-rotation cost, CLI start-up, memory, growth (bench/companions.ts).
+  runCompanionBenches(args);
 }
 
 await main();

@@ -1,6 +1,8 @@
 // The consola instance shared by the server and the CLI. JSON lines when stdout is not a terminal
 // (log collectors), pretty lines on a terminal. Never pass secrets to it.
-import { createConsola, type ConsolaInstance, type LogObject } from "consola";
+// consola/basic, not "consola": the full entry bundles its prompt module, whose top-level await
+// keeps `bun build --bytecode` (build.ts) from precompiling the executable.
+import { createConsola, type ConsolaInstance, type LogObject } from "consola/basic";
 import { readEnv } from "./config";
 
 const LEVELS: Record<string, number> = { silent: -999, fatal: 0, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };

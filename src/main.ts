@@ -9,8 +9,8 @@ import { VERSION } from "./version";
 
 export { root };
 
+// No top-level await: `bun build --bytecode` (build.ts) cannot precompile a module that has one.
 if (import.meta.main) {
-  const code = await runCli(root, process.argv.slice(2), VERSION);
-  // Commands that keep running (serve) never return here until they stop.
-  process.exit(code);
+  // Commands that keep running (serve) never resolve until they stop.
+  void runCli(root, process.argv.slice(2), VERSION).then((code) => process.exit(code));
 }

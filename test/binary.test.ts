@@ -117,6 +117,16 @@ describe("the compiled binary, alone in an empty folder, empty environment", () 
     expect(admin.stderr).not.toMatch(/error/i);
   }, 30_000);
 
+  test("AUTHLY_EMBEDDED_ENGINE=container: the binary (built without testcontainers) names what is missing and what to use, and exits", async () => {
+    const port = await freePort();
+    const r = await run(["serve", "--embedded", "--data-dir", join(dir, "container-data"), "--host", "127.0.0.1", "--port", String(port)], { AUTHLY_EMBEDDED_ENGINE: "container" }, undefined, 60_000);
+    expect(r.code).not.toBe(0);
+    const text = r.stdout + r.stderr;
+    expect(text).toContain("testcontainers");
+    expect(text).toContain("AUTHLY_EMBEDDED_ENGINE=pglite");
+    expect(text).not.toMatch(/\n\s+at /);
+  }, 90_000);
+
   test("serve --embedded: health, discovery, login page, API docs page, metrics, healthcheck, CLI round trip; a restart keeps the data", async () => {
     const port = await freePort();
     const password = "Binary-test-admin-1";

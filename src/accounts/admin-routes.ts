@@ -22,7 +22,7 @@ export function userAdminRoutes(deps: Deps): AdminRouteSpec[] {
       method: "POST", path: "/admin/me/password", scope: "any", tag: "users", summary: "Change my own password",
       description: "Needs the current password. Clears requires_password_change: a generated or reset password must be replaced this way before other admin routes answer (they return 403 until then). Ends what the old password opened: every other session (with back-channel logout), grant, refresh token and access token of the caller is revoked; the calling access token, its grant (refresh token) and the browser session it came from are kept.",
       body: ChangePassword, response: PasswordChanged, errors: [400],
-      handler: (r) => users.changeOwnPassword(deps, r.actor, r.principal!.userId, r.body, r.principal!.jti),
+      handler: (r) => users.changeOwnPassword(deps, r.actor, r.principal!.userId, r.body, r.principal!.jti, r.principal!.grantId),
     },
     {
       method: "POST", path: "/admin/users", scope: "admin:users:write", tag: "users", summary: "Create a user",

@@ -204,7 +204,7 @@ export async function whoAmI(deps: Deps, principal: { userId: string; scopes: st
  * browser session that grant came from are kept. The login page's forced change keeps nothing (no
  * session exists yet; the new one starts after the change).
  */
-export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown, keepJti?: string) {
+export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown, keepJti?: string, keepGrantId?: string | null) {
   const input = assertSchema<ChangePassword>(ChangePassword, body, (p) => {
     const b = body as Partial<ChangePassword>;
     if (typeof b.new_password === "string" && b.new_password === b.current_password && !p.has("new_password")) p.add("new_password", "must differ from the current password");
@@ -220,7 +220,7 @@ export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string
   const hash = await hashPassword(input.new_password, params);
   const { result, logouts } = await deps.sql.begin(async (tx) => {
     await store.updateUser(tx, userId, { password_hash: hash, requires_password_change: false });
-    const keep = keepJti ? await store.findAccessTokenOrigin(tx, userId, keepJti) : {};
+    const keep = keepJti ? await store.findAccessTokenOrigin(tx, userId, keepJti, keepGrantId) : {};
     const revoked = await store.revokeUserSessions(tx, userId, "password_changed", keep);
     await auditAdmin(deps, tx, actor, "user.password_change", { type: "user", id: userId }, { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants, revoked_access_tokens: revoked.accessTokens });
     return {

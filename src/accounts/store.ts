@@ -179,10 +179,14 @@ export async function revokeUserSessions(sql: Tx, userId: string, reason: string
   return { sessions: s.count, sessionIds: s.map((r) => r.id), grants: g.count, accessTokens: a.count };
 }
 
-/** The grant and browser session of one of the user's recorded access tokens (none for a token without a grant). */
-export async function findAccessTokenOrigin(sql: Tx, userId: string, jti: string): Promise<KeptAccess> {
-  const [row] = await sql<{ grant_id: string | null; session_id: string | null }[]>`
-    SELECT a.grant_id, g.session_id FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
-    WHERE a.jti = ${jti} AND a.user_id = ${userId}`;
+/** The grant and browser session of one of the user's access tokens: the grant it names (`gid`),
+ *  else the grant of its record (none for a token without a grant). */
+export async function findAccessTokenOrigin(sql: Tx, userId: string, jti: string, grantId?: string | null): Promise<KeptAccess> {
+  const [row] = grantId
+    ? await sql<{ grant_id: string | null; session_id: string | null }[]>`
+        SELECT g.id AS grant_id, g.session_id FROM grants g WHERE g.id = ${grantId}::uuid AND g.user_id = ${userId}`
+    : await sql<{ grant_id: string | null; session_id: string | null }[]>`
+        SELECT a.grant_id, g.session_id FROM access_tokens a LEFT JOIN grants g ON g.id = a.grant_id
+        WHERE a.jti = ${jti} AND a.user_id = ${userId}`;
   return { jti, grantId: row?.grant_id ?? null, sessionId: row?.session_id ?? null };
 }

@@ -169,5 +169,5 @@ async function checkAdmin(deps: Deps, request: Request, ip: string, scope: Admin
     denial.reason = "password_change_required";
     throw new ForbiddenError("The password must be changed first: POST /admin/me/password with current_password and new_password");
   }
-  return { userId: user.id, username: user.username, scopes, jti: claims.jti, clientId: claims.client_id, expiresAt: claims.exp };
+  return { userId: user.id, username: user.username, scopes, jti: claims.jti, grantId: typeof claims.gid === "string" ? claims.gid : null, clientId: claims.client_id, expiresAt: claims.exp };
 }

@@ -9,6 +9,8 @@ export interface AdminPrincipal {
   username: string;
   scopes: string[];
   jti: string;
+  /** The grant (token family) the token names, when it is a token of a grant. */
+  grantId?: string | null;
   clientId: string;
   /** Token expiry, seconds since the epoch. */
   expiresAt: number;

@@ -20,7 +20,10 @@ export async function statusCounts(sql: Tx): Promise<StatusCounts> {
       (SELECT count(*)::int FROM scopes WHERE is_active) AS active_scopes,
       (SELECT count(*)::int FROM users) AS users,
       (SELECT count(*)::int FROM users WHERE is_active) AS active_users,
-      (SELECT count(*)::int FROM access_tokens WHERE revoked_at IS NULL AND expires_at > now()) AS active_tokens`;
+      -- A user's access tokens of a grant and client tokens are not recorded (tokens/access-token.ts):
+      -- live grants (token families) stand for the first, recorded live tokens are the rest.
+      (SELECT count(*)::int FROM grants WHERE revoked_at IS NULL AND expires_at > now())
+        + (SELECT count(*)::int FROM access_tokens WHERE revoked_at IS NULL AND expires_at > now()) AS active_tokens`;
   return row!;
 }
 

@@ -2,6 +2,9 @@
 // nodes may run it at once: `FOR UPDATE SKIP LOCKED` lets concurrent purgers take different rows.
 import type { Tx } from "../db/sql";
 
+/** keys/service.ts MAX_TOKEN_LIFETIME_SECONDS: no access token lives longer. */
+const MAX_ACCESS_TOKEN_LIFETIME_SECONDS = 86_400;
+
 export interface PurgeRule {
   /** Table name (also the name in reports and metrics). */
   table: string;
@@ -31,13 +34,15 @@ export const PURGE_RULES: PurgeRule[] = [
   // Initial access tokens of dynamic registration (issue 14); a registration keeps no FK to a purged one.
   expiredAfterGrace("registration_tokens"),
   {
-    // A grant's expires_at is pushed past every token issued from it, so an expired grant has no
-    // usable token left; the NOT EXISTS guards against a writer that forgot to extend it.
+    // A grant's expires_at is pushed past every refresh token issued from it, and past every access
+    // token but one issued just before the grant's absolute end; access tokens of a grant are not
+    // recorded (they are live while their grant is), so a grant is kept at least the longest access
+    // token lifetime past its expiry. The NOT EXISTS guards against a writer that forgot to extend it.
     table: "grants",
     purge: async (sql, limit, grace) => (await sql`
       DELETE FROM grants WHERE ctid IN (
         SELECT g.ctid FROM grants g
-        WHERE g.expires_at < now() - make_interval(secs => ${grace})
+        WHERE g.expires_at < now() - make_interval(secs => ${Math.max(grace, MAX_ACCESS_TOKEN_LIFETIME_SECONDS)})
           AND NOT EXISTS (SELECT 1 FROM refresh_tokens r WHERE r.grant_id = g.id AND r.expires_at > now())
           AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.grant_id = g.id AND a.expires_at > now())
         LIMIT ${limit} FOR UPDATE OF g SKIP LOCKED)`).count,

@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { requestInfo } from "../http/request-context";
 import { verifyAccessTokenSignature } from "../tokens/access-token";
-import { findRefreshToken, hashToken, recordRevokedClientToken, revokeAccessToken, revokeFamily } from "../tokens/service";
+import { findRefreshToken, hashToken, recordRevokedAccessToken, revokeAccessToken, revokeFamily } from "../tokens/service";
 import { authenticateClient } from "./client-auth";
 import { readForm } from "./form";
 
@@ -37,9 +37,10 @@ async function revokeAccess(deps: Deps, token: string, clientId: string): Promis
   }
   if (claims.client_id !== clientId) return true;
   const changed = await revokeAccessToken(deps.sql, claims.jti, clientId);
-  // A client token is not recorded at issuance: its revocation is.
-  if (!changed && claims.sub === claims.client_id) {
-    await recordRevokedClientToken(deps.sql, { jti: claims.jti, clientId, scope: claims.scope, expiresAt: new Date(claims.exp * 1000) });
+  // A client token and a token of a grant are not recorded at issuance: their revocation is.
+  if (!changed && (claims.sub === claims.client_id || typeof claims.gid === "string")) {
+    const gid = typeof claims.gid === "string" ? claims.gid : null;
+    await recordRevokedAccessToken(deps.sql, { jti: claims.jti, clientId, scope: claims.scope, expiresAt: new Date(claims.exp * 1000), grantId: gid, userId: gid ? claims.sub : null });
   }
   return true;
 }

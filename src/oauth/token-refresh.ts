@@ -3,7 +3,7 @@
 // widened; the new refresh token keeps the scope of the old one. OIDC Core §12.2: a new ID token
 // when openid is in the resulting scope.
 import { OAuthError } from "../errors";
-import { findUserById } from "../accounts/store";
+import { pipelinedTransaction } from "../db/sql";
 import { issueIdToken } from "../oidc/id-token";
 import { issueAccessToken } from "../tokens/access-token";
 import { revokeFamily, useRefreshToken } from "../tokens/service";
@@ -16,8 +16,9 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
   const presented = form.get("refresh_token");
   if (!presented) throw new OAuthError("invalid_request", "refresh_token is required");
   // Failures after the rotation (scope) throw inside the transaction: the token stays usable.
-  const result = await deps.sql.begin(async (tx) => {
-    const used = await useRefreshToken(deps, tx, presented, client);
+  // Two round trips (db/sql.ts pipelinedTransaction): BEGIN with the rotation, then COMMIT.
+  const result = await pipelinedTransaction(deps.sql, async (tx) => {
+    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid") });
     if (used.outcome !== "rotated") return used;
     const { row } = used;
     const scopes = narrowScope(form.get("scope"), parseScope(row.scope));
@@ -31,10 +32,11 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     if (row.acr) extra.acr = row.acr;
     if (row.amr?.length) extra.amr = row.amr;
     const sub = row.user_id ?? client.client_id;
+    // A token of a grant writes no row (tokens/access-token.ts): signing it needs no round trip.
     const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
     const body: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope, refresh_token: used.refreshToken };
     if (row.user_id && scopes.includes("openid")) {
-      const user = await findUserById(tx, row.user_id);
+      const user = used.user;
       if (!user) throw new OAuthError("invalid_grant", "The user of this refresh token no longer exists");
       body.id_token = await issueIdToken(deps, {
         user,

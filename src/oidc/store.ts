@@ -3,9 +3,12 @@
 import type { Tx } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 
-export async function findGrantClaimsByJti(sql: Tx, jti: string): Promise<unknown> {
-  const [row] = await sql<{ claims: unknown }[]>`
-    SELECT g.claims FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.jti = ${jti}`;
+/** The claims request of an access token's grant: the grant it names (`gid`), else the grant of
+ *  its record (a token recorded before migration 0008). */
+export async function findGrantClaims(sql: Tx, token: { jti: string; grantId?: string | null }): Promise<unknown> {
+  const [row] = token.grantId
+    ? await sql<{ claims: unknown }[]>`SELECT claims FROM grants WHERE id = ${token.grantId}::uuid`
+    : await sql<{ claims: unknown }[]>`SELECT g.claims FROM access_tokens a JOIN grants g ON g.id = a.grant_id WHERE a.jti = ${token.jti}`;
   return row?.claims ?? null;
 }
 

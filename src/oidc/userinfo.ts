@@ -7,7 +7,7 @@ import { findUserById } from "../accounts/store";
 import { verifyAccessToken } from "../tokens/access-token";
 import { resolveClient } from "../registration/client-metadata-document";
 import { claimsAllowedForClient, userinfoClaims, type ClaimsRequest } from "./claims";
-import { findGrantClaimsByJti } from "./store";
+import { findGrantClaims } from "./store";
 
 function bearerError(code: "invalid_request" | "invalid_token" | "insufficient_scope", description: string, status: number, extra = ""): OAuthError {
   return new OAuthError(code, description, { status, headers: { "WWW-Authenticate": `Bearer error="${code}", error_description="${description}"${extra}` } });
@@ -39,7 +39,7 @@ export async function userinfo(deps: Deps, token: string): Promise<Record<string
   if (!scopes.includes("openid")) throw bearerError("insufficient_scope", "The access token lacks the openid scope", 403, ', scope="openid"');
   const user = await findUserById(deps.sql, claims.sub);
   if (!user || !user.is_active) throw bearerError("invalid_token", "The access token is invalid, expired or revoked", 401);
-  const request = (await findGrantClaimsByJti(deps.sql, claims.jti)) as ClaimsRequest | null;
+  const request = (await findGrantClaims(deps.sql, { jti: claims.jti, grantId: claims.gid })) as ClaimsRequest | null;
   // The stored claims request was limited and consented when it was made; the client's current
   // registration bounds it again (a client whose scopes were narrowed since gets no more).
   const client = request ? await resolveClient(deps, claims.client_id) : undefined;

@@ -1,11 +1,14 @@
 // Access tokens: JWTs per RFC 9068 (typ at+jwt; iss, sub, aud, client_id, scope, exp, iat, jti),
 // signed with the active key of the configured access-token algorithm (or of an API resource's,
-// RFC 8707; every algorithm has a published key). A token issued for a grant
-// (a user's) is recorded in access_tokens, so that it can be revoked with its family and
-// introspected on every node. A client token (client_credentials: no grant, no user) is not
-// recorded: it is live while its signature, expiry and client hold, until the client revokes it
-// (which records it as revoked) or the client is deactivated or deleted (clients.access_tokens_revoked_at).
-// Skipping that INSERT is a third of the cost of a client_credentials request.
+// RFC 8707; every algorithm has a published key). No token of a grant (a
+// user's: authorization_code, refresh_token, password, device_code) is recorded at issuance: it names its grant
+// in the private claim `gid`, and it is live while that grant is (a revoked family, user or client
+// ends it at once on every node, since every check reads the grant). A client token
+// (client_credentials: no grant, no user) is not recorded either: it is live while its signature,
+// expiry and client hold (clients.access_tokens_revoked_at). Revoking one token (RFC 7009) records
+// it as revoked. Only a user's token issued outside a grant (none on the token endpoint) is
+// recorded. Skipping the INSERT is a third of the cost of a client_credentials request and a
+// quarter of a refresh rotation's database writes.
 import type { JWTPayload } from "jose";
 import { signCompactJws } from "../keys/service";
 import type { Deps } from "../deps";
@@ -40,6 +43,8 @@ export interface IssuedAccessToken {
 
 export interface AccessTokenClaims extends JWTPayload {
   client_id: string;
+  /** The grant (token family) of a user's token; absent on client tokens and recorded tokens. */
+  gid?: string;
   scope: string;
   sub: string;
   jti: string;
@@ -47,8 +52,8 @@ export interface AccessTokenClaims extends JWTPayload {
   iat: number;
 }
 
-/** Signs an access token and, when it belongs to a grant or a user, records it (inside the
- *  caller's transaction `tx`, where the grant and its tokens commit together). */
+/** Signs an access token; a token of a grant names it (`gid`), a user's token without a grant is
+ *  recorded (inside the caller's transaction `tx`). */
 export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?: Tx): Promise<IssuedAccessToken> {
   const ttl = input.ttlSeconds ?? deps.config.accessTokenTtl;
   const key = await deps.keys.signingKey(input.alg ?? deps.config.accessTokenAlg);
@@ -64,9 +69,10 @@ export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?:
     iat: now,
     exp: now + ttl,
     jti,
+    ...(input.grantId ? { gid: input.grantId } : {}),
   });
   const expiresAt = new Date((now + ttl) * 1000);
-  if (input.grantId || input.userId) {
+  if (!input.grantId && input.userId) {
     await insertAccessToken(tx ?? deps.sql, { jti, grantId: input.grantId ?? null, clientId: input.clientId, userId: input.userId ?? null, scope: input.scope, expiresAt });
   }
   return { token, jti, expiresIn: ttl, expiresAt };
@@ -133,20 +139,26 @@ export async function verifyAccessToken(deps: Deps, token: string): Promise<Acce
 }
 
 /** Whether a token whose signature and expiry were verified is still live (introspection): its
- *  record says so; or, for an unrecorded client token, its client is active, existed when the
- *  token was issued, and has not had its tokens revoked since (iat has one-second granularity:
- *  a token issued in the second of a revocation counts as revoked). */
+ *  record says so; or, for a token of a grant, that grant exists unrevoked for this client and
+ *  subject and the client is active; or, for an unrecorded client token, its client is active,
+ *  existed when the token was issued, and has not had its tokens revoked since (iat has one-second
+ *  granularity: a token issued in the second of a revocation counts as revoked). */
 export async function accessTokenLive(deps: Deps, claims: AccessTokenClaims): Promise<boolean> {
   const kid = signedBy.get(claims);
-  const state = await loadAccessTokenState(deps.sql, claims.jti, claims.client_id, kid);
+  const gid = typeof claims.gid === "string" ? claims.gid : "";
+  const state = await loadAccessTokenState(deps.sql, claims.jti, claims.client_id, kid, gid);
   // Its key was revoked, maybe on another node whose revocation this cache has not seen yet.
   if (state?.keyRevoked) {
     await deps.keys.noteRevoked(kid!).catch(() => {});
     return false;
   }
   if (state?.recorded) return !state.recorded.revoked && state.recorded.expires_at.getTime() > Date.now();
-  if (claims.sub !== claims.client_id) return false;
   const client = state?.client;
+  if (gid) {
+    const grant = state?.grant;
+    return !!grant && !grant.revoked && grant.client_id === claims.client_id && grant.user_id === claims.sub && !!client?.is_active;
+  }
+  if (claims.sub !== claims.client_id) return false;
   // One second of tolerance for a node clock behind the database's around a client's creation.
   if (!client?.is_active || claims.iat < Math.floor(client.created_at.getTime() / 1000) - 1) return false;
   return !client.access_tokens_revoked_at || claims.iat > Math.floor(client.access_tokens_revoked_at.getTime() / 1000);

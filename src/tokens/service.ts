@@ -2,6 +2,7 @@
 // revokes the family per RFC 9700 §4.14.2) and access-token lifetimes per client.
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
+import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import { audit } from "../audit/service";
 import { hashSecret, randomToken } from "../lib/crypto";
@@ -58,27 +59,40 @@ export async function issueRefreshToken(
 }
 
 export type RotationResult =
-  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string }
+  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string; user: UserRecord | undefined }
   | { outcome: "reused"; grantId: string }
   | { outcome: "invalid" };
+
+/** How far past the moment a token of its family needs it a grant's expiry is pushed, so that it
+ *  is rewritten at most about once a day per family (store.rotateRefreshToken). */
+const GRANT_EXTENSION_STEP_SECONDS = 86_400;
 
 /**
  * Uses a refresh token once and issues its successor (same scope). Exactly one of several
  * concurrent callers gets "rotated"; presenting an already rotated token is "reused" (the caller
  * revokes the family); anything else (unknown, expired, revoked, another client's, an inactive
  * user's, one of a grant older than AUTHLY_REFRESH_GRANT_MAX_LIFETIME) is "invalid".
+ *
+ * The rotation and the user (when `withUser`, for an ID token) are issued together, before any
+ * await: inside db/sql.ts pipelinedTransaction they go out in one write with BEGIN.
  */
-export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord): Promise<RotationResult> {
+export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord, opts: { withUser?: boolean } = {}): Promise<RotationResult> {
   const hash = hashToken(deps, token);
   const successor = randomToken(32);
-  const row = await store.rotateRefreshToken(tx, {
-    tokenHash: hash,
-    clientId: client.client_id,
-    newTokenHash: hashToken(deps, successor),
-    newExpiresAt: new Date(Date.now() + refreshTokenTtl(deps, client) * 1000),
-    grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
-  });
-  if (row) return { outcome: "rotated", row, refreshToken: successor };
+  const now = Date.now();
+  const [row, user] = await Promise.all([
+    store.rotateRefreshToken(tx, {
+      tokenHash: hash,
+      clientId: client.client_id,
+      newTokenHash: hashToken(deps, successor),
+      newExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
+      accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
+      grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
+      stepSeconds: Math.min(GRANT_EXTENSION_STEP_SECONDS, refreshTokenTtl(deps, client)),
+    }),
+    opts.withUser ? store.findUserOfRefreshToken(tx, hash) : undefined,
+  ]);
+  if (row) return { outcome: "rotated", row, refreshToken: successor, user };
   const known = await store.findRefreshToken(tx, hash);
   if (known && known.client_id === client.client_id && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
     return { outcome: "reused", grantId: known.grant_id };
@@ -108,6 +122,6 @@ export async function revokeCodeFamily(deps: Deps, codeHash: string, ctx: { clie
 export const findGrant = store.findGrant;
 export const findRefreshToken = store.findRefreshToken;
 export const revokeAccessToken = store.revokeAccessToken;
-export const recordRevokedClientToken = store.recordRevokedClientToken;
+export const recordRevokedAccessToken = store.recordRevokedAccessToken;
 export const consumeAuthorizationCode = store.consumeAuthorizationCode;
 export const findAuthorizationCode = store.findAuthorizationCode;

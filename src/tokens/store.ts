@@ -1,6 +1,7 @@
 // SQL of issued tokens: access_tokens, grants (token families), refresh_tokens, the consumption of
 // authorization codes and private_key_jwt assertion ids.
 import type { Sql, Tx } from "../db/sql";
+import type { UserRecord } from "../accounts/model";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
 import { isValidText } from "../lib/text";
 import { isDatabaseUnavailable } from "../errors";
@@ -20,22 +21,30 @@ export async function revokeAccessToken(sql: Tx, jti: string, clientId: string):
   return r.count > 0;
 }
 
-/** Revokes a client token (not recorded at issuance) by recording it as revoked; only the owning
- *  client's. The row expires with the token and is purged like any other. */
-export async function recordRevokedClientToken(sql: Tx, row: { jti: string; clientId: string; scope: string; expiresAt: Date }): Promise<boolean> {
+/** Revokes a token that was not recorded at issuance (a client's token, or a user's token of a
+ *  grant) by recording it as revoked; only the owning client's. The row expires with the token and
+ *  is purged like any other. A grant already purged is not referenced (the token is dead anyway). */
+export async function recordRevokedAccessToken(
+  sql: Tx,
+  row: { jti: string; clientId: string; scope: string; expiresAt: Date; grantId?: string | null; userId?: string | null },
+): Promise<boolean> {
   const r = await sql`
     INSERT INTO access_tokens (jti, grant_id, client_id, user_id, scope, expires_at, revoked_at)
-    VALUES (${row.jti}, NULL, ${row.clientId}, NULL, ${row.scope}, ${row.expiresAt}, now())
+    VALUES (${row.jti}, (SELECT id FROM grants WHERE id = ${row.grantId ?? null}::uuid), ${row.clientId},
+            (SELECT id FROM users WHERE id = ${row.userId ?? null}::uuid), ${row.scope}, ${row.expiresAt}, now())
     ON CONFLICT (jti) DO UPDATE SET revoked_at = now()
       WHERE access_tokens.client_id = excluded.client_id AND access_tokens.revoked_at IS NULL`;
   return r.count > 0;
 }
 
-/** What decides whether an access token is live: its record (a user's token), else its client
- *  (a client token is not recorded; see tokens/access-token.ts). */
+/** What decides whether an access token is live: its record (a token issued without a grant, one
+ *  issued before migration 0008, or a revoked one), else its grant (a user's token names it in
+ *  its `gid` claim), else its client (a client token; see tokens/access-token.ts). */
 export interface AccessTokenState {
   /** The record with its effective revocation (itself or its grant); null when not recorded. */
   recorded: { revoked: boolean; expires_at: Date } | null;
+  /** The grant named by the token; null when none was named or it no longer exists. */
+  grant: { revoked: boolean; client_id: string; user_id: string | null } | null;
   /** The token's client; null when it no longer exists. */
   client: { is_active: boolean; created_at: Date; access_tokens_revoked_at: Date | null } | null;
   /** The key that signed it has been revoked (possibly by another node: its cache may lag). */
@@ -44,33 +53,39 @@ export interface AccessTokenState {
 
 const stateLoaders = new WeakMap<Sql, BatchLoader<string, AccessTokenState>>();
 const KEY_SEPARATOR = "\u0000";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The state of a token (by jti, client_id and the kid of its signing key), micro-batched:
- *  concurrent lookups share one query. */
-export function loadAccessTokenState(sql: Sql, jti: string, clientId: string, kid = ""): Promise<AccessTokenState | undefined> {
+/** The state of a token (by jti, client_id, the kid of its signing key and the grant it names),
+ *  micro-batched: concurrent lookups share one query. */
+export function loadAccessTokenState(sql: Sql, jti: string, clientId: string, kid = "", grantId = ""): Promise<AccessTokenState | undefined> {
   // Not text (NUL, lone surrogate): no such token or client, and never a query (lib/text.ts).
-  if (!isValidText(jti) || !isValidText(clientId) || !isValidText(kid)) return Promise.resolve({ recorded: null, client: null, keyRevoked: false });
+  if (!isValidText(jti) || !isValidText(clientId) || !isValidText(kid)) return Promise.resolve({ recorded: null, grant: null, client: null, keyRevoked: false });
+  // Not a uuid: names no grant (and never reaches a ::uuid cast that would fail the whole batch).
+  const gid = UUID.test(grantId) ? grantId : "";
   return loaderFor(stateLoaders, sql, (pool) => async (keys: string[]) => {
-    const triples = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string, string]);
-    const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null; key_revoked: boolean }[]>`
-      SELECT k.ord AS k, a.jti IS NOT NULL AS recorded, (a.revoked_at IS NOT NULL OR g.revoked_at IS NOT NULL) AS revoked, a.expires_at,
+    const tuples = keys.map((k) => k.split(KEY_SEPARATOR) as [string, string, string, string]);
+    const rows = await pool<{ k: number; recorded: boolean; revoked: boolean | null; expires_at: Date | null; grant_found: boolean; grant_revoked: boolean | null; grant_client_id: string | null; grant_user_id: string | null; client_found: boolean; is_active: boolean | null; created_at: Date | null; access_tokens_revoked_at: Date | null; key_revoked: boolean }[]>`
+      SELECT k.ord AS k, a.jti IS NOT NULL AS recorded, (a.revoked_at IS NOT NULL OR ag.revoked_at IS NOT NULL) AS revoked, a.expires_at,
+             g.id IS NOT NULL AS grant_found, g.revoked_at IS NOT NULL AS grant_revoked, g.client_id AS grant_client_id, g.user_id AS grant_user_id,
              c.client_id IS NOT NULL AS client_found, c.is_active, c.created_at, c.access_tokens_revoked_at,
              coalesce(s.state = 'revoked', false) AS key_revoked
-      FROM unnest(${triples.map((p) => p[0])}::text[], ${triples.map((p) => p[1])}::text[], ${triples.map((p) => p[2])}::text[]) WITH ORDINALITY AS k(jti, client_id, kid, ord)
+      FROM unnest(${tuples.map((p) => p[0])}::text[], ${tuples.map((p) => p[1])}::text[], ${tuples.map((p) => p[2])}::text[], ${tuples.map((p) => p[3])}::text[]) WITH ORDINALITY AS k(jti, client_id, kid, gid, ord)
       LEFT JOIN access_tokens a ON a.jti = k.jti
-      LEFT JOIN grants g ON g.id = a.grant_id
+      LEFT JOIN grants ag ON ag.id = a.grant_id
+      LEFT JOIN grants g ON g.id = nullif(k.gid, '')::uuid
       LEFT JOIN clients c ON c.client_id = k.client_id
       LEFT JOIN signing_keys s ON s.kid = k.kid`;
     const out = new Map<string, AccessTokenState>();
     for (const r of rows) {
       out.set(keys[Number(r.k) - 1]!, {
         recorded: r.recorded ? { revoked: r.revoked!, expires_at: r.expires_at! } : null,
+        grant: r.grant_found ? { revoked: r.grant_revoked!, client_id: r.grant_client_id!, user_id: r.grant_user_id } : null,
         client: r.client_found ? { is_active: r.is_active!, created_at: r.created_at!, access_tokens_revoked_at: r.access_tokens_revoked_at } : null,
         keyRevoked: r.key_revoked,
       });
     }
     return out;
-  }, { retryAlone: (err) => !isDatabaseUnavailable(err) }).load(`${jti}${KEY_SEPARATOR}${clientId}${KEY_SEPARATOR}${kid}`);
+  }, { retryAlone: (err) => !isDatabaseUnavailable(err) }).load(`${jti}${KEY_SEPARATOR}${clientId}${KEY_SEPARATOR}${kid}${KEY_SEPARATOR}${gid}`);
 }
 
 // ---- grants: one authorization and every token issued from it (the token family) ----
@@ -215,6 +230,14 @@ export async function insertRefreshToken(
   return r.expires_at;
 }
 
+/** The user a refresh token belongs to (read in the same pipeline as its rotation, so that an ID
+ *  token needs no extra round trip). */
+export async function findUserOfRefreshToken(sql: Tx, tokenHash: string): Promise<UserRecord | undefined> {
+  const [row] = await sql<UserRecord[]>`
+    SELECT u.* FROM users u WHERE u.id = (SELECT r.user_id FROM refresh_tokens r WHERE r.token_hash = ${tokenHash})`;
+  return row;
+}
+
 /** A rotated refresh token with what the new tokens need from its grant. */
 export interface RotatedRefreshToken extends RefreshTokenRow {
   auth_time: Date | null;
@@ -228,13 +251,22 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
 
 /**
  * Rotation (RFC 9700 §4.14.2) in one statement: marks a live refresh token of this client (of an
- * unrevoked grant and an active user) as used, stores its successor with the same scope and
- * extends the grant. Of several concurrent uses exactly one gets the row: the others wait for its
- * row lock and then find rotated_at set.
+ * unrevoked grant and an active user) as used and stores its successor with the same scope. Of
+ * several concurrent uses exactly one gets the row: the others wait for its row lock and then find
+ * rotated_at set.
+ *
+ * The grant must outlive every token of its family (the purge job keeps it until then, and a
+ * user's access token is live only while its grant is: tokens/access-token.ts), but it is written
+ * only when the successor or the new access token would outlive it, and then pushed `stepSeconds`
+ * further (never past its absolute end; an access token issued just before that end is covered by
+ * the purge's margin, maintenance/store.ts): most rotations leave the grant row (and its four
+ * indexes) alone. Migration 0008 leaves
+ * free space in refresh_tokens' pages so that marking the old token rotated is a HOT update (no
+ * index entry written).
  */
 export async function rotateRefreshToken(
   sql: Tx,
-  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date; grantMaxLifetimeSeconds: number },
+  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number; stepSeconds: number },
 ): Promise<RotatedRefreshToken | undefined> {
   // The grant's absolute end (created_at + the maximum lifetime): past it nothing rotates, and the
   // successor never outlives it.
@@ -246,14 +278,15 @@ export async function rotateRefreshToken(
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
         AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
-      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources,
+      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
                 least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
       SELECT ${r.newTokenHash}, grant_id, client_id, user_id, scope, successor_expires_at FROM rotated
-      RETURNING grant_id, expires_at
+      RETURNING grant_id, greatest(expires_at, ${r.accessTokenExpiresAt}::timestamptz) AS needed
     ), extended AS (
-      UPDATE grants g SET expires_at = greatest(g.expires_at, s.expires_at) FROM successor s WHERE g.id = s.grant_id
+      UPDATE grants g SET expires_at = least(s.needed + make_interval(secs => ${r.stepSeconds}), g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
+      FROM successor s WHERE g.id = s.grant_id AND g.expires_at < least(s.needed, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
     )
     SELECT * FROM rotated`;
   return row;

@@ -75,9 +75,21 @@ describe("UserInfo endpoint", () => {
     const tok = await tokens();
     expect((await userinfoGet(tok.access_token)).status).toBe(200);
     await t.deps.sql`UPDATE access_tokens SET revoked_at = now() WHERE revoked_at IS NULL`;
+    await t.deps.sql`UPDATE grants SET revoked_at = now() WHERE revoked_at IS NULL`;
     const r = await userinfoGet(tok.access_token);
     expect(r.status).toBe(401);
     expect(r.headers.get("www-authenticate")).toContain('error="invalid_token"');
+  });
+
+  test("a token revoked alone (RFC 7009): 401 invalid_token at once; another token of the user is untouched", async () => {
+    const basic = `Basic ${btoa(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret!)}`)}`;
+    const revoke = (token: string) =>
+      t.request("/oauth/revoke", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic }, body: new URLSearchParams({ token }).toString() });
+    const one = await tokens();
+    const other = await tokens();
+    expect((await revoke(one.access_token)).status).toBe(200);
+    expect((await userinfoGet(one.access_token)).status).toBe(401);
+    expect((await userinfoGet(other.access_token)).status).toBe(200);
   });
 
   test("a token without the openid scope: 403 insufficient_scope", async () => {

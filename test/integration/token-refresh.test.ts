@@ -151,7 +151,8 @@ describe("public clients", () => {
 describe("absolute grant lifetime (AUTHLY_REFRESH_GRANT_MAX_LIFETIME)", () => {
   const MAX = 90 * 86400;
   const grantOf = async (refreshToken: string) => {
-    const [row] = await t.deps.sql<{ grant_id: string }[]>`SELECT grant_id FROM refresh_tokens r WHERE r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.grant_id IN (SELECT grant_id FROM access_tokens WHERE jti = ${String(decodeJwt(refreshToken).jti)})`;
+    // A user's access token names its grant (tokens/access-token.ts: it is not recorded).
+    const [row] = await t.deps.sql<{ grant_id: string }[]>`SELECT grant_id FROM refresh_tokens r WHERE r.rotated_at IS NULL AND r.revoked_at IS NULL AND r.grant_id = ${String(decodeJwt(refreshToken).gid)}::uuid`;
     return row!.grant_id;
   };
 

@@ -2,7 +2,7 @@
 // never commits, even when the frozen database gets it later. A client that retries as Retry-After
 // invites — the same refresh token, the same authorization code — succeeds, and keeps its grant.
 import { afterAll, describe, expect, test } from "bun:test";
-import { createSql, runWithDeadline } from "../../src/db/sql";
+import { createSql, pipelinedTransaction, runWithDeadline } from "../../src/db/sql";
 import { createClient, createCode, createUser, post } from "../support/fixtures";
 import { startProxiedServer } from "./harness";
 import { startTcpProxy } from "./tcp-proxy";
@@ -97,19 +97,24 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 
 describe.skipIf(!real)("the commit guard on the database side", () => {
-  for (const shape of ["single statement", "transaction"] as const) {
+  for (const shape of ["single statement", "transaction", "pipelined transaction"] as const) {
     test(`a COMMIT held up in the network until after the deadline does not commit (${shape})`, async () => {
       await direct`CREATE TABLE IF NOT EXISTS deadline_probe (id text PRIMARY KEY)`;
       const target = new URL(s.db.url);
       const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-      const name = `${app}-guard-${shape === "transaction" ? "tx" : "single"}`;
+      const name = `${app}-guard-${shape === "transaction" ? "tx" : shape === "pipelined transaction" ? "pipe" : "single"}`;
       // A fresh pool: its first COMMIT goes out as text, so the proxy can hold exactly that message.
       const sql = createSql({ url: proxy.url(s.db.url), pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 30 }, applicationName: name });
       const id = crypto.randomUUID();
       try {
-        proxy.freezeOnClientBytes("commit\0");
+        // The pipelined transaction (db/sql.ts) sends its COMMIT as a statement of its own.
+        proxy.freezeOnClientBytes(shape === "pipelined transaction" ? "COMMIT\0" : "commit\0");
         const { result } = runWithDeadline(1500, () =>
-          shape === "transaction" ? sql.begin((tx) => tx`INSERT INTO deadline_probe (id) VALUES (${id})`) : sql`INSERT INTO deadline_probe (id) VALUES (${id})`,
+          shape === "transaction"
+            ? sql.begin((tx) => tx`INSERT INTO deadline_probe (id) VALUES (${id})`)
+            : shape === "pipelined transaction"
+              ? pipelinedTransaction(sql, (tx) => tx`INSERT INTO deadline_probe (id) VALUES (${id})`)
+              : sql`INSERT INTO deadline_probe (id) VALUES (${id})`,
         );
         const outcome = Promise.resolve(result).then(() => "committed", (e: { code?: string; message: string }) => e.code ?? e.message);
         // The time the guard gave the COMMIT runs out while it is held: the database ends the session.
