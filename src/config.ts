@@ -72,6 +72,10 @@ export const Config = t.Object({
   registrationRateLimitPerMinute: t.Integer({ minimum: 1 }),
   /** Client ID metadata documents: an https client_id is resolved by fetching it. */
   clientIdMetadataDocuments: t.Boolean(),
+  /** RFC 9126 §5: every client must use pushed authorization requests (besides per-client). */
+  requirePar: t.Boolean(),
+  /** RFC 9126 §2.2: lifetime of a pushed request's request_uri (expires_in), in seconds. */
+  parTtl: t.Integer({ minimum: 10, maximum: 600 }),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -138,6 +142,8 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_REGISTRATION", key: "registration", kind: "string", default: (_env, p) => (p.devMode ? "open" : "closed") },
   { env: "AUTHLY_REGISTRATION_RATE_LIMIT", key: "registrationRateLimitPerMinute", kind: "int", default: () => 10 },
   { env: "AUTHLY_CLIENT_ID_METADATA_DOCUMENTS", key: "clientIdMetadataDocuments", kind: "bool", default: (_env, p) => p.devMode === true },
+  { env: "AUTHLY_REQUIRE_PAR", key: "requirePar", kind: "bool", default: () => false },
+  { env: "AUTHLY_PAR_TTL", key: "parTtl", kind: "int", default: () => 60 },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];

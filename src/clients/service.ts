@@ -153,6 +153,7 @@ export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts:
     require_consent: input.require_consent ?? true,
     resources: input.resources ?? [],
     default_resource: input.default_resource ?? null,
+    require_pushed_authorization_requests: input.require_pushed_authorization_requests ?? false,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
@@ -230,6 +231,7 @@ export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId:
       require_consent: patch.require_consent ?? cur.require_consent,
       resources: patch.resources ?? cur.resources,
       default_resource: given("default_resource") ? (patch.default_resource ?? null) : cur.default_resource,
+      require_pushed_authorization_requests: patch.require_pushed_authorization_requests ?? cur.require_pushed_authorization_requests,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");

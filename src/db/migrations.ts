@@ -6,6 +6,7 @@ import m0003 from "../../migrations/0003_consent_claims.sql" with { type: "text"
 import m0004 from "../../migrations/0004_login_throttle.sql" with { type: "text" };
 import m0006 from "../../migrations/0006_device_codes.sql" with { type: "text" };
 import m0007 from "../../migrations/0007_resources_registration.sql" with { type: "text" };
+import m0009 from "../../migrations/0009_par.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 4, name: "0004_login_throttle", sql: m0004 },
   { version: 6, name: "0006_device_codes", sql: m0006 },
   { version: 7, name: "0007_resources_registration", sql: m0007 },
+  { version: 9, name: "0009_par", sql: m0009 },
 ];

@@ -53,6 +53,8 @@ export const PURGE_RULES: PurgeRule[] = [
   expiredAfterGrace("interactions"),
   // Device codes (RFC 8628): kept for the grace period too, so a late poll still reads expired_token.
   expiredAfterGrace("device_codes"),
+  // Pushed authorization requests (RFC 9126): single use, expired after AUTHLY_PAR_TTL.
+  expiredAfterGrace("pushed_authorization_requests"),
   {
     table: "client_assertion_jtis",
     // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.

@@ -5,6 +5,7 @@ import type { Deps } from "../deps";
 import { ENDPOINT_PATHS } from "./discovery";
 import { publicDocuments } from "./documents";
 import { handleIntrospection } from "./introspect";
+import { handlePushedAuthorizationRequest } from "./par-endpoint";
 import { handleRevocation } from "./revoke";
 import { handleTokenRequest } from "./token";
 
@@ -23,6 +24,10 @@ export function oauthRoutes(deps: Deps) {
     .post(ENDPOINT_PATHS.token, ({ request }) => handleTokenRequest(deps, request), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token endpoint (authorization_code, refresh_token, client_credentials, device_code)" },
+    })
+    .post(ENDPOINT_PATHS.pushedAuthorizationRequest, ({ request }) => handlePushedAuthorizationRequest(deps, request), {
+      ...FORM_BODY,
+      detail: { tags: ["oauth"], summary: "Pushed authorization request endpoint (RFC 9126)" },
     })
     .post(ENDPOINT_PATHS.revocation, ({ request }) => handleRevocation(deps, request), {
       ...FORM_BODY,

@@ -33,6 +33,7 @@ export const metadataArgs = {
   resource: { type: "string", valueHint: "URI", description: "API resource the client may ask tokens for (RFC 8707; can be specified multiple times; replaces the list)" },
   "default-resource": { type: "string", valueHint: "URI", description: 'Resource of its tokens when a request names none (one of --resource; "" removes it)' },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
+  "require-par": { type: "boolean", description: "Accept authorization requests only through PAR, RFC 9126 (default: no)", negativeDescription: "Accept plain authorization requests too" },
 } as const;
 
 export function metadataBody(rawArgs: string[], args: Record<string, unknown>): Record<string, unknown> {
@@ -70,6 +71,8 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   if (typeof defaultResource === "string") body.default_resource = defaultResource === "" ? null : defaultResource;
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
+  const par = flagPair(rawArgs, "require-par", "no-require-par");
+  if (par !== undefined) body.require_pushed_authorization_requests = par;
   return body;
 }
 
@@ -98,6 +101,7 @@ export function printClient(c: Client): void {
     ["Resources", c.resources ?? []],
     ["Default resource", c.default_resource ?? null],
     ["Require consent", c.require_consent],
+    ["Require PAR", c.require_pushed_authorization_requests ?? false],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],
     ["Updated", formatTime(c.updated_at)],
