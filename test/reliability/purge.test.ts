@@ -36,6 +36,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, 'c', ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, interval_seconds, expires_at)
         SELECT '${tag}-${kind}-' || i, '${tag}-${kind}-u' || i, 'c', 'openid', 5, ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO pushed_authorization_requests (request_uri_hash, client_id, params, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'c', '{}', ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO rate_limits (key, window_start, count)
         SELECT '${tag}-${kind}-' || i, ${kind === "x" ? EXPIRED : "now()"}, 3 FROM generate_series(1, ${n}) i;
       INSERT INTO login_failures (key, failures, last_failure_at, locked_until)
