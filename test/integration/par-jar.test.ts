@@ -298,7 +298,6 @@ describe("clients and servers that require PAR (RFC 9126 §5, §6)", () => {
     const p = expectRedirectError(await t.request(authorizeUrl(authParams(strict, challenge, { state: "s" }))), "invalid_request");
     expect(p.error_description).toContain("pushed authorization request");
     expect(p.state).toBe("s");
-    // A signed request object sent directly is not a pushed request either.
     const { uri } = await pushed({}, strict);
     expect((await t.request(authorizeUrl({ client_id: strict.client_id, request_uri: uri }))).status).toBe(303);
   });
