@@ -98,7 +98,7 @@ async function resolveParams(deps: Deps, client: ClientRecord, received: ParsedP
     if (source.via === "par") throw fail("invalid_request", "request_uri may not be used in a pushed authorization request (RFC 9126 §2.1)");
     if (!isPushedRequestUri(uri)) throw fail("request_uri_not_supported", "Only request_uri values issued by this server's pushed authorization request endpoint are accepted");
     const pushed = await consumePushedParams(deps, client, uri);
-    // RFC 9101 §7.4 / RFC 9126 §4: unknown, expired, used or another client's. The redirect URI
+    // RFC 9101 §7 / RFC 9126 §4: unknown, expired, used or another client's. The redirect URI
     // inside is out of reach, so this is a page, never a redirect.
     if (!pushed) throw new OAuthError("invalid_request_uri", "The request_uri is unknown, has expired or was already used. Return to the application and start again.", { html: true });
     return { params: pushed, pushed: true };

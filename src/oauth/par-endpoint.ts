@@ -17,6 +17,14 @@ import { parseParams } from "./request-params";
 
 const RATE_WINDOW_SECONDS = 60;
 
+/** RFC 9126 §2.3: any method but POST is 405, with the OAuth error shape. */
+export function parMethodNotAllowed(): Response {
+  return new Response(JSON.stringify({ error: "invalid_request", error_description: "The pushed authorization request endpoint accepts POST only" }), {
+    status: 405,
+    headers: { "Content-Type": "application/json", "Cache-Control": "no-store", Allow: "POST" },
+  });
+}
+
 export async function handlePushedAuthorizationRequest(deps: Deps, request: Request): Promise<Response> {
   const body = urlEncodedBody(await request.arrayBuffer());
   // The strict form parser (repeats, invalid text: invalid_request) for authentication; the

@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { ENDPOINT_PATHS } from "./discovery";
 import { publicDocuments } from "./documents";
 import { handleIntrospection } from "./introspect";
-import { handlePushedAuthorizationRequest } from "./par-endpoint";
+import { handlePushedAuthorizationRequest, parMethodNotAllowed } from "./par-endpoint";
 import { handleRevocation } from "./revoke";
 import { handleTokenRequest } from "./token";
 
@@ -29,6 +29,10 @@ export function oauthRoutes(deps: Deps) {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Pushed authorization request endpoint (RFC 9126)" },
     })
+    .get(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .put(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .patch(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .delete(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
     .post(ENDPOINT_PATHS.revocation, ({ request }) => handleRevocation(deps, request), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token revocation (RFC 7009)" },

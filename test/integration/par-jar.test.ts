@@ -208,8 +208,13 @@ describe("the pushed authorization request endpoint (RFC 9126 §2)", () => {
     }
   });
 
-  test("only POST with a form body: a GET is not a pushed request (RFC 9126 §2.1)", async () => {
-    expect((await t.request(PAR)).status).toBe(404);
+  test("only POST with a form body: another method is 405, another body invalid_request (RFC 9126 §2.1, §2.3)", async () => {
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const r = await t.request(PAR, { method });
+      expect(r.status).toBe(405);
+      expect(r.headers.get("allow")).toBe("POST");
+      expect((await r.json()).error).toBe("invalid_request");
+    }
     const r = await t.request(PAR, { method: "POST", headers: { "content-type": "application/json", authorization: basic(rp.client_id, rp.client_secret!) }, body: "{}" });
     expect(r.status).toBe(400);
     expect((await r.json()).error).toBe("invalid_request");
