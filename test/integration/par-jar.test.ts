@@ -2,11 +2,17 @@
 // endpoint (client authentication, validation, JSON errors, the request_uri), the follow-up at the
 // authorization endpoint (single use, bound to the client, races), clients and servers that
 // require PAR, request objects by value and inside PAR, and what discovery says about them.
-import { describe, expect, test } from "bun:test";
+// Multi-node parts skip on PGlite (one backend: two pools there would not be two nodes).
+import { afterAll, describe, expect, test } from "bun:test";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { updateClient } from "../../src/clients/service";
 import { randomToken } from "../../src/lib/crypto";
-import { createTestApp, type TestApp } from "../support/app";
+import { createApp } from "../../src/app";
+import { loadConfig } from "../../src/config";
+import { createSql } from "../../src/db/sql";
+import { POOL_SETTINGS } from "../../src/modes";
+import { buildDeps } from "../../src/server";
+import { createTestApp, testEnv, type TestApp } from "../support/app";
 import { Browser, authorizeUrl, callbackParams, pkce } from "../support/browser";
 import { basic, post } from "../support/fixtures";
 import { createOidcClient, createOidcUser, type OidcTestClient } from "../support/oidc-fixtures";
@@ -291,6 +297,31 @@ describe("the authorization request with a request_uri (RFC 9126 §4)", () => {
 
   test("a request_uri without a trusted redirect_uri beside it is refused on a page (RFC 6749 §4.1.2.1)", async () => {
     await expectErrorPage(await t.request(authorizeUrl({ client_id: rp.client_id, request_uri: "https://rp.example.com/request.jwt", redirect_uri: "https://evil.example/cb" })));
+  });
+});
+
+describe("several nodes on one database (RFC 9126 §4: state in PostgreSQL)", () => {
+  // PGlite serves one connection through one backend: two pools there would not be two nodes.
+  const multiNode = t.db.engine !== "pglite";
+  let closeB = async () => {};
+  afterAll(() => closeB());
+
+  test.skipIf(!multiNode)("a request pushed to one node is served by another, and one use raced on both nodes proceeds once (RFC 9126 §4)", async () => {
+    const config = loadConfig(testEnv(t.db), { purpose: "server" });
+    const sql = createSql({ url: t.db.url, pool: POOL_SETTINGS.testing });
+    closeB = () => sql.end({ timeout: 1 });
+    const deps = buildDeps(config, sql);
+    deps.health.ready = true;
+    const appB = createApp(deps, { accessLog: false });
+    const nodeB = (path: string) => appB.handle(new Request(new URL(path, "http://localhost")));
+    const { uri } = await pushed();
+    expect((await nodeB(authorizeUrl({ client_id: rp.client_id, request_uri: uri }))).status).toBe(303);
+    for (let round = 0; round < 3; round++) {
+      const { uri: raced } = await pushed();
+      const url = authorizeUrl({ client_id: rp.client_id, request_uri: raced });
+      const results = await Promise.all([t.request(url), nodeB(url), t.request(url), nodeB(url)]);
+      expect(results.map((r) => r.status).sort()).toEqual([303, 400, 400, 400]);
+    }
   });
 });
 
