@@ -214,8 +214,10 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
 async function checkClient(deps: Deps, params: ParsedParams, authenticated?: ClientRecord): Promise<ClientRecord> {
   const id = params.values.client_id;
   if (authenticated) {
-    // RFC 9126 §2.1: the pushed request is the authenticated client's own.
-    if (params.repeated.has("client_id") || params.invalid.has("client_id") || (id !== undefined && id !== authenticated.client_id)) {
+    // RFC 9126 §2.1: client_id is required as in any authorization request, and the pushed
+    // request is the authenticated client's own.
+    if (id === undefined && !params.repeated.has("client_id") && !params.invalid.has("client_id")) throw new OAuthError("invalid_request", "client_id is required in a pushed authorization request (RFC 9126 §2.1)");
+    if (params.repeated.has("client_id") || params.invalid.has("client_id") || id !== authenticated.client_id) {
       throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
     }
     return authenticated;

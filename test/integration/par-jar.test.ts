@@ -156,11 +156,15 @@ describe("the pushed authorization request endpoint (RFC 9126 §2)", () => {
     expect(r.status).toBe(201);
   });
 
-  test("client_id in the body must be the authenticated client's (RFC 9126 §2.1)", async () => {
+  test("client_id in the body is required and must be the authenticated client's (RFC 9126 §2.1)", async () => {
     const { challenge } = pkce();
     const r = await push(authParams(other, challenge), secretAuth);
     expect(r.status).toBe(400);
     expect(r.body.error).toBe("invalid_request");
+    const missing = await push(authParams(rp, challenge, { client_id: undefined }), secretAuth);
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toBe("invalid_request");
+    expect(missing.body.error_description).toContain("client_id");
   });
 
   test("a request_uri inside a pushed request is invalid_request (RFC 9126 §2.1)", async () => {
@@ -454,6 +458,17 @@ describe("signed request objects (RFC 9101)", () => {
     delete (claims as Record<string, unknown>).code_challenge;
     const p = expectRedirectError(await viaObject(claims), "invalid_request", jwtRp.redirect_uri);
     expect(p.state).toBe("inner-state");
+  });
+
+  test("every advertised algorithm verifies: RS256, PS256, ES256, EdDSA (request_object_signing_alg_values_supported)", async () => {
+    for (const alg of ["RS256", "PS256", "ES256", "EdDSA"]) {
+      const k = await clientKey(alg);
+      const c = await createOidcClient(t.deps, { redirect_uris: REDIRECTS });
+      await t.deps.sql`UPDATE clients SET token_endpoint_auth_method = 'private_key_jwt', secret_hash = NULL, jwks = ${t.deps.sql.json(k.jwks as never)} WHERE client_id = ${c.client_id}`;
+      const { claims } = inner({ redirect_uri: c.redirect_uri });
+      const r = await t.request(authorizeUrl({ client_id: c.client_id, request: await k.requestObject(c.client_id, claims) }));
+      expect({ alg, status: r.status, location: r.headers.get("location")?.includes("error=") ?? false }).toEqual({ alg, status: 303, location: false });
+    }
   });
 
   test("keys from the client's jwks_uri verify request objects too (RFC 9101 §6.2, RFC 7591 jwks_uri)", async () => {
