@@ -371,12 +371,18 @@ describe("signed request objects (RFC 9101)", () => {
   const expectInvalidObject = (r: Response) => expectRedirectError(r, "invalid_request_object", jwtRp.redirect_uri);
 
   test("the parameters inside a signed request object are used and those outside ignored, client_id excepted (RFC 9101 §6.3)", async () => {
-    const { claims } = inner({ scope: "openid profile", max_age: 600 });
+    const { claims, verifier } = inner({ scope: "openid profile", max_age: 600, claims: { id_token: { email: null } } });
     const request = await key.requestObject(jwtRp.client_id, claims);
     const b = Browser.forApp(t);
     const { callback } = await complete(b, authorizeUrl({ client_id: jwtRp.client_id, request, state: "outer-state", scope: "openid email", response_type: "token" }));
     expect(callback.state).toBe("inner-state");
-    expect(callback.code).toBeTruthy();
+    // JSON members of the object (claims, a numeric max_age) are parameters like any others.
+    const tok = await t.request("/oauth/token", post({ grant_type: "authorization_code", code: callback.code, redirect_uri: jwtRp.redirect_uri, code_verifier: verifier, client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer", client_assertion: await key.assertion(jwtRp.client_id, t.issuer) }));
+    const body = await tok.json();
+    expect(body.scope.split(" ").sort()).toEqual(["openid", "profile"]);
+    const idToken = JSON.parse(Buffer.from(body.id_token.split(".")[1], "base64url").toString());
+    expect(idToken.email).toBe(user.email);
+    expect(idToken.nonce).toBe("n1");
   });
 
   test("oidcc-ensure-request-object-with-redirect-uri: the redirect_uri inside the signed object wins over the one outside (RFC 9101 §6.3)", async () => {
