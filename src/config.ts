@@ -76,6 +76,10 @@ export const Config = t.Object({
   mfaPolicy: t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")]),
   /** Administrators always need a second factor (default: true in production mode). */
   adminRequireMfa: t.Boolean(),
+  /** RFC 9126 §5: every client must use pushed authorization requests (besides per-client). */
+  requirePar: t.Boolean(),
+  /** RFC 9126 §2.2: lifetime of a pushed request's request_uri (expires_in), in seconds. */
+  parTtl: t.Integer({ minimum: 10, maximum: 600 }),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -145,6 +149,8 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_MFA_POLICY", key: "mfaPolicy", kind: "string", default: () => "optional" },
   // Its default depends on the mode: filled in after the loop (production: true).
   { env: "AUTHLY_ADMIN_REQUIRE_MFA", key: "adminRequireMfa", kind: "bool" },
+  { env: "AUTHLY_REQUIRE_PAR", key: "requirePar", kind: "bool", default: () => false },
+  { env: "AUTHLY_PAR_TTL", key: "parTtl", kind: "int", default: () => 60 },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];

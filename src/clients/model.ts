@@ -45,6 +45,8 @@ export interface ClientRecord {
   default_resource: string | null;
   /** MFA policy at this client; null: the server default (AUTHLY_MFA_POLICY). */
   mfa: "off" | "optional" | "required" | null;
+  /** RFC 9126 §6: the authorization endpoint accepts this client's requests only through PAR. */
+  require_pushed_authorization_requests: boolean;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -88,6 +90,7 @@ export const Client = t.Object({
   require_consent: t.Boolean(),
   resources: t.Array(t.String(), { description: "API resources (RFC 8707) the client may ask tokens for" }),
   default_resource: Nullable(t.String({ description: "The resource of its tokens when a request names none" })),
+  require_pushed_authorization_requests: t.Boolean({ description: "Authorization requests only through PAR (RFC 9126 §6)" }),
   is_first_party: t.Boolean(),
   is_active: t.Boolean(),
   has_secret: t.Boolean({ description: "A secret is set (it is never shown again)" }),
@@ -124,6 +127,7 @@ const clientFields = {
   resources: t.Array(t.String({ maxLength: 2000 }), { maxItems: 50, description: "Registered API resource identifiers the client may ask tokens for (RFC 8707)" }),
   default_resource: Nullable(t.String({ maxLength: 2000, description: "One of `resources`: the audience of its tokens when a request names no resource" })),
   mfa: Nullable(MfaPolicy),
+  require_pushed_authorization_requests: t.Boolean({ description: "Accept authorization requests only through the pushed authorization request endpoint (RFC 9126 §6)" }),
 };
 
 /** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
@@ -145,6 +149,7 @@ const optionalClientFields = {
   resources: t.Optional(clientFields.resources),
   default_resource: t.Optional(clientFields.default_resource),
   mfa: t.Optional(clientFields.mfa),
+  require_pushed_authorization_requests: t.Optional(clientFields.require_pushed_authorization_requests),
 };
 
 export const ClientCreate = t.Object(
@@ -208,6 +213,7 @@ export function toClient(r: ClientRecord): Client {
     require_consent: r.require_consent,
     resources: r.resources ?? [],
     default_resource: r.default_resource ?? null,
+    require_pushed_authorization_requests: r.require_pushed_authorization_requests ?? false,
     is_first_party: r.is_first_party,
     is_active: r.is_active,
     has_secret: r.secret_hash !== null,

@@ -154,6 +154,7 @@ export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts:
     resources: input.resources ?? [],
     default_resource: input.default_resource ?? null,
     mfa: input.mfa ?? null,
+    require_pushed_authorization_requests: input.require_pushed_authorization_requests ?? false,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
@@ -232,6 +233,7 @@ export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId:
       resources: patch.resources ?? cur.resources,
       default_resource: given("default_resource") ? (patch.default_resource ?? null) : cur.default_resource,
       mfa: given("mfa") ? (patch.mfa ?? null) : cur.mfa,
+      require_pushed_authorization_requests: patch.require_pushed_authorization_requests ?? cur.require_pushed_authorization_requests,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");

@@ -10,6 +10,8 @@ export const CORS_ENDPOINTS: Readonly<Record<string, readonly string[]>> = {
   "/oauth/token": ["POST"],
   // RFC 8628 §3.1: a device's web app (a TV browser) asks for its code the way it polls for tokens.
   "/oauth/device_authorization": ["POST"],
+  // RFC 9126: a browser client (public, PKCE) pushes its authorization request before navigating.
+  "/oauth/par": ["POST"],
   "/oauth/revoke": ["POST"],
   "/oauth/introspect": ["POST"],
   "/oidc/userinfo": ["GET", "POST"],

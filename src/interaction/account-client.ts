@@ -40,6 +40,7 @@ export function accountClient(deps: Deps): ClientRecord {
     require_consent: false,
     resources: [],
     default_resource: null,
+    require_pushed_authorization_requests: false,
     is_first_party: true,
     backchannel_logout_uri: null,
     mfa: "optional",

@@ -60,6 +60,8 @@ export const PURGE_RULES: PurgeRule[] = [
   expiredAfterGrace("device_codes"),
   // WebAuthn challenges are single-use and live minutes (src/authn/webauthn.ts).
   expiredAfterGrace("webauthn_challenges"),
+  // Pushed authorization requests (RFC 9126): single use, expired after AUTHLY_PAR_TTL.
+  expiredAfterGrace("pushed_authorization_requests"),
   {
     table: "client_assertion_jtis",
     // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.

@@ -13,6 +13,8 @@ import { matchRedirectUri } from "./redirect-uri";
 import type { ParsedParams } from "./request-params";
 import { resolveScope, usableScopes } from "./scope";
 import { resourceScopes, selectResources } from "./resource-indicators";
+import { consumePushedParams, isPushedRequestUri, requiresPushedRequests } from "./par";
+import { verifyRequestObject } from "./request-object";
 import { fieldLabel } from "../lib/text";
 
 export type ResponseMode = "query" | "form_post";
@@ -44,9 +46,81 @@ export interface AuthorizationRequest {
   resources?: string[];
 }
 
-export async function validateAuthorizationRequest(deps: Deps, params: ParsedParams): Promise<{ request: AuthorizationRequest; client: ClientRecord }> {
+/** Where an authorization request arrived (one validator serves them all). */
+export interface AuthorizationSource {
+  /** "authorize": GET or POST /oauth/authorize; "par": the body of a pushed request (RFC 9126 §2.1). */
+  via: "authorize" | "par";
+  /** PAR: the client that authenticated; the request's client_id, when sent, must be its own. */
+  client?: ClientRecord;
+}
+
+export interface ValidatedAuthorization {
+  request: AuthorizationRequest;
+  client: ClientRecord;
+  /** The parameters the request was built from: a request object's or a pushed request's when
+   *  one was used (RFC 9101 §6.3, RFC 9126 §4), else those received. */
+  params: ParsedParams;
+  /** The request came through a request_uri of our PAR endpoint. */
+  pushed: boolean;
+}
+
+/**
+ * The one validator of the authorization request, however it arrives: GET or POST, a pushed
+ * request (RFC 9126), a signed request object (RFC 9101) or a request_uri of a pushed request.
+ * The client comes first, then the parameters are resolved (request object or pushed request),
+ * then the redirect URI and every other parameter are checked.
+ */
+export async function validateAuthorizationRequest(deps: Deps, received: ParsedParams, source: AuthorizationSource = { via: "authorize" }): Promise<ValidatedAuthorization> {
+  const client = await checkClient(deps, received, source.client);
+  const { params, pushed } = await resolveParams(deps, client, received, source);
+  const request = await checkParameters(deps, client, params, { pushed, via: source.via });
+  return { request, client, params, pushed };
+}
+
+/**
+ * RFC 9126 §4 and RFC 9101 §5-6: the parameters a request stands for. A request_uri of our PAR
+ * endpoint gives the pushed parameters (consumed: single use); a `request` gives the request
+ * object's; every other parameter sent beside either is ignored, client_id excepted (it must
+ * match). A request_uri that is not ours is never fetched.
+ */
+async function resolveParams(deps: Deps, client: ClientRecord, received: ParsedParams, source: AuthorizationSource): Promise<{ params: ParsedParams; pushed: boolean }> {
+  const p = received.values;
+  const sent = (name: string) => p[name] !== undefined || received.repeated.has(name) || received.invalid.has(name);
+  if (!sent("request") && !sent("request_uri")) return { params: received, pushed: false };
+  // Before the parameters are known, an error goes back only to a redirect URI sent beside them
+  // and registered for the client; else it is shown as a page.
+  const fail = (code: string, description: string) => outsideError(client, received, code, description);
+  if (received.repeated.has("request") || received.repeated.has("request_uri")) throw fail("invalid_request", "request and request_uri may not be repeated");
+  if (received.invalid.has("request") || received.invalid.has("request_uri")) throw fail("invalid_request", "request or request_uri is not valid text");
+  if (sent("request") && sent("request_uri")) throw fail("invalid_request", "request and request_uri cannot be used together (RFC 9101 §5)");
+  const uri = p.request_uri;
+  if (uri !== undefined) {
+    if (source.via === "par") throw fail("invalid_request", "request_uri may not be used in a pushed authorization request (RFC 9126 §2.1)");
+    if (!isPushedRequestUri(uri)) throw fail("request_uri_not_supported", "Only request_uri values issued by this server's pushed authorization request endpoint are accepted");
+    const pushed = await consumePushedParams(deps, client, uri);
+    // RFC 9101 §7 / RFC 9126 §4: unknown, expired, used or another client's. The redirect URI
+    // inside is out of reach, so this is a page, never a redirect.
+    if (!pushed) throw new OAuthError("invalid_request_uri", "The request_uri is unknown, has expired or was already used. Return to the application and start again.", { html: true });
+    return { params: pushed, pushed: true };
+  }
+  const inner = await verifyRequestObject(deps, client, p.request!, (d) => fail("invalid_request_object", d));
+  inner.values.client_id = client.client_id;
+  return { params: inner, pushed: false };
+}
+
+/** An error about request/request_uri themselves, redirected only to a registered redirect URI sent with them. */
+function outsideError(client: ClientRecord, received: ParsedParams, code: string, description: string): OAuthError {
+  const uri = received.values.redirect_uri;
+  const trusted = uri !== undefined && !received.repeated.has("redirect_uri") && matchRedirectUri(client.redirect_uris, uri);
+  if (!trusted) return new OAuthError(code, description, { html: true });
+  const mode = received.values.response_mode;
+  const state = received.repeated.has("state") ? undefined : received.values.state;
+  return new OAuthError(code, description, { redirectable: true, redirectUri: uri, state, responseMode: mode && RESPONSE_MODES.includes(mode as ResponseMode) ? (mode as ResponseMode) : "query" });
+}
+
+/** Every parameter but the client, on the resolved parameters. */
+async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedParams, how: { pushed: boolean; via: AuthorizationSource["via"] }): Promise<AuthorizationRequest> {
   const p = params.values;
-  const client = await checkClient(deps, params);
   const redirectUri = checkRedirectUri(client, params);
 
   const responseMode = (p.response_mode ?? "query") as ResponseMode;
@@ -59,9 +133,10 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
   if (params.invalid.size) throw fail("invalid_request", `Not valid text (UTF-8 without NUL): ${[...params.invalid].map(fieldLabel).sort().join(", ")}`);
   if (params.repeated.size) throw fail("invalid_request", `Parameters may not be repeated: ${[...params.repeated].sort().join(", ")}`);
   if (!validMode) throw fail("invalid_request", "response_mode must be query or form_post");
-  // OIDC Core §6: request objects are not supported; say so with the dedicated codes.
-  if (p.request !== undefined) throw fail("request_not_supported", "Request objects are not supported");
-  if (p.request_uri !== undefined) throw fail("request_uri_not_supported", "request_uri is not supported");
+  // RFC 9126 §5: a client (or server) that requires PAR gets no request any other way.
+  if (how.via === "authorize" && !how.pushed && requiresPushedRequests(deps, client)) {
+    throw fail("invalid_request", "This client must send its authorization requests through the pushed authorization request endpoint (RFC 9126 §5)");
+  }
   if (p.response_type === undefined) throw fail("invalid_request", "response_type is required");
   if (p.response_type !== "code") throw fail("unsupported_response_type", "Only response_type=code is supported");
   if (!client.response_types.includes("code") || !client.grant_types.includes("authorization_code")) {
@@ -133,11 +208,20 @@ export async function validateAuthorizationRequest(deps: Deps, params: ParsedPar
     claims,
     resources: resources.map((r) => r.identifier),
   };
-  return { request, client };
+  return request;
 }
 
-async function checkClient(deps: Deps, params: ParsedParams): Promise<ClientRecord> {
+async function checkClient(deps: Deps, params: ParsedParams, authenticated?: ClientRecord): Promise<ClientRecord> {
   const id = params.values.client_id;
+  if (authenticated) {
+    // RFC 9126 §2.1: client_id is required as in any authorization request, and the pushed
+    // request is the authenticated client's own.
+    if (id === undefined && !params.repeated.has("client_id") && !params.invalid.has("client_id")) throw new OAuthError("invalid_request", "client_id is required in a pushed authorization request (RFC 9126 §2.1)");
+    if (params.repeated.has("client_id") || params.invalid.has("client_id") || id !== authenticated.client_id) {
+      throw new OAuthError("invalid_request", "client_id does not match the authenticated client");
+    }
+    return authenticated;
+  }
   if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
   // A registered client, or the client of a metadata document URL (registration/).
   const client = await resolveClient(deps, id);

@@ -6,6 +6,7 @@ import { ALGORITHMS } from "../keys/service";
 import { ACR_VALUES } from "../authn/model";
 import { ASSERTION_ALGS } from "./client-auth";
 import { ADVERTISED_GRANT_TYPES } from "./token";
+import { REQUEST_OBJECT_ALGS } from "./request-object";
 
 /** Paths of every endpoint (docs/contracts.md); the front channel serves authorize, userinfo, logout. */
 export const ENDPOINT_PATHS = {
@@ -17,6 +18,7 @@ export const ENDPOINT_PATHS = {
   userinfo: "/oidc/userinfo",
   endSession: "/oidc/logout",
   deviceAuthorization: "/oauth/device_authorization",
+  pushedAuthorizationRequest: "/oauth/par",
 } as const;
 
 /** The seeded OIDC scopes (OIDC Core §5.4, §11). Custom scopes exist but are not advertised. */
@@ -32,7 +34,7 @@ export const CLAIMS_SUPPORTED = [
 const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 /** The metadata document; the same fields answer both well-known URLs. */
-export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Partial<Pick<Config, "registration" | "clientIdMetadataDocuments">>): Record<string, unknown> {
+export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Partial<Pick<Config, "registration" | "clientIdMetadataDocuments" | "requirePar">>): Record<string, unknown> {
   const base = config.issuer.replace(/\/+$/, "");
   const url = (path: string) => `${base}${path}`;
   const idAlgs = [config.idTokenAlg, ...ALGORITHMS.filter((a) => a !== config.idTokenAlg)];
@@ -46,6 +48,9 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     revocation_endpoint: url(ENDPOINT_PATHS.revocation),
     introspection_endpoint: url(ENDPOINT_PATHS.introspection),
     device_authorization_endpoint: url(ENDPOINT_PATHS.deviceAuthorization),
+    // RFC 9126 §5: PAR, required for every client when AUTHLY_REQUIRE_PAR is set (else per client).
+    pushed_authorization_request_endpoint: url(ENDPOINT_PATHS.pushedAuthorizationRequest),
+    require_pushed_authorization_requests: config.requirePar ?? false,
     scopes_supported: ADVERTISED_SCOPES,
     response_types_supported: ["code"],
     response_modes_supported: ["query", "form_post"],
@@ -63,7 +68,10 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     claims_parameter_supported: true,
     // Sign-in strength (src/authn/model.ts): password, two factors, phishing-resistant (WebAuthn).
     acr_values_supported: ACR_VALUES,
-    request_parameter_supported: false,
+    // RFC 9101: signed request objects by value; request_uri only as a PAR URN of ours, never
+    // fetched, so request_uri_parameter_supported (about fetching, OIDC Discovery §3) stays false.
+    request_parameter_supported: true,
+    request_object_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,
     authorization_response_iss_parameter_supported: true,

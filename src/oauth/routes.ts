@@ -5,6 +5,7 @@ import type { Deps } from "../deps";
 import { ENDPOINT_PATHS } from "./discovery";
 import { publicDocuments } from "./documents";
 import { handleIntrospection } from "./introspect";
+import { handlePushedAuthorizationRequest, parMethodNotAllowed } from "./par-endpoint";
 import { handleRevocation } from "./revoke";
 import { handleTokenRequest } from "./token";
 
@@ -24,6 +25,14 @@ export function oauthRoutes(deps: Deps) {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token endpoint (authorization_code, refresh_token, client_credentials, device_code)" },
     })
+    .post(ENDPOINT_PATHS.pushedAuthorizationRequest, ({ request }) => handlePushedAuthorizationRequest(deps, request), {
+      ...FORM_BODY,
+      detail: { tags: ["oauth"], summary: "Pushed authorization request endpoint (RFC 9126)" },
+    })
+    .get(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .put(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .patch(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
+    .delete(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
     .post(ENDPOINT_PATHS.revocation, ({ request }) => handleRevocation(deps, request), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token revocation (RFC 7009)" },

@@ -145,6 +145,7 @@ async function fetchDocumentClient(deps: Deps, url: string): Promise<{ client: C
     backchannel_logout_uri: columns.backchannel_logout_uri ?? null,
     resources: [],
     default_resource: null,
+    require_pushed_authorization_requests: columns.require_pushed_authorization_requests ?? false,
     require_consent: true,
     is_first_party: false,
     is_active: true,

@@ -10,6 +10,7 @@ export const SUPPORTED_FIELDS = [
   "redirect_uris", "token_endpoint_auth_method", "grant_types", "client_name", "client_uri", "logo_uri", "scope",
   "contacts", "tos_uri", "policy_uri", "jwks_uri", "jwks", "post_logout_redirect_uris", "backchannel_logout_uri",
   "id_token_signed_response_alg",
+  "require_pushed_authorization_requests",
 ] as const;
 
 /** Shown when a registration names no client_name (the validator needs one). */
@@ -68,6 +69,7 @@ export function clientInformation(c: Client & { client_secret?: string }, extra:
     post_logout_redirect_uris: c.post_logout_redirect_uris.length ? c.post_logout_redirect_uris : undefined,
     backchannel_logout_uri: c.backchannel_logout_uri,
     id_token_signed_response_alg: c.id_token_signed_response_alg,
+    require_pushed_authorization_requests: c.require_pushed_authorization_requests,
   };
   for (const [k, v] of Object.entries(meta)) if (v !== null && v !== undefined) out[k] = v;
   if (extra.registrationAccessToken) out.registration_access_token = extra.registrationAccessToken;

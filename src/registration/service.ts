@@ -157,6 +157,7 @@ const RESET: Record<(typeof SUPPORTED_FIELDS)[number], unknown> = {
   redirect_uris: [], token_endpoint_auth_method: "client_secret_basic", grant_types: ["authorization_code"], client_name: "Unnamed client",
   client_uri: null, logo_uri: null, scope: "", contacts: [], tos_uri: null, policy_uri: null, jwks_uri: null, jwks: null,
   post_logout_redirect_uris: [], backchannel_logout_uri: null, id_token_signed_response_alg: "RS256",
+  require_pushed_authorization_requests: false,
 };
 
 /** DELETE: the client and everything issued to it (RFC 7592 §2.3). */

@@ -82,6 +82,15 @@ authly admin scope list
 });
 
 describe("Managing Client Secrets", () => {
+  test("client create --require-par and update --no-require-par set require_pushed_authorization_requests (RFC 9126 §6)", async () => {
+    const created = JSON.parse((await w.cli(["admin", "client", "create", "--name", "PAR app", "--type", "confidential", "--redirect-uri", "https://par.example.com/cb", "--require-par", "--output", "json"])).stdout);
+    expect(created.require_pushed_authorization_requests).toBe(true);
+    const shown = await w.cli(["admin", "client", "show", created.client_id]);
+    expect(shown.stdout).toContain("Require PAR: Yes");
+    const updated = JSON.parse((await w.cli(["admin", "client", "update", created.client_id, "--no-require-par", "--output", "json"])).stdout);
+    expect(updated.require_pushed_authorization_requests).toBe(false);
+  });
+
   test("show (without secret), regenerate-secret, update metadata", async () => {
     const created = JSON.parse((await w.cli(["admin", "client", "create", "--name", "Portal", "--type", "confidential", "--redirect-uri", "https://portal.example.com/cb", "--output", "json"])).stdout);
     const first = created.client_secret as string;

@@ -4,6 +4,7 @@
 // through the JWKS) and UserInfo. The user's part (login, consent) goes through the real pages.
 import { describe, expect, test } from "bun:test";
 import * as oauth from "oauth4webapi";
+import { exportJWK, generateKeyPair } from "jose";
 import { startTestServer } from "../support/app";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { Browser } from "../support/browser";
@@ -86,5 +87,57 @@ describe("oauth4webapi against a running Authly", () => {
     }
     expect(err).toBeInstanceOf(oauth.AuthorizationResponseError);
     expect((err as oauth.AuthorizationResponseError).error).toBe("login_required");
+  });
+
+  test("PAR (RFC 9126) with a signed request object (RFC 9101) and private_key_jwt, through the real login page, to tokens", async () => {
+    // A confidential client that authenticates with its key (RFC 7523) and signs its requests.
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const kid = "rp-key-1";
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+    const parRp = await createOidcClient(srv.deps, { client_name: "oauth4webapi PAR RP", redirect_uris: ["https://rp.example.com/par-callback"] });
+    await srv.deps.sql`UPDATE clients SET token_endpoint_auth_method = 'private_key_jwt', secret_hash = NULL, jwks = ${srv.deps.sql.json({ keys: [jwk] } as never)} WHERE client_id = ${parRp.client_id}`;
+
+    const issuer = new URL(srv.url);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...insecure }));
+    expect(as.pushed_authorization_request_endpoint).toBe(`${srv.url}/oauth/par`);
+    expect(as.request_object_signing_alg_values_supported).toContain("ES256");
+    const client: oauth.Client = { client_id: parRp.client_id, token_endpoint_auth_signing_alg: "ES256" };
+    const auth = oauth.PrivateKeyJwt({ key: privateKey, kid });
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const params = new URLSearchParams({
+      client_id: parRp.client_id,
+      redirect_uri: parRp.redirect_uri,
+      response_type: "code",
+      scope: "openid email",
+      state,
+      nonce,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+    });
+    const request = await oauth.issueRequestObject(as, client, params, { key: privateKey, kid });
+    const pushed = await oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as, client, auth, { request }, insecure));
+    expect(pushed.request_uri.startsWith("urn:ietf:params:oauth:request_uri:")).toBe(true);
+    expect(pushed.expires_in).toBe(60);
+
+    // The front channel carries only client_id and the request_uri (RFC 9126 §4).
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: parRp.client_id, request_uri: pushed.request_uri }).toString();
+    const b = Browser.forServer(srv.url);
+    let page = await b.open(url.toString());
+    page = await b.submit(page, "/login", { login: user.email, password: user.password });
+    page = await b.submit(page, "/consent", { decision: "allow" });
+    expect(page.location?.startsWith(parRp.redirect_uri)).toBe(true);
+
+    const cb = oauth.validateAuthResponse(as, client, new URL(page.location!), state);
+    const response = await oauth.authorizationCodeGrantRequest(as, client, auth, cb, parRp.redirect_uri, verifier, insecure);
+    const result = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+    expect(oauth.getValidatedIdTokenClaims(result)!.sub).toBe(user.id);
+
+    // The request_uri was used once; a second use is refused.
+    const again = await fetch(url, { redirect: "manual" });
+    expect(again.status).toBe(400);
   });
 });

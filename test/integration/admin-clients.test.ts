@@ -142,6 +142,21 @@ describe("GET /admin/clients", () => {
 });
 
 describe("PATCH /admin/clients/:client_id", () => {
+  test("require_pushed_authorization_requests: off by default, set and cleared, a boolean only (RFC 9126 §6)", async () => {
+    const c = (await a.call("POST", "/admin/clients", { body: web })).body;
+    expect(c.require_pushed_authorization_requests).toBe(false);
+    const on = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { require_pushed_authorization_requests: true } });
+    expect(on.status).toBe(200);
+    expect(on.body.require_pushed_authorization_requests).toBe(true);
+    expect((await rawRow(c.client_id))!.require_pushed_authorization_requests).toBe(true);
+    // A PATCH that does not name it keeps it.
+    expect((await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { client_name: "Still PAR" } })).body.require_pushed_authorization_requests).toBe(true);
+    const bad = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { require_pushed_authorization_requests: "yes" } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("require_pushed_authorization_requests");
+    expect((await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { require_pushed_authorization_requests: false } })).body.require_pushed_authorization_requests).toBe(false);
+  });
+
   test("changes only the given fields and is audited", async () => {
     const c = (await a.call("POST", "/admin/clients", { body: web })).body;
     const r = await a.call("PATCH", `/admin/clients/${c.client_id}`, { body: { client_name: "Renamed", redirect_uris: ["https://app.example/cb", "https://app.example/cb2"], logo_uri: "https://app.example/logo.png" } });

@@ -58,15 +58,15 @@ describe("authorization request errors", () => {
     expectErrorRedirect(await authorize(authParams(client, "short", {})), "invalid_request");
   });
 
-  test("oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: request is request_not_supported (OIDC Core §6)", async () => {
+  test("oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: an unsigned (alg none) request object is invalid_request_object (RFC 9101 §6.1; signed ones: par-jar.test.ts)", async () => {
     const obj = `${btoa(JSON.stringify({ alg: "none" }))}.${btoa(JSON.stringify({ client_id: client.client_id, scope: "openid" }))}.`;
-    expectErrorRedirect(await authorize(authParams(client, challenge, { request: obj, state: "r1" })), "request_not_supported", "r1");
+    expectErrorRedirect(await authorize(authParams(client, challenge, { request: obj, state: "r1" })), "invalid_request_object", "r1");
   });
 
-  test("oidcc-ensure-request-object-with-redirect-uri: a request object with redirect_uri is rejected, not half-honoured", async () => {
+  test("oidcc-ensure-request-object-with-redirect-uri: an unsigned request object naming another redirect_uri is rejected, not half-honoured (RFC 9101 §6.1)", async () => {
     const obj = `${btoa(JSON.stringify({ alg: "none" }))}.${btoa(JSON.stringify({ redirect_uri: "https://evil.example/cb" }))}.`;
     const r = await authorize(authParams(client, challenge, { request: obj }));
-    expectErrorRedirect(r, "request_not_supported");
+    expectErrorRedirect(r, "invalid_request_object");
     expect(r.headers.get("location")).not.toContain("evil.example");
   });
 

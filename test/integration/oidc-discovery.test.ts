@@ -32,7 +32,7 @@ describe("discovery", () => {
     expect(meta.response_modes_supported).toEqual(["query", "form_post"]);
     expect(meta.code_challenge_methods_supported).toEqual(["S256"]);
     expect(meta.claims_parameter_supported).toBe(true);
-    expect(meta.request_parameter_supported).toBe(false);
+    expect(meta.request_parameter_supported).toBe(true);
     expect(meta.request_uri_parameter_supported).toBe(false);
     expect(meta.authorization_response_iss_parameter_supported).toBe(true);
     expect(meta.prompt_values_supported).toEqual(["none", "login", "consent", "select_account"]);

@@ -93,6 +93,15 @@ describe("POST /oauth/register (RFC 7591 §3)", () => {
     expect(n!.n).toBe(0);
   });
 
+  test("require_pushed_authorization_requests is registered, returned and enforced like the admin API's field (RFC 9126 §6)", async () => {
+    const r = await register(t, { redirect_uris: ["https://rp.example.com/cb"], require_pushed_authorization_requests: true });
+    expect(r.status).toBe(201);
+    expect(r.body.require_pushed_authorization_requests).toBe(true);
+    const [row] = await t.deps.sql`SELECT require_pushed_authorization_requests FROM clients WHERE client_id = ${r.body.client_id}`;
+    expect(row!.require_pushed_authorization_requests).toBe(true);
+    expect((await register(t, { redirect_uris: ["https://rp.example.com/cb"], require_pushed_authorization_requests: "yes" })).body.error).toBe("invalid_client_metadata");
+  });
+
   test("a software statement is refused with invalid_software_statement (RFC 7591 §3.2.2)", async () => {
     const r = await register(t, { redirect_uris: ["https://rp.example.com/cb"], software_statement: "eyJhbGciOiJSUzI1NiJ9.e30.sig" });
     expect(r.status).toBe(400);

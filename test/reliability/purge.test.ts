@@ -38,6 +38,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, '${tag}-${kind}-u' || i, 'c', 'openid', 5, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO webauthn_challenges (challenge_hash, purpose, expires_at)
         SELECT '${tag}-${kind}-' || i, 'authenticate', ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO pushed_authorization_requests (request_uri_hash, client_id, params, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'c', '{}', ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO rate_limits (key, window_start, count)
         SELECT '${tag}-${kind}-' || i, ${kind === "x" ? EXPIRED : "now()"}, 3 FROM generate_series(1, ${n}) i;
       INSERT INTO login_failures (key, failures, last_failure_at, locked_until)

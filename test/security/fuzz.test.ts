@@ -152,6 +152,8 @@ const TEMPLATES: Record<string, Record<string, string>[]> = {
   "POST /admin/me/password": [{ current_password: "wrong-password-123", new_password: "another-long-password-1" }],
 };
 TEMPLATES["POST /oauth/authorize"] = TEMPLATES["GET /oauth/authorize"]!;
+// RFC 9126: the pushed request is the authorization request, with client authentication.
+TEMPLATES["POST /oauth/par"] = TEMPLATES["GET /oauth/authorize"]!;
 TEMPLATES["PATCH /admin/clients/:client_id"] = TEMPLATES["POST /admin/clients"]!;
 TEMPLATES["PATCH /admin/users/:id"] = TEMPLATES["POST /admin/users"]!;
 TEMPLATES["POST /admin/users/:id/reset-password"] = [{ password: "a-long-password-2" }];
@@ -227,7 +229,7 @@ interface Case {
 /** Mostly valid credentials where a route needs them, so that the fuzz reaches the handler. */
 function authorizationFor(route: Route): fc.Arbitrary<string | undefined> {
   if (route.path.startsWith("/admin")) return fc.oneof({ weight: 1, arbitrary: authorization }, { weight: 1, arbitrary: fc.constant(`Bearer ${f.adminToken}`) });
-  if (/^\/oauth\/(token|introspect|revoke)$/.test(route.path)) return fc.oneof({ weight: 1, arbitrary: authorization }, { weight: 1, arbitrary: fc.constant(`Basic ${btoa(`${f.clientId}:${f.clientSecret}`)}`) });
+  if (/^\/oauth\/(token|introspect|revoke|par)$/.test(route.path)) return fc.oneof({ weight: 1, arbitrary: authorization }, { weight: 1, arbitrary: fc.constant(`Basic ${btoa(`${f.clientId}:${f.clientSecret}`)}`) });
   if (route.path === "/oidc/userinfo") return fc.oneof({ weight: 1, arbitrary: authorization }, { weight: 1, arbitrary: fc.constant(`Bearer ${f.userToken}`) });
   return authorization;
 }
@@ -446,7 +448,7 @@ function readsInput(route: Route, where: BadWhere, c: Case): boolean {
     if (route.path === "/admin/openapi.json" || route.path === "/admin/docs" || route.path.startsWith("/admin/docs/")) return false; // they read no input (the docs page and its two embedded files)
     return c.authorization === `Bearer ${f.adminToken}` && (where === "query" || ["POST", "PATCH"].includes(route.method));
   }
-  if (/^\/oauth\/(token|introspect|revoke)$/.test(route.path)) return where === "form" || where === "form-bytes" || where === "basic";
+  if (/^\/oauth\/(token|introspect|revoke|par)$/.test(route.path)) return where === "form" || where === "form-bytes" || where === "basic";
   if (route.path === "/oauth/authorize") return route.method === "GET" ? where === "query" : where === "form" || where === "form-bytes";
   return false;
 }

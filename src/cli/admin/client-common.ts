@@ -35,6 +35,7 @@ export const metadataArgs = {
   "default-resource": { type: "string", valueHint: "URI", description: 'Resource of its tokens when a request names none (one of --resource; "" removes it)' },
   mfa: { type: "enum", options: MFA_CHOICES, description: "Second factor at this client: off, optional (users who enrolled one use it), required (users without one enrol at sign-in), default (the server's AUTHLY_MFA_POLICY)" },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
+  "require-par": { type: "boolean", description: "Accept authorization requests only through PAR, RFC 9126 (default: no)", negativeDescription: "Accept plain authorization requests too" },
 } as const;
 
 export function metadataBody(rawArgs: string[], args: Record<string, unknown>): Record<string, unknown> {
@@ -73,6 +74,8 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   const consent = flagPair(rawArgs, "require-consent", "no-require-consent");
   if (consent !== undefined) body.require_consent = consent;
   if (typeof args.mfa === "string") body.mfa = args.mfa === "default" ? null : args.mfa;
+  const par = flagPair(rawArgs, "require-par", "no-require-par");
+  if (par !== undefined) body.require_pushed_authorization_requests = par;
   return body;
 }
 
@@ -102,6 +105,7 @@ export function printClient(c: Client): void {
     ["Default resource", c.default_resource ?? null],
     ["Require consent", c.require_consent],
     ["MFA", c.mfa ?? "default (server policy)"],
+    ["Require PAR", c.require_pushed_authorization_requests ?? false],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],
     ["Updated", formatTime(c.updated_at)],
