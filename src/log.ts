@@ -3,6 +3,7 @@
 // consola/basic, not "consola": the full entry bundles its prompt module, whose top-level await
 // keeps `bun build --bytecode` (build.ts) from precompiling the executable.
 import { createConsola, type ConsolaInstance, type LogObject } from "consola/basic";
+import { formatWithOptions } from "node:util";
 import { readEnv } from "./config";
 
 const LEVELS: Record<string, number> = { silent: -999, fatal: 0, error: 0, warn: 1, info: 3, debug: 4, trace: 5 };
@@ -52,11 +53,27 @@ export function colorAware(stream: NodeJS.WriteStream): NodeJS.WriteStream {
   });
 }
 
+const TAG_COLOURS: Record<string, string> = { fatal: "31", error: "31", warn: "33", info: "36", success: "32", ready: "32", start: "35", debug: "90", trace: "90" };
+
+/** A terminal line per entry, "[type] message", the tag coloured when its stream may have colour
+ *  (consola/basic has no colour of its own; the full entry's fancy reporter is not in the build). */
+function lineReporter() {
+  return {
+    log(obj: LogObject) {
+      const stream = obj.level <= 1 ? process.stderr : process.stdout;
+      const text = formatWithOptions({ colors: false }, ...obj.args);
+      const tag = `[${obj.type}]`;
+      const code = TAG_COLOURS[obj.type];
+      stream.write(`${code && colorEnabled(stream) ? `\x1b[${code}m${tag}\x1b[0m` : tag} ${text}\n`);
+    },
+  };
+}
+
 export const log: ConsolaInstance = createConsola({
   level: LEVELS.info,
   stdout: colorAware(process.stdout),
   stderr: colorAware(process.stderr),
-  ...(jsonLogs ? { reporters: [jsonReporter()] } : {}),
+  reporters: [jsonLogs ? jsonReporter() : lineReporter()],
 });
 
 export function setLogLevel(level: string): void {

@@ -31,7 +31,7 @@ describe.skipIf(!script)("colour in log output (skipped without util-linux `scri
     const r = await run({});
     expect(r.tty).toContain("hello");
     expect(r.tty).toContain(ESC);
-    expect(r.stderr).toContain("WARN");
+    expect(r.stderr).toContain("[warn] careful");
     expect(r.stderr).toContain("careful");
     expect(r.stderr).not.toContain(ESC);
   });
