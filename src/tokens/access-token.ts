@@ -156,7 +156,11 @@ export async function accessTokenLive(deps: Deps, claims: AccessTokenClaims): Pr
   const client = state?.client;
   if (gid) {
     const grant = state?.grant;
-    return !!grant && !grant.revoked && grant.client_id === claims.client_id && grant.user_id === claims.sub && !!client?.is_active;
+    if (!grant || grant.revoked || grant.client_id !== claims.client_id || grant.user_id !== claims.sub) return false;
+    // A client known by its metadata document (an URL client_id, RFC draft "client ID metadata
+    // document") has no row to deactivate: its live grant is what keeps its tokens alive.
+    if (!client) return deps.config.clientIdMetadataDocuments && /^https?:\/\//i.test(claims.client_id);
+    return client.is_active;
   }
   if (claims.sub !== claims.client_id) return false;
   // One second of tolerance for a node clock behind the database's around a client's creation.
