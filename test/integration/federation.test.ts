@@ -195,4 +195,61 @@ describe("signing in at A through B", () => {
     expect(page.html).toContain("Sign in with Authly B");
     expect(page.html).not.toContain("Sign in with GitHub");
   });
+
+  test("a federated session cannot link another provider, and a password-less account keeps its last linked sign-in", async () => {
+    const u = await createOidcUser(b.deps);
+    const browserA = Browser.forServer(a.url);
+    const r = await signInAtA(browserA, Browser.forServer(b.url), u);
+    const claims = await subjectAtA(r.end, r.verifier);
+    const acct = await browserA.open("/account");
+    expect(acct.html).toContain("Linked sign-ins");
+    const href = decodeEntities(/<a class="button secondary" href="([^"]+)" aria-label="Link Authly B">/.exec(acct.html)![1]!);
+    const link = await browserA.open(href);
+    expect(link.html).toContain("sign in with your password (or passkey) first");
+    const [identity] = await a.deps.sql`SELECT id FROM user_identities WHERE user_id = ${claims.sub}`;
+    const kept = await browserA.submit(await browserA.open("/account"), `/account/identities/${identity!.id}/remove`);
+    expect(kept.html).toContain("It cannot be removed.");
+    expect((await a.deps.sql`SELECT count(*)::int AS n FROM user_identities WHERE id = ${identity!.id}`)[0]!.n).toBe(1);
+  });
+
+  test("an identity linked to one account cannot be linked to another", async () => {
+    const holder = await createOidcUser(b.deps);
+    const browserB = Browser.forServer(b.url);
+    const first = await signInAtA(Browser.forServer(a.url), browserB, holder);
+    await subjectAtA(first.end, first.verifier);
+    const local = await createOidcUser(a.deps);
+    const browserA = Browser.forServer(a.url);
+    let acct = await browserA.open("/account");
+    acct = await browserA.submit(acct, "/login", { login: local.username, password: local.password });
+    const href = decodeEntities(/<a class="button secondary" href="([^"]+)" aria-label="Link Authly B">/.exec(acct.html)![1]!);
+    const end = await throughB(browserA, browserB, undefined, await browserA.open(href));
+    expect(end.status).toBe(400);
+    expect(end.html).toContain("already linked to another account");
+    expect((await a.deps.sql`SELECT count(*)::int AS n FROM user_identities WHERE user_id = ${local.id}`)[0]!.n).toBe(0);
+  });
+
+  test("a disabled provider disappears from the login page and an idp_hint for it shows the login page", async () => {
+    expect((await a.call("PATCH", "/admin/idps/bee", { body: { is_enabled: false } })).status).toBe(200);
+    try {
+      const { challenge } = pkce();
+      const page = await Browser.forServer(a.url).open(authorizeUrl(authParams(rp, challenge, { idp_hint: "bee" })));
+      expect(isLoginPage(page)).toBe(true);
+      expect(page.html).not.toContain("Sign in with Authly B");
+    } finally {
+      await a.call("PATCH", "/admin/idps/bee", { body: { is_enabled: true } });
+    }
+  });
+
+  test("with create_users off, an unknown identity is refused and no user is created", async () => {
+    await a.call("PATCH", "/admin/idps/bee", { body: { create_users: false } });
+    try {
+      const u = await createOidcUser(b.deps);
+      const r = await signInAtA(Browser.forServer(a.url), Browser.forServer(b.url), u);
+      expect(r.end.status).toBe(400);
+      expect(r.end.html).toContain("No account here is linked");
+      expect((await a.deps.sql`SELECT count(*)::int AS n FROM users WHERE lower(email) = lower(${u.email})`)[0]!.n).toBe(0);
+    } finally {
+      await a.call("PATCH", "/admin/idps/bee", { body: { create_users: true } });
+    }
+  });
 });
