@@ -252,4 +252,23 @@ describe("signing in at A through B", () => {
       await a.call("PATCH", "/admin/idps/bee", { body: { create_users: true } });
     }
   });
+
+  test("a plain OAuth 2.0 provider: the account comes from its userinfo (mapped subject); the session claims no amr beyond what was asserted", async () => {
+    const reg = await a.call("POST", "/admin/idps", {
+      body: { slug: "bee-oauth", name: "B as OAuth", kind: "oauth2", client_id: upstreamClient.client_id, client_secret: upstreamClient.client_secret, authorization_endpoint: `${b.url}/oauth/authorize`, token_endpoint: `${b.url}/oauth/token`, userinfo_endpoint: `${b.url}/oidc/userinfo`, scopes: ["openid", "email"], claim_mapping: { subject: "sub", username: "email" } },
+    });
+    expect(reg.status).toBe(201);
+    try {
+      const u = await createOidcUser(b.deps);
+      const r = await signInAtA(Browser.forServer(a.url), Browser.forServer(b.url), u, { idp_hint: "bee-oauth" });
+      const claims = await subjectAtA(r.end, r.verifier);
+      const [identity] = await a.deps.sql<{ subject: string; slug: string }[]>`SELECT i.subject, p.slug FROM user_identities i JOIN upstream_idps p ON p.id = i.idp_id WHERE i.user_id = ${claims.sub}`;
+      expect(identity).toEqual({ subject: u.id, slug: "bee-oauth" });
+      const [s] = await a.deps.sql<{ amr: string[]; acr: string }[]>`SELECT amr, acr FROM sessions WHERE user_id = ${claims.sub}`;
+      expect(s).toEqual({ amr: [], acr: "urn:authly:acr:pwd" });
+      expect(claims.amr).toBeUndefined();
+    } finally {
+      await a.call("DELETE", "/admin/idps/bee-oauth");
+    }
+  });
 });
