@@ -84,6 +84,24 @@ describe("registering an upstream OpenID Connect provider", () => {
 
 const bUser = await createOidcUser(b.deps);
 
+describe("managing providers", () => {
+  test("updates are partial and audited by field name, never with the secret; a new secret is sealed again; unknown slugs are 404", async () => {
+    const before = (await a.deps.sql<{ client_secret_sealed: string }[]>`SELECT client_secret_sealed FROM upstream_idps WHERE slug = 'gh'`)[0]!.client_secret_sealed;
+    const r = await a.call("PATCH", "/admin/idps/gh", { body: { client_secret: "rotated-secret-value", scopes: ["read:user"] } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ scopes: ["read:user"], has_client_secret: true, name: "GitHub" });
+    const after = (await a.deps.sql<{ client_secret_sealed: string }[]>`SELECT client_secret_sealed FROM upstream_idps WHERE slug = 'gh'`)[0]!.client_secret_sealed;
+    expect(after).not.toBe(before);
+    const [row] = await auditRows(a.deps, "idp.update");
+    expect(row!.details.fields).toEqual(["client_secret", "scopes"]);
+    expect(JSON.stringify(row)).not.toContain("rotated-secret-value");
+    expect((await a.call("PATCH", "/admin/idps/gh", { body: { claim_mapping: { subject: "id", is_admin: "site_admin" } } })).status).toBe(400);
+    expect((await a.call("GET", "/admin/idps/nope")).status).toBe(404);
+    expect((await a.call("DELETE", "/admin/idps/nope")).status).toBe(404);
+    expect((await a.call("POST", "/admin/idps", { body: { slug: "bee", name: "Again", kind: "oidc", issuer: b.url, client_id: "x" } })).status).toBe(409);
+  });
+});
+
 describe("signing in at A through B", () => {
 
   test("the first sign-in creates the user just in time; the next one lands on the same account", async () => {
