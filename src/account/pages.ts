@@ -13,6 +13,8 @@ export interface AccountView {
   /** A done or error message after a form post (fixed texts, chosen by code). */
   notice?: { kind: "ok" | "error"; text: string };
   /** Adding a passkey (WebAuthn §5.4 creation options). */
+  /** Identities linked at upstream providers, and the providers one may link (src/authn/upstream/). */
+  identities?: { linked: { id: string; provider: string; email: string | null; createdAt: Date; lastUsedAt: Date | null }[]; linkable: { name: string; href: string }[] };
   register?: { challenge: string; rpId: string; rpName: string; userId: string; userName: string; userDisplayName: string; exclude: string[]; script: string };
 }
 
@@ -67,8 +69,20 @@ ${o.totp ? button(a("/totp/remove"), v.csrf, "Remove", "secondary", "Remove the 
     `<h1>Your account</h1><p class="muted">Signed in as <strong>${h(v.userName)}</strong></p>${notice}
 <section aria-labelledby="methods"><h2 id="methods">Sign-in methods</h2><ul class="items">${totp}${recovery}</ul>
 <h3 class="m0">Passkeys and security keys</h3><ul class="items" aria-label="Passkeys and security keys">${passkeys || `<li><span class="muted">None yet.</span></li>`}</ul>${add}</section>
+${linkedSection(v, a)}
 <section aria-labelledby="sessions"><h2 id="sessions">Where you are signed in</h2><ul class="items">${sessions}</ul></section>
 <section aria-labelledby="apps"><h2 id="apps">Applications with access</h2><ul class="items">${consents}</ul></section>`,
     { script: r?.script, wide: true },
   );
+}
+
+/** Sign-ins through upstream providers: the linked identities (removable) and "Link" per provider. */
+function linkedSection(v: AccountView, a: (path: string) => string): string {
+  const ids = v.identities;
+  if (!ids || (!ids.linked.length && !ids.linkable.length)) return "";
+  const linked = ids.linked
+    .map((i) => `<li><div><strong>${h(i.provider)}</strong>${i.email ? ` <span class="muted">${h(i.email)}</span>` : ""}<br><span class="muted">linked ${h(fmt(i.createdAt))} · last used ${h(fmt(i.lastUsedAt))}</span></div>${button(a(`/identities/${encodeURIComponent(i.id)}/remove`), v.csrf, "Remove", "secondary", `Remove the ${i.provider} sign-in`)}</li>`)
+    .join("");
+  const links = ids.linkable.map((p) => `<li><span>${h(p.name)}</span><a class="button secondary" href="${h(p.href)}" aria-label="Link ${h(p.name)}">Link</a></li>`).join("");
+  return `<section aria-labelledby="linked"><h2 id="linked">Linked sign-ins</h2><ul class="items" aria-label="Linked sign-ins">${linked || `<li><span class="muted">None yet.</span></li>`}</ul>${links ? `<h3 class="m0">Link another</h3><ul class="items" aria-label="Providers you can link">${links}</ul>` : ""}</section>`;
 }

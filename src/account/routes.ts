@@ -25,6 +25,7 @@ import { clearSessionCookie, elevateSession, endSession, loadSession, type Sessi
 import { deleteConsent, listUserSessions, revokeUserClientGrants } from "../interaction/store";
 import { accountOverview, accountUser, accountCsrf, checkAccountCsrf, startAccountSignIn } from "./service";
 import { accountPage } from "./pages";
+import { accountIdentities } from "../authn/upstream/buttons";
 
 const RATE_WINDOW_SECONDS = 60;
 
@@ -38,6 +39,10 @@ const NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
   session_ended: { kind: "ok", text: "The session was ended." },
   consent_revoked: { kind: "ok", text: "The application's access was revoked." },
   invalid_form: { kind: "error", text: "This form has expired. Reload the page and try again." },
+  identity_linked: { kind: "ok", text: "The sign-in provider was linked to your account." },
+  identity_removed: { kind: "ok", text: "The linked sign-in was removed." },
+  identity_last: { kind: "error", text: "This is the only way into your account: it has no password. It cannot be removed." },
+  identity_local_needed: { kind: "error", text: "To link a sign-in provider, sign in with your password (or passkey) first." },
 };
 
 function page(html: string, status: number, script = false, headers: Record<string, string> = {}): Response {
@@ -86,6 +91,7 @@ export function accountRoutes(deps: Deps) {
           userName: user.username,
           overview: await accountOverview(deps, user, session),
           notice: NOTICES[done],
+          identities: await accountIdentities(deps, user.id, accountCsrf(deps, session)),
           register: register.full ? undefined : { ...register, script: `${base}/assets/webauthn.js` },
         }),
         200,

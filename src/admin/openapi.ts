@@ -73,6 +73,7 @@ export function buildOpenApi(specs: AdminRouteSpec[], serverUrl: string) {
       { name: "resources", description: "API resources (RFC 8707, RFC 9728)" },
       { name: "scopes", description: "OAuth scopes" },
       { name: "users", description: "User accounts" },
+      { name: "idps", description: "Upstream identity providers (federation)" },
     ],
     paths,
     components: {

@@ -12,6 +12,7 @@ import { scopeAdminRoutes } from "../scopes/admin-routes";
 import { consentAdminRoutes } from "../interaction/admin-routes";
 import { PAGE_HEADERS } from "../http/html";
 import { mfaAdminRoutes } from "../authn/admin-routes";
+import { idpAdminRoutes } from "../authn/upstream/admin-routes";
 import { requestInfo, splitTarget } from "../http/request-context";
 import { ValidationError } from "../errors";
 import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQuery } from "../lib/text";
@@ -24,7 +25,8 @@ import { systemAdminRoutes } from "./system";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps),
+    ...idpAdminRoutes(deps)];
 }
 
 const DOCS_PATH = "/admin/docs";

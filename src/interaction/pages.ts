@@ -115,6 +115,8 @@ export interface LoginView {
   error?: string;
   /** Sign-in with a passkey (WebAuthn, needs our script): where the assertion is posted. */
   passkey?: { action: string; challenge: string; rpId: string; script: string };
+  /** Upstream identity providers: a link each, starting the sign-in there (src/authn/upstream/). */
+  upstream?: { name: string; href: string }[];
 }
 
 export function loginPage(v: LoginView): string {
@@ -133,10 +135,17 @@ export function loginPage(v: LoginView): string {
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}
+</form>${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}${upstreamLinks(v.upstream)}
 <form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
     { script: v.passkey?.script },
   );
+}
+
+/** "Sign in with <provider>": plain links (a GET starts the upstream flow of this interaction). */
+function upstreamLinks(list: LoginView["upstream"]): string {
+  if (!list?.length) return "";
+  return `
+<section aria-label="Other ways to sign in" class="upstream"><p class="divider">or</p>${list.map((p) => `<div class="actions"><a class="button secondary" href="${h(p.href)}">Sign in with ${h(p.name)}</a></div>`).join("")}</section>`;
 }
 
 /** The passkey sign-in form: hidden until our script finds WebAuthn; conditional mediation offers

@@ -35,6 +35,26 @@ export async function startSession(deps: Deps, input: { userId: string; methods:
   return { session, cookie: serializeCookie(s, s.sessionName, token, deps.config.sessionAbsoluteTtl) };
 }
 
+/** Starts a session of a sign-in at an upstream identity provider: its amr, acr and auth_time are
+ *  what src/authn/upstream/ derived from the upstream's assertion, not a method done here. */
+export async function startFederatedSession(deps: Deps, input: { userId: string; amr: string[]; acr: string; authTime: Date; idpId: string; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+  const token = randomToken(32);
+  const session = await store.insertSession(deps.sql, {
+    tokenHash: hashSecret(deps.peppers.secrets, token),
+    userId: input.userId,
+    amr: input.amr,
+    acr: input.acr,
+    authTime: input.authTime,
+    upstreamIdpId: input.idpId,
+    userAgent: input.userAgent?.slice(0, 512) ?? null,
+    sourceIp: input.ip,
+    idleSeconds: deps.config.sessionIdleTtl,
+    absoluteSeconds: deps.config.sessionAbsoluteTtl,
+  });
+  const s = cookieSettings(deps.config);
+  return { session, cookie: serializeCookie(s, s.sessionName, token, deps.config.sessionAbsoluteTtl) };
+}
+
 /** A step-up inside a live session: the methods just completed join its amr, its acr and auth_time
  *  follow (OIDC Core §2: auth_time is the time of the last active authentication). */
 export async function elevateSession(deps: Deps, session: Session, methods: Method[]): Promise<Session> {

@@ -16,15 +16,17 @@ export interface SessionRow {
   idle_expires_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
+  /** The upstream identity provider of a federated sign-in (NULL: signed in on this server). */
+  upstream_idp_id?: string | null;
 }
 
 export async function insertSession(
   sql: Tx,
-  row: { tokenHash: string; userId: string; amr: string[]; acr: string | null; userAgent: string | null; sourceIp: string | null; idleSeconds: number; absoluteSeconds: number },
+  row: { tokenHash: string; userId: string; amr: string[]; acr: string | null; userAgent: string | null; sourceIp: string | null; idleSeconds: number; absoluteSeconds: number; authTime?: Date; upstreamIdpId?: string },
 ): Promise<SessionRow> {
   const [s] = await sql<SessionRow[]>`
-    INSERT INTO sessions (token_hash, user_id, auth_time, amr, acr, user_agent, source_ip, idle_expires_at, expires_at)
-    VALUES (${row.tokenHash}, ${row.userId}, now(), ${row.amr}, ${row.acr}, ${row.userAgent}, ${row.sourceIp},
+    INSERT INTO sessions (token_hash, user_id, auth_time, amr, acr, user_agent, source_ip, upstream_idp_id, idle_expires_at, expires_at)
+    VALUES (${row.tokenHash}, ${row.userId}, coalesce(${row.authTime ?? null}::timestamptz, now()), ${row.amr}, ${row.acr}, ${row.userAgent}, ${row.sourceIp}, ${row.upstreamIdpId ?? null},
             now() + make_interval(secs => ${Math.min(row.idleSeconds, row.absoluteSeconds)}),
             now() + make_interval(secs => ${row.absoluteSeconds}))
     RETURNING *`;

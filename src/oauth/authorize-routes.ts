@@ -40,6 +40,8 @@ export function authorizeRoutes(deps: Deps) {
       cookieHeaders.push(serializeCookie(cookies, cookies.browserName, browser));
     }
     const id = await createInteraction(deps, { ...st, browserHash: browserHash(deps, browser) });
+    // idp_hint: straight to that upstream provider (an unknown or disabled one shows the login page).
+    if (step.kind === "login" && req.idpHint) return seeOther(`${base}/federation/start/${req.idpHint}?interaction=${id}`, cookieHeaders);
     return seeOther(`${base}/interaction/${id}`, cookieHeaders);
   };
   return new Elysia({ name: "front-channel-authorize" })

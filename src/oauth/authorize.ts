@@ -34,6 +34,8 @@ export interface AuthorizationRequest {
   prompt: string[];
   maxAge?: number;
   loginHint?: string;
+  /** The slug of an upstream identity provider to go to straight away (src/authn/upstream/). */
+  idpHint?: string;
   /** Subject of a verified id_token_hint. */
   idTokenHintSub?: string;
   acrValues?: string;
@@ -199,6 +201,7 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
     prompt,
     maxAge,
     loginHint: p.login_hint?.slice(0, 256),
+    idpHint: p.idp_hint && /^[a-z0-9][a-z0-9-]{0,63}$/.test(p.idp_hint) ? p.idp_hint : undefined,
     idTokenHintSub,
     acrValues: p.acr_values,
     uiLocales: p.ui_locales,

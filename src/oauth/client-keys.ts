@@ -75,6 +75,12 @@ export function clientKeySet(client: ClientRecord, policy: OutboundPolicy): JWTV
   if (client.jwks?.keys?.length) return createLocalJWKSet(client.jwks as unknown as JSONWebKeySet);
   const uri = client.jwks_uri;
   if (!uri) return undefined;
+  return remoteKeySet(uri, policy);
+}
+
+/** A key getter over a JWK Set at `uri`, through the same fetch rules and cache (also the keys of
+ *  an upstream identity provider, src/authn/upstream/). */
+export function remoteKeySet(uri: string, policy: OutboundPolicy): JWTVerifyGetKey {
   return async (header, token) => {
     let entry = await entryFor(uri, policy, false);
     if (entry.keys) {

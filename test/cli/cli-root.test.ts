@@ -20,6 +20,7 @@ const ADMIN_COMMANDS = [
   "user unlock",
   "client registration-token create",
   "resource create", "resource list", "resource show", "resource update", "resource delete", "resource",
+  "idp create", "idp list", "idp show", "idp update", "idp delete", "idp",
   // The groups too.
   "auth", "client", "scope", "user", "key", "audit",
 ];

@@ -11,7 +11,7 @@ describe("migrations", () => {
     const pools = Array.from({ length: 4 }, () => createSql({ url: db.url, pool: POOL_SETTINGS.testing }));
     const results = await Promise.all(pools.map((p) => migrate(p)));
     await Promise.all(pools.map((p) => p.end({ timeout: 1 })));
-    const appliedNow = results.flat().map((m) => m.version).sort();
+    const appliedNow = results.flat().map((m) => m.version).sort((x, y) => x - y); // numeric: 12 after 9
     expect(appliedNow).toEqual(MIGRATIONS.map((m) => m.version));
     const rows = await db.sql<{ version: number; n: number }[]>`SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version`;
     expect(rows.every((r) => r.n === 1)).toBe(true);

@@ -33,6 +33,7 @@ export default {
       scope: group("scope", "Manage OAuth scopes.", ['$ authly admin scope create --name "read" --description "Read access to user data"', "$ authly admin scope list", "$ authly admin scope defaults"], () => import("./scope")),
       user: group("user", "Manage user accounts.", ["$ authly admin user create --username alice --email alice@example.com", "$ authly admin user list --search alice", "$ authly admin user reset-password alice"], () => import("./user")),
       key: group("key", "Manage signing keys.", ["$ authly admin key list", "$ authly admin key rotate --dry-run", "$ authly admin key revoke KID --dry-run"], () => import("./key")),
+      idp: group("idp", "Manage upstream identity providers (federation).", ["$ authly admin idp create --slug corp --name \"Corp SSO\" --issuer https://sso.corp.example --client-id authly", "$ authly admin idp list", "$ authly admin idp show corp"], () => import("./idp")),
       audit: group("audit", "Read the audit log.", ["$ authly admin audit list --action admin.denied"], () => import("./audit")),
       status: () => import("./status").then((m) => m.default),
     },

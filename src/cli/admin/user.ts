@@ -91,13 +91,16 @@ const show = defineAdminCommand({
   help: helpText({
     details: "\"Locked\" says whether login throttling holds the user's sign-ins back: until when, how many failures, how many sources are locked out, and whether new sources are slowed down. `authly admin user unlock USER` clears it.",
     examples: ["$ authly admin user show alice", "$ authly admin user show 0f3c...-uuid --output json", "$ authly admin user show alice --output json | jq .login_lock"],
-    json: 'The user object, with "login_lock": null or { until, failures, locked_sources, slowed_down }.',
+    json: 'The user object, with "login_lock": null or { until, failures, locked_sources, slowed_down }, and "identities": the linked upstream identities.',
   }),
   async run({ args }) {
     const ctx = createContext();
     const user = await resolveUser(ctx, args.user);
-    if (ctx.format(args.output) === "json") return printJson(user);
+    const linked = await ctx.api.get<{ identities: { idp: string; idp_name: string; subject: string; email: string | null; last_used_at: string | null }[] }>(`/admin/users/${user.id}/identities`);
+    if (ctx.format(args.output) === "json") return printJson({ ...user, identities: linked.identities });
     printUser(user);
+    console.log(`\nLinked identities: ${linked.identities.length ? "" : "none"}`);
+    if (linked.identities.length) printTable(["Provider", "Subject", "Email", "Last used"], linked.identities.map((i) => [i.idp, i.subject, i.email ?? "", i.last_used_at ? formatTime(i.last_used_at) : "never"]));
   },
 });
 

@@ -1,0 +1,102 @@
+// The browser side of federation: GET /federation/start/:slug (from the login page or idp_hint),
+// GET /federation/link/:slug (from /account, with the account page's CSRF token), the callback
+// GET /federation/callback (our redirect_uri at every upstream), and POST
+// /account/identities/:id/remove. Upstream logout (RP-initiated or back-channel) is not done.
+import { Elysia } from "elysia";
+import type { Deps } from "../../deps";
+import { audit } from "../../audit/service";
+import { findUserById } from "../../accounts/store";
+import { checkAccountCsrf } from "../../account/service";
+import { seeOther } from "../../http/authorization-response";
+import { enforcePageRateLimit } from "../../http/rate-limit";
+import { requestInfo } from "../../http/request-context";
+import { sourceKey } from "../../lib/source-key";
+import { readFormBody } from "../../oauth/request-params";
+import { resolveClient } from "../../registration/client-metadata-document";
+import { ACCOUNT_CLIENT_ID, accountClient } from "../../interaction/account-client";
+import { cookieSettings, readCookie, serializeCookie } from "../../interaction/cookies";
+import { messagePage, pageHeaders } from "../../interaction/pages";
+import { loadInteraction, saveInteraction } from "../../interaction/service";
+import { endSession, loadSession, startFederatedSession } from "../../interaction/session";
+import { resolveAccount } from "./accounts";
+import { FederationError, FLOW_TTL_SECONDS, finishFlow, startFlow } from "./flow";
+import * as store from "./store";
+
+const RATE_WINDOW_SECONDS = 60;
+
+function page(title: string, text: string, status: number): Response {
+  return new Response(messagePage(title, text), { status, headers: pageHeaders() });
+}
+
+export function federationRoutes(deps: Deps) {
+  const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
+  const cookies = cookieSettings(deps.config);
+  const flowCookie = `${cookies.secure ? "__Host-" : ""}authly_federation`;
+  const findClient = async (c: string) => (c === ACCOUNT_CLIENT_ID ? accountClient(deps) : resolveClient(deps, c));
+  const limit = (request: Request) => enforcePageRateLimit(deps, `federation:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
+  const redirectUpstream = (location: string, browserToken: string) => seeOther(location, [serializeCookie(cookies, flowCookie, browserToken, FLOW_TTL_SECONDS)]);
+
+  return new Elysia({ name: "federation" })
+    .get("/federation/start/:slug", async ({ request, params }) => {
+      await limit(request);
+      const id = new URL(request.url).searchParams.get("interaction") ?? "";
+      const ia = await loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
+      if (!ia) return page("Request expired", "This sign-in request has expired or was opened in another browser. Return to the application and start again.", 400);
+      const idp = await store.findIdpBySlug(deps.sql, params.slug);
+      // An unknown or disabled provider (a stale idp_hint) falls back to the login page.
+      if (!idp || !idp.is_enabled) return seeOther(`${base}/interaction/${ia.id}`);
+      const { location, browserToken } = await startFlow(deps, idp, { interactionId: ia.id });
+      return redirectUpstream(location, browserToken);
+    }, { detail: { tags: ["federation"], summary: "Sign in at an upstream identity provider" } })
+    .get("/federation/link/:slug", async ({ request, params }) => {
+      await limit(request);
+      const session = await loadSession(deps, request);
+      if (!session) return seeOther(`${base}/account`);
+      if (!checkAccountCsrf(deps, session, new URL(request.url).searchParams.get("csrf_token") ?? undefined)) return seeOther(`${base}/account?done=invalid_form`);
+      // Only an account signed in here (not through a provider) may add a provider to itself.
+      if (session.upstream_idp_id) return seeOther(`${base}/account?done=identity_local_needed`);
+      const idp = await store.findIdpBySlug(deps.sql, params.slug);
+      if (!idp || !idp.is_enabled) return seeOther(`${base}/account`);
+      const { location, browserToken } = await startFlow(deps, idp, { linkSessionId: session.id });
+      return redirectUpstream(location, browserToken);
+    }, { detail: { tags: ["federation"], summary: "Link an upstream identity to the signed-in account" } })
+    .get("/federation/callback", async ({ request }) => {
+      await limit(request);
+      const ip = requestInfo(request).ip;
+      const clear = serializeCookie(cookies, flowCookie, "", 0);
+      let result;
+      try {
+        result = await finishFlow(deps, new URL(request.url).searchParams, readCookie(request, flowCookie));
+        const session = await loadSession(deps, request);
+        const who = await resolveAccount(deps, result, session, ip);
+        if (who.kind === "linked") return seeOther(`${base}/account?done=identity_linked`, [clear]);
+        const ia = result.interactionId ? await loadInteraction(deps, result.interactionId, readCookie(request, cookies.browserName), findClient) : undefined;
+        if (!ia) return new Response(messagePage("Request expired", "This sign-in request has expired. Return to the application and start again."), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
+        if (session) await endSession(deps, session);
+        const started = await startFederatedSession(deps, { userId: who.userId, amr: result.amr, acr: result.acr, authTime: result.authTime, idpId: result.idp.id, ip, userAgent: request.headers.get("user-agent") });
+        ia.state.loginSessionId = started.session.id;
+        ia.state.passwordChangeFor = undefined;
+        await saveInteraction(deps, ia);
+        await audit(deps, { action: "login.success", actor: who.userId, targetType: "user", targetId: who.userId, ip, details: { via: "federation", idp: result.idp.slug, created: who.created } });
+        return seeOther(`${base}/interaction/${ia.id}`, [started.cookie, clear]);
+      } catch (err) {
+        if (!(err instanceof FederationError)) throw err;
+        await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
+        return new Response(messagePage("Sign-in failed", err.message), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
+      }
+    }, { detail: { tags: ["federation"], summary: "Redirect URI of the upstream identity providers" } })
+    .post("/account/identities/:id/remove", async ({ request, params }) => {
+      await limit(request);
+      const session = await loadSession(deps, request);
+      const body = await readFormBody(request);
+      if (!session || !body || body.invalid.size || body.repeated.size || !checkAccountCsrf(deps, session, body.values.csrf_token)) return seeOther(`${base}/account?done=invalid_form`);
+      const user = await findUserById(deps.sql, session.user_id);
+      const linked = await store.listUserIdentities(deps.sql, session.user_id);
+      // The last way in stays: an account without a password keeps its last linked identity.
+      if (!user?.password_hash && linked.length <= 1 && linked.some((i) => i.id === params.id)) return seeOther(`${base}/account?done=identity_last`);
+      if (await store.deleteUserIdentity(deps.sql, session.user_id, params.id)) {
+        await audit(deps, { action: "identity.unlinked", actor: session.user_id, targetType: "user", targetId: session.user_id, ip: requestInfo(request).ip, details: { identity: params.id } });
+      }
+      return seeOther(`${base}/account?done=identity_removed`);
+    }, { parse: "none", detail: { tags: ["account"], summary: "Remove a linked upstream identity" } });
+}

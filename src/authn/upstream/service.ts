@@ -1,0 +1,179 @@
+// Upstream identity provider administration: register an OpenID Connect provider by its issuer
+// (OpenID Connect Discovery 1.0 §4, fetched through safeFetch) or a plain OAuth 2.0 provider by
+// its endpoints; the client secret is sealed (AES-256-GCM) at rest. Every write is audited.
+import type { Deps } from "../../deps";
+import { auditAdmin, type Actor } from "../../audit/service";
+import { getUser } from "../../accounts/admin-service";
+import { NotFoundError, ValidationError } from "../../errors";
+import { decrypt, deriveKey, encrypt } from "../../lib/crypto";
+import { OutboundError, outboundPolicy, safeFetch } from "../../lib/outbound";
+import { assertSchema, Problems } from "../../lib/validate";
+import { IdpCreate, IdpUpdate, mappingProblem, toIdp, type Idp, type IdpRecord } from "./model";
+import * as store from "./store";
+
+/** Discovery documents and upstream answers are small; bigger ones are refused. */
+export const UPSTREAM_MAX_BYTES = 64 * 1024;
+/** The whole of one request to an upstream (DNS, connect, answer). */
+export const UPSTREAM_TIMEOUT_MS = 5_000;
+
+export function callbackUrl(deps: Deps): string {
+  return `${deps.config.issuer.replace(/\/$/, "")}/federation/callback`;
+}
+
+function sealingKey(deps: Deps): Buffer {
+  return deriveKey(deps.config.jwtSecretKey!, "upstream-client-secret");
+}
+
+export function sealSecret(deps: Deps, slug: string, secret: string): string {
+  return encrypt(sealingKey(deps), secret, `idp:${slug}`);
+}
+
+export function openSecret(deps: Deps, idp: IdpRecord): string | undefined {
+  return idp.client_secret_sealed ? decrypt(sealingKey(deps), idp.client_secret_sealed, `idp:${idp.slug}`) : undefined;
+}
+
+/** Why a URL cannot be an upstream endpoint: https, or http only in development (dev mode allows a
+ *  loopback upstream; safeFetch still applies its address rules when the server calls it). */
+function endpointProblem(deps: Deps, value: string | undefined): string | undefined {
+  if (value === undefined) return "is required";
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (u.hash || u.username || u.password) return "must not have a fragment or credentials";
+  if (u.protocol === "https:") return undefined;
+  if (u.protocol === "http:" && outboundPolicy(deps.config).allowLoopback) return undefined;
+  return "must be an https URL";
+}
+
+interface Discovered {
+  authorization_endpoint: string;
+  token_endpoint: string;
+  userinfo_endpoint: string | null;
+  jwks_uri: string;
+}
+
+/** OpenID Connect Discovery 1.0 §4: the provider's metadata; its issuer must be the one asked for (§4.3). */
+export async function discover(deps: Deps, issuer: string): Promise<Discovered> {
+  const url = `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+  let doc: Record<string, unknown>;
+  try {
+    const res = await safeFetch(url, { headers: { Accept: "application/json" } }, { ...outboundPolicy(deps.config), maxBytes: UPSTREAM_MAX_BYTES, timeoutMs: UPSTREAM_TIMEOUT_MS });
+    if (res.status !== 200) throw new ValidationError("The provider's discovery document could not be read", [{ field: "issuer", message: `${url} answered HTTP ${res.status}` }]);
+    doc = JSON.parse(new TextDecoder().decode(res.body));
+  } catch (err) {
+    if (err instanceof ValidationError) throw err;
+    const why = err instanceof OutboundError ? err.message : "the answer is not a JSON document";
+    throw new ValidationError("The provider's discovery document could not be read", [{ field: "issuer", message: why }]);
+  }
+  const p = new Problems();
+  if (doc.issuer !== issuer) p.add("issuer", `the discovery document names issuer '${String(doc.issuer).slice(0, 200)}', not this one (OpenID Connect Discovery §4.3)`);
+  for (const k of ["authorization_endpoint", "token_endpoint", "jwks_uri"] as const) {
+    const problem = typeof doc[k] === "string" ? endpointProblem(deps, doc[k] as string) : "is missing";
+    if (problem) p.add("issuer", `the discovery document's ${k} ${problem}`);
+  }
+  const methods = doc.code_challenge_methods_supported;
+  if (Array.isArray(methods) && !methods.includes("S256")) p.add("issuer", "the provider does not support PKCE with S256 (RFC 7636)");
+  p.throwIfAny("The provider cannot be used");
+  const ui = typeof doc.userinfo_endpoint === "string" && !endpointProblem(deps, doc.userinfo_endpoint) ? doc.userinfo_endpoint : null;
+  return { authorization_endpoint: doc.authorization_endpoint as string, token_endpoint: doc.token_endpoint as string, userinfo_endpoint: ui, jwks_uri: doc.jwks_uri as string };
+}
+
+export async function createIdp(deps: Deps, actor: Actor, body: unknown): Promise<Idp> {
+  const input = assertSchema<IdpCreate>(IdpCreate, body, (p) => {
+    const b = (body && typeof body === "object" ? body : {}) as IdpCreate;
+    if (b.claim_mapping) {
+      const m = mappingProblem(b.claim_mapping);
+      if (m) p.add("claim_mapping", m);
+    }
+    if (b.kind === "oidc") {
+      const problem = endpointProblem(deps, b.issuer);
+      if (problem) p.add("issuer", problem);
+      for (const k of ["authorization_endpoint", "token_endpoint"] as const) if (b[k] !== undefined) p.add(k, "comes from the issuer's discovery document for an OpenID Connect provider");
+    } else if (b.kind === "oauth2") {
+      for (const k of ["authorization_endpoint", "token_endpoint", "userinfo_endpoint"] as const) {
+        const problem = endpointProblem(deps, b[k]);
+        if (problem) p.add(k, problem);
+      }
+      if (!b.claim_mapping?.subject) p.add("claim_mapping", "a plain OAuth 2.0 provider needs 'subject' (the userinfo field naming the account, e.g. GitHub's 'id')");
+      if (b.issuer !== undefined && endpointProblem(deps, b.issuer)) p.add("issuer", "must be an https URL");
+    }
+  });
+  const ends = input.kind === "oidc"
+    ? await discover(deps, input.issuer!)
+    : { authorization_endpoint: input.authorization_endpoint!, token_endpoint: input.token_endpoint!, userinfo_endpoint: input.userinfo_endpoint!, jwks_uri: null };
+  return deps.sql.begin(async (tx) => {
+    const row = await store.insertIdp(tx, {
+      slug: input.slug,
+      name: input.name.trim(),
+      kind: input.kind,
+      issuer: input.issuer ?? null,
+      ...ends,
+      client_id: input.client_id,
+      client_secret_sealed: input.client_secret ? sealSecret(deps, input.slug, input.client_secret) : null,
+      scopes: input.scopes ?? (input.kind === "oidc" ? ["openid", "profile", "email"] : []),
+      claim_mapping: input.claim_mapping ?? {},
+      create_users: input.create_users ?? true,
+      is_enabled: input.is_enabled ?? true,
+    });
+    await auditAdmin(deps, tx, actor, "idp.create", { type: "idp", id: row.slug }, { kind: row.kind, issuer: row.issuer });
+    return toIdp(row, callbackUrl(deps));
+  });
+}
+
+async function mustFind(deps: Deps, slug: string): Promise<IdpRecord> {
+  const row = await store.findIdpBySlug(deps.sql, slug);
+  if (!row) throw new NotFoundError(`Identity provider '${slug.slice(0, 64)}' not found`);
+  return row;
+}
+
+export async function listIdps(deps: Deps): Promise<{ idps: Idp[]; total: number }> {
+  const rows = await store.listIdps(deps.sql, false);
+  return { idps: rows.map((r) => toIdp(r, callbackUrl(deps))), total: rows.length };
+}
+
+export async function getIdp(deps: Deps, slug: string): Promise<Idp> {
+  return toIdp(await mustFind(deps, slug), callbackUrl(deps));
+}
+
+export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: unknown): Promise<Idp> {
+  const patch = assertSchema<IdpUpdate>(IdpUpdate, body, (p) => {
+    const m = ((body && typeof body === "object" ? body : {}) as IdpUpdate).claim_mapping;
+    if (m && mappingProblem(m)) p.add("claim_mapping", mappingProblem(m)!);
+  });
+  const cur = await mustFind(deps, slug);
+  if (cur.kind === "oauth2" && patch.claim_mapping && !patch.claim_mapping.subject) throw new ValidationError("Invalid request", [{ field: "claim_mapping", message: "a plain OAuth 2.0 provider needs 'subject'" }]);
+  return deps.sql.begin(async (tx) => {
+    const row = await store.updateIdp(tx, cur.id, {
+      name: patch.name?.trim(),
+      client_id: patch.client_id,
+      client_secret_sealed: patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
+      scopes: patch.scopes,
+      claim_mapping: patch.claim_mapping,
+      create_users: patch.create_users,
+      is_enabled: patch.is_enabled,
+    });
+    // The audit names the fields changed, never the secret.
+    await auditAdmin(deps, tx, actor, "idp.update", { type: "idp", id: cur.slug }, { fields: Object.keys(patch) });
+    return toIdp(row!, callbackUrl(deps));
+  });
+}
+
+export async function deleteIdp(deps: Deps, actor: Actor, slug: string): Promise<{ deleted: boolean; slug: string }> {
+  const cur = await mustFind(deps, slug);
+  return deps.sql.begin(async (tx) => {
+    // Linked identities go with the provider (ON DELETE CASCADE); sessions keep running.
+    await store.deleteIdp(tx, cur.id);
+    await auditAdmin(deps, tx, actor, "idp.delete", { type: "idp", id: cur.slug });
+    return { deleted: true, slug: cur.slug };
+  });
+}
+
+/** The linked identities of a user, for the admin API's user view. */
+export async function userIdentities(deps: Deps, userId: string) {
+  await getUser(deps, userId); // 404 for an unknown user
+  const rows = await store.listUserIdentities(deps.sql, userId);
+  return { identities: rows.map((r) => ({ id: r.id, idp: r.idp_slug, idp_name: r.idp_name, subject: r.subject, email: r.email, created_at: r.created_at.toISOString(), last_used_at: r.last_used_at?.toISOString() ?? null })) };
+}

@@ -1,0 +1,48 @@
+// `authly admin idp ...` and `user show`'s linked identities, through the real CLI against a live
+// server whose upstream is a second Authly server (discovery fetched by the server under test).
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { startTestServer } from "../support/app";
+import { startCliWorld, type CliWorld } from "./admin-support";
+
+setDefaultTimeout(120_000);
+const w: CliWorld = await startCliWorld();
+const upstream = await startTestServer();
+
+beforeAll(async () => {
+  expect((await w.login()).code).toBe(0);
+});
+
+describe("authly admin idp", () => {
+  test("create by issuer, show (no secret), list, update, delete --confirm; unknown slug exits 4", async () => {
+    const created = await w.cli(["admin", "idp", "create", "--slug", "bee", "--name", "Authly B", "--issuer", upstream.url, "--client-id", "a-at-b", "--client-secret", "s3cret-value", "--output", "json"]);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ slug: "bee", kind: "oidc", token_endpoint: `${upstream.url}/oauth/token`, has_client_secret: true, redirect_uri: `${w.url}/federation/callback` });
+    const shown = await w.cli(["admin", "idp", "show", "bee"]);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toContain("Authly B");
+    expect(shown.stdout).toContain("(set, encrypted)");
+    expect(shown.stdout).not.toContain("s3cret-value");
+    const updated = await w.cli(["admin", "idp", "update", "bee", "--disable", "--map", "username=nickname", "--output", "json"]);
+    expect(JSON.parse(updated.stdout)).toMatchObject({ is_enabled: false, claim_mapping: { username: "nickname" } });
+    const list = await w.cli(["admin", "idp", "list", "--output", "json"]);
+    expect(JSON.parse(list.stdout).idps.map((p: { slug: string }) => p.slug)).toEqual(["bee"]);
+    const del = await w.cli(["admin", "idp", "delete", "bee", "--confirm", "--output", "json"]);
+    expect(JSON.parse(del.stdout)).toEqual({ deleted: true, slug: "bee" });
+    const gone = await w.cli(["admin", "idp", "show", "bee"]);
+    expect(gone.code).toBe(4);
+  });
+
+  test("needs --issuer or the endpoints (exit 5); a plain OAuth 2.0 provider without a subject mapping is refused", async () => {
+    expect((await w.cli(["admin", "idp", "create", "--slug", "x", "--name", "X", "--client-id", "c"])).code).toBe(5);
+    const r = await w.cli(["admin", "idp", "create", "--slug", "gh", "--name", "GitHub", "--client-id", "c", "--authorization-endpoint", "https://github.com/login/oauth/authorize", "--token-endpoint", "https://github.com/login/oauth/access_token", "--userinfo-endpoint", "https://api.github.com/user"]);
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain("claim_mapping");
+  });
+
+  test("user show lists linked identities", async () => {
+    const u = JSON.parse((await w.cli(["admin", "user", "show", "admin", "--output", "json"])).stdout);
+    expect(u.identities).toEqual([]);
+    const text = await w.cli(["admin", "user", "show", "admin"]);
+    expect(text.stdout).toContain("Linked identities: none");
+  });
+});
