@@ -188,8 +188,8 @@ describe("metadata (RFC 8414, OIDC Discovery 1.0)", () => {
     expect(op.device_authorization_endpoint).toBe(`${t.issuer}/oauth/device_authorization`);
     expect(op.token_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
     expect((op.id_token_signing_alg_values_supported as string[])[0]).toBe("RS256");
-    expect(op.request_parameter_supported).toBe(false);
-    expect(op.request_uri_parameter_supported).toBe(false);
+    expect(op.request_parameter_supported).toBe(true); // RFC 9101 request objects by value (docs/fapi2.md)
+    expect(op.request_uri_parameter_supported).toBe(false); // request_uri only as a PAR URN of ours, never fetched
     expect(op.authorization_response_iss_parameter_supported).toBe(true);
     expect(op.scopes_supported).toContain("openid");
     expect(op.claims_supported).toContain("sub");
