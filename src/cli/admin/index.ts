@@ -35,6 +35,8 @@ export default {
       key: group("key", "Manage signing keys.", ["$ authly admin key list", "$ authly admin key rotate --dry-run", "$ authly admin key revoke KID --dry-run"], () => import("./key")),
       audit: group("audit", "Read the audit log.", ["$ authly admin audit list --action admin.denied"], () => import("./audit")),
       status: () => import("./status").then((m) => m.default),
+      // Not API-first by design: recovery works with the database when no admin can sign in.
+      recover: () => import("../recover").then((m) => m.default),
     },
   }),
   help: helpText({
