@@ -21,10 +21,11 @@ import { DOCS_ASSETS, DOCS_SCRIPT, DOCS_STYLESHEET, docsPagePolicy } from "./doc
 import { buildOpenApi } from "./openapi";
 import type { AdminRouteSpec } from "./spec";
 import { systemAdminRoutes } from "./system";
+import { mailAdminRoutes } from "../mail/admin-routes";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
-  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps)];
+  return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps), ...mailAdminRoutes(deps)];
 }
 
 const DOCS_PATH = "/admin/docs";

@@ -35,6 +35,7 @@ export default {
       key: group("key", "Manage signing keys.", ["$ authly admin key list", "$ authly admin key rotate --dry-run", "$ authly admin key revoke KID --dry-run"], () => import("./key")),
       audit: group("audit", "Read the audit log.", ["$ authly admin audit list --action admin.denied"], () => import("./audit")),
       status: () => import("./status").then((m) => m.default),
+      mail: group("mail", "Outgoing mail.", ["$ authly admin mail test --to ops@example.com"], () => import("./mail")),
       // Not API-first by design: recovery works with the database when no admin can sign in.
       recover: () => import("../recover").then((m) => m.default),
     },
