@@ -15,6 +15,7 @@ import { deviceRoutes } from "./device/routes";
 import { oidcRoutes } from "./oidc/routes";
 import { registrationRoutes } from "./registration/routes";
 import { accountRoutes } from "./account/routes";
+import { passwordResetRoutes } from "./account/reset-routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -71,7 +72,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(deviceRoutes(deps))
     .use(oidcRoutes(deps))
     .use(registrationRoutes(deps))
-    .use(accountRoutes(deps));
+    .use(accountRoutes(deps))
+    .use(passwordResetRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -115,6 +115,8 @@ export interface LoginView {
   error?: string;
   /** Sign-in with a passkey (WebAuthn, needs our script): where the assertion is posted. */
   passkey?: { action: string; challenge: string; rpId: string; script: string };
+  /** "Forgot password?" (only with mail configured). */
+  forgotUrl?: string;
 }
 
 export function loginPage(v: LoginView): string {
@@ -133,7 +135,7 @@ export function loginPage(v: LoginView): string {
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}
+</form>${v.forgotUrl ? `<p class="links"><a href="${h(v.forgotUrl)}">Forgot password?</a></p>` : ""}${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}
 <form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
     { script: v.passkey?.script },
   );
