@@ -44,3 +44,13 @@ export function newPasswordPage(v: { action: string; token: string; minLength: n
 function backLink(url?: string): string {
   return url ? `<p class="links"><a href="${h(url)}">Back to sign-in</a></p>` : "";
 }
+
+/** Opening the link shows a button (a mail scanner that fetches links does not confirm anything). */
+export function confirmEmailPage(v: { action: string; token: string }): string {
+  return layout(
+    "Confirm your email address",
+    `<h1>Confirm your email address</h1><p class="muted">Confirm that this address belongs to your account.</p>
+<form method="post" action="${h(v.action)}"><input type="hidden" name="token" value="${h(v.token)}">
+<div class="actions"><button type="submit" class="primary" autofocus>Confirm</button></div></form>`,
+  );
+}

@@ -15,10 +15,13 @@ import { rawQuery } from "../lib/text";
 import { parseParams, readFormBody } from "../oauth/request-params";
 import { messagePage, pageHeaders } from "../interaction/pages";
 import { completePasswordReset, passwordResetOffered, requestPasswordResetInBackground, resetTokenIsLive, RESET_LIMITS } from "./password-reset";
-import { forgotPage, forgotSentPage, newPasswordPage } from "./reset-pages";
+import { confirmEmailPage, forgotPage, forgotSentPage, newPasswordPage } from "./reset-pages";
+import { confirmEmail, verificationTokenIsLive } from "./email-verification";
+import { mailEnabled } from "../mail/service";
 
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 const INTERACTION_ID = /^[A-Za-z0-9_-]{8,128}$/;
+const VERIFY_BAD_LINK = "This link has expired, was already used, or the address changed since. Ask your administrator for a new link.";
 const BAD_LINK = "This link has expired, was already used, or a newer one was sent. Ask for a new link.";
 
 function page(html: string, status = 200): Response {
@@ -76,5 +79,20 @@ export function passwordResetRoutes(deps: Deps) {
       if (r.reason === "invalid_token") return page(messagePage("Link expired", BAD_LINK), 400);
       const error = r.reason === "mismatch" ? "The passwords do not match." : `The password must have ${PASSWORD_MIN} to ${RESET_LIMITS.maxPasswordLength} characters.`;
       return page(newPasswordPage({ action: resetAction, token, minLength: PASSWORD_MIN, error }), 400);
-    }, { parse: "none", detail: { tags: ["interaction"], summary: "Set the new password of a reset link" } });
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Set the new password of a reset link" } })
+    .get("/email/verify", async ({ request }) => {
+      if (!mailEnabled(deps)) return notOffered();
+      const token = parseParams(rawQuery(request.url)).values.token ?? "";
+      if (token.length > 128 || !(await verificationTokenIsLive(deps, token))) return page(messagePage("Link expired", VERIFY_BAD_LINK), 400);
+      return page(confirmEmailPage({ action: `${base}/email/verify`, token }));
+    }, { detail: { tags: ["interaction"], summary: "The confirmation page of an email verification link" } })
+    .post("/email/verify", async ({ request }) => {
+      if (!mailEnabled(deps)) return notOffered();
+      const ip = requestInfo(request).ip;
+      await enforcePageRateLimit(deps, `verify:ip:${sourceKey(ip)}`, deps.config.authorizeRateLimitPerMinute, 60);
+      const body = await readFormBody(request);
+      const token = body && !body.invalid.size && !body.repeated.size ? (body.values.token ?? "") : "";
+      if (!token || token.length > 128 || !(await confirmEmail(deps, token, ip))) return page(messagePage("Link expired", VERIFY_BAD_LINK), 400);
+      return page(messagePage("Address confirmed", "Your email address is confirmed. You can close this page."));
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Confirm an email address" } });
 }

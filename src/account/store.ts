@@ -34,3 +34,9 @@ export async function consumeAccountToken(sql: Tx, hash: string, purpose: Accoun
     RETURNING user_id, email`;
   return row;
 }
+
+/** Marks the address verified if it is still the account's address (a later change makes the link stale). */
+export async function markEmailVerified(sql: Tx, userId: string, email: string): Promise<boolean> {
+  const rows = await sql`UPDATE users SET email_verified = true, updated_at = now() WHERE id = ${userId} AND lower(email) = lower(${email}) RETURNING id`;
+  return rows.length === 1;
+}

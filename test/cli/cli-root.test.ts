@@ -18,7 +18,7 @@ const ADMIN_COMMANDS = [
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions", "user consents", "user revoke-consent",
   "key list", "key rotate", "audit list", "status",
   "user unlock",
-  "mail test", "mail",
+  "mail test", "mail", "user verify-email",
   "client registration-token create",
   "resource create", "resource list", "resource show", "resource update", "resource delete", "resource",
   // The groups too.
