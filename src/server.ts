@@ -22,6 +22,7 @@ import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
 import { startPurgeJob } from "./maintenance/service";
 import { startMailWorker } from "./mail/service";
+import { settlePasswordResetRequests } from "./account/password-reset";
 import { boundRequestBody, hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
 
@@ -236,6 +237,8 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         // Logout tokens an admin action started are delivered (each bounded to 5 s) and audited
         // before the pool closes.
         await Promise.race([settleBackgroundLogouts(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
+        // Reset requests answered before the stop finish their (short) database work.
+        await Promise.race([settlePasswordResetRequests(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
         await purge.stop();
         await mailWorker.stop();
         stopRotation();
