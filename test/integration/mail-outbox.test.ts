@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { enqueueMail, startMailWorker } from "../../src/mail/service";
 import { renderMail } from "../../src/mail/templates";
+import { log, setLogLevel } from "../../src/log";
 import { createTestApp, freePort } from "../support/app";
 import { startSmtpPeer } from "../support/smtp";
 
@@ -33,5 +34,26 @@ describe("mail outbox", () => {
     expect(recipients).toEqual(Array.from({ length: N }, (_, i) => `user${i}@example.test`).sort());
     const [rows] = await t.deps.sql`SELECT count(*)::int AS sent, max(attempts)::int AS attempts FROM mail_outbox WHERE sent_at IS NOT NULL`;
     expect(rows).toEqual({ sent: N, attempts: 1 });
+  });
+});
+
+describe("mail in the log", () => {
+  test("outside dev mode the log has a queued mail's id and kind, never its body (a link is a credential); dev mode logs the mail", async () => {
+    const lines: string[] = [];
+    const reporter = { log: (o: { args: unknown[] }) => void lines.push(o.args.map(String).join(" ")) };
+    log.addReporter(reporter);
+    setLogLevel("info");
+    try {
+      const mail = renderMail("password_reset", "eve@example.test", { username: "eve", issuer: "http://x", minutes: "30" }, "http://x/password/reset?token=SECRET-TOKEN-123");
+      await enqueueMail({ ...t.deps, config: { ...t.deps.config, devMode: false } }, mail);
+      expect(lines.some((l) => /mail \d+ \(password_reset\) queued/.test(l))).toBe(true);
+      expect(lines.join("\n")).not.toContain("SECRET-TOKEN-123");
+      expect(lines.join("\n")).not.toContain("eve@example.test");
+      await enqueueMail({ ...t.deps, config: { ...t.deps.config, devMode: true } }, mail);
+      expect(lines.join("\n")).toContain("SECRET-TOKEN-123");
+    } finally {
+      log.removeReporter(reporter);
+      setLogLevel(t.deps.config.logLevel);
+    }
   });
 });
