@@ -16,6 +16,7 @@ import { oidcRoutes } from "./oidc/routes";
 import { registrationRoutes } from "./registration/routes";
 import { accountRoutes } from "./account/routes";
 import { federationRoutes } from "./authn/upstream/routes";
+import { passwordResetRoutes } from "./account/reset-routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -73,7 +74,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(oidcRoutes(deps))
     .use(registrationRoutes(deps))
     .use(accountRoutes(deps))
-    .use(federationRoutes(deps));
+    .use(federationRoutes(deps))
+    .use(passwordResetRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -1,6 +1,8 @@
 // Start-up data: the first admin account and the first-party CLI client (bootstrap, per mode),
 // and sample data for `serve --embedded --seed`. Idempotent and safe with several starters: all of
 // it runs in one transaction under an advisory lock, and only inserts what is missing.
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Deps } from "./deps";
 import type { Tx } from "./db/sql";
 import { audit } from "./audit/service";
@@ -22,9 +24,31 @@ export interface BootstrapOptions {
   print?: (text: string) => void;
 }
 
+/**
+ * The file a generated first-admin password is written to (once, mode 0600): in the data folder
+ * (AUTHLY_DATA_DIR; the embedded database's folder; `/data` in the container image), so that the
+ * password never reaches stdout and with it the container logs.
+ */
+export const ADMIN_PASSWORD_FILE = "initial-admin-password";
+
+export function adminPasswordPath(deps: Deps): string {
+  return resolve(join(deps.config.dataDir, ADMIN_PASSWORD_FILE));
+}
+
+/** Writes the password atomically to a 0600 file (folder 0700 when created); returns the path. */
+function writeAdminPassword(deps: Deps, username: string, password: string): string {
+  const path = adminPasswordPath(deps);
+  mkdirSync(resolve(deps.config.dataDir), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${password}\n`, { mode: 0o600, flag: "w" });
+  chmodSync(tmp, 0o600); // an old tmp file of another umask keeps its mode otherwise
+  renameSync(tmp, path);
+  return path;
+}
+
 export interface BootstrapResult {
   /** Set when this run created the first admin; `password` only when it was generated. */
-  admin?: { username: string; password?: string; requiresPasswordChange: boolean };
+  admin?: { username: string; password?: string; requiresPasswordChange: boolean; passwordFile?: string };
   cliClientCreated: boolean;
   seed?: { username: string; password: string; clients: { client_id: string; client_secret?: string }[] };
 }
@@ -125,14 +149,21 @@ function banner(r: BootstrapResult): string | undefined {
   const lines: string[] = [];
   if (r.admin) {
     lines.push(`Admin account created: ${r.admin.username}`);
-    if (r.admin.password) lines.push(`  Generated password: ${r.admin.password}`, r.admin.requiresPasswordChange ? "  It must be changed at first login." : "  (dev mode: no change required)");
+    if (r.admin.password) {
+      // Only a development server prints the password itself; elsewhere logs must not carry it.
+      if (!r.admin.requiresPasswordChange) lines.push(`  Generated password: ${r.admin.password}`);
+      else if (r.admin.passwordFile) lines.push(`  Generated password written to ${r.admin.passwordFile} (mode 0600). Read it with: cat ${r.admin.passwordFile}`);
+      else lines.push("  The generated password could not be written to a file (see the warning above); set a new one with `authly admin recover --username " + r.admin.username + "`.");
+      lines.push(r.admin.requiresPasswordChange ? "  It must be changed at first login; delete the file afterwards." : "  (dev mode: no change required)");
+    }
   }
   if (r.seed) {
     lines.push(`Sample user: ${r.seed.username} / ${r.seed.password}`);
     for (const c of r.seed.clients) lines.push(`Sample client: ${c.client_id}${c.client_secret ? `  secret: ${c.client_secret}` : "  (public)"}`);
   }
   if (!lines.length) return undefined;
-  return ["", "=".repeat(72), ...lines, "These credentials are shown only this once. Store them now.", "=".repeat(72), ""].join("\n");
+  const shown = r.seed || (r.admin?.password && !r.admin.requiresPasswordChange);
+  return ["", "=".repeat(72), ...lines, ...(shown ? ["These credentials are shown only this once. Store them now."] : []), "=".repeat(72), ""].join("\n");
 }
 
 export async function runBootstrap(deps: Deps, opts: BootstrapOptions): Promise<BootstrapResult> {
@@ -154,6 +185,14 @@ export async function runBootstrap(deps: Deps, opts: BootstrapOptions): Promise<
     if (seedHash) r.seed = await seed(deps, tx, { hash: seedHash, password: seedPassword! });
     return r;
   });
+  // Dev mode prints the password (a local server; no file left behind); elsewhere only the file has it.
+  if (result.admin?.password && result.admin.requiresPasswordChange) {
+    try {
+      result.admin.passwordFile = writeAdminPassword(deps, result.admin.username, result.admin.password);
+    } catch (err) {
+      log.warn(`Bootstrap: cannot write the generated admin password to ${adminPasswordPath(deps)}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
   const text = banner(result);
   if (text) (opts.print ?? ((s: string) => process.stdout.write(`${s}\n`)))(text);
   for (const step of steps) await step(deps, opts);

@@ -80,6 +80,10 @@ export const Config = t.Object({
   requirePar: t.Boolean(),
   /** RFC 9126 §2.2: lifetime of a pushed request's request_uri (expires_in), in seconds. */
   parTtl: t.Integer({ minimum: 10, maximum: 600 }),
+  smtpUrl: t.Optional(t.String({ pattern: "^smtps?://" })),
+  mailFrom: t.Optional(t.String({ pattern: "^[^\\s@<>]+@[^\\s@<>]+$" })),
+  mailRetrySeconds: t.Integer({ minimum: 1, maximum: 3600 }),
+  mailMaxAttempts: t.Integer({ minimum: 1, maximum: 100 }),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -151,6 +155,10 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_ADMIN_REQUIRE_MFA", key: "adminRequireMfa", kind: "bool" },
   { env: "AUTHLY_REQUIRE_PAR", key: "requirePar", kind: "bool", default: () => false },
   { env: "AUTHLY_PAR_TTL", key: "parTtl", kind: "int", default: () => 60 },
+  { env: "AUTHLY_SMTP_URL", key: "smtpUrl", kind: "string", secret: true },
+  { env: "AUTHLY_MAIL_FROM", key: "mailFrom", kind: "string" },
+  { env: "AUTHLY_MAIL_RETRY_SECONDS", key: "mailRetrySeconds", kind: "int", default: () => 30 },
+  { env: "AUTHLY_MAIL_MAX_ATTEMPTS", key: "mailMaxAttempts", kind: "int", default: () => 8 },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -236,9 +244,34 @@ export function loadConfig(env: Env = process.env, opts: LoadOptions = { purpose
   if (out.jwtSecretKey && out.jwtSecretKey === out.jwtRefreshSecretKey) {
     problems.push("JWT_REFRESH_SECRET_KEY: must differ from JWT_SECRET_KEY");
   }
+  if (out.smtpUrl && !problems.some((p) => p.startsWith("AUTHLY_SMTP_URL:"))) problems.push(...checkSmtpUrl(String(out.smtpUrl)));
+  if (out.smtpUrl && !out.mailFrom) problems.push("AUTHLY_MAIL_FROM: required with AUTHLY_SMTP_URL (the sender address, e.g. authly@example.com)");
   if (problems.length) throw new ConfigError(problems);
   const mode = detectMode(rawMode || undefined, opts.impliedMode);
   return { ...(out as Static<typeof Config>), mode };
+}
+
+/** AUTHLY_SMTP_URL: smtp:// (STARTTLS required) or smtps:// (TLS from the start); `?tls=off`
+ *  (plain text) only towards a loopback host. Problems never show the URL (it may hold a password). */
+function checkSmtpUrl(raw: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return ["AUTHLY_SMTP_URL: (value hidden) is not a URL (smtp://user:pass@host:587 or smtps://host:465)"];
+  }
+  if (u.protocol !== "smtp:" && u.protocol !== "smtps:") return ["AUTHLY_SMTP_URL: (value hidden) must start with smtp:// or smtps://"];
+  if (!u.hostname) return ["AUTHLY_SMTP_URL: (value hidden) has no host"];
+  const unknown = [...u.searchParams.keys()].filter((k) => k !== "tls");
+  if (unknown.length) return [`AUTHLY_SMTP_URL: unknown parameter(s) ${unknown.join(", ")} (only tls=off)`];
+  const tls = u.searchParams.get("tls");
+  if (tls !== null && tls !== "off") return ["AUTHLY_SMTP_URL: tls must be 'off' when given"];
+  if (tls === "off") {
+    if (u.protocol === "smtps:") return ["AUTHLY_SMTP_URL: tls=off contradicts smtps://"];
+    const h = u.hostname.replace(/^\[|\]$/g, "");
+    if (!(h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h))) return ["AUTHLY_SMTP_URL: tls=off (no STARTTLS) is allowed only for a loopback host"];
+  }
+  return [];
 }
 
 function describeSchemaError(f: Field, message: string): string {
@@ -249,6 +282,8 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "registration") return "is not a registration mode (closed, token or open)";
   if (f.key === "mfaPolicy") return "is not an MFA policy (off, optional or required)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
+  if (f.key === "smtpUrl") return "must start with smtp:// or smtps://";
+  if (f.key === "mailFrom") return "is not an email address";
   return message.toLowerCase();
 }
 

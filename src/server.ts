@@ -21,6 +21,8 @@ import { log } from "./log";
 import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
 import { startPurgeJob } from "./maintenance/service";
+import { startMailWorker } from "./mail/service";
+import { settlePasswordResetRequests } from "./account/password-reset";
 import { boundRequestBody, hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
 
@@ -207,6 +209,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   const jwksTimer = setInterval(republish, JWKS_CHECK_MS);
   jwksTimer.unref();
   const purge = startPurgeJob(deps, deps.config.purgeIntervalSeconds);
+  const mailWorker = startMailWorker(deps);
   // AUTHLY_KEY_ROTATION_INTERVAL_DAYS: every process checks hourly; the key lock lets one rotate.
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
     log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
@@ -234,7 +237,10 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         // Logout tokens an admin action started are delivered (each bounded to 5 s) and audited
         // before the pool closes.
         await Promise.race([settleBackgroundLogouts(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
+        // Reset requests answered before the stop finish their (short) database work.
+        await Promise.race([settlePasswordResetRequests(), new Promise<void>((r) => setTimeout(r, grace).unref())]);
         await purge.stop();
+        await mailWorker.stop();
         stopRotation();
         await deps.sql.end({ timeout: 5 });
       })();

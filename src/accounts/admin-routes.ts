@@ -1,8 +1,9 @@
 // Admin API: user accounts (create, list/search, show, update, deactivate, delete, reset password,
 // sessions and grants, login unlock). Scopes admin:users:read / admin:users:write.
 import { Type as t } from "@sinclair/typebox";
+import { resendVerification } from "../account/email-verification";
 import type { Deps } from "../deps";
-import { boolParam, intParam, Problems } from "../lib/validate";
+import { assertSchema, boolParam, intParam, Problems } from "../lib/validate";
 import { HardQuery, IncludeInactiveQuery, LimitQuery, OffsetQuery, type AdminRouteSpec } from "../admin/spec";
 import { ChangePassword, Me, PasswordChanged, PasswordReset, ResetPassword, SessionsRevoked, User, UserCreate, UserDeleted, UserList, UserSessions, UserUpdate, UserWithPassword } from "./model";
 import * as users from "./admin-service";
@@ -88,6 +89,15 @@ export function userAdminRoutes(deps: Deps): AdminRouteSpec[] {
       description: "Sets the given password or generates one (returned once). Ends the user's sessions and revokes their tokens.",
       params: ID, body: ResetPassword, response: PasswordReset, errors: [400, 404],
       handler: (r) => users.resetPassword(deps, r.actor, r.params.id!, r.body),
+    },
+    {
+      method: "POST", path: "/admin/users/:id/verification-email", scope: "admin:users:write", tag: "users", summary: "Send the email verification link again",
+      description: "Queues a new verification link to the user's address (the older link stops working). 409 when mail is not configured, the user has no address, or it is already verified.",
+      params: ID, body: t.Object({}, { additionalProperties: false }), response: t.Object({ id: t.String(), email: t.String(), queued: t.Literal(true) }), status: 202, errors: [400, 404, 409],
+      handler: (r) => {
+        assertSchema(t.Object({}, { additionalProperties: false }), r.body ?? {});
+        return resendVerification(deps, r.actor, r.params.id!);
+      },
     },
     {
       method: "GET", path: "/admin/users/:id/sessions", scope: "admin:users:read", tag: "users", summary: "List a user's sessions and grants",

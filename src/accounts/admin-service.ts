@@ -12,6 +12,7 @@ import { ChangePassword, ResetPassword, toUser, UserCreate, UserUpdate, type Use
 import { hashPassword, passwordParams, verifyPassword } from "./password";
 import { collectEndedSessions, notifyEndedSessions, type EndedSessionsNotice } from "./sessions-ended";
 import * as store from "./store";
+import { queueVerificationMail } from "../account/email-verification";
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
 
@@ -48,6 +49,8 @@ export async function createUser(deps: Deps, actor: Actor, body: unknown): Promi
       requires_password_change: input.requires_password_change ?? Boolean(generated),
     });
     await auditAdmin(deps, tx, actor, "user.create", { type: "user", id: row.id }, { username: row.username, is_admin: row.is_admin, password_generated: Boolean(generated) });
+    // An address that is not verified gets its link (when mail is configured).
+    await queueVerificationMail(deps, tx, row);
     return generated ? { ...toUser(row), generated_password: generated } : toUser(row);
   });
 }
@@ -97,6 +100,7 @@ export async function updateUser(deps: Deps, actor: Actor, id: string, body: unk
     const row = (await store.updateUser(tx, id, changes))!;
     const ended = cur.is_active && !row.is_active ? (await store.revokeUserSessions(tx, id, "user_deactivated")).sessionIds : [];
     await auditAdmin(deps, tx, actor, "user.update", { type: "user", id }, { changed: Object.keys(patch) });
+    if (changes.email_verified === false && patch.email !== undefined) await queueVerificationMail(deps, tx, row);
     return { user: toUser(row), logouts: await sessionLogouts(tx, id, ended) };
   });
   sendLogoutsInBackground(deps, logouts, actor.ip);

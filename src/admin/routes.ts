@@ -22,11 +22,12 @@ import { DOCS_ASSETS, DOCS_SCRIPT, DOCS_STYLESHEET, docsPagePolicy } from "./doc
 import { buildOpenApi } from "./openapi";
 import type { AdminRouteSpec } from "./spec";
 import { systemAdminRoutes } from "./system";
+import { mailAdminRoutes } from "../mail/admin-routes";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
   return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps),
-    ...idpAdminRoutes(deps)];
+    ...idpAdminRoutes(deps), ...mailAdminRoutes(deps)];
 }
 
 const DOCS_PATH = "/admin/docs";

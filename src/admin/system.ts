@@ -10,6 +10,7 @@ import { VERSION } from "../version";
 import type { KeyAlg } from "../keys/store";
 import { ConflictError, NotFoundError } from "../errors";
 import { connectionCounts, statusCounts } from "./store";
+import { mailStatus } from "../mail/service";
 import type { AdminRouteSpec } from "./spec";
 
 const Pool = t.Object({ min: t.Integer(), max: t.Integer(), connect_timeout_seconds: t.Number(), idle_timeout_seconds: t.Number() });
@@ -30,6 +31,11 @@ const Status = t.Object({
     users: t.Integer(), active_users: t.Integer(), active_tokens: t.Integer(),
   }),
   admin_api: t.Object({ enabled: t.Boolean(), url: t.String(), localhost_only: t.Boolean(), allowed_ips: t.Array(t.String()), rate_limit_per_minute: t.Integer() }),
+  mail: t.Object({
+    enabled: t.Boolean({ description: "AUTHLY_SMTP_URL is set; without it password reset and email verification are not offered" }),
+    from: t.Union([t.String(), t.Null()]),
+    outbox: t.Object({ pending: t.Integer(), failed: t.Integer(), sent: t.Integer() }),
+  }),
   timestamp: t.String({ format: "date-time" }),
 });
 const Alg = t.Union([t.Literal("RS256"), t.Literal("ES256"), t.Literal("EdDSA")]);
@@ -86,6 +92,7 @@ export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
           },
           counts: await statusCounts(deps.sql),
           admin_api: { enabled: c.adminApiEnabled, url: c.adminApiUrl, localhost_only: c.adminApiLocalhostOnly, allowed_ips: c.adminApiAllowedIps, rate_limit_per_minute: c.adminRateLimitPerMinute },
+          mail: await mailStatus(deps),
           timestamp: new Date().toISOString(),
         };
       },

@@ -117,6 +117,8 @@ export interface LoginView {
   passkey?: { action: string; challenge: string; rpId: string; script: string };
   /** Upstream identity providers: a link each, starting the sign-in there (src/authn/upstream/). */
   upstream?: { name: string; href: string }[];
+  /** "Forgot password?" (only with mail configured). */
+  forgotUrl?: string;
 }
 
 export function loginPage(v: LoginView): string {
@@ -135,7 +137,7 @@ export function loginPage(v: LoginView): string {
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}${upstreamLinks(v.upstream)}
+</form>${v.forgotUrl ? `<p class="links"><a href="${h(v.forgotUrl)}">Forgot password?</a></p>` : ""}${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}${upstreamLinks(v.upstream)}
 <form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
     { script: v.passkey?.script },
   );

@@ -18,6 +18,7 @@ const ADMIN_COMMANDS = [
   "user create", "user list", "user show", "user update", "user deactivate", "user reset-password", "user delete", "user sessions", "user revoke-sessions", "user consents", "user revoke-consent",
   "key list", "key rotate", "audit list", "status",
   "user unlock",
+  "mail test", "mail", "user verify-email",
   "client registration-token create",
   "resource create", "resource list", "resource show", "resource update", "resource delete", "resource",
   "idp create", "idp list", "idp show", "idp update", "idp delete", "idp",
@@ -44,7 +45,7 @@ describe("help", () => {
   });
 
   test("serve, migrate, healthcheck and docs --help show examples and their exit codes too", async () => {
-    const cmds = [["serve"], ["migrate"], ["healthcheck"], ["docs", "cli"]];
+    const cmds = [["serve"], ["migrate"], ["healthcheck"], ["docs", "cli"], ["admin", "recover"]];
     const results = await Promise.all(cmds.map((c) => runAuthly([...c, "--help"])));
     results.forEach((r, i) => {
       const cmd = cmds[i]!.join(" ");
@@ -58,6 +59,7 @@ describe("help", () => {
     expect(results[1]!.stdout).toContain("--embedded");
     expect(results[1]!.stdout).toContain("$ authly migrate --status --embedded --data-dir ~/.authly/embedded");
     expect(results[2]!.stdout).toContain("1  Unhealthy");
+    expect(results[4]!.stdout).toContain("4  No user with that username");
   });
 
   test("client create --help shows the guide's options with types and [required]", async () => {

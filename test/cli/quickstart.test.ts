@@ -60,7 +60,11 @@ beforeAll(async () => {
   });
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && !/Sample user: user \/ \S+/.test(server.output())) await Bun.sleep(20);
-  const adminPassword = /Generated password: (\S+)/.exec(server.output())![1]!;
+  // The generated admin password is not printed: the banner names the 0600 file that holds it.
+  const file = /Generated password written to (\S+) /.exec(server.output())![1]!;
+  expect(file).toBe(join(home, ".authly", "embedded", "initial-admin-password"));
+  expect(server.output()).not.toContain("Generated password:");
+  const adminPassword = readFileSync(file, "utf8").trim();
   userPassword = /Sample user: user \/ (\S+)/.exec(server.output())![1]!;
   cliEnv = { HOME: home, AUTHLY_CONFIG_DIR: join(home, ".authly"), AUTHLY_ADMIN_API_URL: server.url, AUTHLY_MODE: "" };
   // Step 2, the scripted form the quickstart gives.

@@ -2,6 +2,9 @@
 // dev mode), the authly-cli first-party client, idempotence with several starters at once, and
 // the sample data of `serve --embedded --seed`.
 import { describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runBootstrap } from "../../src/bootstrap";
 import { loadConfig } from "../../src/config";
 import { createSql } from "../../src/db/sql";
@@ -14,8 +17,9 @@ import { createTestDatabase } from "../support/db";
 
 async function fresh(env: Record<string, string> = {}) {
   const db = await createTestDatabase();
-  const config = loadConfig(testEnv(db, { AUTHLY_DEV_MODE: "false", AUTHLY_ADMIN_USERNAME: "root", ...env }), { purpose: "server" });
-  return { db, config, deps: buildDeps(config, db.sql) };
+  const dataDir = join(mkdtempSync(join(tmpdir(), "authly-bootstrap-")), "data");
+  const config = loadConfig(testEnv(db, { AUTHLY_DEV_MODE: "false", AUTHLY_ADMIN_USERNAME: "root", AUTHLY_DATA_DIR: dataDir, ...env }), { purpose: "server" });
+  return { db, config, dataDir, deps: buildDeps(config, db.sql) };
 }
 
 function capture() {
@@ -24,14 +28,19 @@ function capture() {
 }
 
 describe("first admin", () => {
-  test("a generated password is printed once and must be changed at first login", async () => {
-    const { deps } = await fresh();
+  test("a generated password is written once to a 0600 file in the data folder, only its path is printed, and it must be changed at first login", async () => {
+    const { deps, dataDir } = await fresh();
     const out = capture();
     const r = await runBootstrap(deps, { enabled: true, seed: false, print: out.print });
     const password = r.admin!.password!;
     expect(password.length).toBeGreaterThanOrEqual(24);
+    const file = join(dataDir, "initial-admin-password");
+    expect(r.admin!.passwordFile).toBe(file);
+    expect(readFileSync(file, "utf8")).toBe(`${password}\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(out.printed).toHaveLength(1);
-    expect(out.printed[0]).toContain(password);
+    expect(out.printed[0]).not.toContain(password);
+    expect(out.printed[0]).toContain(file);
     expect(out.printed[0]).toContain("root");
     const [user] = await deps.sql`SELECT * FROM users WHERE username = 'root'`;
     expect(user).toMatchObject({ is_admin: true, is_active: true, requires_password_change: true });
@@ -49,19 +58,23 @@ describe("first admin", () => {
     expect(await Bun.password.verify(password, (await deps.sql`SELECT password_hash FROM users`)[0]!.password_hash)).toBe(true);
   });
 
-  test("dev mode: no password change required", async () => {
-    const { deps } = await fresh({ AUTHLY_DEV_MODE: "true" });
-    const r = await runBootstrap(deps, { enabled: true, seed: false, print: () => {} });
+  test("dev mode: the password is printed, no file is written, no password change required", async () => {
+    const { deps, dataDir } = await fresh({ AUTHLY_DEV_MODE: "true" });
+    const out = capture();
+    const r = await runBootstrap(deps, { enabled: true, seed: false, print: out.print });
     expect(r.admin!.requiresPasswordChange).toBe(false);
+    expect(out.printed[0]).toContain(r.admin!.password!);
+    expect(existsSync(join(dataDir, "initial-admin-password"))).toBe(false);
     expect((await deps.sql`SELECT requires_password_change FROM users WHERE username = 'root'`)[0]!.requires_password_change).toBe(false);
   });
 
   test("AUTHLY_ADMIN_PASSWORD is used and never printed", async () => {
-    const { deps } = await fresh({ AUTHLY_ADMIN_PASSWORD: "operator-chosen-pw", AUTHLY_ADMIN_EMAIL: "root@example.test" });
+    const { deps, dataDir } = await fresh({ AUTHLY_ADMIN_PASSWORD: "operator-chosen-pw", AUTHLY_ADMIN_EMAIL: "root@example.test" });
     const out = capture();
     const r = await runBootstrap(deps, { enabled: true, seed: false, print: out.print });
     expect(r.admin).toEqual({ username: "root", password: undefined, requiresPasswordChange: false });
     expect(out.printed.join("")).not.toContain("operator-chosen-pw");
+    expect(existsSync(join(dataDir, "initial-admin-password"))).toBe(false);
     const [user] = await deps.sql`SELECT * FROM users WHERE username = 'root'`;
     expect(user).toMatchObject({ email: "root@example.test", requires_password_change: false });
     expect(await Bun.password.verify("operator-chosen-pw", user!.password_hash)).toBe(true);

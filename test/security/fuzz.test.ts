@@ -295,7 +295,7 @@ interface Finding {
 }
 
 /** Front-channel routes answer with pages and redirects; every other 4xx is a JSON error object. */
-const PAGE_ROUTES = /^\/(oauth\/authorize|interaction|oidc\/logout|device(\/|$)|federation\/)/;
+const PAGE_ROUTES = /^\/(oauth\/authorize|interaction|oidc\/logout|device(\/|$)|federation\/|password\/|email\/verify)/;
 
 /** The error shape of `route`: a JSON object with a string `error` (and OAuth's error_description
  *  on the protocol endpoints), or an HTML page on the front channel. */

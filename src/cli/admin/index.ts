@@ -36,6 +36,9 @@ export default {
       idp: group("idp", "Manage upstream identity providers (federation).", ["$ authly admin idp create --slug corp --name \"Corp SSO\" --issuer https://sso.corp.example --client-id authly", "$ authly admin idp list", "$ authly admin idp show corp"], () => import("./idp")),
       audit: group("audit", "Read the audit log.", ["$ authly admin audit list --action admin.denied"], () => import("./audit")),
       status: () => import("./status").then((m) => m.default),
+      mail: group("mail", "Outgoing mail.", ["$ authly admin mail test --to ops@example.com"], () => import("./mail")),
+      // Not API-first by design: recovery works with the database when no admin can sign in.
+      recover: () => import("../recover").then((m) => m.default),
     },
   }),
   help: helpText({

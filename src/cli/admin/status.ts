@@ -25,6 +25,7 @@ export interface SystemStatus {
   database?: { status: string; latency_ms?: number; pool?: Pool; connections?: { open: number; active: number } | null };
   counts?: Record<string, number>;
   admin_api?: { enabled: boolean; url: string; localhost_only: boolean; rate_limit_per_minute: number };
+  mail?: { enabled: boolean; from: string | null; outbox: { pending: number; failed: number; sent: number } };
   timestamp?: string;
 }
 
@@ -89,6 +90,11 @@ export default defineAdminCommand({
       console.log(`  Server: mode=${st.mode?.name ?? "-"}${sp ? ` pool=${sp.min ?? "?"}-${sp.max ?? "?"} connect_timeout=${sp.connect_timeout_seconds ?? "?"}s idle=${sp.idle_timeout_seconds ?? "?"}s` : ""}`);
       console.log(`  CLI: ${describeMode(m)}`);
       if (Object.keys(pool).length) console.log(`  Database pool: ${Object.entries(pool).map(([k, v]) => `${k}=${v}`).join(" ")}`);
+    }
+    if (st.mail) {
+      console.log("\nMail:");
+      console.log(st.mail.enabled ? `  Status: Enabled (from ${st.mail.from})` : "  Status: Not configured (set AUTHLY_SMTP_URL): password reset and email verification are not offered");
+      console.log(`  Outbox: ${st.mail.outbox.pending} pending, ${st.mail.outbox.failed} failed, ${st.mail.outbox.sent} sent`);
     }
     console.log(`\nLast Updated: ${formatUtc(st.timestamp ?? new Date().toISOString())}`);
   },

@@ -1,0 +1,83 @@
+// Self-service password reset (issue 17): "Forgot password?" → a mail with a single-use link
+// (256-bit token, stored as an HMAC, valid 30 minutes, replaced by a newer one, used once) → a new
+// password under the same policy as everywhere (accounts/model.ts ResetPassword) → the admin reset
+// path: every session and refresh token of the account revoked with back-channel logout, audited;
+// the account's login throttle is cleared too (the owner just proved control of the mailbox).
+import type { Deps } from "../deps";
+import { audit } from "../audit/service";
+import { resetPassword } from "../accounts/admin-service";
+import { unlockUser } from "../accounts/login-locks";
+import { PASSWORD_MIN } from "../accounts/model";
+import { hashSecret, randomToken } from "../lib/crypto";
+import { log } from "../log";
+import { enqueueMail, mailEnabled } from "../mail/service";
+import { renderMail } from "../mail/templates";
+import { consumeAccountToken, findActiveUserByEmail, peekAccountToken, replaceAccountToken } from "./store";
+
+/** Limits of the flow (README "Password reset"). */
+export const RESET_LIMITS = {
+  ttlSeconds: 30 * 60,
+  /** Token size: 256 bits. */
+  tokenBytes: 32,
+  // Requests per source address: AUTHLY_AUTHORIZE_RATE_LIMIT per minute, like the sign-in forms (429 page).
+  /** Mails per address per 15 minutes: further requests get the same answer and send nothing. */
+  perAddressPer15Minutes: 3,
+  maxPasswordLength: 1024,
+} as const;
+
+const tokenHash = (deps: Deps, token: string) => hashSecret(deps.peppers.tokens, `password_reset:${token}`);
+
+export function passwordResetOffered(deps: Deps): boolean {
+  return mailEnabled(deps);
+}
+
+/**
+ * The part of a request that depends on whether the address belongs to an account. The route runs
+ * it after answering, so its duration is not visible to the requester (same answer, same timing).
+ */
+export async function requestPasswordReset(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string): Promise<void> {
+  const user = await findActiveUserByEmail(deps.sql, email);
+  if (!user?.email) {
+    await audit(deps, { action: "password_reset.requested", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { reason: "unknown_address" } });
+    return;
+  }
+  const token = randomToken(RESET_LIMITS.tokenBytes);
+  await deps.sql.begin(async (tx) => {
+    await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "password_reset", userId: user.id, email: user.email, ttlSeconds: RESET_LIMITS.ttlSeconds });
+    await enqueueMail(deps, renderMail("password_reset", user.email!, { username: user.username, issuer: deps.config.issuer, minutes: String(RESET_LIMITS.ttlSeconds / 60) }, resetUrl(token)), tx);
+    await audit(deps, { action: "password_reset.requested", actor: user.id, targetType: "user", targetId: user.id, ip, details: {} }, tx);
+  });
+}
+
+/** Runs `requestPasswordReset` in the background; failures are logged, never shown. */
+export function requestPasswordResetInBackground(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string): void {
+  const p = requestPasswordReset(deps, email, ip, resetUrl)
+    .catch((err) => log.error("password reset request failed", { error: err instanceof Error ? err.message : String(err) }))
+    .finally(() => pending.delete(p));
+  pending.add(p);
+}
+const pending = new Set<Promise<void>>();
+
+/** Resolves when every background request started so far has ended (tests, shutdown). */
+export async function settlePasswordResetRequests(): Promise<void> {
+  while (pending.size) await Promise.all(pending);
+}
+
+/** Whether a link is still good (the new-password page shows, or says it expired). */
+export async function resetTokenIsLive(deps: Deps, token: string): Promise<boolean> {
+  return Boolean(await peekAccountToken(deps.sql, tokenHash(deps, token), "password_reset"));
+}
+
+export type ResetOutcome = { ok: true } | { ok: false; reason: "invalid_token" | "password_policy" | "mismatch" };
+
+export async function completePasswordReset(deps: Deps, token: string, password: string, confirm: string, ip: string | null): Promise<ResetOutcome> {
+  // Checked before the token is used, so that a too-short password does not burn the link.
+  if (password !== confirm) return { ok: false, reason: "mismatch" };
+  if (password.length < PASSWORD_MIN || password.length > RESET_LIMITS.maxPasswordLength) return { ok: false, reason: "password_policy" };
+  const used = await consumeAccountToken(deps.sql, tokenHash(deps, token), "password_reset");
+  if (!used) return { ok: false, reason: "invalid_token" };
+  const actor = { userId: used.user_id, ip };
+  await resetPassword(deps, actor, used.user_id, { password, requires_password_change: false });
+  await unlockUser(deps, actor, used.user_id);
+  return { ok: true };
+}
