@@ -4,33 +4,21 @@
 // failing at once. Runs on a throwaway PostgreSQL of its own with max_connections = 4; skipped
 // where PostgreSQL's server binaries or the `postgres` OS user are missing.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import { connectionBudgetWarning, createSql } from "../../src/db/sql";
 import { freePort } from "../support/app";
 import { startTcpProxy } from "./tcp-proxy";
+import { available, BIN, pg, pgCtl } from "./throwaway-postgres";
 
-const PG_ROOT = "/usr/lib/postgresql";
-const version = existsSync(PG_ROOT) ? readdirSync(PG_ROOT).sort().at(-1) : undefined;
-const BIN = version ? join(PG_ROOT, version, "bin") : "";
-const asRoot = process.getuid?.() === 0;
-const hasPostgresUser = Bun.spawnSync(["id", "postgres"]).exitCode === 0;
-const available = Boolean(version) && existsSync(join(BIN, "initdb")) && (!asRoot || hasPostgresUser);
 const MAX_CONNECTIONS = 4;
-
-/** Runs a PostgreSQL binary (as the postgres user when we are root), bounded in time. */
-function pg(cmd: string[], timeoutMs = 30_000): { code: number; out: string } {
-  const argv = asRoot ? ["su", "postgres", "-s", "/bin/sh", "-c", cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")] : cmd;
-  const r = Bun.spawnSync(argv, { timeout: timeoutMs, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode ?? -1, out: `${r.stdout.toString()}${r.stderr.toString()}` };
-}
 
 describe.skipIf(!available)("a database at its connection limit", () => {
   const dir = available ? mkdtempSync(join(tmpdir(), "authly-pg-limit-")) : "";
   const data = join(dir, "data");
-  const ctl = (action: string, extra: string[] = []) => pg([join(BIN, "pg_ctl"), "-D", data, "-w", "-t", "30", ...extra, action]);
+  const ctl = pgCtl(data);
   let url = "";
 
   afterAll(() => {

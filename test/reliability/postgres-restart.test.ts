@@ -4,7 +4,7 @@
 // meanwhile, never 500, never hangs past the connect timeout, and recovers by itself.
 // Skipped where PostgreSQL's server binaries or the `postgres` OS user are missing.
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, rmSync, chmodSync } from "node:fs";
+import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config";
@@ -12,20 +12,7 @@ import { createSql } from "../../src/db/sql";
 import { buildDeps, listen, prepareDatabase, type RunningServer } from "../../src/server";
 import { freePort, TEST_SECRETS } from "../support/app";
 import { leaks, seedFixtures } from "./harness";
-
-const PG_ROOT = "/usr/lib/postgresql";
-const version = existsSync(PG_ROOT) ? readdirSync(PG_ROOT).sort().at(-1) : undefined;
-const BIN = version ? join(PG_ROOT, version, "bin") : "";
-const asRoot = process.getuid?.() === 0;
-const hasPostgresUser = Bun.spawnSync(["id", "postgres"]).exitCode === 0;
-const available = Boolean(version) && existsSync(join(BIN, "initdb")) && (!asRoot || hasPostgresUser);
-
-/** Runs a PostgreSQL binary (as the postgres user when we are root), bounded in time. */
-function pg(cmd: string[], timeoutMs = 30_000): { code: number; out: string } {
-  const argv = asRoot ? ["su", "postgres", "-s", "/bin/sh", "-c", cmd.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ")] : cmd;
-  const r = Bun.spawnSync(argv, { timeout: timeoutMs, stdout: "pipe", stderr: "pipe" });
-  return { code: r.exitCode ?? -1, out: `${r.stdout.toString()}${r.stderr.toString()}` };
-}
+import { available, BIN, pg, pgCtl } from "./throwaway-postgres";
 
 describe.skipIf(!available)("our own PostgreSQL stopped and started under load", () => {
   const dir = available ? mkdtempSync(join(tmpdir(), "authly-pg-")) : "";
@@ -33,7 +20,7 @@ describe.skipIf(!available)("our own PostgreSQL stopped and started under load",
   let port = 0;
   let running: RunningServer | undefined;
 
-  const ctl = (action: string, extra: string[] = []) => pg([join(BIN, "pg_ctl"), "-D", data, "-w", "-t", "30", ...extra, action]);
+  const ctl = pgCtl(data);
 
   afterAll(async () => {
     await running?.stop().catch(() => {});
