@@ -6,10 +6,10 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { startTestServer } from "../support/app";
+import { CHROMIUM, launchChromium } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dir, "../../test-artifacts");
 
 // As in browser.test.ts: required in CI (CI=true), reported as skipped elsewhere without Chromium.
@@ -28,12 +28,8 @@ describe.skipIf(!runnable)("admin API docs page in headless Chromium", () => {
     const profile = mkdtempSync(join(tmpdir(), "authly-chromium-"));
     let context: BrowserContext | undefined;
     try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      context = await launchChromium(profile, {
         viewport: { width: 1280, height: 900 },
-        timeout: 60_000,
       });
       const requests: string[] = [];
       context.on("request", (r) => requests.push(r.url()));

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type CDPSession, type Page } from "playwright-core";
+import type { BrowserContext, CDPSession, Page } from "playwright-core";
 import { loadConfig } from "../../src/config";
 import { buildDeps, listen, prepareDatabase } from "../../src/server";
 import { ACR } from "../../src/authn/model";
@@ -19,8 +19,8 @@ import { createTestDatabase } from "../support/db";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { pkce } from "../support/browser";
 import { exchangeCode, jwtPayload } from "../support/oidc-flow";
+import { CHROMIUM, launchChromium } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dir, "../../test-artifacts");
 const WIDTH = 390;
 
@@ -84,12 +84,9 @@ describe.skipIf(!runnable)("headless Chromium: passkeys, TOTP, recovery codes, s
     const profile = mkdtempSync(join(tmpdir(), "authly-chromium-"));
     let context: BrowserContext | undefined;
     try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP localhost 127.0.0.1"],
+      context = await launchChromium(profile, {
+        args: ["--host-resolver-rules=MAP localhost 127.0.0.1"],
         viewport: { width: WIDTH, height: 844 },
-        timeout: 60_000,
       });
       const page = context.pages()[0] ?? (await context.newPage());
       const cspViolations: string[] = [];

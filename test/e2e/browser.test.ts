@@ -5,13 +5,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { startTestServer } from "../support/app";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { pkce } from "../support/browser";
 import { exchangeCode } from "../support/oidc-flow";
+import { CHROMIUM, launchChromium } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dir, "../../test-artifacts");
 
 // CI installs Chromium and must run this test (a missing browser fails it there). On a developer
@@ -46,12 +46,8 @@ describe.skipIf(!runnable)("headless Chromium", () => {
     const profile = mkdtempSync(join(tmpdir(), "authly-chromium-"));
     let context: BrowserContext | undefined;
     try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      context = await launchChromium(profile, {
         viewport: { width: 1024, height: 768 },
-        timeout: 60_000,
       });
       const page = context.pages()[0] ?? (await context.newPage());
       const cspViolations: string[] = [];

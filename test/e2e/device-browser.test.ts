@@ -6,12 +6,12 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { startTestServer } from "../support/app";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { DEVICE_CODE_GRANT } from "../../src/clients/model";
+import { CHROMIUM, launchChromium } from "../support/chromium";
 
-const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = resolve(import.meta.dir, "../../test-artifacts");
 
 // CI installs Chromium and must run this test (a missing browser fails it there). On a developer
@@ -34,13 +34,9 @@ describe.skipIf(!runnable)("headless Chromium, device verification page", () => 
     const profile = mkdtempSync(join(tmpdir(), "authly-chromium-"));
     let context: BrowserContext | undefined;
     try {
-      context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      context = await launchChromium(profile, {
         viewport: { width: 390, height: 844 },
         deviceScaleFactor: 2,
-        timeout: 60_000,
       });
       const page = context.pages()[0] ?? (await context.newPage());
       const cspViolations: string[] = [];
