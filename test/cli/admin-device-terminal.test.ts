@@ -1,59 +1,21 @@
 // `authly admin auth login --device` on a real terminal (tmux): the URL, the code and a QR code of
 // the complete URL are shown, the login completes once the code is approved in a browser (driven
 // here by HTTP), and --no-qr leaves the QR code out.
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Browser, isLoginPage } from "../support/browser";
 import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+import { hasTmux, startTerminal } from "./terminal-support";
 
 setDefaultTimeout(120_000);
 
 const w: CliWorld = await startCliWorld({ env: { AUTHLY_DEVICE_POLL_INTERVAL: "1" } });
-const socket = join(w.home, "tmux.sock");
-const hasTmux = Bun.which("tmux") !== null;
-
-function tmux(...args: string[]): string {
-  const r = Bun.spawnSync(["tmux", "-S", socket, ...args], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString();
-}
-
-const screen = () => tmux("capture-pane", "-p", "-J", "-S", "-300", "-t", "d");
-
-async function waitFor(text: string | RegExp, from = 0, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = screen();
-    const tail = s.slice(from);
-    if (typeof text === "string" ? tail.includes(text) : text.test(tail)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; screen:\n${s}`);
-    await Bun.sleep(50);
-  }
-}
-
-function type(text: string): void {
-  tmux("send-keys", "-t", "d", "-l", text);
-  tmux("send-keys", "-t", "d", "Enter");
-}
+const { screen, waitFor, type } = startTerminal(w, { session: "d", rows: 60, history: 300, env: { LANG: "C.UTF-8" } });
 
 async function approve(userCode: string): Promise<void> {
   const b = Browser.forServer(w.url);
   let page = await b.submit(await b.open("/device"), "/device", { user_code: userCode });
   if (isLoginPage(page)) page = await b.submit(page, "/login", { login: "admin", password: ADMIN_PASSWORD });
   expect((await b.submit(page, "/device/decision", { decision: "allow" })).status).toBe(200);
-}
-
-if (hasTmux) {
-  const env = { ...w.env, PATH: `${w.binDir}:${process.env.PATH}`, PS1: "$ ", NO_COLOR: "1", TERM: "xterm", LANG: "C.UTF-8" };
-  const exports = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
-  tmux("new-session", "-d", "-s", "d", "-x", "160", "-y", "60", `env -i HOME='${w.home}' ${exports} bash --norc --noprofile`);
-  afterAll(() => {
-    try {
-      tmux("kill-server");
-    } catch {
-      // already gone
-    }
-  });
 }
 
 // CI installs tmux and must run these (a missing tmux fails them there); elsewhere: skipped, said so.

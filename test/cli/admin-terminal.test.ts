@@ -1,53 +1,14 @@
 // The admin CLI on a real terminal (tmux): interactive login prompts for the username and hides
 // the password; destructive commands ask for confirmation, and only "y" goes ahead.
-import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { join } from "node:path";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+import { hasTmux, startTerminal } from "./terminal-support";
 
 // Every test runs real processes (often several) on a shared, busy machine.
 setDefaultTimeout(120_000);
 
 const w: CliWorld = await startCliWorld();
-const socket = join(w.home, "tmux.sock");
-const hasTmux = Bun.which("tmux") !== null;
-
-function tmux(...args: string[]): string {
-  const r = Bun.spawnSync(["tmux", "-S", socket, ...args], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`tmux ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString();
-}
-
-const screen = () => tmux("capture-pane", "-p", "-J", "-S", "-200", "-t", "t");
-
-/** Waits (bounded) until the screen shows `text` after the `from`-th character of the history. */
-async function waitFor(text: string | RegExp, from = 0, timeoutMs = 30_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = screen();
-    const tail = s.slice(from);
-    if (typeof text === "string" ? tail.includes(text) : text.test(tail)) return s;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${text}; screen:\n${s}`);
-    await Bun.sleep(50);
-  }
-}
-
-function type(text: string, enter = true): void {
-  tmux("send-keys", "-t", "t", "-l", text);
-  if (enter) tmux("send-keys", "-t", "t", "Enter");
-}
-
-if (hasTmux) {
-  const env = { ...w.env, PATH: `${w.binDir}:${process.env.PATH}`, PS1: "$ ", NO_COLOR: "1", TERM: "xterm" };
-  const exports = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(" ");
-  tmux("new-session", "-d", "-s", "t", "-x", "160", "-y", "50", `env -i HOME='${w.home}' ${exports} bash --norc --noprofile`);
-  afterAll(() => {
-    try {
-      tmux("kill-server");
-    } catch {
-      // already gone
-    }
-  });
-}
+const { screen, waitFor, type } = startTerminal(w, { session: "t", rows: 50, history: 200 });
 
 // CI installs tmux and must run these (a missing tmux fails them there); elsewhere: skipped, said so.
 if (!hasTmux && !process.env.CI) console.warn("terminal tests skipped: tmux is missing (apt-get install -y tmux)");
