@@ -140,8 +140,9 @@ export function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** TCP connections a process holds to `remotePort` (PostgreSQL), from /proc/<pid>/fd and /proc/net/tcp{,6}. */
-export function connectionsTo(pid: number, remotePort: number): number {
+/** Local ports of the ESTABLISHED TCP connections a process holds to `remotePort` (PostgreSQL: to
+ *  find its backends), from /proc/<pid>/fd and /proc/net/tcp{,6}. */
+export function localPortsTo(pid: number, remotePort: number): number[] {
   const inodes = new Set<string>();
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
     try {
@@ -152,7 +153,7 @@ export function connectionsTo(pid: number, remotePort: number): number {
     }
   }
   const hexPort = remotePort.toString(16).toUpperCase().padStart(4, "0");
-  let n = 0;
+  const ports: number[] = [];
   for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
     let text = "";
     try {
@@ -164,10 +165,15 @@ export function connectionsTo(pid: number, remotePort: number): number {
       const f = line.trim().split(/\s+/);
       if (f.length < 10) continue;
       // state 01 = ESTABLISHED
-      if (f[2]!.endsWith(`:${hexPort}`) && f[3] === "01" && inodes.has(f[9]!)) n++;
+      if (f[2]!.endsWith(`:${hexPort}`) && f[3] === "01" && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(":")[1]!, 16));
     }
   }
-  return n;
+  return ports;
+}
+
+/** TCP connections a process holds to `remotePort` (PostgreSQL). */
+export function connectionsTo(pid: number, remotePort: number): number {
+  return localPortsTo(pid, remotePort).length;
 }
 
 export const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");

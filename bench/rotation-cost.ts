@@ -6,10 +6,10 @@
 // reset). Requests/second is printed too, but it moves with the machine's other load.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench/rotation-cost.ts [--rotations 3000] [--chains 32]
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { hashToken } from "../src/tokens/service";
 import { randomToken } from "../src/lib/crypto";
-import { BASE_URL, fmt, parseArgs, startBenchServer, Stats, table } from "./load-support";
+import { BASE_URL, fmt, localPortsTo, parseArgs, startBenchServer, Stats, table } from "./load-support";
 
 const args = parseArgs(process.argv.slice(2));
 const ROTATIONS = Number(args.rotations ?? 3000);
@@ -24,28 +24,6 @@ function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-/** Local TCP ports of a process's sockets connected to `remotePort` (to find its backends). */
-function localPortsTo(pid: number, remotePort: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  const hex = remotePort.toString(16).toUpperCase().padStart(4, "0");
-  const ports: number[] = [];
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    for (const line of readFileSync(file, "utf8").split("\n").slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length > 9 && f[2]!.endsWith(`:${hex}`) && f[3] === "01" && inodes.has(f[9]!)) ports.push(parseInt(f[1]!.split(":")[1]!, 16));
-    }
-  }
-  return ports;
 }
 
 const server = await startBenchServer();
