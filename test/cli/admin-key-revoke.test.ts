@@ -5,7 +5,7 @@ import { decodeProtectedHeader } from "jose";
 import { readFileSync } from "node:fs";
 import { issueAccessToken } from "../../src/tokens/access-token";
 import { createClient, createUser, post } from "../support/fixtures";
-import { startCliWorld, type CliWorld } from "./admin-support";
+import { expectExit, startCliWorld, type CliWorld } from "./admin-support";
 
 setDefaultTimeout(120_000);
 
@@ -13,7 +13,7 @@ const w: CliWorld = await startCliWorld();
 const svc = await createClient(w.deps, { client_id: "svc-revoke", grant_types: ["client_credentials"], scopes: ["api:read"] });
 
 beforeAll(async () => {
-  expect((await w.login()).code).toBe(0);
+  expectExit(await w.login(), 0);
 });
 
 interface Key {
@@ -23,7 +23,7 @@ interface Key {
 }
 async function keys(): Promise<Key[]> {
   const r = await w.cli(["admin", "key", "list", "--output", "json"]);
-  expect(r.code).toBe(0);
+  expectExit(r, 0);
   return JSON.parse(r.stdout).keys;
 }
 async function jwksKids(): Promise<string[]> {
@@ -39,31 +39,31 @@ describe("authly admin key revoke", () => {
     const before = await keys();
     const active = before.find((k) => k.alg === "EdDSA" && k.state === "active")!;
     const dry = await w.cli(["admin", "key", "revoke", active.kid, "--dry-run"]);
-    expect(dry.code).toBe(0);
+    expectExit(dry, 0);
     expect(dry.stdout).toContain(`Dry run: would revoke ${active.kid} (EdDSA, active)`);
     expect(dry.stdout).toContain("Nothing was changed.");
     const unconfirmed = await w.cli(["admin", "key", "revoke", active.kid]);
-    expect(unconfirmed.code).toBe(5);
+    expectExit(unconfirmed, 5);
     expect(unconfirmed.stderr).toContain("--confirm");
     expect(await keys()).toEqual(before);
     const unknown = await w.cli(["admin", "key", "revoke", "no-such-kid", "--confirm"]);
-    expect(unknown.code).toBe(4);
+    expectExit(unknown, 4);
     expect(unknown.stderr).toContain("Signing key not found: no-such-kid");
   });
 
   test("a retired key: out of the JWKS, audited as key.revoke; revoking it again exits 5", async () => {
-    expect((await w.cli(["admin", "key", "rotate", "--alg", "EdDSA", "--confirm"])).code).toBe(0);
+    expectExit(await w.cli(["admin", "key", "rotate", "--alg", "EdDSA", "--confirm"]), 0);
     const retired = (await keys()).find((k) => k.alg === "EdDSA" && k.state === "retired")!;
     expect(await jwksKids()).toContain(retired.kid);
     const r = await w.cli(["admin", "key", "revoke", retired.kid, "--confirm", "--output", "json"]);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(JSON.parse(r.stdout)).toEqual({ kid: retired.kid, alg: "EdDSA", previous_state: "retired", activated: null, next: null });
     expect(await jwksKids()).not.toContain(retired.kid);
     expect((await keys()).find((k) => k.kid === retired.kid)!.state).toBe("revoked");
     const audit = JSON.parse((await w.cli(["admin", "audit", "list", "--action", "key.revoke", "--output", "json"])).stdout);
     expect(audit.events[0]).toMatchObject({ action: "key.revoke", target_type: "signing_key", target_id: retired.kid, outcome: "success" });
     const again = await w.cli(["admin", "key", "revoke", retired.kid, "--confirm"]);
-    expect(again.code).toBe(5);
+    expectExit(again, 5);
     expect(again.stderr).toContain("already revoked");
   });
 
@@ -82,7 +82,7 @@ describe("authly admin key revoke", () => {
     expect(decodeProtectedHeader(cliToken).kid).toBe(kid);
 
     const r = await w.cli(["admin", "key", "revoke", kid, "--confirm"]);
-    expect(r.code).toBe(0);
+    expectExit(r, 0);
     expect(r.stdout).toContain(`✓ Signing key ${kid} revoked`);
     expect(r.stdout).toContain(`${alg}: active ${next}`);
 
@@ -93,7 +93,7 @@ describe("authly admin key revoke", () => {
     const refused = await fetch(`${w.url}/admin/status`, { headers: { authorization: `Bearer ${cliToken}` } });
     expect(refused.status).toBe(401);
     // ... and the CLI refreshes once after the 401 (the refresh token is not a JWT): a token of the promoted key.
-    expect((await w.cli(["admin", "status"])).code).toBe(0);
+    expectExit(await w.cli(["admin", "status"]), 0);
     const refreshed = JSON.parse(readFileSync(`${w.configDir}/tokens.json`, "utf8")).access_token as string;
     expect(decodeProtectedHeader(refreshed).kid).toBe(next);
     const after = await keys();

@@ -75,4 +75,9 @@ export async function startCliWorld(opts: { env?: Record<string, string> } = {})
   return world;
 }
 
+/** Fails with the command's exit code, stdout and stderr in the message (CI prints the message's first line). */
+export function expectExit(r: RunResult, code: number): void {
+  if (r.code !== code) throw new Error(`exit code ${r.code}, expected ${code}; stderr: ${r.stderr.trim().replaceAll("\n", " | ")}; stdout: ${r.stdout.trim().slice(0, 500).replaceAll("\n", " | ")}`);
+}
+
 export { ROOT };
