@@ -5,6 +5,9 @@ import { loadConfig } from "../../src/config";
 import type { Deps } from "../../src/deps";
 import { buildDeps, listen, prepareDatabase, type RunningServer } from "../../src/server";
 import { afterAll } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createTestDatabase, type TestDatabase } from "./db";
 
 export const TEST_SECRETS = {
@@ -21,9 +24,23 @@ export interface TestApp {
   request(path: string, init?: RequestInit): Promise<Response>;
 }
 
+const dataDirs: string[] = [];
+process.once("exit", () => {
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A data folder of its own for a test server (the bootstrap writes its password file there), so no
+ *  test writes into the user's ~/.authly or, without HOME, into the working directory. Removed at exit. */
+export function testDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), "authly-test-data-"));
+  dataDirs.push(dir);
+  return dir;
+}
+
 export function testEnv(db: TestDatabase, extra: Record<string, string> = {}): Record<string, string> {
   return {
     AUTHLY_MODE: "testing",
+    AUTHLY_DATA_DIR: testDataDir(),
     DATABASE_URL: db.url,
     ...TEST_SECRETS,
     AUTHLY_ISSUER: "http://localhost",

@@ -1,6 +1,6 @@
 // Runs the real `authly` executable (from source, or the compiled binary when AUTHLY_BIN is set)
 // as a subprocess, bounded in time.
-import { TEST_SECRETS } from "./app";
+import { TEST_SECRETS, testDataDir } from "./app";
 import { resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "../..");
@@ -89,7 +89,7 @@ export async function startServerProcess(args: string[], opts: { env?: Record<st
 /** The environment of an `authly serve` subprocess on a test database (testing mode, info logs
  *  so that tests can read the workers' lines, no access log). */
 export function serveProcessEnv(db: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
-  return { ...TEST_SECRETS, AUTHLY_MODE: "testing", AUTHLY_LOG_LEVEL: "info", AUTHLY_ACCESS_LOG: "false", DATABASE_URL: db.url, ...extra };
+  return { ...TEST_SECRETS, AUTHLY_DATA_DIR: testDataDir(), AUTHLY_MODE: "testing", AUTHLY_LOG_LEVEL: "info", AUTHLY_ACCESS_LOG: "false", DATABASE_URL: db.url, ...extra };
 }
 
 /** Collects a piped subprocess's stdout and stderr as they come; returns the text so far. */
