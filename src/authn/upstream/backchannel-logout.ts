@@ -1,0 +1,48 @@
+// Back-channel logout from an upstream OpenID Connect provider, as its relying party (Back-Channel
+// Logout 1.0 §2.5-2.8): a valid logout token (logout-token.ts), used once (jti per provider), ends
+// the sessions here that were signed in through the upstream session or user it names; each ended
+// session then goes through our own logout (its online grants revoked, our relying parties told by
+// our back-channel logout, §2.7), and is audited.
+import type { Deps } from "../../deps";
+import { audit, auditDenial } from "../../audit/service";
+import { sha256 } from "../../lib/crypto";
+import { backchannelLogout } from "../../oidc/backchannel-logout";
+import { LogoutTokenError, verifyLogoutToken } from "./logout-token";
+import * as store from "./store";
+
+export interface UpstreamLogoutResult {
+  ended: number;
+}
+
+/** Verifies the token and ends its sessions; throws LogoutTokenError (answered 400, audited as a denial). */
+export async function acceptUpstreamLogout(deps: Deps, slug: string, token: string | undefined, ip: string): Promise<UpstreamLogoutResult> {
+  const idp = await store.findIdpBySlug(deps.sql, slug);
+  try {
+    if (!idp) throw new LogoutTokenError("unknown_idp", "No identity provider is registered under this name.");
+    if (!token) throw new LogoutTokenError("no_token", "The logout_token parameter is required.");
+    const verified = await verifyLogoutToken(deps, idp, token);
+    // §2.6 step 8: a jti seen before from this provider is a replay.
+    if (!(await store.recordLogoutJti(deps.sql, idp.id, sha256(verified.jti), verified.replayUntil))) {
+      throw new LogoutTokenError("replay", "This logout token was already used.");
+    }
+    const sessions = await store.revokeUpstreamSessions(deps.sql, idp.id, { sub: verified.sub, sid: verified.sid });
+    for (const session of sessions) {
+      await audit(deps, {
+        action: "logout.upstream",
+        actor: session.user_id,
+        targetType: "session",
+        targetId: session.id,
+        ip,
+        details: { idp: idp.slug, by: verified.sid !== undefined ? "sid" : "sub" },
+      });
+      // Revokes the session's grants issued without offline_access, then tells our RPs (in the background).
+      await backchannelLogout(deps, session, ip);
+    }
+    return { ended: sessions.length };
+  } catch (err) {
+    if (err instanceof LogoutTokenError) {
+      await auditDenial(deps, { action: "logout.upstream_refused", targetType: "idp", targetId: idp?.slug ?? null, ip, details: { reason: err.reason } });
+    }
+    throw err;
+  }
+}
