@@ -62,7 +62,7 @@ export async function verifyLogoutToken(deps: Deps, idp: IdpRecord, token: strin
     }));
   } catch (err) {
     const code = err instanceof joseErrors.JOSEError ? err.code : "invalid";
-    const claim = err instanceof joseErrors.JWTClaimValidationFailed ? err.claim : err instanceof joseErrors.JWTExpired ? "exp" : undefined;
+    const claim = err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired ? err.claim : undefined;
     throw new LogoutTokenError(claim ? `jwt_claim_${claim}` : `jwt_${code}`, `The logout token is not valid${claim ? ` (${claim})` : ""}.`);
   }
   // Step 5: sub, sid, or both.
