@@ -65,7 +65,7 @@ async function world(sub = crypto.randomUUID()) {
   const s1 = (await fed(idp.id, sids.s1)).session.id;
   const s2 = (await fed(idp.id, sids.s2)).session.id;
   const viaOther = (await fed(otherIdp.id, sids.s1)).session.id;
-  const local = (await startSession(t.deps, { userId: u.id, methods: ["pwd" as const], ip: "127.0.0.1", userAgent: null })).session.id;
+  const local = (await startSession(t.deps, { userId: u.id, methods: [{ kind: "password" }], ip: "127.0.0.1", userAgent: null })).session.id;
   const live = async () => (await t.deps.sql<{ id: string }[]>`SELECT id FROM sessions WHERE user_id = ${u.id} AND revoked_at IS NULL`).map((r) => r.id).sort();
   return { u, sub, sids, s1, s2, viaOther, local, live };
 }
