@@ -20,6 +20,8 @@ export const ID_TOKEN_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS51
 
 /** Why a federated sign-in failed: `message` is for the person in the browser (never a token). */
 export class FederationError extends Error {
+  /** The provider the failed flow was with, once known (for the audit). */
+  idpSlug?: string;
   constructor(readonly reason: string, message: string) {
     super(message);
     this.name = "FederationError";
@@ -94,6 +96,15 @@ export async function finishFlow(deps: Deps, query: URLSearchParams, browserToke
   }
   const idp = await store.findIdpById(deps.sql, flow.idp_id);
   if (!idp || !idp.is_enabled) throw new FederationError("idp_disabled", "This sign-in provider is not available.");
+  try {
+    return await completeFlow(deps, idp, flow, query, state);
+  } catch (err) {
+    if (err instanceof FederationError) err.idpSlug ??= idp.slug;
+    throw err;
+  }
+}
+
+async function completeFlow(deps: Deps, idp: IdpRecord, flow: store.FlowRow, query: URLSearchParams, state: string): Promise<CallbackResult> {
   const interactionId = flow.interaction_sealed ? decrypt(interactionKey(deps), flow.interaction_sealed, state) : undefined;
   const base = { idp, interactionId, linkSessionId: flow.link_session_id ?? undefined };
 

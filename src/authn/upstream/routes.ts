@@ -88,7 +88,7 @@ export function federationRoutes(deps: Deps) {
         return seeOther(`${base}/interaction/${ia.id}`, [started.cookie, clear]);
       } catch (err) {
         if (!(err instanceof FederationError)) throw err;
-        await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
+        await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? err.idpSlug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
         return new Response(messagePage("Sign-in failed", err.message), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
       }
     }, { detail: { tags: ["federation"], summary: "Redirect URI of the upstream identity providers" } })
