@@ -63,5 +63,11 @@ describe("authly admin idp", () => {
     expect(u.identities).toEqual([]);
     const text = await w.cli(["admin", "user", "show", "admin"]);
     expect(text.stdout).toContain("Linked identities: none");
+    // Linked through the provider registered above (the sign-in itself is tested in test/integration/federation*.ts).
+    await w.deps.sql`INSERT INTO user_identities (user_id, idp_id, subject, email) SELECT u.id, p.id, 'upstream-subject-1', 'admin@upstream.example' FROM users u, upstream_idps p WHERE u.username = 'admin' AND p.slug = 'keyed'`;
+    const linked = await w.cli(["admin", "user", "show", "admin"]);
+    expect(linked.stdout).toContain("Linked identities:");
+    expect(linked.stdout).toMatch(/keyed\s+│?\s*upstream-subject-1\s+│?\s*admin@upstream\.example\s+│?\s*never/);
+    expect(JSON.parse((await w.cli(["admin", "user", "show", "admin", "--output", "json"])).stdout).identities).toEqual([expect.objectContaining({ idp: "keyed", subject: "upstream-subject-1", email: "admin@upstream.example" })]);
   });
 });
