@@ -23,8 +23,9 @@ export async function insertIdp(sql: Tx, c: IdpColumns): Promise<IdpRecord> {
   }
 }
 
-export async function findIdpBySlug(sql: Tx, slug: string): Promise<IdpRecord | undefined> {
-  if (!isValidText(slug)) return undefined;
+export async function findIdpBySlug(sql: Tx, slug: string | null | undefined): Promise<IdpRecord | undefined> {
+  // A path segment that is not valid percent-encoded UTF-8 reaches here as null.
+  if (typeof slug !== "string" || !isValidText(slug)) return undefined;
   const [row] = await sql<IdpRecord[]>`SELECT * FROM upstream_idps WHERE slug = ${slug}`;
   return row;
 }
