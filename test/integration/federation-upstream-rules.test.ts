@@ -144,6 +144,30 @@ describe("our client authentication at the provider's token endpoint", () => {
   });
 });
 
+describe("idp_hint, however the authorization request arrives", () => {
+  test("a pushed authorization request (RFC 9126) carrying idp_hint goes straight to the provider; a malformed hint shows the login page", async () => {
+    await register({ slug: "hinted", client_id: "hinted-client" });
+    const push = async (hint: string) => {
+      const { challenge } = pkce();
+      const params = Object.fromEntries(Object.entries(authParams(rp, challenge, { idp_hint: hint })).filter(([, v]) => v !== undefined)) as Record<string, string>;
+      const r = await fetch(`${a.url}/oauth/par`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${rp.client_id}:${rp.client_secret}`)}` },
+        body: new URLSearchParams(params).toString(),
+      });
+      expect(r.status).toBe(201);
+      const { request_uri } = (await r.json()) as { request_uri: string };
+      return Browser.forServer(a.url).open(`/oauth/authorize?${new URLSearchParams({ client_id: rp.client_id, request_uri })}`);
+    };
+    const page = await push("hinted");
+    expect(page.location!.startsWith(`${ISSUER}/authorize?`)).toBe(true);
+    expect(new URL(page.location!).searchParams.get("client_id")).toBe("hinted-client");
+    const odd = await push("../HINTED");
+    expect(odd.location).toBeUndefined();
+    expect(odd.html).toContain("Sign in with hinted");
+  });
+});
+
 describe("what the session records of the upstream's assertion", () => {
   test("amr mfa raises our acr to mfa; unregistered amr values are dropped; the upstream sid is kept for its logout tokens", async () => {
     await register({ slug: "strong", client_id: "strong-client" });
