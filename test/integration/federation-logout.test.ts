@@ -214,5 +214,12 @@ describe("A's client authentication at B's token endpoint", () => {
     // Switching a provider to private_key_jwt makes its key pair.
     const switched = await a.call("PATCH", "/admin/idps/bee-post", { body: { token_endpoint_auth_method: "private_key_jwt" } });
     expect(switched.body).toMatchObject({ token_endpoint_auth_method: "private_key_jwt", client_key: { alg: "RS256" }, client_jwks_uri: `${a.url}/federation/jwks/bee-post` });
+    expect((await fetch(`${a.url}/federation/jwks/bee-post`)).status).toBe(200);
+    // And back to the secret: the key pair is dropped, nothing is published any more.
+    const back = await a.call("PATCH", "/admin/idps/bee-post", { body: { token_endpoint_auth_method: "client_secret_post" } });
+    expect(back.body).toMatchObject({ token_endpoint_auth_method: "client_secret_post", client_key: null, client_jwks_uri: null });
+    expect((await fetch(`${a.url}/federation/jwks/bee-post`)).status).toBe(404);
+    const [dropped] = await a.deps.sql<{ client_key_sealed: string | null }[]>`SELECT client_key_sealed FROM upstream_idps WHERE slug = 'bee-post'`;
+    expect(dropped!.client_key_sealed).toBeNull();
   });
 });

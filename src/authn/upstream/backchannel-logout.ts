@@ -21,11 +21,14 @@ export async function acceptUpstreamLogout(deps: Deps, slug: string, token: stri
     if (!idp) throw new LogoutTokenError("unknown_idp", "No identity provider is registered under this name.");
     if (!token) throw new LogoutTokenError("no_token", "The logout_token parameter is required.");
     const verified = await verifyLogoutToken(deps, idp, token);
-    // §2.6 step 8: a jti seen before from this provider is a replay.
-    if (!(await store.recordLogoutJti(deps.sql, idp.id, sha256(verified.jti), verified.replayUntil))) {
-      throw new LogoutTokenError("replay", "This logout token was already used.");
-    }
-    const sessions = await store.revokeUpstreamSessions(deps.sql, idp.id, { sub: verified.sub, sid: verified.sid });
+    // §2.6 step 8: a jti seen before from this provider is a replay. The jti is taken in the
+    // transaction that ends the sessions: a failure leaves neither, so the provider may send again.
+    const sessions = await deps.sql.begin(async (tx) => {
+      if (!(await store.recordLogoutJti(tx, idp.id, sha256(verified.jti), verified.replayUntil))) {
+        throw new LogoutTokenError("replay", "This logout token was already used.");
+      }
+      return store.revokeUpstreamSessions(tx, idp.id, { sub: verified.sub, sid: verified.sid });
+    });
     for (const session of sessions) {
       await audit(deps, {
         action: "logout.upstream",

@@ -185,6 +185,8 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
   // A key pair is made when private_key_jwt is chosen and there is none, on rotation, or for another algorithm.
   const needsKey = method === "private_key_jwt" && (!cur.client_key_kid || patch.rotate_client_key || (patch.client_key_alg !== undefined && patch.client_key_alg !== cur.client_key_alg));
   const key = needsKey ? await generateClientKey(deps, cur.slug, patch.client_key_alg ?? cur.client_key_alg ?? "RS256") : undefined;
+  // Leaving private_key_jwt drops the key pair: nothing unused stays published or stored.
+  const dropKey = method !== "private_key_jwt" && cur.client_key_kid !== null;
   return deps.sql.begin(async (tx) => {
     const row = await store.updateIdp(tx, cur.id, {
       name: patch.name?.trim(),
@@ -192,6 +194,7 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
       client_secret_sealed: patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
       token_endpoint_auth_method: method === cur.token_endpoint_auth_method ? undefined : method,
       ...(key ?? {}),
+      ...(dropKey ? { client_key_kid: null, client_key_alg: null, client_key_public: null, client_key_sealed: null } : {}),
       scopes: patch.scopes,
       claim_mapping: patch.claim_mapping,
       create_users: patch.create_users,
