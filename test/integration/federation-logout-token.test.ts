@@ -86,6 +86,17 @@ describe("which sessions a valid logout token ends (§2.7)", () => {
     expect(await w.live()).toEqual([w.viaOther, w.local].sort());
   });
 
+  test("a disabled provider's logout token is still accepted (ending sessions is always safe)", async () => {
+    const w = await world();
+    await t.deps.sql`UPDATE upstream_idps SET is_enabled = false WHERE id = ${idp.id}`;
+    try {
+      expect((await post(await token({ sid: w.sids.s2 }))).status).toBe(200);
+    } finally {
+      await t.deps.sql`UPDATE upstream_idps SET is_enabled = true WHERE id = ${idp.id}`;
+    }
+    expect(await w.live()).toEqual([w.s1, w.viaOther, w.local].sort());
+  });
+
   test("sid with another user's sub ends nothing (both must match); an unknown sid is still a success", async () => {
     const w = await world();
     expect((await post(await token({ sub: "someone-else", sid: w.sids.s1 }))).status).toBe(200);

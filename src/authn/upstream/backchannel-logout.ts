@@ -1,17 +1,18 @@
 // Back-channel logout from an upstream OpenID Connect provider, as its relying party (Back-Channel
 // Logout 1.0 §2.5-2.8): a valid logout token (logout-token.ts), used once (jti per provider), ends
-// the sessions here that were signed in through the upstream session or user it names; each ended
-// session then goes through our own logout (its online grants revoked, our relying parties told by
-// our back-channel logout, §2.7), and is audited.
+// the sessions here that were signed in through the upstream session or user it names, audited.
+// The caller (routes.ts) then takes each ended session through our own logout (its online grants
+// revoked, our relying parties told by our back-channel logout, §2.7): protocol work stays out of
+// this domain (STYLE.md).
 import type { Deps } from "../../deps";
 import { audit, auditDenial } from "../../audit/service";
 import { sha256 } from "../../lib/crypto";
-import { backchannelLogout } from "../../oidc/backchannel-logout";
 import { LogoutTokenError, verifyLogoutToken } from "./logout-token";
 import * as store from "./store";
 
 export interface UpstreamLogoutResult {
-  ended: number;
+  /** The sessions this token ended. */
+  ended: { id: string; user_id: string }[];
 }
 
 /** Verifies the token and ends its sessions; throws LogoutTokenError (answered 400, audited as a denial). */
@@ -38,10 +39,8 @@ export async function acceptUpstreamLogout(deps: Deps, slug: string, token: stri
         ip,
         details: { idp: idp.slug, by: verified.sid !== undefined ? "sid" : "sub" },
       });
-      // Revokes the session's grants issued without offline_access, then tells our RPs (in the background).
-      await backchannelLogout(deps, session, ip);
     }
-    return { ended: sessions.length };
+    return { ended: sessions };
   } catch (err) {
     if (err instanceof LogoutTokenError) {
       await auditDenial(deps, { action: "logout.upstream_refused", targetType: "idp", targetId: idp?.slug ?? null, ip, details: { reason: err.reason } });

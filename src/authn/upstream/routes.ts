@@ -10,6 +10,7 @@ import { findUserById } from "../../accounts/store";
 import { checkAccountCsrf } from "../../account/service";
 import { seeOther } from "../../http/authorization-response";
 import { json } from "../../http/error-handler";
+import { backchannelLogout } from "../../oidc/backchannel-logout";
 import { enforcePageRateLimit, enforceRateLimit } from "../../http/rate-limit";
 import { requestInfo } from "../../http/request-context";
 import { sourceKey } from "../../lib/source-key";
@@ -100,7 +101,10 @@ export function federationRoutes(deps: Deps) {
       if (!body) return json(400, { error: "invalid_request", error_description: "The logout request must be an application/x-www-form-urlencoded POST." });
       if (body.invalid.size || body.repeated.has("logout_token")) return json(400, { error: "invalid_request", error_description: "logout_token must be given once, as text." });
       try {
-        await acceptUpstreamLogout(deps, params.slug, body.values.logout_token, ip);
+        const { ended } = await acceptUpstreamLogout(deps, params.slug, body.values.logout_token, ip);
+        // Each ended session ends here like an RP-initiated logout: its grants issued without
+        // offline_access are revoked, our relying parties get our logout tokens (in the background).
+        for (const session of ended) await backchannelLogout(deps, session, ip);
         return new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } });
       } catch (err) {
         if (err instanceof LogoutTokenError) return json(400, { error: "invalid_request", error_description: err.message });
