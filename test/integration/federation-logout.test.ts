@@ -221,5 +221,9 @@ describe("A's client authentication at B's token endpoint", () => {
     expect((await fetch(`${a.url}/federation/jwks/bee-post`)).status).toBe(404);
     const [dropped] = await a.deps.sql<{ client_key_sealed: string | null }[]>`SELECT client_key_sealed FROM upstream_idps WHERE slug = 'bee-post'`;
     expect(dropped!.client_key_sealed).toBeNull();
+    // Public: choosing none drops the secret; a secret given with none is refused.
+    expect((await a.call("PATCH", "/admin/idps/bee-post", { body: { token_endpoint_auth_method: "none", client_secret: "s" } })).status).toBe(400);
+    const pub = await a.call("PATCH", "/admin/idps/bee-post", { body: { token_endpoint_auth_method: "none" } });
+    expect(pub.body).toMatchObject({ token_endpoint_auth_method: "none", has_client_secret: false });
   });
 });

@@ -174,7 +174,9 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
   });
   const cur = await mustFind(deps, slug);
   if (cur.kind === "oauth2" && patch.claim_mapping && !patch.claim_mapping.subject) throw new ValidationError("Invalid request", [{ field: "claim_mapping", message: "a plain OAuth 2.0 provider needs 'subject'" }]);
-  const hasSecret = patch.client_secret === undefined ? cur.client_secret_sealed !== null : patch.client_secret !== null;
+  // Choosing `none` (a public client) without naming a secret drops the stored one.
+  const dropSecret = patch.token_endpoint_auth_method === "none" && patch.client_secret === undefined && cur.client_secret_sealed !== null;
+  const hasSecret = patch.client_secret === undefined ? cur.client_secret_sealed !== null && !dropSecret : patch.client_secret !== null;
   // A secret given to a public client makes it client_secret_basic, as before methods could be chosen.
   const method: UpstreamAuthMethod = patch.token_endpoint_auth_method ?? (cur.token_endpoint_auth_method === "none" && typeof patch.client_secret === "string" ? "client_secret_basic" : cur.token_endpoint_auth_method);
   const methodProblem = authMethodProblem(method, hasSecret);
@@ -191,7 +193,7 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
     const row = await store.updateIdp(tx, cur.id, {
       name: patch.name?.trim(),
       client_id: patch.client_id,
-      client_secret_sealed: patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
+      client_secret_sealed: dropSecret ? null : patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
       token_endpoint_auth_method: method === cur.token_endpoint_auth_method ? undefined : method,
       ...(key ?? {}),
       ...(dropKey ? { client_key_kid: null, client_key_alg: null, client_key_public: null, client_key_sealed: null } : {}),
