@@ -173,3 +173,25 @@ describe("logout token validation (§2.6): each failure is 400 invalid_request a
   });
 
 });
+
+describe("the limit per source (600 logout tokens a minute)", () => {
+  test("beyond it: 429 with Retry-After, the token is not looked at (its jti stays unused)", async () => {
+    const w = await world();
+    const tok = await token({ sid: w.sids.s1 });
+    // app.handle requests come from "unknown"; the current and the next window are full.
+    const key = "federation-logout:ip:unknown";
+    const start = Math.floor(Date.now() / 60_000) * 60_000;
+    for (const at of [start, start + 60_000]) {
+      await t.deps.sql`INSERT INTO rate_limits (key, window_start, count) VALUES (${key}, ${new Date(at)}, 600)
+        ON CONFLICT (key, window_start) DO UPDATE SET count = 600`;
+    }
+    const r = await t.request("/federation/backchannel-logout/up", { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ logout_token: tok }).toString() });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    expect((await w.live()).length).toBe(4);
+    await t.deps.sql`DELETE FROM rate_limits WHERE key = ${key}`;
+    expect((await post(tok)).status).toBe(200);
+    expect((await w.live()).length).toBe(3);
+  });
+});
