@@ -37,7 +37,7 @@ export async function startSession(deps: Deps, input: { userId: string; methods:
 
 /** Starts a session of a sign-in at an upstream identity provider: its amr, acr and auth_time are
  *  what src/authn/upstream/ derived from the upstream's assertion, not a method done here. */
-export async function startFederatedSession(deps: Deps, input: { userId: string; amr: string[]; acr: string; authTime: Date; idpId: string; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+export async function startFederatedSession(deps: Deps, input: { userId: string; amr: string[]; acr: string; authTime: Date; idpId: string; upstreamSub?: string; upstreamSid?: string; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
   const token = randomToken(32);
   const session = await store.insertSession(deps.sql, {
     tokenHash: hashSecret(deps.peppers.secrets, token),
@@ -46,6 +46,8 @@ export async function startFederatedSession(deps: Deps, input: { userId: string;
     acr: input.acr,
     authTime: input.authTime,
     upstreamIdpId: input.idpId,
+    upstreamSub: input.upstreamSub,
+    upstreamSid: input.upstreamSid,
     userAgent: input.userAgent?.slice(0, 512) ?? null,
     sourceIp: input.ip,
     idleSeconds: deps.config.sessionIdleTtl,

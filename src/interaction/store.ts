@@ -18,15 +18,19 @@ export interface SessionRow {
   revoked_at: Date | null;
   /** The upstream identity provider of a federated sign-in (NULL: signed in on this server). */
   upstream_idp_id?: string | null;
+  /** The upstream's ID token `sub` and `sid` of that sign-in (back-channel logout from the upstream). */
+  upstream_sub?: string | null;
+  upstream_sid?: string | null;
 }
 
 export async function insertSession(
   sql: Tx,
-  row: { tokenHash: string; userId: string; amr: string[]; acr: string | null; userAgent: string | null; sourceIp: string | null; idleSeconds: number; absoluteSeconds: number; authTime?: Date; upstreamIdpId?: string },
+  row: { tokenHash: string; userId: string; amr: string[]; acr: string | null; userAgent: string | null; sourceIp: string | null; idleSeconds: number; absoluteSeconds: number; authTime?: Date; upstreamIdpId?: string; upstreamSub?: string; upstreamSid?: string },
 ): Promise<SessionRow> {
   const [s] = await sql<SessionRow[]>`
-    INSERT INTO sessions (token_hash, user_id, auth_time, amr, acr, user_agent, source_ip, upstream_idp_id, idle_expires_at, expires_at)
+    INSERT INTO sessions (token_hash, user_id, auth_time, amr, acr, user_agent, source_ip, upstream_idp_id, upstream_sub, upstream_sid, idle_expires_at, expires_at)
     VALUES (${row.tokenHash}, ${row.userId}, coalesce(${row.authTime ?? null}::timestamptz, now()), ${row.amr}, ${row.acr}, ${row.userAgent}, ${row.sourceIp}, ${row.upstreamIdpId ?? null},
+            ${row.upstreamSub ?? null}, ${row.upstreamSid ?? null},
             now() + make_interval(secs => ${Math.min(row.idleSeconds, row.absoluteSeconds)}),
             now() + make_interval(secs => ${row.absoluteSeconds}))
     RETURNING *`;

@@ -71,6 +71,14 @@ export const PURGE_RULES: PurgeRule[] = [
         LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
   },
   {
+    // Logout tokens from upstreams (src/authn/upstream/logout-token.ts): kept while a replay could pass the iat window.
+    table: "upstream_logout_jtis",
+    purge: async (sql, limit) => (await sql`
+      DELETE FROM upstream_logout_jtis WHERE ctid IN (
+        SELECT ctid FROM upstream_logout_jtis WHERE expires_at < now()
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
     // Windows are at most an hour long (admin: 60 s, password grant: 60 s); a day keeps every open one.
     table: "rate_limits",
     purge: async (sql, limit) => (await sql`

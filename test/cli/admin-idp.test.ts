@@ -39,10 +39,35 @@ describe("authly admin idp", () => {
     expect(r.stderr).toContain("claim_mapping");
   });
 
+  test("private_key_jwt: create makes a key pair, show prints the JWKS URL and the back-channel logout URI to register, --rotate-key replaces the key", async () => {
+    const created = await w.cli(["admin", "idp", "create", "--slug", "keyed", "--name", "Keyed", "--issuer", upstream.url, "--client-id", "a-at-b", "--auth-method", "private_key_jwt", "--key-alg", "ES256", "--output", "json"]);
+    expect(created.code).toBe(0);
+    const first = JSON.parse(created.stdout);
+    expect(first).toMatchObject({ token_endpoint_auth_method: "private_key_jwt", client_key: { alg: "ES256" }, client_jwks_uri: `${w.url}/federation/jwks/keyed`, backchannel_logout_uri: `${w.url}/federation/backchannel-logout/keyed` });
+    const shown = await w.cli(["admin", "idp", "show", "keyed"]);
+    expect(shown.stdout).toContain(`${w.url}/federation/jwks/keyed`);
+    expect(shown.stdout).toContain(`${w.url}/federation/backchannel-logout/keyed`);
+    expect(shown.stdout).toContain(`ES256 ${first.client_key.kid}`);
+    const rotated = JSON.parse((await w.cli(["admin", "idp", "update", "keyed", "--rotate-key", "--output", "json"])).stdout);
+    expect(rotated.client_key.kid).not.toBe(first.client_key.kid);
+    const jwks = await (await fetch(`${w.url}/federation/jwks/keyed`)).json();
+    expect(jwks.keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.client_key.kid]);
+    // A method that needs a secret without one: the API's validation error, exit 5.
+    const bad = await w.cli(["admin", "idp", "create", "--slug", "nosecret", "--name", "N", "--issuer", upstream.url, "--client-id", "c", "--auth-method", "client_secret_post"]);
+    expect(bad.code).toBe(5);
+    expect(bad.stderr).toContain("client_secret_post needs a client_secret");
+  });
+
   test("user show lists linked identities", async () => {
     const u = JSON.parse((await w.cli(["admin", "user", "show", "admin", "--output", "json"])).stdout);
     expect(u.identities).toEqual([]);
     const text = await w.cli(["admin", "user", "show", "admin"]);
     expect(text.stdout).toContain("Linked identities: none");
+    // Linked through the provider registered above (the sign-in itself is tested in test/integration/federation*.ts).
+    await w.deps.sql`INSERT INTO user_identities (user_id, idp_id, subject, email) SELECT u.id, p.id, 'upstream-subject-1', 'admin@upstream.example' FROM users u, upstream_idps p WHERE u.username = 'admin' AND p.slug = 'keyed'`;
+    const linked = await w.cli(["admin", "user", "show", "admin"]);
+    expect(linked.stdout).toContain("Linked identities:");
+    expect(linked.stdout).toMatch(/keyed\s+│?\s*upstream-subject-1\s+│?\s*admin@upstream\.example\s+│?\s*never/);
+    expect(JSON.parse((await w.cli(["admin", "user", "show", "admin", "--output", "json"])).stdout).identities).toEqual([expect.objectContaining({ idp: "keyed", subject: "upstream-subject-1", email: "admin@upstream.example" })]);
   });
 });

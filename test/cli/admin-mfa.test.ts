@@ -36,6 +36,18 @@ describe("authly admin auth login with two-step verification", () => {
     expect(r.stderr).not.toContain(OPS_PASSWORD);
   });
 
+  test("an admin whose only second factor is a passkey is told to sign in with --device (exit 2); nothing stored", async () => {
+    expect((await w.cli(["admin", "user", "create", "--username", "keyonly", "--email", "keyonly@example.com", "--password", OPS_PASSWORD, "--admin"])).code).toBe(0);
+    // A registered passkey and no codes (the browser registration is tested in authn-webauthn and device-passkey).
+    await w.deps.sql`INSERT INTO webauthn_credentials (id, user_id, name, public_key, device_type) SELECT 'cred-keyonly', id, 'Laptop', 'unused', 'singleDevice' FROM users WHERE username = 'keyonly'`;
+    const env = { AUTHLY_CONFIG_DIR: `${w.home}/keyonly` };
+    const r = await w.cli(["admin", "auth", "login", "--username", "keyonly", "--password-stdin"], { stdin: `${OPS_PASSWORD}\n`, env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Error: Login failed: this account's second factor is a passkey or security key");
+    expect(r.stderr).toContain("authly admin auth login --device");
+    expect(r.stderr).not.toContain("--otp-stdin");
+  });
+
   test("a used code is refused (replay); --password-stdin --otp-stdin with a fresh code signs in and the token says amr otp", async () => {
     const env = { AUTHLY_CONFIG_DIR: `${w.home}/ops-b` };
     const replay = await w.cli(["admin", "auth", "login", "--username", "ops", "--password-stdin", "--otp-stdin"], { stdin: `${OPS_PASSWORD}\n${firstCode}\n`, env });

@@ -4,10 +4,10 @@
 import { describe, expect, test } from "bun:test";
 import { startTestServer } from "../support/app";
 import { auditRows, startAdminApi } from "../support/admin";
-import { Browser, authorizeUrl, isConsentPage, isLoginPage, pkce, type Page } from "../support/browser";
-import { createOidcClient, createOidcUser, type OidcTestClient, type OidcTestUser } from "../support/oidc-fixtures";
-import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
-import { decodeEntities } from "../support/browser";
+import { Browser, authorizeUrl, decodeEntities, isLoginPage, pkce } from "../support/browser";
+import { upstreamSignIn } from "../support/federation";
+import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
+import { authParams } from "../support/oidc-flow";
 
 const a = await startAdminApi();
 const b = await startTestServer();
@@ -21,35 +21,7 @@ const created = await a.call("POST", "/admin/idps", {
   body: { slug: "bee", name: "Authly B", kind: "oidc", issuer: b.url, client_id: upstreamClient.client_id, client_secret: upstreamClient.client_secret },
 });
 
-/** From A's login page (or an idp_hint redirect) through B back to A; returns the page A ends on. */
-async function throughB(browserA: Browser, browserB: Browser, bUser: OidcTestUser | undefined, first: Page): Promise<Page> {
-  let page = first;
-  if (!page.location) {
-    const href = decodeEntities(/<a class="button secondary" href="([^"]+)">Sign in with Authly B<\/a>/.exec(page.html)![1]!);
-    page = await browserA.open(href);
-  }
-  expect(page.location!.startsWith(`${b.url}/oauth/authorize?`)).toBe(true);
-  let at = await browserB.open(page.location!);
-  if (isLoginPage(at)) at = await browserB.submit(at, "/login", { login: bUser!.username, password: bUser!.password });
-  if (isConsentPage(at)) at = await browserB.submit(at, "/consent", { decision: "allow" });
-  expect(at.location!.startsWith(callback)).toBe(true);
-  return browserA.open(at.location!);
-}
-
-async function signInAtA(browserA: Browser, browserB: Browser, bUser: OidcTestUser | undefined, extra: Record<string, string> = {}) {
-  const { verifier, challenge } = pkce();
-  const start = await browserA.open(authorizeUrl(authParams(rp, challenge, extra)));
-  const end = await throughB(browserA, browserB, bUser, start);
-  return { end, verifier };
-}
-
-async function subjectAtA(end: Page, verifier: string, client: OidcTestClient = rp): Promise<Record<string, any>> {
-  expect(end.location?.startsWith("https://rp.example.com/callback")).toBe(true);
-  const code = new URL(end.location!).searchParams.get("code")!;
-  const t = await exchangeCode({ request: (p, init) => fetch(a.url + p, init) }, client, code, verifier);
-  expect(t.status).toBe(200);
-  return jwtPayload(t.body.id_token!);
-}
+const { throughB, signInAtA, subjectAtA } = upstreamSignIn({ aUrl: a.url, bUrl: b.url, rp });
 
 describe("registering an upstream OpenID Connect provider", () => {
   test("discovers the endpoints from the issuer and never returns the client secret", async () => {

@@ -1,5 +1,5 @@
 // The background purge (issue 8 "Cost as the data grows"): expired codes, tokens, grants,
-// sessions, interactions, assertion jtis, rate-limit windows and login failures are deleted in
+// sessions, interactions, assertion jtis, upstream logout-token jtis, rate-limit windows and login failures are deleted in
 // bounded batches; live rows are never touched; concurrent runs on several nodes do no harm.
 import { describe, expect, test } from "bun:test";
 import { createSql } from "../../src/db/sql";
@@ -12,6 +12,9 @@ const t = await createTestApp();
 const sql = t.db.sql;
 const [user] = await sql<{ id: string }[]>`INSERT INTO users (username) VALUES ('purge-user') RETURNING id`;
 const uid = user!.id;
+const [idp] = await sql<{ id: string }[]>`
+  INSERT INTO upstream_idps (slug, name, kind, authorization_endpoint, token_endpoint, client_id, token_endpoint_auth_method)
+  VALUES ('purge-idp', 'P', 'oauth2', 'https://idp.example/a', 'https://idp.example/t', 'c', 'none') RETURNING id`;
 
 const EXPIRED = "now() - interval '2 days'";
 const LIVE = "now() + interval '1 hour'";
@@ -48,6 +51,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${uid}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO registration_tokens (token_hash, max_uses, expires_at)
         SELECT '${tag}-${kind}-' || i, 1, ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO upstream_logout_jtis (idp_id, jti_hash, expires_at)
+        SELECT '${idp!.id}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
     `);
   }
 }

@@ -1,5 +1,5 @@
 // Secrets at rest (issue 8): after real flows (admin API, password grant, authorization code with
-// login and consent, refresh, client secret rotation, device grant) the whole database is read directly and no
+// login and consent, refresh, client secret rotation, device grant, an upstream provider's secret and key) the whole database is read directly and no
 // plaintext password, client secret, refresh token, authorization code, session cookie, private key
 // or configured secret is found, nor an unkeyed SHA-256 of one (hashes must be peppered HMACs).
 import { describe, expect, test } from "bun:test";
@@ -95,6 +95,17 @@ describe("secrets at rest", () => {
     expect((await browser.submit(confirm, "/device/decision", { decision: "allow" })).status).toBe(200);
     const deviceTokens = await token({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: issued.device_code, client_id: "authly-cli" });
     remember("device grant refresh token", deviceTokens.refresh_token);
+
+    // An upstream identity provider: its client secret, and the private key of its private_key_jwt pair.
+    const upstreamSecret = `Up-${crypto.randomUUID()}`;
+    const idp = await api.call("POST", "/admin/idps", {
+      body: { slug: "rest-idp", name: "Rest IdP", kind: "oauth2", client_id: "rest", client_secret: upstreamSecret, token_endpoint_auth_method: "private_key_jwt", authorization_endpoint: "https://idp.example.test/a", token_endpoint: "https://idp.example.test/t", userinfo_endpoint: "https://idp.example.test/u", claim_mapping: { subject: "id" } },
+    });
+    expect(idp.status).toBe(201);
+    remember("upstream client secret", upstreamSecret);
+    const [sealed] = await api.deps.sql<{ client_key_sealed: string; client_key_kid: string }[]>`SELECT client_key_sealed, client_key_kid FROM upstream_idps WHERE slug = 'rest-idp'`;
+    const upstreamKey = JSON.parse(decrypt(deriveKey(TEST_SECRETS.JWT_SECRET_KEY, "upstream-client-key"), sealed!.client_key_sealed, `idp-key:rest-idp:${sealed!.client_key_kid}`)) as Record<string, string>;
+    for (const member of ["d", "p", "q", "dp", "dq", "qi"]) if (upstreamKey[member]) remember(`upstream private key ${member}`, upstreamKey[member]);
 
     // The signing keys' private parts, and the configured secrets.
     const kek = deriveKey(TEST_SECRETS.JWT_SECRET_KEY, "signing-key-encryption");

@@ -8,6 +8,7 @@ import { decrypt, deriveKey, encrypt, hashSecret, randomToken, sha256 } from "..
 import { OutboundError, outboundPolicy, safeFetch } from "../../lib/outbound";
 import { remoteKeySet } from "../../oauth/client-keys";
 import { federatedAuthentication, mapClaims, type IdpRecord, type MappedProfile } from "./model";
+import { signClientAssertion } from "./client-key";
 import { callbackUrl, openSecret, UPSTREAM_MAX_BYTES, UPSTREAM_TIMEOUT_MS } from "./service";
 import * as store from "./store";
 
@@ -15,10 +16,12 @@ import * as store from "./store";
 export const FLOW_TTL_SECONDS = 10 * 60;
 /** Clock skew allowed on the upstream's exp/iat/auth_time. */
 export const CLOCK_TOLERANCE_SECONDS = 60;
-const ID_TOKEN_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+export const ID_TOKEN_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 
 /** Why a federated sign-in failed: `message` is for the person in the browser (never a token). */
 export class FederationError extends Error {
+  /** The provider the failed flow was with, once known (for the audit). */
+  idpSlug?: string;
   constructor(readonly reason: string, message: string) {
     super(message);
     this.name = "FederationError";
@@ -63,6 +66,9 @@ export interface CallbackResult {
   amr: string[];
   acr: string;
   authTime: Date;
+  /** The ID token's `sub` and `sid` (OpenID Connect providers): what a back-channel logout token names. */
+  upstreamSub?: string;
+  upstreamSid?: string;
   interactionId?: string;
   linkSessionId?: string;
 }
@@ -90,6 +96,15 @@ export async function finishFlow(deps: Deps, query: URLSearchParams, browserToke
   }
   const idp = await store.findIdpById(deps.sql, flow.idp_id);
   if (!idp || !idp.is_enabled) throw new FederationError("idp_disabled", "This sign-in provider is not available.");
+  try {
+    return await completeFlow(deps, idp, flow, query, state);
+  } catch (err) {
+    if (err instanceof FederationError) err.idpSlug ??= idp.slug;
+    throw err;
+  }
+}
+
+async function completeFlow(deps: Deps, idp: IdpRecord, flow: store.FlowRow, query: URLSearchParams, state: string): Promise<CallbackResult> {
   const interactionId = flow.interaction_sealed ? decrypt(interactionKey(deps), flow.interaction_sealed, state) : undefined;
   const base = { idp, interactionId, linkSessionId: flow.link_session_id ?? undefined };
 
@@ -102,11 +117,7 @@ export async function finishFlow(deps: Deps, query: URLSearchParams, browserToke
   if (!code) throw new FederationError("no_code", `The sign-in at ${idp.name} did not complete.`);
 
   const form: Record<string, string> = { grant_type: "authorization_code", code, redirect_uri: callbackUrl(deps), code_verifier: flow.code_verifier };
-  const headers: Record<string, string> = {};
-  const secret = openSecret(deps, idp);
-  // RFC 6749 §2.3.1: client_secret_basic (form-encoded id and secret), else a public client.
-  if (secret) headers.Authorization = `Basic ${btoa(`${encodeURIComponent(idp.client_id)}:${encodeURIComponent(secret)}`)}`;
-  else form.client_id = idp.client_id;
+  const headers = await authenticateAtTokenEndpoint(deps, idp, form);
   let tokens: Record<string, unknown> | undefined;
   try {
     const res = await postForm(deps, idp.token_endpoint, form, headers);
@@ -119,9 +130,12 @@ export async function finishFlow(deps: Deps, query: URLSearchParams, browserToke
   let claims: Record<string, unknown> = {};
   let amrAcr = { amr: [] as string[], acr: federatedAuthentication({}).acr };
   let authTime = new Date();
+  let upstream: { upstreamSub?: string; upstreamSid?: string } = {};
   if (idp.kind === "oidc") {
     if (typeof tokens.id_token !== "string") throw new FederationError("no_id_token", `${idp.name} did not return an ID token.`);
     claims = await verifyIdToken(deps, idp, tokens.id_token, flow.nonce);
+    // Back-Channel Logout §2.7: a logout token names the upstream session by sid, the user by sub.
+    upstream = { upstreamSub: claims.sub as string, upstreamSid: typeof claims.sid === "string" && claims.sid.length <= 255 ? claims.sid : undefined };
     amrAcr = federatedAuthentication(claims);
     if (typeof claims.auth_time === "number" && Number.isFinite(claims.auth_time)) {
       const t = claims.auth_time * 1000;
@@ -140,7 +154,39 @@ export async function finishFlow(deps: Deps, query: URLSearchParams, browserToke
   }
   const profile = mapClaims(claims, idp.claim_mapping);
   if (!profile) throw new FederationError("no_subject", `${idp.name} did not name the account.`);
-  return { ...base, profile, ...amrAcr, authTime };
+  return { ...base, profile, ...amrAcr, authTime, ...upstream };
+}
+
+/**
+ * Our client authentication at the provider's token endpoint, as registered for it: RFC 6749 §2.3.1
+ * client_secret_basic (form-encoded id and secret) or client_secret_post, RFC 7523 §2.2
+ * private_key_jwt (a fresh assertion per request), or none (a public client sends its client_id).
+ * Adds to the form; returns the headers.
+ */
+export async function authenticateAtTokenEndpoint(deps: Deps, idp: IdpRecord, form: Record<string, string>): Promise<Record<string, string>> {
+  switch (idp.token_endpoint_auth_method) {
+    case "client_secret_basic": {
+      const secret = openSecret(deps, idp)!;
+      return { Authorization: `Basic ${btoa(`${formEncode(idp.client_id)}:${formEncode(secret)}`)}` };
+    }
+    case "client_secret_post":
+      form.client_id = idp.client_id;
+      form.client_secret = openSecret(deps, idp)!;
+      return {};
+    case "private_key_jwt":
+      form.client_id = idp.client_id;
+      form.client_assertion_type = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+      form.client_assertion = await signClientAssertion(deps, idp);
+      return {};
+    case "none":
+      form.client_id = idp.client_id;
+      return {};
+  }
+}
+
+/** application/x-www-form-urlencoded of one value (RFC 6749 §2.3.1, Appendix B): spaces as '+'. */
+function formEncode(value: string): string {
+  return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
 async function userinfo(deps: Deps, idp: IdpRecord, accessToken: string): Promise<Record<string, unknown> | undefined> {

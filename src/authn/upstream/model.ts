@@ -8,6 +8,12 @@ import { ACR } from "../model";
 export const IDP_LIMITS = { slugMaxLength: 64, urlMaxLength: 2000, scopesMax: 20, mappingKeysMax: 20 } as const;
 export const IDP_KINDS = ["oidc", "oauth2"] as const;
 export type IdpKind = (typeof IDP_KINDS)[number];
+/** How we authenticate at the upstream's token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2, OIDC Core §9). */
+export const UPSTREAM_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] as const;
+export type UpstreamAuthMethod = (typeof UPSTREAM_AUTH_METHODS)[number];
+/** The algorithms of the key pair a provider gets for private_key_jwt (RS256: what every provider accepts). */
+export const CLIENT_KEY_ALGS = ["RS256", "ES256"] as const;
+export type ClientKeyAlg = (typeof CLIENT_KEY_ALGS)[number];
 
 /** Local user fields a provider's claims may fill (the value names a claim of the upstream's
  *  ID token or userinfo answer; a dotted path reaches into objects). */
@@ -40,6 +46,11 @@ export interface IdpRecord {
   jwks_uri: string | null;
   client_id: string;
   client_secret_sealed: string | null;
+  token_endpoint_auth_method: UpstreamAuthMethod;
+  client_key_kid: string | null;
+  client_key_alg: ClientKeyAlg | null;
+  client_key_public: Record<string, unknown> | null;
+  client_key_sealed: string | null;
   scopes: string[];
   claim_mapping: ClaimMapping;
   create_users: boolean;
@@ -50,6 +61,10 @@ export interface IdpRecord {
 
 const Nullable = <T extends TSchema>(s: T) => t.Union([s, t.Null()]);
 const Url = t.String({ minLength: 1, maxLength: IDP_LIMITS.urlMaxLength });
+const AuthMethod = t.Union(UPSTREAM_AUTH_METHODS.map((m) => t.Literal(m)), {
+  description: "How we authenticate at the provider's token endpoint (default: client_secret_basic with a secret, none without; private_key_jwt signs with a key pair of this provider)",
+});
+const KeyAlg = t.Union(CLIENT_KEY_ALGS.map((a) => t.Literal(a)), { description: "Algorithm of the private_key_jwt key pair (default RS256)" });
 const Mapping = t.Record(t.String({ maxLength: 32 }), t.String({ minLength: 1, maxLength: 128 }), { description: `Local field -> upstream claim: ${MAPPABLE.join(", ")}` });
 
 export const IdpCreate = t.Object(
@@ -63,6 +78,8 @@ export const IdpCreate = t.Object(
     userinfo_endpoint: t.Optional(Url),
     client_id: t.String({ minLength: 1, maxLength: 255 }),
     client_secret: t.Optional(t.String({ minLength: 1, maxLength: 1024, description: "Stored encrypted (AES-256-GCM)" })),
+    token_endpoint_auth_method: t.Optional(AuthMethod),
+    client_key_alg: t.Optional(KeyAlg),
     scopes: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: IDP_LIMITS.scopesMax })),
     claim_mapping: t.Optional(Mapping),
     create_users: t.Optional(t.Boolean({ description: "First sign-in creates a local user (default true)" })),
@@ -77,6 +94,9 @@ export const IdpUpdate = t.Object(
     name: t.Optional(t.String({ minLength: 1, maxLength: 100 })),
     client_id: t.Optional(t.String({ minLength: 1, maxLength: 255 })),
     client_secret: t.Optional(Nullable(t.String({ minLength: 1, maxLength: 1024 }))),
+    token_endpoint_auth_method: t.Optional(AuthMethod),
+    client_key_alg: t.Optional(KeyAlg),
+    rotate_client_key: t.Optional(t.Boolean({ description: "A new key pair for private_key_jwt (the old one stops working)" })),
     scopes: t.Optional(t.Array(t.String({ minLength: 1, maxLength: 128 }), { maxItems: IDP_LIMITS.scopesMax })),
     claim_mapping: t.Optional(Mapping),
     create_users: t.Optional(t.Boolean()),
@@ -97,6 +117,10 @@ export const Idp = t.Object({
   jwks_uri: Nullable(t.String()),
   client_id: t.String(),
   has_client_secret: t.Boolean(),
+  token_endpoint_auth_method: t.String(),
+  client_key: Nullable(t.Object({ kid: t.String(), alg: t.String() })),
+  client_jwks_uri: Nullable(t.String({ description: "private_key_jwt: register this JWK Set URL at the provider" })),
+  backchannel_logout_uri: Nullable(t.String({ description: "OpenID Connect: register this back-channel logout URI at the provider" })),
   scopes: t.Array(t.String()),
   claim_mapping: t.Record(t.String(), t.String()),
   create_users: t.Boolean(),
@@ -109,10 +133,23 @@ export type Idp = Static<typeof Idp>;
 export const IdpList = t.Object({ idps: t.Array(Idp), total: t.Integer() });
 export const IdpDeleted = t.Object({ deleted: t.Boolean(), slug: t.String() });
 
-export function toIdp(r: IdpRecord, redirectUri: string): Idp {
+/** The URLs of this server an admin registers at a provider. */
+export interface IdpUrls {
+  redirectUri: string;
+  jwksUri: string;
+  backchannelLogoutUri: string;
+}
+
+export function toIdp(r: IdpRecord, urls: IdpUrls): Idp {
+  const redirectUri = urls.redirectUri;
   return {
     slug: r.slug, name: r.name, kind: r.kind, issuer: r.issuer, authorization_endpoint: r.authorization_endpoint, token_endpoint: r.token_endpoint,
     userinfo_endpoint: r.userinfo_endpoint, jwks_uri: r.jwks_uri, client_id: r.client_id, has_client_secret: r.client_secret_sealed !== null,
+    token_endpoint_auth_method: r.token_endpoint_auth_method,
+    client_key: r.client_key_kid && r.client_key_alg ? { kid: r.client_key_kid, alg: r.client_key_alg } : null,
+    client_jwks_uri: r.client_key_kid ? urls.jwksUri : null,
+    // Logout tokens are signed JWTs verified with the provider's JWKS: OpenID Connect providers only.
+    backchannel_logout_uri: r.kind === "oidc" ? urls.backchannelLogoutUri : null,
     scopes: r.scopes, claim_mapping: r.claim_mapping as Record<string, string>, create_users: r.create_users, is_enabled: r.is_enabled, redirect_uri: redirectUri,
     created_at: r.created_at.toISOString(), updated_at: r.updated_at.toISOString(),
   };

@@ -1,14 +1,17 @@
 // The browser side of federation: GET /federation/start/:slug (from the login page or idp_hint),
 // GET /federation/link/:slug (from /account, with the account page's CSRF token), the callback
 // GET /federation/callback (our redirect_uri at every upstream), and POST
-// /account/identities/:id/remove. Upstream logout (RP-initiated or back-channel) is not done.
+// /account/identities/:id/remove; for the upstream's server: POST /federation/backchannel-logout/:slug
+// (Back-Channel Logout 1.0 §2.5, §2.8) and GET /federation/jwks/:slug (our private_key_jwt keys).
 import { Elysia } from "elysia";
 import type { Deps } from "../../deps";
 import { audit } from "../../audit/service";
 import { findUserById } from "../../accounts/store";
 import { checkAccountCsrf } from "../../account/service";
 import { seeOther } from "../../http/authorization-response";
-import { enforcePageRateLimit } from "../../http/rate-limit";
+import { json } from "../../http/error-handler";
+import { backchannelLogout } from "../../oidc/backchannel-logout";
+import { enforcePageRateLimit, enforceRateLimit } from "../../http/rate-limit";
 import { requestInfo } from "../../http/request-context";
 import { sourceKey } from "../../lib/source-key";
 import { readFormBody } from "../../oauth/request-params";
@@ -19,10 +22,15 @@ import { messagePage, pageHeaders } from "../../interaction/pages";
 import { loadInteraction, saveInteraction } from "../../interaction/service";
 import { endSession, loadSession, startFederatedSession } from "../../interaction/session";
 import { resolveAccount } from "./accounts";
+import { acceptUpstreamLogout } from "./backchannel-logout";
+import { publicJwks } from "./client-key";
+import { LogoutTokenError } from "./logout-token";
 import { FederationError, FLOW_TTL_SECONDS, finishFlow, startFlow } from "./flow";
 import * as store from "./store";
 
 const RATE_WINDOW_SECONDS = 60;
+/** Logout tokens one source address may post a minute (an upstream ending many sessions at once). */
+export const UPSTREAM_LOGOUT_RATE_LIMIT_PER_MINUTE = 600;
 
 function page(title: string, text: string, status: number): Response {
   return new Response(messagePage(title, text), { status, headers: pageHeaders() });
@@ -73,7 +81,7 @@ export function federationRoutes(deps: Deps) {
         const ia = result.interactionId ? await loadInteraction(deps, result.interactionId, readCookie(request, cookies.browserName), findClient) : undefined;
         if (!ia) return new Response(messagePage("Request expired", "This sign-in request has expired. Return to the application and start again."), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
         if (session) await endSession(deps, session);
-        const started = await startFederatedSession(deps, { userId: who.userId, amr: result.amr, acr: result.acr, authTime: result.authTime, idpId: result.idp.id, ip, userAgent: request.headers.get("user-agent") });
+        const started = await startFederatedSession(deps, { userId: who.userId, amr: result.amr, acr: result.acr, authTime: result.authTime, idpId: result.idp.id, upstreamSub: result.upstreamSub, upstreamSid: result.upstreamSid, ip, userAgent: request.headers.get("user-agent") });
         ia.state.loginSessionId = started.session.id;
         ia.state.passwordChangeFor = undefined;
         await saveInteraction(deps, ia);
@@ -81,10 +89,34 @@ export function federationRoutes(deps: Deps) {
         return seeOther(`${base}/interaction/${ia.id}`, [started.cookie, clear]);
       } catch (err) {
         if (!(err instanceof FederationError)) throw err;
-        await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
+        await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? err.idpSlug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
         return new Response(messagePage("Sign-in failed", err.message), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
       }
     }, { detail: { tags: ["federation"], summary: "Redirect URI of the upstream identity providers" } })
+    .post("/federation/backchannel-logout/:slug", async ({ request, params }) => {
+      const ip = requestInfo(request).ip;
+      await enforceRateLimit(deps, `federation-logout:ip:${sourceKey(ip)}`, UPSTREAM_LOGOUT_RATE_LIMIT_PER_MINUTE, RATE_WINDOW_SECONDS);
+      // §2.5: POST application/x-www-form-urlencoded with logout_token; §2.8: 200, or 400 on failure, never cached.
+      const body = await readFormBody(request);
+      if (!body) return json(400, { error: "invalid_request", error_description: "The logout request must be an application/x-www-form-urlencoded POST." });
+      if (body.invalid.size || body.repeated.has("logout_token")) return json(400, { error: "invalid_request", error_description: "logout_token must be given once, as text." });
+      try {
+        const { ended } = await acceptUpstreamLogout(deps, params.slug, body.values.logout_token, ip);
+        // Each ended session ends here like an RP-initiated logout: its grants issued without
+        // offline_access are revoked, our relying parties get our logout tokens (in the background).
+        for (const session of ended) await backchannelLogout(deps, session, ip);
+        return new Response(null, { status: 200, headers: { "Cache-Control": "no-store" } });
+      } catch (err) {
+        if (err instanceof LogoutTokenError) return json(400, { error: "invalid_request", error_description: err.message });
+        throw err;
+      }
+    }, { parse: "none", detail: { tags: ["federation"], summary: "Back-channel logout from an upstream OpenID Connect provider (its logout token ends our sessions)" } })
+    .get("/federation/jwks/:slug", async ({ params }) => {
+      const idp = await store.findIdpBySlug(deps.sql, params.slug);
+      if (!idp || !idp.client_key_public) return json(404, { error: "not_found", error_description: "No keys are published under this name." });
+      // Public keys only; a short cache lets a rotation reach the provider soon.
+      return new Response(JSON.stringify(publicJwks(idp)), { status: 200, headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=300" } });
+    }, { detail: { tags: ["federation"], summary: "Our JWK Set for private_key_jwt at one upstream provider" } })
     .post("/account/identities/:id/remove", async ({ request, params }) => {
       await limit(request);
       const session = await loadSession(deps, request);

@@ -8,7 +8,8 @@ import { NotFoundError, ValidationError } from "../../errors";
 import { decrypt, deriveKey, encrypt } from "../../lib/crypto";
 import { OutboundError, outboundPolicy, safeFetch } from "../../lib/outbound";
 import { assertSchema, Problems } from "../../lib/validate";
-import { IdpCreate, IdpUpdate, mappingProblem, toIdp, type Idp, type IdpRecord } from "./model";
+import { generateClientKey } from "./client-key";
+import { IdpCreate, IdpUpdate, mappingProblem, toIdp, type Idp, type IdpRecord, type IdpUrls, type UpstreamAuthMethod } from "./model";
 import * as store from "./store";
 
 /** Discovery documents and upstream answers are small; bigger ones are refused. */
@@ -18,6 +19,22 @@ export const UPSTREAM_TIMEOUT_MS = 5_000;
 
 export function callbackUrl(deps: Deps): string {
   return `${deps.config.issuer.replace(/\/$/, "")}/federation/callback`;
+}
+
+/** What an admin registers at the provider: our redirect URI, our JWK Set (private_key_jwt) and our
+ *  back-channel logout URI (both per provider). */
+export function idpUrls(deps: Deps, slug: string): IdpUrls {
+  const base = deps.config.issuer.replace(/\/$/, "");
+  return { redirectUri: callbackUrl(deps), jwksUri: `${base}/federation/jwks/${slug}`, backchannelLogoutUri: `${base}/federation/backchannel-logout/${slug}` };
+}
+
+const view = (deps: Deps, r: IdpRecord): Idp => toIdp(r, idpUrls(deps, r.slug));
+
+/** Why an authentication method cannot be used with (or without) a client secret, or undefined. */
+function authMethodProblem(method: UpstreamAuthMethod, hasSecret: boolean): string | undefined {
+  if ((method === "client_secret_basic" || method === "client_secret_post") && !hasSecret) return `${method} needs a client_secret`;
+  if (method === "none" && hasSecret) return "none (a public client) cannot have a client_secret";
+  return undefined;
 }
 
 function sealingKey(deps: Deps): Buffer {
@@ -100,7 +117,14 @@ export async function createIdp(deps: Deps, actor: Actor, body: unknown): Promis
       if (!b.claim_mapping?.subject) p.add("claim_mapping", "a plain OAuth 2.0 provider needs 'subject' (the userinfo field naming the account, e.g. GitHub's 'id')");
       if (b.issuer !== undefined && endpointProblem(deps, b.issuer)) p.add("issuer", "must be an https URL");
     }
+    if (b.token_endpoint_auth_method) {
+      const problem = authMethodProblem(b.token_endpoint_auth_method, typeof b.client_secret === "string");
+      if (problem) p.add("token_endpoint_auth_method", problem);
+    }
+    if (b.client_key_alg !== undefined && b.token_endpoint_auth_method !== "private_key_jwt") p.add("client_key_alg", "only with token_endpoint_auth_method private_key_jwt");
   });
+  const method: UpstreamAuthMethod = input.token_endpoint_auth_method ?? (input.client_secret ? "client_secret_basic" : "none");
+  const key = method === "private_key_jwt" ? await generateClientKey(deps, input.slug, input.client_key_alg ?? "RS256") : undefined;
   const ends = input.kind === "oidc"
     ? await discover(deps, input.issuer!)
     : { authorization_endpoint: input.authorization_endpoint!, token_endpoint: input.token_endpoint!, userinfo_endpoint: input.userinfo_endpoint!, jwks_uri: null };
@@ -113,13 +137,18 @@ export async function createIdp(deps: Deps, actor: Actor, body: unknown): Promis
       ...ends,
       client_id: input.client_id,
       client_secret_sealed: input.client_secret ? sealSecret(deps, input.slug, input.client_secret) : null,
+      token_endpoint_auth_method: method,
+      client_key_kid: key?.client_key_kid ?? null,
+      client_key_alg: key?.client_key_alg ?? null,
+      client_key_public: key?.client_key_public ?? null,
+      client_key_sealed: key?.client_key_sealed ?? null,
       scopes: input.scopes ?? (input.kind === "oidc" ? ["openid", "profile", "email"] : []),
       claim_mapping: input.claim_mapping ?? {},
       create_users: input.create_users ?? true,
       is_enabled: input.is_enabled ?? true,
     });
-    await auditAdmin(deps, tx, actor, "idp.create", { type: "idp", id: row.slug }, { kind: row.kind, issuer: row.issuer });
-    return toIdp(row, callbackUrl(deps));
+    await auditAdmin(deps, tx, actor, "idp.create", { type: "idp", id: row.slug }, { kind: row.kind, issuer: row.issuer, token_endpoint_auth_method: method, ...(key ? { client_key_kid: key.client_key_kid } : {}) });
+    return view(deps, row);
   });
 }
 
@@ -131,11 +160,11 @@ async function mustFind(deps: Deps, slug: string): Promise<IdpRecord> {
 
 export async function listIdps(deps: Deps): Promise<{ idps: Idp[]; total: number }> {
   const rows = await store.listIdps(deps.sql, false);
-  return { idps: rows.map((r) => toIdp(r, callbackUrl(deps))), total: rows.length };
+  return { idps: rows.map((r) => view(deps, r)), total: rows.length };
 }
 
 export async function getIdp(deps: Deps, slug: string): Promise<Idp> {
-  return toIdp(await mustFind(deps, slug), callbackUrl(deps));
+  return view(deps, await mustFind(deps, slug));
 }
 
 export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: unknown): Promise<Idp> {
@@ -145,19 +174,37 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
   });
   const cur = await mustFind(deps, slug);
   if (cur.kind === "oauth2" && patch.claim_mapping && !patch.claim_mapping.subject) throw new ValidationError("Invalid request", [{ field: "claim_mapping", message: "a plain OAuth 2.0 provider needs 'subject'" }]);
+  // Choosing `none` (a public client) without naming a secret drops the stored one.
+  const dropSecret = patch.token_endpoint_auth_method === "none" && patch.client_secret === undefined && cur.client_secret_sealed !== null;
+  const hasSecret = patch.client_secret === undefined ? cur.client_secret_sealed !== null && !dropSecret : patch.client_secret !== null;
+  // A secret given to a public client makes it client_secret_basic, as before methods could be chosen.
+  const method: UpstreamAuthMethod = patch.token_endpoint_auth_method ?? (cur.token_endpoint_auth_method === "none" && typeof patch.client_secret === "string" ? "client_secret_basic" : cur.token_endpoint_auth_method);
+  const methodProblem = authMethodProblem(method, hasSecret);
+  if (methodProblem) throw new ValidationError("Invalid request", [{ field: patch.token_endpoint_auth_method ? "token_endpoint_auth_method" : "client_secret", message: methodProblem }]);
+  if ((patch.rotate_client_key || patch.client_key_alg) && method !== "private_key_jwt") {
+    throw new ValidationError("Invalid request", [{ field: patch.rotate_client_key ? "rotate_client_key" : "client_key_alg", message: "only with token_endpoint_auth_method private_key_jwt" }]);
+  }
+  // A key pair is made when private_key_jwt is chosen and there is none, on rotation, or for another algorithm.
+  const needsKey = method === "private_key_jwt" && (!cur.client_key_kid || patch.rotate_client_key || (patch.client_key_alg !== undefined && patch.client_key_alg !== cur.client_key_alg));
+  const key = needsKey ? await generateClientKey(deps, cur.slug, patch.client_key_alg ?? cur.client_key_alg ?? "RS256") : undefined;
+  // Leaving private_key_jwt drops the key pair: nothing unused stays published or stored.
+  const dropKey = method !== "private_key_jwt" && cur.client_key_kid !== null;
   return deps.sql.begin(async (tx) => {
     const row = await store.updateIdp(tx, cur.id, {
       name: patch.name?.trim(),
       client_id: patch.client_id,
-      client_secret_sealed: patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
+      client_secret_sealed: dropSecret ? null : patch.client_secret === undefined ? undefined : patch.client_secret === null ? null : sealSecret(deps, cur.slug, patch.client_secret),
+      token_endpoint_auth_method: method === cur.token_endpoint_auth_method ? undefined : method,
+      ...(key ?? {}),
+      ...(dropKey ? { client_key_kid: null, client_key_alg: null, client_key_public: null, client_key_sealed: null } : {}),
       scopes: patch.scopes,
       claim_mapping: patch.claim_mapping,
       create_users: patch.create_users,
       is_enabled: patch.is_enabled,
     });
     // The audit names the fields changed, never the secret.
-    await auditAdmin(deps, tx, actor, "idp.update", { type: "idp", id: cur.slug }, { fields: Object.keys(patch) });
-    return toIdp(row!, callbackUrl(deps));
+    await auditAdmin(deps, tx, actor, "idp.update", { type: "idp", id: cur.slug }, { fields: Object.keys(patch), ...(key ? { client_key_kid: key.client_key_kid } : {}) });
+    return view(deps, row!);
   });
 }
 

@@ -10,9 +10,11 @@ export type IdpColumns = Omit<IdpRecord, "id" | "created_at" | "updated_at">;
 export async function insertIdp(sql: Tx, c: IdpColumns): Promise<IdpRecord> {
   try {
     const [row] = await sql<IdpRecord[]>`
-      INSERT INTO upstream_idps (slug, name, kind, issuer, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_secret_sealed, scopes, claim_mapping, create_users, is_enabled)
+      INSERT INTO upstream_idps (slug, name, kind, issuer, authorization_endpoint, token_endpoint, userinfo_endpoint, jwks_uri, client_id, client_secret_sealed,
+                                 token_endpoint_auth_method, client_key_kid, client_key_alg, client_key_public, client_key_sealed, scopes, claim_mapping, create_users, is_enabled)
       VALUES (${c.slug}, ${c.name}, ${c.kind}, ${c.issuer}, ${c.authorization_endpoint}, ${c.token_endpoint}, ${c.userinfo_endpoint}, ${c.jwks_uri}, ${c.client_id},
-              ${c.client_secret_sealed}, ${c.scopes}, ${sql.json(c.claim_mapping as never)}, ${c.create_users}, ${c.is_enabled})
+              ${c.client_secret_sealed}, ${c.token_endpoint_auth_method}, ${c.client_key_kid}, ${c.client_key_alg},
+              ${c.client_key_public ? sql.json(c.client_key_public as never) : null}, ${c.client_key_sealed}, ${c.scopes}, ${sql.json(c.claim_mapping as never)}, ${c.create_users}, ${c.is_enabled})
       RETURNING *`;
     return row!;
   } catch (err) {
@@ -21,8 +23,9 @@ export async function insertIdp(sql: Tx, c: IdpColumns): Promise<IdpRecord> {
   }
 }
 
-export async function findIdpBySlug(sql: Tx, slug: string): Promise<IdpRecord | undefined> {
-  if (!isValidText(slug)) return undefined;
+export async function findIdpBySlug(sql: Tx, slug: string | null | undefined): Promise<IdpRecord | undefined> {
+  // A path segment that is not valid percent-encoded UTF-8 reaches here as null.
+  if (typeof slug !== "string" || !isValidText(slug)) return undefined;
   const [row] = await sql<IdpRecord[]>`SELECT * FROM upstream_idps WHERE slug = ${slug}`;
   return row;
 }
@@ -40,7 +43,7 @@ export async function listIdps(sql: Tx, enabledOnly: boolean): Promise<IdpRecord
 
 export async function updateIdp(sql: Tx, id: string, c: Partial<IdpColumns>): Promise<IdpRecord | undefined> {
   const cols: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(c)) if (v !== undefined) cols[k] = k === "claim_mapping" ? sql.json(v as never) : v;
+  for (const [k, v] of Object.entries(c)) if (v !== undefined) cols[k] = (k === "claim_mapping" || k === "client_key_public") && v !== null ? sql.json(v as never) : v;
   if (!Object.keys(cols).length) return findIdpById(sql, id);
   const [row] = await sql<IdpRecord[]>`UPDATE upstream_idps SET ${sql(cols as never, Object.keys(cols) as never)}, updated_at = now() WHERE id = ${id} RETURNING *`;
   return row;
@@ -137,4 +140,29 @@ export async function insertFederatedUser(sql: Tx, username: string, p: MappedPr
             ${p.family_name ?? null}, ${p.picture ?? null}, ${p.locale ?? null})
     ON CONFLICT DO NOTHING RETURNING id`;
   return user;
+}
+
+// ---- back-channel logout from the upstream ----
+
+/** Records a logout token's jti for its provider; false when it was seen before (a replay). */
+export async function recordLogoutJti(sql: Tx, idpId: string, jtiHash: string, expiresAt: Date): Promise<boolean> {
+  // Stale rows of this provider go with the next token (the purge job also clears them).
+  await sql`DELETE FROM upstream_logout_jtis WHERE idp_id = ${idpId} AND expires_at < now()`;
+  const rows = await sql`
+    INSERT INTO upstream_logout_jtis (idp_id, jti_hash, expires_at) VALUES (${idpId}, ${jtiHash}, ${expiresAt})
+    ON CONFLICT (idp_id, jti_hash) DO NOTHING RETURNING jti_hash`;
+  return rows.length > 0;
+}
+
+/** Ends the live sessions signed in through a provider that a logout token names (Back-Channel
+ *  Logout §2.7): by `sid` (and `sub` when both are given), or every session of `sub`. */
+export async function revokeUpstreamSessions(sql: Tx, idpId: string, by: { sub?: string; sid?: string }): Promise<{ id: string; user_id: string }[]> {
+  const sub = by.sub ?? null;
+  const sid = by.sid ?? null;
+  return sql<{ id: string; user_id: string }[]>`
+    UPDATE sessions SET revoked_at = now()
+    WHERE upstream_idp_id = ${idpId} AND revoked_at IS NULL
+      AND (${sid}::text IS NULL OR upstream_sid = ${sid}::text)
+      AND (${sub}::text IS NULL OR upstream_sub = ${sub}::text)
+    RETURNING id, user_id`;
 }

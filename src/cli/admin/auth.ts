@@ -124,7 +124,9 @@ function loginError(status: number, body: { error?: string; error_description?: 
   const desc = body?.error_description;
   switch (body?.error) {
     case "mfa_required":
-      return new CliError("Login failed: a one-time code is required", ExitCode.auth, `${desc ?? ""}${/passkey/.test(desc ?? "") ? "" : " On a terminal the code is asked for; otherwise pass it with --otp-stdin."}`.trim());
+      // A passkey cannot go through the password grant: the device grant signs in with it in a browser.
+      if (/passkey/.test(desc ?? "")) return new CliError("Login failed: this account's second factor is a passkey or security key", ExitCode.auth, `${desc} Sign in with it in a browser: authly admin auth login --device`);
+      return new CliError("Login failed: a one-time code is required", ExitCode.auth, `${desc ?? ""} On a terminal the code is asked for; otherwise pass it with --otp-stdin.`.trim());
     case "mfa_enrollment_required":
       return new CliError("Login failed: two-step verification must be set up first", ExitCode.auth, desc);
     case "invalid_grant":

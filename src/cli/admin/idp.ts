@@ -2,7 +2,7 @@
 // through the admin API (/admin/idps). OpenID Connect providers by issuer (the server reads the
 // discovery document under its outbound rules); plain OAuth 2.0 providers by explicit endpoints.
 import { defineCommand } from "citty";
-import type { Idp } from "../../authn/upstream/model";
+import { CLIENT_KEY_ALGS, UPSTREAM_AUTH_METHODS, type Idp } from "../../authn/upstream/model";
 import { CliError, ExitCode } from "../../errors";
 import { formatTime, printFields, printJson, printTable, success } from "../output";
 import { createContext } from "./context";
@@ -23,12 +23,16 @@ function printIdp(p: Idp): void {
     ["Userinfo endpoint", p.userinfo_endpoint ?? "(none)"],
     ["JWKS URI", p.jwks_uri ?? "(none)"],
     ["Client ID", p.client_id],
-    ["Client secret", p.has_client_secret ? "(set, encrypted)" : "(none: public client)"],
+    ["Client secret", p.has_client_secret ? "(set, encrypted)" : "(none)"],
+    ["Token endpoint auth", p.token_endpoint_auth_method],
+    ["Client key", p.client_key ? `${p.client_key.alg} ${p.client_key.kid}` : "(none)"],
     ["Scopes", p.scopes],
     ["Claim mapping", Object.entries(p.claim_mapping).map(([k, v]) => `${k}=${v}`)],
     ["Creates users", p.create_users],
     ["Status", p.is_enabled ? "enabled" : "disabled"],
     ["Redirect URI", p.redirect_uri],
+    ["JWKS URL to register", p.client_jwks_uri ?? "(none: not private_key_jwt)"],
+    ["Back-channel logout URI", p.backchannel_logout_uri ?? "(none: OpenID Connect providers only)"],
     ["Created", formatTime(p.created_at)],
     ["Updated", formatTime(p.updated_at)],
   ]);
@@ -53,6 +57,12 @@ const settingArgs = {
   scope: { type: "string", valueHint: "SCOPE", description: "A scope to ask the provider for (repeatable; replaces the list)" },
   map: { type: "string", valueHint: "FIELD=CLAIM", description: "Claim mapping (repeatable): subject, username, email, email_verified, name, given_name, family_name, picture, locale" },
   "create-users": { type: "boolean", description: "The first sign-in creates a local user (default)", negativeDescription: "Only linked accounts may sign in" },
+  "auth-method": {
+    type: "enum",
+    options: [...UPSTREAM_AUTH_METHODS] as string[],
+    description: "How we authenticate at the provider's token endpoint (default: client_secret_basic with a secret, none without)",
+  },
+  "key-alg": { type: "enum", options: [...CLIENT_KEY_ALGS] as string[], description: "private_key_jwt: algorithm of the provider's key pair (default RS256)" },
 } as const;
 
 function settingsBody(rawArgs: string[], args: Record<string, unknown>): Record<string, unknown> {
@@ -65,6 +75,8 @@ function settingsBody(rawArgs: string[], args: Record<string, unknown>): Record<
   if (mapping) body.claim_mapping = mapping;
   const create = flagPair(rawArgs, "create-users", "no-create-users");
   if (create !== undefined) body.create_users = create;
+  if (typeof args["auth-method"] === "string") body.token_endpoint_auth_method = args["auth-method"];
+  if (typeof args["key-alg"] === "string") body.client_key_alg = args["key-alg"];
   return body;
 }
 
@@ -84,13 +96,17 @@ const create = defineAdminCommand({
   help: helpText({
     details: `Register the printed Redirect URI at the provider. With --issuer the provider is OpenID Connect;
 with --authorization-endpoint/--token-endpoint/--userinfo-endpoint it is plain OAuth 2.0 and needs
---map subject=CLAIM (the userinfo field that names the account).`,
+--map subject=CLAIM (the userinfo field that names the account).
+For an OpenID Connect provider that sends back-channel logout tokens, register the printed
+Back-channel logout URI there. With --auth-method private_key_jwt the server makes a key pair for
+this provider: register the printed JWKS URL (or its keys) at the provider instead of a secret.`,
     examples: [
       '$ authly admin idp create --slug corp --name "Corp SSO" --issuer https://sso.corp.example --client-id authly --client-secret "$SECRET"',
+      '# private_key_jwt: no secret; register the printed JWKS URL at the provider\n$ authly admin idp create --slug okta --name Okta --issuer https://corp.okta.com --client-id 0oa1 --auth-method private_key_jwt',
       '# GitHub (plain OAuth 2.0)\n$ authly admin idp create --slug github --name GitHub --client-id Iv1.abc --client-secret "$SECRET" \\\n    --authorization-endpoint https://github.com/login/oauth/authorize \\\n    --token-endpoint https://github.com/login/oauth/access_token \\\n    --userinfo-endpoint https://api.github.com/user \\\n    --scope read:user --scope user:email --map subject=id --map username=login',
     ],
     json: "The provider (never the client secret).",
-    security: "The client secret is stored encrypted (AES-256-GCM) and never shown again.",
+    security: "The client secret and the private key are stored encrypted (AES-256-GCM) and never shown.",
   }),
   async run({ args, rawArgs }) {
     if (!args.slug) throw new CliError("Missing required argument: --slug", ExitCode.validation);
@@ -146,15 +162,25 @@ const update = defineAdminCommand({
     name: { type: "string", valueHint: "TEXT", description: "New button name" },
     enable: { type: "boolean", description: "Show it on the login page" },
     disable: { type: "boolean", description: "Hide it; its sign-ins stop" },
+    "rotate-key": { type: "boolean", description: "private_key_jwt: a new key pair (the provider must fetch the JWKS URL again)" },
     ...settingArgs,
     ...outputArgs,
   },
-  help: helpText({ examples: ["$ authly admin idp update corp --disable", "$ authly admin idp update github --map subject=id --map username=login --map email=email"], json: "The updated provider." }),
+  help: helpText({
+    examples: [
+      "$ authly admin idp update corp --disable",
+      "$ authly admin idp update github --map subject=id --map username=login --map email=email",
+      "$ authly admin idp update corp --auth-method private_key_jwt --key-alg ES256",
+      "$ authly admin idp update corp --rotate-key",
+    ],
+    json: "The updated provider.",
+  }),
   async run({ args, rawArgs }) {
     const body = settingsBody(rawArgs, args);
     if (args.name !== undefined) body.name = args.name;
     const enabled = flagPair(rawArgs, "enable", "disable");
     if (enabled !== undefined) body.is_enabled = enabled;
+    if (args["rotate-key"]) body.rotate_client_key = true;
     if (!Object.keys(body).length) throw new CliError("Nothing to update", ExitCode.validation, "Pass at least one option to change; see --help.");
     const ctx = createContext();
     const res = await ctx.api.patch<Idp>(path(args.slug), { json: body, notFound: notFound(args.slug) });
