@@ -48,6 +48,10 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${uid}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO registration_tokens (token_hash, max_uses, expires_at)
         SELECT '${tag}-${kind}-' || i, 1, ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO signup_requests (token_hash, username, email, password_hash, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'u' || i, 'u' || i || '@example.test', 'h', ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO signup_invites (token_hash, email, mailed, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'u' || i || '@example.test', false, ${at} FROM generate_series(1, ${n}) i;
     `);
   }
 }
