@@ -69,7 +69,9 @@ export interface SignupInput {
 /** The checks that do not depend on existing accounts; field -> message (fixed texts). */
 export function checkSignupInput(i: SignupInput, opts: { emailFixed?: boolean } = {}): Record<string, string> {
   const p: Record<string, string> = {};
-  if (!USERNAME.test(i.username)) p.username = "Choose a username of 1 to 64 letters, digits and . _ @ + - (starting with a letter or digit).";
+  // No "@": sign-in accepts a username or an address, and a username matches first, so a chosen
+  // username must never look like somebody's address.
+  if (!USERNAME.test(i.username) || i.username.includes("@")) p.username = "Choose a username of 1 to 64 letters, digits and . _ + - (starting with a letter or digit).";
   if (!opts.emailFixed && (i.email.length > 254 || !SIGNUP_EMAIL.test(i.email))) p.email = "Enter a valid email address.";
   if (i.password.length < PASSWORD_MIN || i.password.length > SIGNUP_LIMITS.maxPasswordLength) p.password = `The password must have ${PASSWORD_MIN} to ${SIGNUP_LIMITS.maxPasswordLength} characters.`;
   else if (i.password !== i.confirm) p.confirm = "The passwords do not match.";

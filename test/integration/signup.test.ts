@@ -133,6 +133,10 @@ describe("open sign-up with a verified address", () => {
     expect(badMail.html).toContain("Enter a valid email address.");
     const badName = await b.submit(form, "/signup", fields("-bad name", "policy@example.test"));
     expect(badName.html).toContain("Choose a username of 1 to 64");
+    // A username that looks like an address could shadow somebody's sign-in by address.
+    const looksLikeMail = await b.submit(form, "/signup", fields("victim@example.test", "policy@example.test"));
+    expect(looksLikeMail.status).toBe(400);
+    expect(looksLikeMail.html).toContain("Choose a username of 1 to 64");
     await settleSignupRequests();
     expect((await deps.sql`SELECT count(*)::int AS n FROM signup_requests WHERE email = 'policy@example.test'`)[0]!.n).toBe(0);
   });
