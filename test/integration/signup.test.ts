@@ -11,6 +11,7 @@ import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
 import { startSmtpPeer } from "../support/smtp";
 import { settleSignupRequests } from "../../src/account/signup";
+import { baseDatabaseUrl } from "../support/db";
 
 setDefaultTimeout(120_000);
 
@@ -21,6 +22,7 @@ const MAIL = { AUTHLY_SMTP_URL: `smtp://127.0.0.1:${smtpPort}?tls=off`, AUTHLY_M
 const api = await startAdminApi({ ...MAIL, AUTHLY_SIGNUP: "open", AUTHLY_SIGNUP_RATE_LIMIT: "1000" });
 const deps = api.deps;
 const rp = await createOidcClient(deps, { require_consent: true, scopes: ["openid", "email", "profile"] });
+const engine = (await baseDatabaseUrl()).engine;
 const http = { request: (p: string, i?: RequestInit) => fetch(api.url + p, i) };
 
 const to = (m: ParsedMail) => (m.to && "text" in m.to ? m.to.text : "");
@@ -118,6 +120,25 @@ describe("open sign-up with a verified address", () => {
     const pending = await deps.sql`SELECT username FROM signup_requests WHERE used_at IS NULL AND email IN ('fresh@example.test', 'owner@example.test', 'someone@example.test')`;
     expect(pending.map((r) => r.username)).toEqual(["fresh_one"]);
     expect(await usersNamed("another_one")).toBe(0);
+  });
+
+  // The mechanism, not wall-clock ratios (those flake on a shared machine): with the users table
+  // locked, the form still answers, so no account lookup runs before the answer. PostgreSQL only
+  // (PGlite runs one query at a time: the lock would stall the server's own queries).
+  test.skipIf(engine === "pglite")("the answer never waits for an account lookup (the same timing whether or not the account exists)", async () => {
+    const owner = await createOidcUser(deps, { username: "lock_owner", email: "lock-owner@example.test" });
+    const b = Browser.forServer(api.url);
+    const form = await b.open("/signup");
+    const answers = await deps.sql.begin(async (tx) => {
+      await tx`LOCK TABLE users IN ACCESS EXCLUSIVE MODE`;
+      const taken = await b.submit(form, "/signup", fields("lock_new", owner.email));
+      const fresh = await b.submit(form, "/signup", fields("lock_fresh", "lock-fresh@example.test"));
+      return [taken, fresh].map((p) => [p.status, p.html.includes("Check your mail")]);
+    });
+    expect(answers).toEqual([[200, true], [200, true]]);
+    await settleSignupRequests();
+    await mailTo(owner.email, "You already have an account");
+    await mailTo("lock-fresh@example.test", "Confirm your new account");
   });
 
   test("the password policy, matching passwords and a valid address are checked before anything is stored", async () => {
