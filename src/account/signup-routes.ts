@@ -17,6 +17,7 @@ import { messagePage, pageHeaders } from "../interaction/pages";
 import { accountReadyPage, signupConfirmPage, signupPage, signupSentPage } from "./signup-pages";
 import { checkSignupInput, confirmSignup, liveInvite, requestSignupInBackground, SIGNUP_LIMITS, signupOffered, signupRequestIsLive, signupWithInvite, signupWithoutVerification, type SignupInput } from "./signup";
 import { ConflictError } from "../errors";
+import { mailEnabled } from "../mail/service";
 
 const INTERACTION_ID = /^[A-Za-z0-9_-]{8,128}$/;
 const BAD_FORM = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
@@ -87,7 +88,7 @@ export function signupRoutes(deps: Deps) {
         const errors = checkSignupInput(input, { emailFixed: true });
         if (Object.keys(errors).length) return renderForm(request, 400, { invite: inviteView, values, errors });
         const r = await signupWithInvite(deps, f.invite, input, ip);
-        if (r.ok) return page(accountReadyPage({ username: r.user.username, continueUrl: `${base}/account`, continueLabel: "Go to your account", unverified: !r.user.email_verified }));
+        if (r.ok) return page(accountReadyPage({ username: r.user.username, continueUrl: `${base}/account`, continueLabel: "Go to your account", unverified: !r.user.email_verified && mailEnabled(deps) }));
         if (r.reason === "invalid_token") return page(messagePage("Link expired", BAD_INVITE), 400);
         if (r.reason === "email_taken") return page(messagePage("Address in use", "This address already belongs to an account. Sign in with it, or ask your administrator."), 409);
         return renderForm(request, 409, { invite: inviteView, values, errors: { username: "This username is taken. Choose another." } });
@@ -99,7 +100,7 @@ export function signupRoutes(deps: Deps) {
       if (!deps.config.signupRequireVerifiedEmail) {
         try {
           const user = await signupWithoutVerification(deps, input, ip);
-          return page(accountReadyPage({ username: user.username, continueUrl: signinUrl(interaction) ?? `${base}/account`, continueLabel: interaction ? "Continue to sign in" : "Go to your account", unverified: true }));
+          return page(accountReadyPage({ username: user.username, continueUrl: signinUrl(interaction) ?? `${base}/account`, continueLabel: interaction ? "Continue to sign in" : "Go to your account", unverified: mailEnabled(deps) }));
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;
           return renderForm(request, 409, { interaction, values, errors: { form: "This username or email address is already in use. Choose another, or sign in." } });

@@ -130,20 +130,20 @@ export type ConfirmOutcome = { ok: true; user: UserRecord; interaction: string |
 /** Follows a sign-up link: creates the account (address verified) unless the name or address was
  *  taken meanwhile; the link is used either way. */
 export async function confirmSignup(deps: Deps, token: string, ip: string | null): Promise<ConfirmOutcome> {
-  const used = await deps.sql.begin((tx) => consumeSignupRequest(tx, requestHash(deps, token)));
-  if (!used) return { ok: false, reason: "invalid_token" };
-  try {
-    const user = await deps.sql.begin(async (tx) => {
-      const row = await insertUser(tx, { username: used.username, email: used.email, email_verified: true, password_hash: used.password_hash, name: used.name });
-      await audit(deps, { action: "user.signup", actor: row.id, targetType: "user", targetId: row.id, ip, details: { how: "open", email_verified: true } }, tx);
-      return row;
-    });
-    return { ok: true, user, interaction: used.interaction };
-  } catch (err) {
-    if (!(err instanceof ConflictError)) throw err;
-    await audit(deps, { action: "user.signup", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { how: "open", reason: "taken" } });
-    return { ok: false, reason: "taken" };
-  }
+  return deps.sql.begin(async (tx) => {
+    const used = await consumeSignupRequest(tx, requestHash(deps, token));
+    if (!used) return { ok: false, reason: "invalid_token" } as const;
+    try {
+      // A savepoint: a name or address taken meanwhile still uses the link (and its password hash).
+      const user = await tx.savepoint((sp) => insertUser(sp, { username: used.username, email: used.email, email_verified: true, password_hash: used.password_hash, name: used.name }));
+      await audit(deps, { action: "user.signup", actor: user.id, targetType: "user", targetId: user.id, ip, details: { how: "open", email_verified: true } }, tx);
+      return { ok: true, user, interaction: used.interaction } as const;
+    } catch (err) {
+      if (!(err instanceof ConflictError)) throw err;
+      await audit(deps, { action: "user.signup", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { how: "open", reason: "taken" } }, tx);
+      return { ok: false, reason: "taken" } as const;
+    }
+  });
 }
 
 /** Open sign-up without verification (AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL=false): the account

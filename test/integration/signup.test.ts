@@ -141,6 +141,22 @@ describe("open sign-up with a verified address", () => {
     await mailTo("lock-fresh@example.test", "Confirm your new account");
   });
 
+  test("a username taken between the request and the confirmation: nothing is created and the link is used", async () => {
+    const b = Browser.forServer(api.url);
+    const form = await b.open("/signup");
+    await b.submit(form, "/signup", fields("race_user", "race@example.test"));
+    await settleSignupRequests();
+    const link = linkIn(await mailTo("race@example.test", "Confirm your new account"), "/signup/confirm?token=");
+    const confirm = await b.open(link);
+    await createOidcUser(deps, { username: "Race_User" });
+    const r = await b.submit(confirm, "/signup/confirm");
+    expect(r.status).toBe(409);
+    expect(r.html).toContain("This username or address was taken before you confirmed.");
+    expect((await deps.sql`SELECT count(*)::int AS n FROM users WHERE email = 'race@example.test'`)[0]!.n).toBe(0);
+    expect((await deps.sql`SELECT password_hash FROM signup_requests WHERE email = 'race@example.test'`)[0]!.password_hash).toBe("");
+    expect((await fetch(link)).status).toBe(400);
+  });
+
   test("the password policy, matching passwords and a valid address are checked before anything is stored", async () => {
     const b = Browser.forServer(api.url);
     const form = await b.open("/signup");
