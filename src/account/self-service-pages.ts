@@ -33,27 +33,29 @@ export function selfServiceSections(v: SelfServiceView): string {
   }).join("\n");
   const u = v.user;
   const address = u.email ? `<strong>${h(u.email)}</strong> <span class="muted">(${u.email_verified ? "confirmed" : "not confirmed"})</span>` : `<span class="muted">No address</span>`;
+  // Each form sits in a <details> (no JavaScript needed), open when it was just refused.
+  const open = (refused: unknown) => (refused ? " open" : "");
   const emailForm = v.emailChange
-    ? `<form method="post" action="${h(a("/email"))}" novalidate>${csrf}
+    ? `<details${open(v.emailError)}><summary>Change the address</summary><form method="post" action="${h(a("/email"))}" novalidate>${csrf}
 <label for="new-email">New email address</label><input type="text" id="new-email" name="email" autocomplete="email" inputmode="email" autocapitalize="none" spellcheck="false" maxlength="254" required${invalid("email-error", v.emailError)}>
 <label for="email-password">Your password</label><input type="password" id="email-password" name="password" autocomplete="current-password" required>
 ${alert("email-error", v.emailError)}
 <p class="muted note">We send a link to the new address. Your address changes only when you follow it.</p>
-<div class="actions"><button type="submit" class="secondary">Change the address</button></div></form>`
+<div class="actions"><button type="submit" class="secondary">Change the address</button></div></form></details>`
     : `<p class="muted note">To change your address, ask your administrator.</p>`;
-  return `<section aria-labelledby="profile"><h2 id="profile">Profile</h2>
-<form method="post" action="${h(a("/profile"))}" novalidate>${csrf}
+  return `<section aria-labelledby="profile"><h2 id="profile">Profile</h2><p class="muted">${u.name ? h(u.name) : "No name set"}</p>
+<details${open(v.profile)}><summary>Edit your profile</summary><form method="post" action="${h(a("/profile"))}" novalidate>${csrf}
 ${fields}
-<div class="actions"><button type="submit" class="primary">Save the profile</button></div></form></section>
+<div class="actions"><button type="submit" class="primary">Save the profile</button></div></form></details></section>
 <section aria-labelledby="email"><h2 id="email">Email address</h2><p>${address}</p>${emailForm}</section>
 <section aria-labelledby="password"><h2 id="password">Password</h2>
-<form method="post" action="${h(a("/password"))}" novalidate>${csrf}
+<details${open(v.passwordError)}><summary>Change your password</summary><form method="post" action="${h(a("/password"))}" novalidate>${csrf}
 <label for="current-password">Current password</label><input type="password" id="current-password" name="current_password" autocomplete="current-password" required${invalid("password-error", v.passwordError)}>
 <label for="new-password">New password</label><input type="password" id="new-password" name="new_password" autocomplete="new-password" minlength="${v.minLength}" required aria-describedby="new-password-hint">
 <p class="muted note" id="new-password-hint">At least ${v.minLength} characters. Every other device signed in to your account will be signed out.</p>
 <label for="confirm-password">Repeat the new password</label><input type="password" id="confirm-password" name="confirm_password" autocomplete="new-password" required>
 ${alert("password-error", v.passwordError)}
-<div class="actions"><button type="submit" class="secondary">Change the password</button></div></form></section>`;
+<div class="actions"><button type="submit" class="secondary">Change the password</button></div></form></details></section>`;
 }
 
 /** Opening the mailed link shows a button (a mail scanner that fetches links changes nothing). */

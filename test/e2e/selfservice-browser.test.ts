@@ -99,6 +99,20 @@ describe.skipIf(!runnable)("self-service in headless Chromium", async () => {
     await page.getByLabel("Password").fill("Graces-Password-1");
     await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await allowAndLand(page, verifier);
+
+    // The new account's page: the self-service sections are there, with what the sign-up stored.
+    await page.goto(`${srv.url}/account`);
+    await page.getByRole("heading", { name: "Your account" }).waitFor();
+    for (const name of ["Profile", "Email address", "Password", "Where you are signed in"]) await page.getByRole("heading", { name, exact: true }).waitFor();
+    // The forms are folded (<details>, no script): "Edit your profile" opens the profile form.
+    await page.getByText("Edit your profile").click();
+    expect(await page.getByLabel("Full name").inputValue()).toBe("Grace Hopper");
+    await page.getByLabel("Nickname").fill("Amazing Grace");
+    await page.getByRole("button", { name: "Save the profile" }).click();
+    await page.getByRole("status").waitFor();
+    expect(await page.getByRole("status").textContent()).toBe("Your profile was saved.");
+    expect(await page.locator("section[aria-labelledby=email] p").first().textContent()).toBe("grace@example.test (confirmed)");
+    await page.screenshot({ path: join(ARTIFACTS, "account-page.png"), fullPage: true });
     expect(csp).toEqual([]);
     await page.close();
   });
