@@ -5,6 +5,10 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { changeOwnPassword } from "../accounts/admin-service";
+import { AuthenticationError, throttledFactorCheck } from "../accounts/authenticate";
+import type { UserRecord } from "../accounts/model";
+import { passwordParams, verifyPassword } from "../accounts/password";
+import { isLoopbackClient } from "../http/request-context";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { seeOther } from "../http/authorization-response";
@@ -38,6 +42,20 @@ export function selfServiceRoutes(deps: Deps) {
   const home = (notice?: string) => accountHome(deps, notice);
   const page = (html: string, status = 200) => accountPageResponse(html, status);
 
+  /** The current password of a form, under the sign-in throttle (a stolen session must not become
+   *  a password oracle): failures count like wrong sign-ins and lock the same way. */
+  const currentPassword = async (request: Request, user: UserRecord, password: string): Promise<"ok" | "wrong" | "locked"> => {
+    try {
+      const attempt = { userId: user.id, isAdmin: user.is_admin, ip: requestInfo(request).ip, loopback: isLoopbackClient(request) };
+      const ok = await throttledFactorCheck(deps, attempt, "password", async () => (await verifyPassword(password.slice(0, 1024), user.password_hash, passwordParams(deps.config))).ok);
+      return ok ? "ok" : "wrong";
+    } catch (err) {
+      if (err instanceof AuthenticationError) return "locked";
+      throw err;
+    }
+  };
+  const LOCKED = "Too many wrong passwords. Wait a few minutes and try again.";
+
   return new Elysia({ name: "account-self-service" })
     .post("/account/profile", async ({ request }) => {
       const f = await readAccountForm(deps, request);
@@ -54,6 +72,8 @@ export function selfServiceRoutes(deps: Deps) {
       const f = await readAccountForm(deps, request);
       if ("response" in f) return f.response;
       if (!emailChangeOffered(deps)) return seeOther(home());
+      const pw = await currentPassword(request, f.user, f.fields.password ?? "");
+      if (pw !== "ok") return renderAccount(deps, f.user, f.session, { status: pw === "locked" ? 429 : 400, form: { emailError: pw === "locked" ? LOCKED : "Your password is not right." } });
       const r = await requestEmailChange(deps, f.user, { email: f.fields.email ?? "", password: f.fields.password ?? "" }, requestInfo(request).ip);
       if (r.ok) return seeOther(home("email_link_sent"));
       const text = r.reason === "wrong_password" ? "Your password is not right." : r.reason === "same_email" ? "This is already your address." : "Enter a valid email address.";
@@ -65,6 +85,9 @@ export function selfServiceRoutes(deps: Deps) {
       const next = f.fields.new_password ?? "";
       const refuse = (text: string) => renderAccount(deps, f.user, f.session, { status: 400, form: { passwordError: text } });
       if (next !== (f.fields.confirm_password ?? "")) return refuse("The new passwords do not match.");
+      const pw = await currentPassword(request, f.user, f.fields.current_password ?? "");
+      if (pw === "locked") return renderAccount(deps, f.user, f.session, { status: 429, form: { passwordError: LOCKED } });
+      if (pw === "wrong") return refuse("Your current password is not right.");
       try {
         // Keeps this browser's session; ends every other one (back-channel logout) and revokes every refresh token.
         await changeOwnPassword(deps, { userId: f.user.id, ip: requestInfo(request).ip }, f.user.id, { current_password: (f.fields.current_password ?? "").slice(0, 1024), new_password: next.slice(0, 2048) }, undefined, undefined, f.session.id);

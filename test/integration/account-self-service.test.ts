@@ -160,6 +160,18 @@ describe("password change and sessions", () => {
     expect(received.map((t) => jwtPayload(t).sid)).toContain(sid);
   });
 
+  test("wrong current passwords count like failed sign-ins: after AUTHLY_LOGIN_MAX_FAILURES the form is locked (429)", async () => {
+    const user = await createOidcUser(deps);
+    const { b, page } = await accountOf(user);
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await b.submit(page, "/account/password", { current_password: `wrong-${i}`, new_password: "Brand-New-Password-1", confirm_password: "Brand-New-Password-1" })).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400, 429]);
+    const locked = await b.submit(page, "/account/email", { email: "elsewhere@example.test", password: user.password });
+    expect(locked.status).toBe(429);
+    expect(locked.html).toContain("Too many wrong passwords.");
+    expect((await deps.sql`SELECT count(*)::int AS n FROM mail_outbox WHERE recipient = 'elsewhere@example.test'`)[0]!.n).toBe(0);
+  });
+
   test("a form without the session's CSRF token changes nothing", async () => {
     const user = await createOidcUser(deps);
     const { b, page } = await accountOf(user);
