@@ -17,6 +17,8 @@ import { registrationRoutes } from "./registration/routes";
 import { accountRoutes } from "./account/routes";
 import { federationRoutes } from "./authn/upstream/routes";
 import { passwordResetRoutes } from "./account/reset-routes";
+import { signupRoutes } from "./account/signup-routes";
+import { selfServiceRoutes } from "./account/self-service-routes";
 import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
@@ -75,7 +77,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(registrationRoutes(deps))
     .use(accountRoutes(deps))
     .use(federationRoutes(deps))
-    .use(passwordResetRoutes(deps));
+    .use(passwordResetRoutes(deps))
+    .use(signupRoutes(deps))
+    .use(selfServiceRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

@@ -13,6 +13,15 @@ describe("configuration", () => {
     expect(c.mode.pool).toEqual({ min: 5, max: 20, connectTimeout: 30, idleTimeout: 300 });
   });
 
+  test("self sign-up: off by default, verified address required, 10 posts an hour; a bad mode is named", () => {
+    const c = loadConfig(base, { purpose: "server" });
+    expect([c.signup, c.signupRequireVerifiedEmail, c.signupRateLimitPerHour]).toEqual(["off", true, 10]);
+    const o = loadConfig({ ...base, AUTHLY_SIGNUP: "invite", AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL: "false", AUTHLY_SIGNUP_RATE_LIMIT: "3" }, { purpose: "server" });
+    expect([o.signup, o.signupRequireVerifiedEmail, o.signupRateLimitPerHour]).toEqual(["invite", false, 3]);
+    expect(() => loadConfig({ ...base, AUTHLY_SIGNUP: "everyone" }, { purpose: "server" })).toThrow("AUTHLY_SIGNUP: 'everyone' is not a sign-up mode (off, open or invite)");
+    expect(() => loadConfig({ ...base, AUTHLY_SIGNUP_RATE_LIMIT: "0" }, { purpose: "server" })).toThrow("AUTHLY_SIGNUP_RATE_LIMIT");
+  });
+
   test("every problem is listed at once and secrets are never shown", () => {
     const secret = "short-secret-value";
     let err: ConfigError | undefined;

@@ -84,6 +84,12 @@ export const Config = t.Object({
   mailFrom: t.Optional(t.String({ pattern: "^[^\\s@<>]+@[^\\s@<>]+$" })),
   mailRetrySeconds: t.Integer({ minimum: 1, maximum: 3600 }),
   mailMaxAttempts: t.Integer({ minimum: 1, maximum: 100 }),
+  /** Self sign-up (issue 17): off, open to anyone, or by invite links only. */
+  signup: t.Union([t.Literal("off"), t.Literal("open"), t.Literal("invite")]),
+  /** An open sign-up creates the account only once its address is confirmed by mail. */
+  signupRequireVerifiedEmail: t.Boolean(),
+  /** Sign-up form posts per source address and hour. */
+  signupRateLimitPerHour: t.Integer({ minimum: 1 }),
 });
 export type Config = Static<typeof Config> & { mode: ModeInfo };
 
@@ -159,6 +165,9 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_MAIL_FROM", key: "mailFrom", kind: "string" },
   { env: "AUTHLY_MAIL_RETRY_SECONDS", key: "mailRetrySeconds", kind: "int", default: () => 30 },
   { env: "AUTHLY_MAIL_MAX_ATTEMPTS", key: "mailMaxAttempts", kind: "int", default: () => 8 },
+  { env: "AUTHLY_SIGNUP", key: "signup", kind: "string", default: () => "off" },
+  { env: "AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL", key: "signupRequireVerifiedEmail", kind: "bool", default: () => true },
+  { env: "AUTHLY_SIGNUP_RATE_LIMIT", key: "signupRateLimitPerHour", kind: "int", default: () => 10 },
   // Derived last: needs host and port.
   { env: "AUTHLY_ISSUER", key: "issuer", kind: "string", default: (_env, p) => defaultIssuer(String(p.host), Number(p.port)) },
 ];
@@ -280,6 +289,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "embeddedEngine") return "is not an engine (pglite or container)";
   if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
   if (f.key === "registration") return "is not a registration mode (closed, token or open)";
+  if (f.key === "signup") return "is not a sign-up mode (off, open or invite)";
   if (f.key === "mfaPolicy") return "is not an MFA policy (off, optional or required)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   if (f.key === "smtpUrl") return "must start with smtp:// or smtps://";

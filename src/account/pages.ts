@@ -12,6 +12,8 @@ export interface AccountView {
   overview: AccountOverview;
   /** A done or error message after a form post (fixed texts, chosen by code). */
   notice?: { kind: "ok" | "error"; text: string };
+  /** Profile, email address and password forms (self-service-pages.ts), already rendered. */
+  selfService?: string;
   /** Adding a passkey (WebAuthn §5.4 creation options). */
   /** Identities linked at upstream providers, and the providers one may link (src/authn/upstream/). */
   identities?: { linked: { id: string; provider: string; email: string | null; createdAt: Date; lastUsedAt: Date | null }[]; linkable: { name: string; href: string }[] };
@@ -67,10 +69,11 @@ ${o.totp ? button(a("/totp/remove"), v.csrf, "Remove", "secondary", "Remove the 
   return layout(
     "Your account",
     `<h1>Your account</h1><p class="muted">Signed in as <strong>${h(v.userName)}</strong></p>${notice}
+${v.selfService ?? ""}
 <section aria-labelledby="methods"><h2 id="methods">Sign-in methods</h2><ul class="items">${totp}${recovery}</ul>
 <h3 class="m0">Passkeys and security keys</h3><ul class="items" aria-label="Passkeys and security keys">${passkeys || `<li><span class="muted">None yet.</span></li>`}</ul>${add}</section>
 ${linkedSection(v, a)}
-<section aria-labelledby="sessions"><h2 id="sessions">Where you are signed in</h2><ul class="items">${sessions}</ul></section>
+<section aria-labelledby="sessions"><h2 id="sessions">Where you are signed in</h2><ul class="items">${sessions}</ul>${o.sessions.some((s) => !s.current) ? button(a("/sessions/end-others"), v.csrf, "Sign out everywhere else", "secondary", "End every session except this browser") : ""}</section>
 <section aria-labelledby="apps"><h2 id="apps">Applications with access</h2><ul class="items">${consents}</ul></section>`,
     { script: r?.script, wide: true },
   );

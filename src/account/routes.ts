@@ -10,24 +10,19 @@ import { confirmTotp } from "../authn/service";
 import { deleteCredential, deleteRecoveryCodes, deleteTotp, countFactors } from "../authn/store";
 import { generateRecoveryCodes } from "../authn/recovery-codes";
 import { beginTotpEnrolment, pendingTotpEnrolment } from "../authn/totp";
-import { registerCredential, registrationOptions, WebAuthnError } from "../authn/webauthn";
+import { registerCredential, WebAuthnError } from "../authn/webauthn";
 import { ConflictError } from "../errors";
 import { seeOther } from "../http/authorization-response";
-import { enforcePageRateLimit } from "../http/rate-limit";
 import { isLoopbackClient, requestInfo } from "../http/request-context";
-import { sourceKey } from "../lib/source-key";
 import { isValidText } from "../lib/text";
-import { readFormBody } from "../oauth/request-params";
 import { backchannelLogout } from "../oidc/backchannel-logout";
 import { enrolPage, recoveryCodesPage } from "../interaction/factor-pages";
-import { messagePage, pageHeaders } from "../interaction/pages";
+import { messagePage } from "../interaction/pages";
 import { clearSessionCookie, elevateSession, endSession, loadSession, type Session } from "../interaction/session";
 import { deleteConsent, listUserSessions, revokeUserClientGrants } from "../interaction/store";
-import { accountOverview, accountUser, accountCsrf, checkAccountCsrf, startAccountSignIn } from "./service";
-import { accountPage } from "./pages";
-import { accountIdentities } from "../authn/upstream/buttons";
-
-const RATE_WINDOW_SECONDS = 60;
+import { accountUser, accountCsrf, startAccountSignIn } from "./service";
+import { accountPageResponse, readAccountForm, renderAccount } from "./account-http";
+import { SELF_SERVICE_NOTICES } from "./self-service-routes";
 
 /** Messages after a form post, by code (never text from the query string). */
 const NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
@@ -45,24 +40,13 @@ const NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
   identity_local_needed: { kind: "error", text: "To link a sign-in provider, sign in with your password (or passkey) first." },
 };
 
-function page(html: string, status: number, script = false, headers: Record<string, string> = {}): Response {
-  return new Response(html, { status, headers: { ...pageHeaders([], { script }), ...headers } });
-}
+const page = accountPageResponse;
 
 export function accountRoutes(deps: Deps) {
   const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
   const home = (notice?: string) => `${base}/account${notice ? `?done=${notice}` : ""}`;
 
-  /** The signed-in user for a form post with a valid CSRF token; otherwise a response. */
-  const form = async (request: Request): Promise<{ user: UserRecord; session: Session; fields: Record<string, string> } | { response: Response }> => {
-    await enforcePageRateLimit(deps, `account:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
-    const session = await loadSession(deps, request);
-    const user = await accountUser(deps, session);
-    if (!session || !user) return { response: seeOther(home()) };
-    const body = await readFormBody(request);
-    if (!body || body.invalid.size || body.repeated.size || !checkAccountCsrf(deps, session, body.values.csrf_token)) return { response: seeOther(home("invalid_form")) };
-    return { user, session, fields: body.values };
-  };
+  const form = (request: Request) => readAccountForm(deps, request);
   const attempt = (request: Request, user: UserRecord) => ({ userId: user.id, isAdmin: user.is_admin, ip: requestInfo(request).ip, loopback: isLoopbackClient(request) });
   const log = (request: Request, user: UserRecord, action: string, details: Record<string, unknown> = {}) =>
     audit(deps, { action, actor: user.id, targetType: "user", targetId: user.id, ip: requestInfo(request).ip, details });
@@ -83,20 +67,7 @@ export function accountRoutes(deps: Deps) {
         return seeOther(start.path, start.cookies);
       }
       const done = new URL(request.url).searchParams.get("done") ?? "";
-      const register = await registrationOptions(deps, user);
-      return page(
-        accountPage({
-          base,
-          csrf: accountCsrf(deps, session),
-          userName: user.username,
-          overview: await accountOverview(deps, user, session),
-          notice: NOTICES[done],
-          identities: await accountIdentities(deps, user.id, accountCsrf(deps, session)),
-          register: register.full ? undefined : { ...register, script: `${base}/assets/webauthn.js` },
-        }),
-        200,
-        !register.full,
-      );
+      return renderAccount(deps, user, session, { notice: NOTICES[done] ?? SELF_SERVICE_NOTICES[done] });
     }, { detail: { tags: ["account"], summary: "The account page: sign-in methods, sessions, applications" } })
     .post("/account/totp/start", async ({ request }) => {
       const f = await form(request);

@@ -4,7 +4,7 @@
 import type { Tx } from "../db/sql";
 import type { UserRecord } from "../accounts/model";
 
-export type AccountTokenPurpose = "password_reset" | "email_verification";
+export type AccountTokenPurpose = "password_reset" | "email_verification" | "email_change";
 
 export async function findActiveUserByEmail(sql: Tx, email: string): Promise<UserRecord | undefined> {
   const [row] = await sql<UserRecord[]>`SELECT * FROM users WHERE lower(email) = lower(${email}) AND is_active`;

@@ -205,10 +205,11 @@ export async function whoAmI(deps: Deps, principal: { userId: string; scopes: st
  * old password opened ends, as after an admin's reset: every other session, grant, refresh and
  * access token of the user is revoked and the clients of the ended sessions get a back-channel
  * logout. `keepJti` names the access token that made the change (admin API): it, its grant and the
- * browser session that grant came from are kept. The login page's forced change keeps nothing (no
+ * browser session that grant came from are kept; `keepSessionId` (the account page) keeps that
+ * browser session only. The login page's forced change keeps nothing (no
  * session exists yet; the new one starts after the change).
  */
-export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown, keepJti?: string, keepGrantId?: string | null) {
+export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string, body: unknown, keepJti?: string, keepGrantId?: string | null, keepSessionId?: string) {
   const input = assertSchema<ChangePassword>(ChangePassword, body, (p) => {
     const b = body as Partial<ChangePassword>;
     if (typeof b.new_password === "string" && b.new_password === b.current_password && !p.has("new_password")) p.add("new_password", "must differ from the current password");
@@ -224,7 +225,8 @@ export async function changeOwnPassword(deps: Deps, actor: Actor, userId: string
   const hash = await hashPassword(input.new_password, params);
   const { result, logouts } = await deps.sql.begin(async (tx) => {
     await store.updateUser(tx, userId, { password_hash: hash, requires_password_change: false });
-    const keep = keepJti ? await store.findAccessTokenOrigin(tx, userId, keepJti, keepGrantId) : {};
+    // The account page keeps the browser session that made the change (`keepSessionId`).
+    const keep = keepJti ? await store.findAccessTokenOrigin(tx, userId, keepJti, keepGrantId) : keepSessionId ? { sessionId: keepSessionId } : {};
     const revoked = await store.revokeUserSessions(tx, userId, "password_changed", keep);
     await auditAdmin(deps, tx, actor, "user.password_change", { type: "user", id: userId }, { revoked_sessions: revoked.sessions, revoked_grants: revoked.grants, revoked_access_tokens: revoked.accessTokens });
     return {

@@ -11,6 +11,7 @@ import type { KeyAlg } from "../keys/store";
 import { ConflictError, NotFoundError } from "../errors";
 import { connectionCounts, statusCounts } from "./store";
 import { mailStatus } from "../mail/service";
+import { signupStatus } from "../account/signup";
 import type { AdminRouteSpec } from "./spec";
 
 const Pool = t.Object({ min: t.Integer(), max: t.Integer(), connect_timeout_seconds: t.Number(), idle_timeout_seconds: t.Number() });
@@ -35,6 +36,13 @@ const Status = t.Object({
     enabled: t.Boolean({ description: "AUTHLY_SMTP_URL is set; without it password reset and email verification are not offered" }),
     from: t.Union([t.String(), t.Null()]),
     outbox: t.Object({ pending: t.Integer(), failed: t.Integer(), sent: t.Integer() }),
+  }),
+  signup: t.Object({
+    mode: t.Union([t.Literal("off"), t.Literal("open"), t.Literal("invite")], { description: "AUTHLY_SIGNUP" }),
+    require_verified_email: t.Boolean({ description: "AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL" }),
+    open: t.Boolean({ description: "The login page offers \"Create an account\"" }),
+    invites: t.Boolean({ description: "Invite links work (POST /admin/invites)" }),
+    reason: t.Union([t.String(), t.Null()], { description: "Why open sign-up is not offered" }),
   }),
   timestamp: t.String({ format: "date-time" }),
 });
@@ -93,6 +101,7 @@ export function systemAdminRoutes(deps: Deps): AdminRouteSpec[] {
           counts: await statusCounts(deps.sql),
           admin_api: { enabled: c.adminApiEnabled, url: c.adminApiUrl, localhost_only: c.adminApiLocalhostOnly, allowed_ips: c.adminApiAllowedIps, rate_limit_per_minute: c.adminRateLimitPerMinute },
           mail: await mailStatus(deps),
+          signup: signupStatus(deps),
           timestamp: new Date().toISOString(),
         };
       },

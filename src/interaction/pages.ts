@@ -119,6 +119,8 @@ export interface LoginView {
   upstream?: { name: string; href: string }[];
   /** "Forgot password?" (only with mail configured). */
   forgotUrl?: string;
+  /** "Create an account" (only when open sign-up is offered). */
+  signupUrl?: string;
 }
 
 export function loginPage(v: LoginView): string {
@@ -137,7 +139,7 @@ export function loginPage(v: LoginView): string {
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required${described}${focusPassword}>
 <div class="actions"><button type="submit" class="primary">Sign in</button></div>
-</form>${v.forgotUrl ? `<p class="links"><a href="${h(v.forgotUrl)}">Forgot password?</a></p>` : ""}${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}${upstreamLinks(v.upstream)}
+</form>${v.forgotUrl || v.signupUrl ? `<p class="links">${v.forgotUrl ? `<a href="${h(v.forgotUrl)}">Forgot password?</a>` : ""}${v.signupUrl ? `<a href="${h(v.signupUrl)}">Create an account</a>` : ""}</p>` : ""}${v.passkey ? passkeyForm(v.passkey, v.csrf) : ""}${upstreamLinks(v.upstream)}
 <form method="post" action="${h(v.cancelAction)}"><input type="hidden" name="csrf_token" value="${h(v.csrf)}"><div class="actions"><button type="submit" class="tertiary" aria-label="Cancel and return to ${h(v.clientName)}">Cancel</button></div></form>`,
     { script: v.passkey?.script },
   );

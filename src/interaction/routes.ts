@@ -37,6 +37,7 @@ import type { Method } from "../authn/model";
 import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
 import { factorSteps } from "./factor-steps";
 import { mailEnabled } from "../mail/service";
+import { signupOffered } from "../account/signup";
 import webauthnScript from "./assets/webauthn.js" with { type: "text" };
 import { loginProviders } from "../authn/upstream/buttons";
 
@@ -69,7 +70,7 @@ export function interactionRoutes(deps: Deps) {
     const challenge = await steps.challengeFor(request, null);
     const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
     return page(
-      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, upstream: await loginProviders(deps, ia.id) }),
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, signupUrl: signupOffered(deps) ? `${base}/signup?interaction=${encodeURIComponent(ia.id)}` : undefined, upstream: await loginProviders(deps, ia.id) }),
       status,
       [formTarget(ia.state.request.redirectUri)],
       Boolean(passkey),

@@ -1,6 +1,6 @@
 // Outgoing mail: what is queued (the outbox row) and how it is sent. Nothing else in Authly sends mail.
 
-export type MailKind = "test" | "password_reset" | "email_verification";
+export type MailKind = "test" | "password_reset" | "email_verification" | "signup_confirm" | "signup_exists" | "signup_username_taken" | "signup_invite" | "email_change" | "email_changed";
 
 export interface Mail {
   kind: MailKind;

@@ -32,6 +32,36 @@ const TEMPLATES: Record<MailKind, (v: Record<string, string>) => Template> = {
     paragraphs: [`Confirm that ${v.email} is the address of the account '${v.username}' at ${v.issuer}.`, `The link works once, for ${v.hours} hours.`, "If you did not expect this mail, ignore it."],
     action: "Confirm the address",
   }),
+  // Self sign-up and the account page (src/account/signup.ts, email-change.ts).
+  signup_confirm: (v) => ({
+    subject: "Confirm your new account",
+    paragraphs: [`Someone (hopefully you) asked to create the account '${v.username}' with this address at ${v.issuer}.`, `Open this link within ${v.hours} hours to confirm the address: the account is created then, not before.`, "If you did not ask for this, ignore this mail: no account is created."],
+    action: "Confirm and create the account",
+  }),
+  signup_exists: (v) => ({
+    subject: "You already have an account",
+    paragraphs: [`Someone (hopefully you) tried to create an account with this address at ${v.issuer}, but this address already belongs to an account.`, "Sign in with it instead. Forgot its password? Use \"Forgot password?\" on the sign-in page.", "If this was not you, ignore this mail: nothing was changed."],
+    action: "Sign in",
+  }),
+  signup_username_taken: (v) => ({
+    subject: "Choose another username",
+    paragraphs: [`Someone (hopefully you) tried to create the account '${v.username}' with this address at ${v.issuer}, but this username is taken.`, "Sign up again with another username.", "If this was not you, ignore this mail: no account was created."],
+    action: "Sign up again",
+  }),
+  signup_invite: (v) => ({
+    subject: "You are invited to create an account",
+    paragraphs: [`You are invited to create an account with the address ${v.email} at ${v.issuer}.`, `The link works once, until ${v.expires}.`, "If you did not expect this mail, ignore it."],
+    action: "Create your account",
+  }),
+  email_change: (v) => ({
+    subject: "Confirm your new email address",
+    paragraphs: [`The account '${v.username}' at ${v.issuer} asked to use ${v.email} as its email address.`, `Open this link within ${v.hours} hours to confirm it. Until then the account keeps its current address.`, "If you did not ask for this, ignore this mail."],
+    action: "Confirm the new address",
+  }),
+  email_changed: (v) => ({
+    subject: "Your email address was changed",
+    paragraphs: [`The email address of the account '${v.username}' at ${v.issuer} was changed from this address to ${v.email}.`, "If you did not do this, reset your password and contact your administrator at once."],
+  }),
 };
 
 export function renderMail(kind: MailKind, to: string, values: Record<string, string>, link?: string): Mail {

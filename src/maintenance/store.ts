@@ -33,6 +33,9 @@ export const PURGE_RULES: PurgeRule[] = [
   expiredAfterGrace("login_known_sources"),
   // Initial access tokens of dynamic registration (issue 14); a registration keeps no FK to a purged one.
   expiredAfterGrace("registration_tokens"),
+  // Sign-ups waiting for their address, and invite links (issue 17): a password hash does not outlive its request.
+  expiredAfterGrace("signup_requests"),
+  expiredAfterGrace("signup_invites"),
   {
     // A grant's expires_at is pushed past every refresh token issued from it, and past every access
     // token but one issued just before the grant's absolute end; access tokens of a grant are not

@@ -53,6 +53,10 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, 1, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO upstream_logout_jtis (idp_id, jti_hash, expires_at)
         SELECT '${idp!.id}', '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO signup_requests (token_hash, username, email, password_hash, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'u' || i, 'u' || i || '@example.test', 'h', ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO signup_invites (token_hash, email, mailed, expires_at)
+        SELECT '${tag}-${kind}-' || i, 'u' || i || '@example.test', false, ${at} FROM generate_series(1, ${n}) i;
     `);
   }
 }

@@ -19,7 +19,8 @@ const RUNS = Number(process.env.FUZZ_RUNS ?? 30);
 
 // app.handle has no socket address: open the admin API's network rule so the fuzz reaches its
 // token checks and handlers (the rule itself is tested in http-hardening and admin-authorization).
-const t = await createTestApp({ env: { AUTHLY_ADMIN_RATE_LIMIT: "1000000", AUTHLY_MAX_BODY_BYTES: "65536", AUTHLY_ADMIN_API_LOCALHOST_ONLY: "false" } });
+// Open sign-up (without mail: no verification) so the sign-up form's handler is fuzzed, not its 404.
+const t = await createTestApp({ env: { AUTHLY_ADMIN_RATE_LIMIT: "1000000", AUTHLY_MAX_BODY_BYTES: "65536", AUTHLY_ADMIN_API_LOCALHOST_ONLY: "false", AUTHLY_SIGNUP: "open", AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL: "false", AUTHLY_SIGNUP_RATE_LIMIT: "1000000" } });
 const f = await seedFixtures(t.deps);
 // Path parameters name this user, never the admin whose token the fuzz uses.
 const [victim] = await t.db.sql<{ id: string }[]>`INSERT INTO users (username, email) VALUES ('fuzz-victim', 'victim@example.test') RETURNING id`;
@@ -295,7 +296,7 @@ interface Finding {
 }
 
 /** Front-channel routes answer with pages and redirects; every other 4xx is a JSON error object. */
-const PAGE_ROUTES = /^\/(oauth\/authorize|interaction|oidc\/logout|device(\/|$)|federation\/|password\/|email\/verify)/;
+const PAGE_ROUTES = /^\/(oauth\/authorize|interaction|oidc\/logout|device(\/|$)|federation\/|password\/|email\/(verify|change)|signup)/;
 
 /** The error shape of `route`: a JSON object with a string `error` (and OAuth's error_description
  *  on the protocol endpoints), or an HTML page on the front channel. */

@@ -26,6 +26,7 @@ export interface SystemStatus {
   counts?: Record<string, number>;
   admin_api?: { enabled: boolean; url: string; localhost_only: boolean; rate_limit_per_minute: number };
   mail?: { enabled: boolean; from: string | null; outbox: { pending: number; failed: number; sent: number } };
+  signup?: { mode: string; require_verified_email: boolean; open: boolean; invites: boolean; reason: string | null };
   timestamp?: string;
 }
 
@@ -95,6 +96,12 @@ export default defineAdminCommand({
       console.log("\nMail:");
       console.log(st.mail.enabled ? `  Status: Enabled (from ${st.mail.from})` : "  Status: Not configured (set AUTHLY_SMTP_URL): password reset and email verification are not offered");
       console.log(`  Outbox: ${st.mail.outbox.pending} pending, ${st.mail.outbox.failed} failed, ${st.mail.outbox.sent} sent`);
+    }
+    if (st.signup) {
+      console.log("\nSign-up:");
+      const how = st.signup.open ? `Open${st.signup.require_verified_email ? " (address confirmed by mail first)" : " (no address confirmation)"}` : st.signup.invites ? "By invite only" : "Off";
+      console.log(`  Status: ${how}`);
+      if (st.signup.mode === "open" && !st.signup.open && st.signup.reason) console.log(`  Not offered: ${st.signup.reason}`);
     }
     console.log(`\nLast Updated: ${formatUtc(st.timestamp ?? new Date().toISOString())}`);
   },

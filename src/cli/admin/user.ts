@@ -9,6 +9,7 @@ import { defineAdminCommand, flagPair, helpText, outputArgs, parseWhole } from "
 import { consents, deactivate, del, resetPassword, revokeConsent, revokeSessions, sessions, unlock } from "./user-access";
 import { mfa } from "./user-mfa";
 import { verifyEmail } from "./user-verify";
+import { invite } from "./user-invite";
 import { askNewPassword, notFound, printUser, profileArgs, profileBody, resolveUser, userArg, type User } from "./user-common";
 
 const create = defineAdminCommand({
@@ -146,5 +147,5 @@ const update = defineAdminCommand({
 
 export default defineCommand({
   meta: { name: "user", description: "Manage user accounts." },
-  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions, unlock, consents, "revoke-consent": revokeConsent, mfa, "verify-email": verifyEmail },
+  subCommands: { create, list, show, update, deactivate, delete: del, "reset-password": resetPassword, sessions, "revoke-sessions": revokeSessions, unlock, consents, "revoke-consent": revokeConsent, mfa, "verify-email": verifyEmail, invite },
 });
