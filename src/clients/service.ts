@@ -155,6 +155,8 @@ export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts:
     default_resource: input.default_resource ?? null,
     mfa: input.mfa ?? null,
     require_pushed_authorization_requests: input.require_pushed_authorization_requests ?? false,
+    dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
+    fapi_profile: input.fapi_profile ?? null,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
@@ -234,6 +236,8 @@ export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId:
       default_resource: given("default_resource") ? (patch.default_resource ?? null) : cur.default_resource,
       mfa: given("mfa") ? (patch.mfa ?? null) : cur.mfa,
       require_pushed_authorization_requests: patch.require_pushed_authorization_requests ?? cur.require_pushed_authorization_requests,
+      dpop_bound_access_tokens: patch.dpop_bound_access_tokens ?? cur.dpop_bound_access_tokens,
+      fapi_profile: given("fapi_profile") ? (patch.fapi_profile ?? null) : cur.fapi_profile,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");

@@ -1,6 +1,7 @@
 // Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0 §3),
 // built once from one builder out of what is implemented and configured. The issuer is exact and
 // equal to every token's iss.
+import { DPOP_ALGS } from "./dpop";
 import type { Config } from "../config";
 import { ALGORITHMS } from "../keys/service";
 import { ACR_VALUES } from "../authn/model";
@@ -75,6 +76,8 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1: DPoP proofs at the token endpoint and at our resources (asymmetric algorithms).
+    dpop_signing_alg_values_supported: [...DPOP_ALGS],
     // Front channel (OIDC Core §3.1.2.1, Prompt Create §4.1): what the authorization endpoint accepts.
     prompt_values_supported: ["none", "login", "consent", "select_account"],
     display_values_supported: ["page", "popup", "touch", "wap"],

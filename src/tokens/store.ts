@@ -104,6 +104,8 @@ export interface GrantRow {
   amr: string[] | null;
   claims: Record<string, unknown> | null;
   resources: string[];
+  /** RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to. */
+  dpop_jkt: string | null;
   created_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
@@ -124,15 +126,17 @@ export interface NewGrant {
   claims?: Record<string, unknown> | null;
   /** RFC 8707: the API resources the grant covers (its tokens may name any of them). */
   resources?: string[];
+  /** RFC 9449 §5: binds the grant's refresh tokens to a DPoP key (public clients). */
+  dpopJkt?: string | null;
   expiresAt: Date;
 }
 
 export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources)
+    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources, dpop_jkt)
     VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
             ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
-            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[])
+            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[], ${g.dpopJkt ?? null})
     RETURNING id`;
   return row!.id;
 }
@@ -181,6 +185,8 @@ export interface AuthorizationCodeRow {
   claims: Record<string, unknown> | null;
   /** RFC 8707: the resources of the authorization request. */
   resources: string[];
+  /** RFC 9449 §10: the DPoP key the code is bound to (dpop_jkt of the authorization request). */
+  dpop_jkt: string | null;
   created_at: Date;
   expires_at: Date;
   consumed_at: Date | null;
@@ -247,6 +253,8 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
   claims: Record<string, unknown> | null;
   /** The grant's resources (RFC 8707). */
   resources: string[];
+  /** The grant's DPoP key binding (RFC 9449 §5). */
+  dpop_jkt: string | null;
 }
 
 /**
@@ -278,7 +286,7 @@ export async function rotateRefreshToken(
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
         AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
-      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
+      RETURNING r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
                 least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
