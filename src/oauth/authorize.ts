@@ -16,7 +16,7 @@ import { resourceScopes, selectResources } from "./resource-indicators";
 import { consumePushedParams, isPushedRequestUri, requiresPushedRequests } from "./par";
 import { verifyRequestObject } from "./request-object";
 import { fieldLabel } from "../lib/text";
-import { isFapi2 } from "./fapi2";
+import { fapiClientProblem, isFapi2 } from "./fapi2";
 
 export type ResponseMode = "query" | "form_post";
 export const RESPONSE_MODES: ResponseMode[] = ["query", "form_post"];
@@ -144,6 +144,11 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
   if (how.via === "authorize" && !how.pushed && requiresPushedRequests(deps, client)) {
     throw fail("invalid_request", "This client must send its authorization requests through the pushed authorization request endpoint (RFC 9126 §5)");
   }
+  const fapi = isFapi2(deps, client);
+  if (fapi) {
+    const problem = fapiClientProblem(client);
+    if (problem) throw fail("unauthorized_client", problem);
+  }
   if (p.response_type === undefined) throw fail("invalid_request", "response_type is required");
   if (p.response_type !== "code") throw fail("unsupported_response_type", "Only response_type=code is supported");
   if (!client.response_types.includes("code") || !client.grant_types.includes("authorization_code")) {
@@ -219,7 +224,7 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
     claims,
     resources: resources.map((r) => r.identifier),
     ...(p.dpop_jkt ? { dpopJkt: p.dpop_jkt } : {}),
-    ...(isFapi2(deps, client) ? { fapi: true } : {}),
+    ...(fapi ? { fapi: true } : {}),
   };
   return request;
 }

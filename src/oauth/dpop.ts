@@ -31,6 +31,8 @@ export interface ProofTarget {
   accessToken?: string;
   /** "token": the token, PAR endpoints (400 errors); "resource": UserInfo, admin API (401, WWW-Authenticate). */
   at: "token" | "resource";
+  /** Accepted algorithms when narrower than DPOP_ALGS (FAPI 2.0 §5.4.1). */
+  algs?: readonly string[];
 }
 
 export interface VerifiedProof {
@@ -134,7 +136,8 @@ export async function verifyDpopProof(deps: Deps, proof: string, target: ProofTa
   if (!header) throw fail("The DPoP proof header is not JSON");
   if (header.typ !== "dpop+jwt") throw fail("The DPoP proof typ must be dpop+jwt");
   const alg = header.alg;
-  if (typeof alg !== "string" || !(DPOP_ALGS as readonly string[]).includes(alg)) throw fail(`The DPoP proof alg must be one of ${DPOP_ALGS.join(", ")}`);
+  const algs: readonly string[] = target.algs ?? DPOP_ALGS;
+  if (typeof alg !== "string" || !algs.includes(alg)) throw fail(`The DPoP proof alg must be one of ${algs.join(", ")}`);
   const jwk = header.jwk as JWK | undefined;
   if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw fail("The DPoP proof has no jwk header");
   if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw fail("The DPoP proof jwk must be a public key");

@@ -14,6 +14,7 @@ import { ENDPOINT_PATHS } from "./discovery";
 import { parseForm } from "./form";
 import { dpopError, dpopHeader, verifyDpopProof } from "./dpop";
 import { storePushedRequest } from "./par";
+import { FAPI_ALGS, isFapi2 } from "./fapi2";
 import { parseParams } from "./request-params";
 
 const RATE_WINDOW_SECONDS = 60;
@@ -44,7 +45,7 @@ export async function handlePushedAuthorizationRequest(deps: Deps, request: Requ
   // when both are sent, must name the same key).
   const proof = dpopHeader(deps, request, "token");
   if (proof) {
-    const { jkt } = await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}${ENDPOINT_PATHS.pushedAuthorizationRequest}`, at: "token" });
+    const { jkt } = await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}${ENDPOINT_PATHS.pushedAuthorizationRequest}`, at: "token", ...(isFapi2(deps, client) ? { algs: FAPI_ALGS } : {}) });
     const named = validated.params.values.dpop_jkt;
     if (named !== undefined && named !== jkt) throw dpopError(deps, "token", "invalid_dpop_proof", "dpop_jkt does not match the key of the DPoP proof");
     validated.params.values.dpop_jkt = jkt;

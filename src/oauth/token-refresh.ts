@@ -7,6 +7,7 @@ import { pipelinedTransaction } from "../db/sql";
 import { issueIdToken } from "../oidc/id-token";
 import { issueAccessToken } from "../tokens/access-token";
 import { revokeFamily, useRefreshToken } from "../tokens/service";
+import { isFapi2 } from "./fapi2";
 import { tokenType, type TokenContext, type TokenResponseBody } from "./token-response";
 import { formatScope, narrowScope, parseScope } from "./token-scope";
 import { audienceSettings, scopesForResources, selectResources } from "./resource-indicators";
@@ -18,7 +19,10 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
   // Failures after the rotation (scope) throw inside the transaction: the token stays usable.
   // Two round trips (db/sql.ts pipelinedTransaction): BEGIN with the rotation, then COMMIT.
   const result = await pipelinedTransaction(deps.sql, async (tx) => {
-    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid") });
+    // FAPI 2.0 §5.3.2.1: no rotation for a FAPI client (confidential: its refresh token is bound to
+    // its authentication), so that a retry after a lost response succeeds.
+    const rotate = !(isFapi2(deps, client) && client.client_type === "confidential");
+    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid"), rotate });
     if (used.outcome !== "rotated") return used;
     const { row } = used;
     // RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued to; a
@@ -37,7 +41,7 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     const sub = row.user_id ?? client.client_id;
     // A token of a grant writes no row (tokens/access-token.ts): signing it needs no round trip.
     const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: ctx.dpopJkt }, tx);
-    const body: TokenResponseBody = { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope, refresh_token: used.refreshToken };
+    const body: TokenResponseBody = { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope, ...(used.refreshToken ? { refresh_token: used.refreshToken } : {}) };
     if (row.user_id && scopes.includes("openid")) {
       const user = used.user;
       if (!user) throw new OAuthError("invalid_grant", "The user of this refresh token no longer exists");

@@ -13,7 +13,7 @@ import { DEVICE_CODE_GRANT } from "../device/model";
 import { passwordGrant } from "./token-password";
 import { refreshTokenGrant } from "./token-refresh";
 import { dpopError, dpopHeader, dpopNonceHeaders, verifyDpopProof } from "./dpop";
-import { requiresDpop } from "./fapi2";
+import { FAPI_ALGS, isFapi2, requiresDpop } from "./fapi2";
 import { tokenResponse, type TokenContext, type TokenResponseBody } from "./token-response";
 
 const GRANTS: Record<string, (ctx: TokenContext) => Promise<TokenResponseBody>> = {
@@ -40,7 +40,7 @@ export async function handleTokenRequest(deps: Deps, request: Request): Promise<
   // dpop_bound_access_tokens (or is in FAPI 2.0 mode) must send one.
   const proof = dpopHeader(deps, request, "token");
   let dpopJkt: string | undefined;
-  if (proof) dpopJkt = (await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}/oauth/token`, at: "token" })).jkt;
+  if (proof) dpopJkt = (await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}/oauth/token`, at: "token", ...(isFapi2(deps, client) ? { algs: FAPI_ALGS } : {}) })).jkt;
   else if (requiresDpop(deps, client)) throw dpopError(deps, "token", "invalid_dpop_proof", "This client must send a DPoP proof (dpop_bound_access_tokens)");
   const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip, loopback: isLoopbackClient(request), dpopJkt });
   // The body is read raw here (parse: "none"), so the access-log hook cannot see grant_type.

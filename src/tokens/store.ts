@@ -300,6 +300,31 @@ export async function rotateRefreshToken(
   return row;
 }
 
+/**
+ * Uses a refresh token without rotating it (FAPI 2.0 §5.3.2.1: a confidential client that misses a
+ * response retries with the same token): the same liveness conditions as rotateRefreshToken, and
+ * the grant pushed past the new access token's expiry when needed (never past its absolute end).
+ */
+export async function useRefreshTokenInPlace(
+  sql: Tx,
+  r: { tokenHash: string; clientId: string; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number },
+): Promise<RotatedRefreshToken | undefined> {
+  const [row] = await sql<RotatedRefreshToken[]>`
+    WITH used AS (
+      SELECT r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at, g.created_at AS grant_created_at
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+      WHERE r.token_hash = ${r.tokenHash} AND r.client_id = ${r.clientId} AND r.rotated_at IS NULL
+        AND r.revoked_at IS NULL AND r.expires_at > now() AND g.revoked_at IS NULL
+        AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
+        AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
+    ), extended AS (
+      UPDATE grants g SET expires_at = least(${r.accessTokenExpiresAt}::timestamptz, u.grant_created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
+      FROM used u WHERE g.id = u.grant_id AND g.expires_at < ${r.accessTokenExpiresAt}::timestamptz
+    )
+    SELECT * FROM used`;
+  return row;
+}
+
 /** The refresh token with its grant's revocation folded in (for reuse detection, introspection). */
 export async function findRefreshToken(sql: Tx, tokenHash: string): Promise<(RefreshTokenRow & { grant_revoked: boolean; auth_time: Date | null; acr: string | null; amr: string[] | null }) | undefined> {
   const [row] = await sql<(RefreshTokenRow & { grant_revoked: boolean; auth_time: Date | null; acr: string | null; amr: string[] | null })[]>`
