@@ -59,4 +59,19 @@ describe("authly admin with DPoP-bound tokens (RFC 9449)", () => {
     expect(refreshed.token_type).toBe("DPoP");
     expect(refreshed.dpop_key).toBe(stored.dpop_key);
   });
+
+  test("client create/update --require-dpop and --fapi-profile set dpop_bound_access_tokens and fapi_profile; a secret client cannot be put in FAPI mode (exit 5)", async () => {
+    const { home, configDir } = makeHome();
+    const env = { HOME: home, AUTHLY_CONFIG_DIR: configDir };
+    expect((await w.cli(["admin", "auth", "login", "--username", "admin", "--password", ADMIN_PASSWORD], { env })).code).toBe(0);
+    const created = await w.cli(["admin", "client", "create", "--name", "DPoP service", "--type", "confidential", "--grant-type", "client_credentials", "--require-dpop", "--output", "json"], { env });
+    expect([created.code, created.stderr]).toEqual([0, ""]);
+    const c = JSON.parse(created.stdout);
+    expect(c.dpop_bound_access_tokens).toBe(true);
+    const refused = await w.cli(["admin", "client", "update", c.client_id, "--fapi-profile", "fapi2-security"], { env });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toContain("private_key_jwt");
+    const off = await w.cli(["admin", "client", "update", c.client_id, "--no-require-dpop", "--output", "json"], { env });
+    expect(JSON.parse(off.stdout).dpop_bound_access_tokens).toBe(false);
+  });
 });

@@ -321,6 +321,24 @@ describe("admin API with DPoP-bound tokens (RFC 9449 §7)", () => {
   });
 });
 
+test("dynamic registration accepts dpop_bound_access_tokens and returns it (RFC 9449 §5.2, RFC 7591 §2)", async () => {
+  const r = await t.request("/oauth/register", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ client_name: "DCR DPoP", redirect_uris: ["https://dcr.example.com/cb"], dpop_bound_access_tokens: true }) });
+  expect(r.status).toBe(201);
+  const body = (await r.json()) as any;
+  expect(body.dpop_bound_access_tokens).toBe(true);
+  const [row] = await t.deps.sql<{ dpop_bound_access_tokens: boolean }[]>`SELECT dpop_bound_access_tokens FROM clients WHERE client_id = ${body.client_id}`;
+  expect(row!.dpop_bound_access_tokens).toBe(true);
+});
+
+test("the purge job removes expired DPoP jtis (RFC 9449 §11.1: bounded lifetime)", async () => {
+  await t.deps.sql`INSERT INTO dpop_jtis (jti_hash, expires_at) VALUES ('expired-one', now() - interval '1 minute'), ('live-one', now() + interval '1 minute')`;
+  const { PURGE_RULES } = await import("../../src/maintenance/store");
+  const rule = PURGE_RULES.find((r) => r.table === "dpop_jtis")!;
+  expect(await rule.purge(t.deps.sql, 1000, 0, 0)).toBeGreaterThanOrEqual(1);
+  const left = await t.deps.sql<{ jti_hash: string }[]>`SELECT jti_hash FROM dpop_jtis WHERE jti_hash IN ('expired-one', 'live-one')`;
+  expect(left.map((r) => r.jti_hash)).toEqual(["live-one"]);
+});
+
 test("discovery advertises dpop_signing_alg_values_supported (RFC 9449 §5.1)", async () => {
   const doc = (await (await t.request("/.well-known/oauth-authorization-server")).json()) as any;
   expect(doc.dpop_signing_alg_values_supported).toEqual(["ES256", "EdDSA", "PS256", "RS256"]);
