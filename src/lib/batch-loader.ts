@@ -16,10 +16,6 @@ export interface BatchOptions<K> {
    *  (default: always). Say no for failures that would fail every key alike, e.g. a database that
    *  is down, so that an outage does not multiply the queries. */
   retryAlone?: (err: unknown) => boolean;
-  /** Collect keys for this many milliseconds before fetching (default: to the end of the current
-   *  turn of the event loop). A write-behind batch (one transaction per batch) trades this much
-   *  latency for fewer, larger statements. */
-  windowMs?: number;
 }
 
 type Waiter<V> = { resolve(v: V | undefined): void; reject(e: unknown): void };
@@ -44,8 +40,7 @@ export class BatchLoader<K, V> {
       if (this.pending.size >= this.maxBatch) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        if (this.options.windowMs) setTimeout(() => this.flush(), this.options.windowMs);
-        else setImmediate(() => this.flush());
+        setImmediate(() => this.flush());
       }
     });
   }

@@ -17,8 +17,6 @@ export const DPOP_IAT_WINDOW_SECONDS = 60;
 /** A nonce is valid for the window it was made in and the next one (§8). */
 const NONCE_WINDOW_SECONDS = 300;
 const PROOF_MAX_LENGTH = 8192;
-/** Proofs whose jtis share one INSERT (one commit): those arriving within this many milliseconds. */
-const JTI_BATCH_WINDOW_MS = 2;
 const JTI_MAX_LENGTH = 256;
 /** Imported public keys, by their JWK: a client sends the same key with every proof (bounded). */
 const KEY_CACHE_MAX = 2000;
@@ -200,7 +198,7 @@ async function recordJti(deps: Deps, raw: string): Promise<boolean> {
     loader = new BatchLoader<string, true>(async (keys) => {
       const fresh = await recordDpopJtis(sql, keys, 2 * DPOP_IAT_WINDOW_SECONDS + 5);
       return new Map(keys.filter((k) => fresh.has(k)).map((k) => [k, true as const]));
-    }, { windowMs: JTI_BATCH_WINDOW_MS, maxBatch: 1000 });
+    }, { maxBatch: 1000 });
     loaders.set(deps.sql, loader);
   }
   pending.add(hash);
