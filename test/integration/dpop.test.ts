@@ -87,7 +87,14 @@ describe("token endpoint (RFC 9449 §5)", () => {
     const other = await generateDpopKey("ES256");
     const wrongSig = (await proofFor(keyA)).split(".").slice(0, 2).join(".") + "." + (await proofFor(other)).split(".")[2];
     const now = Math.floor(Date.now() / 1000);
+    // A 1024-bit RSA key (jose itself refuses to sign with one: signed by hand through WebCrypto).
+    const short = (await crypto.subtle.generateKey({ name: "RSASSA-PKCS1-v1_5", modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const { kty, n, e } = await exportJWK(short.publicKey);
+    const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+    const input = `${b64({ typ: "dpop+jwt", alg: "RS256", jwk: { kty, n, e } })}.${b64({ htm: "POST", htu: TOKEN, jti: randomToken(12), iat: now })}`;
+    const shortRsaProof = `${input}.${Buffer.from(await crypto.subtle.sign("RSASSA-PKCS1-v1_5", short.privateKey, Buffer.from(input))).toString("base64url")}`;
     const cases: [string, string | string[]][] = [
+      ["RSA key under 2048 bits (check 6; RFC 7518 §3.3)", shortRsaProof],
       ["two proofs (check 1)", [await proofFor(keyA), await proofFor(keyA)]],
       ["not a JWS (check 2)", "not-a-jwt"],
       ["typ JWT (check 4)", await rawProof(keyA, { typ: "JWT" }, {})],
