@@ -17,7 +17,7 @@ import { checkLogoutCsrf, hintMatchesSession, logoutCsrf, validateLogoutRequest,
 import { extractToken, userinfo } from "./userinfo";
 import { backchannelLogout } from "./backchannel-logout";
 
-const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP", "Access-Control-Expose-Headers": "WWW-Authenticate, DPoP-Nonce", "Access-Control-Allow-Methods": "GET, POST" };
+const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP", "Access-Control-Allow-Methods": "GET, POST" };
 
 export function oidcRoutes(deps: Deps) {
   const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
