@@ -80,6 +80,10 @@ export const Config = t.Object({
   requirePar: t.Boolean(),
   /** RFC 9126 §2.2: lifetime of a pushed request's request_uri (expires_in), in seconds. */
   parTtl: t.Integer({ minimum: 10, maximum: 600 }),
+  /** RFC 9449 §8: DPoP proofs must carry a server nonce (use_dpop_nonce + DPoP-Nonce). */
+  dpopNonce: t.Boolean(),
+  /** FAPI 2.0 Security Profile for every client ("none": per client only). */
+  fapiProfile: t.Union([t.Literal("none"), t.Literal("fapi2-security")]),
   smtpUrl: t.Optional(t.String({ pattern: "^smtps?://" })),
   mailFrom: t.Optional(t.String({ pattern: "^[^\\s@<>]+@[^\\s@<>]+$" })),
   mailRetrySeconds: t.Integer({ minimum: 1, maximum: 3600 }),
@@ -161,6 +165,8 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_ADMIN_REQUIRE_MFA", key: "adminRequireMfa", kind: "bool" },
   { env: "AUTHLY_REQUIRE_PAR", key: "requirePar", kind: "bool", default: () => false },
   { env: "AUTHLY_PAR_TTL", key: "parTtl", kind: "int", default: () => 60 },
+  { env: "AUTHLY_DPOP_NONCE", key: "dpopNonce", kind: "bool", default: () => false },
+  { env: "AUTHLY_FAPI_PROFILE", key: "fapiProfile", kind: "string", default: () => "none" },
   { env: "AUTHLY_SMTP_URL", key: "smtpUrl", kind: "string", secret: true },
   { env: "AUTHLY_MAIL_FROM", key: "mailFrom", kind: "string" },
   { env: "AUTHLY_MAIL_RETRY_SECONDS", key: "mailRetrySeconds", kind: "int", default: () => 30 },
@@ -290,6 +296,7 @@ function describeSchemaError(f: Field, message: string): string {
   if (f.key === "tokenStorage") return "is not a token storage (auto, keyring or file)";
   if (f.key === "registration") return "is not a registration mode (closed, token or open)";
   if (f.key === "signup") return "is not a sign-up mode (off, open or invite)";
+  if (f.key === "fapiProfile") return "is not a FAPI profile (none or fapi2-security)";
   if (f.key === "mfaPolicy") return "is not an MFA policy (off, optional or required)";
   if (f.key === "databaseUrl") return "is not a postgresql:// URL";
   if (f.key === "smtpUrl") return "must start with smtp:// or smtps://";

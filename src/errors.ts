@@ -96,8 +96,8 @@ export class ConflictError extends AppError {
   }
 }
 export class UnauthorizedError extends AppError {
-  constructor(message = "Authentication required") {
-    super("unauthorized", 401, message, { headers: { "WWW-Authenticate": 'Bearer realm="authly-admin"' } });
+  constructor(message = "Authentication required", headers: Record<string, string> = { "WWW-Authenticate": 'Bearer realm="authly-admin"' }) {
+    super("unauthorized", 401, message, { headers });
   }
 }
 export class ForbiddenError extends AppError {

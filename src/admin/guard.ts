@@ -8,7 +8,8 @@ import { ForbiddenError, OAuthError, RateLimitError, UnauthorizedError } from ".
 import { enforceRateLimit } from "../http/rate-limit";
 import { isLoopback, requestInfo, splitTarget } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
-import { verifyAccessToken, verifyAccessTokenSignature, type AccessTokenClaims } from "../tokens/access-token";
+import { verifyAccessTokenSignature, type AccessTokenClaims } from "../tokens/access-token";
+import { anyChallenge, parseAuthorization, verifyPresentedToken, type PresentedToken } from "../oauth/dpop-resource";
 import type { AdminScope } from "../scopes/model";
 import type { AdminPrincipal } from "./spec";
 
@@ -46,10 +47,10 @@ export function adminSourceAllowed(config: Deps["config"], ip: string, relayed =
   return open;
 }
 
-function bearerToken(request: Request): string | undefined {
-  const h = request.headers.get("authorization");
-  const m = h ? /^Bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(h) : null;
-  return m?.[1];
+/** The token of the Authorization header (Bearer, or DPoP: RFC 9449 §7); undefined when none or malformed. */
+function presentedToken(request: Request): PresentedToken | undefined {
+  const p = parseAuthorization(request.headers.get("authorization"));
+  return p === "malformed" ? undefined : p;
 }
 
 const WINDOW_SECONDS = 60;
@@ -122,7 +123,8 @@ async function checkAdmin(deps: Deps, request: Request, ip: string, scope: Admin
             `this request came from ${ip}. Set AUTHLY_ADMIN_API_LOCALHOST_ONLY=false or add the address to AUTHLY_ADMIN_API_ALLOWED_IPS.`,
     );
   }
-  const token = bearerToken(request);
+  const presented = presentedToken(request);
+  const token = presented?.token;
   let claims: AccessTokenClaims | undefined;
   if (token) claims = await verifyAccessTokenSignature(deps, token).catch(() => undefined);
   denial.tokenSubject = claims?.sub;
@@ -132,14 +134,16 @@ async function checkAdmin(deps: Deps, request: Request, ip: string, scope: Admin
   if (scope === null) return null;
   if (!token) {
     denial.reason = "missing_token";
-    throw new UnauthorizedError("An access token is required (Authorization: Bearer ...); log in with `authly admin auth login`");
+    throw new UnauthorizedError("An access token is required (Authorization: Bearer ... or DPoP ...); log in with `authly admin auth login`", { "WWW-Authenticate": anyChallenge("authly-admin") });
   }
   try {
-    claims = await verifyAccessToken(deps, token);
+    claims = await verifyPresentedToken(deps, request, presented!);
   } catch (err) {
     if (err instanceof OAuthError) {
       denial.reason = "invalid_token";
-      throw new UnauthorizedError(`${err.description}; log in again with \`authly admin auth login\``);
+      // A DPoP nonce request is for the client to retry with it, not for the user to log in again.
+      const hint = err.code === "use_dpop_nonce" ? "" : "; log in again with `authly admin auth login`";
+      throw new UnauthorizedError(`${err.description}${hint}`, err.headers);
     }
     throw err;
   }

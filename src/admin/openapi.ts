@@ -77,7 +77,7 @@ export function buildOpenApi(specs: AdminRouteSpec[], serverUrl: string) {
     ],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Access token of an admin user (RFC 9068), e.g. from `authly admin auth login`" } },
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT", description: "Access token of an admin user (RFC 9068), e.g. from `authly admin auth login`. A DPoP-bound token (the CLI's) is sent as `Authorization: DPoP <token>` with a `DPoP` proof header (RFC 9449 §7); as Bearer it is refused." } },
       schemas: { Error: plain(AdminErrorSchema) },
     },
   };

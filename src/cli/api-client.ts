@@ -25,7 +25,14 @@ export class ApiError extends CliError {
 /** Supplies the bearer token; `force` asks for a refreshed one after a 401. */
 export type TokenProvider = (force: boolean) => Promise<string | undefined>;
 
+/** Signs DPoP proofs (RFC 9449) for the requests of a logged-in CLI; undefined: none. */
+export interface DpopSigner {
+  /** A proof for `method` `path` (with `ath` of `accessToken` at a resource), with the last nonce. */
+  proof(method: string, path: string, accessToken: string | undefined, nonce: string | undefined): Promise<string | undefined>;
+}
+
 export interface ApiClientOptions {
+  dpop?: DpopSigner;
   baseUrl: string;
   timeoutSeconds: number;
   debug: boolean;
@@ -68,6 +75,8 @@ function maskValue(v: string, full = false): string {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly opts: ApiClientOptions;
+  /** The last DPoP nonce the server gave (RFC 9449 §8). */
+  private dpopNonce: string | undefined;
 
   constructor(opts: ApiClientOptions) {
     this.opts = opts;
@@ -125,11 +134,15 @@ export class ApiClient {
       for (const [k, v] of Object.entries(opts.form)) if (v !== undefined) form.set(k, v);
       body = form.toString();
     }
-    if (token) headers.Authorization = `Bearer ${token}`;
+    const proof = this.opts.dpop ? await this.opts.dpop.proof(method, path.split("?")[0]!, token, this.dpopNonce) : undefined;
+    if (proof) headers.DPoP = proof;
+    // A DPoP-bound token (cnf.jkt) goes with the DPoP scheme and its proof (RFC 9449 §7.1).
+    const scheme = token && proof && isDpopBound(token) ? "DPoP" : "Bearer";
+    if (token) headers.Authorization = `${scheme} ${token}`;
     const debug = this.opts.debug ? this.opts.debugWrite ?? ((l: string) => process.stderr.write(l + "\n")) : undefined;
     if (debug) {
       debug(`→ ${method} ${url.toString()}`);
-      for (const [k, v] of Object.entries(headers)) debug(`  ${k}: ${k === "Authorization" ? `Bearer ${maskValue(token!)}` : v}`);
+      for (const [k, v] of Object.entries(headers)) debug(`  ${k}: ${k === "Authorization" ? `${scheme} ${maskValue(token!)}` : k === "DPoP" ? maskValue(v) : v}`);
       if (opts.json !== undefined) debug(`  ${JSON.stringify(maskSecrets(opts.json))}`);
       else if (opts.form) debug(`  ${JSON.stringify(maskSecrets(Object.fromEntries(Object.entries(opts.form).filter(([, v]) => v !== undefined))))}`);
     }
@@ -158,12 +171,30 @@ export class ApiClient {
       debug(`← ${res.status} ${res.statusText} (${Math.round(performance.now() - started)} ms)`);
       if (text) debug(`  ${typeof parsed === "string" ? parsed.slice(0, 2000) : JSON.stringify(maskSecrets(parsed))}`);
     }
+    // RFC 9449 §8: remember the server's nonce; a request refused for want of it is sent again once.
+    const nonce = res.headers.get("dpop-nonce");
+    if (nonce && this.opts.dpop) {
+      const stale = nonce !== this.dpopNonce;
+      this.dpopNonce = nonce;
+      const wantsNonce = (parsed as { error?: string })?.error === "use_dpop_nonce" || /error="use_dpop_nonce"/.test(res.headers.get("www-authenticate") ?? "");
+      if (wantsNonce && stale) return this.send(method, path, opts, token);
+    }
     return { status: res.status, statusText: res.statusText, headers: res.headers, body: parsed };
   }
 
   private parse<T>(res: { status: number; statusText: string; headers: Headers; body: unknown }, opts: RequestOptions): T {
     if (res.status >= 200 && res.status < 300) return (res.body === "" ? {} : res.body) as T;
     throw toApiError(res.status, res.body, res.headers, opts.notFound);
+  }
+}
+
+/** Whether an access token (a JWT) is DPoP-bound: its cnf.jkt (RFC 9449 §6.1). */
+function isDpopBound(token: string): boolean {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { cnf?: { jkt?: unknown } };
+    return typeof claims?.cnf?.jkt === "string";
+  } catch {
+    return false;
   }
 }
 

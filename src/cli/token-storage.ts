@@ -18,9 +18,15 @@ export interface Tokens {
   obtained_at: string;
   api_url: string;
   username: string;
+  /** The private key the tokens are bound to (RFC 9449 DPoP), as JSON `{alg, jwk}`: a stolen
+   *  access or refresh token is useless without it. Kept with the tokens, protected like them. */
+  dpop_key?: string;
+  /** The server's issuer: DPoP proofs name its URLs (htu). */
+  issuer?: string;
 }
 
-interface TokenFile extends Omit<Tokens, "access_token" | "refresh_token"> {
+interface TokenFile extends Omit<Tokens, "access_token" | "refresh_token" | "dpop_key"> {
+  dpop_key?: string;
   version: 1;
   storage: "keyring" | "file";
   keyring?: string;
@@ -169,6 +175,7 @@ export class TokenStore {
         ...rest,
         access_token: decrypt(key, f.access_token, "access_token"),
         refresh_token: f.refresh_token ? decrypt(key, f.refresh_token, "refresh_token") : undefined,
+        dpop_key: f.dpop_key ? decrypt(key, f.dpop_key, "dpop_key") : undefined,
       } as Tokens;
     } catch {
       throw new CliError("Stored tokens cannot be decrypted", ExitCode.auth, "The keyring key does not match the token file. Run `authly admin auth login` again.");
@@ -204,6 +211,7 @@ export class TokenStore {
           keyring: ring.tool,
           access_token: encrypt(key, tokens.access_token, "access_token"),
           refresh_token: tokens.refresh_token ? encrypt(key, tokens.refresh_token, "refresh_token") : undefined,
+          dpop_key: tokens.dpop_key ? encrypt(key, tokens.dpop_key, "dpop_key") : undefined,
         };
         info = { storage: "keyring", description: `encrypted, key in ${ring.tool}` };
       } catch (err) {

@@ -47,6 +47,10 @@ export interface ClientRecord {
   mfa: "off" | "optional" | "required" | null;
   /** RFC 9126 §6: the authorization endpoint accepts this client's requests only through PAR. */
   require_pushed_authorization_requests: boolean;
+  /** RFC 9449 §5.2: the client's access tokens must be DPoP-bound (a token request needs a proof). */
+  dpop_bound_access_tokens: boolean;
+  /** FAPI 2.0 Security Profile mode of this client; null: the server's (AUTHLY_FAPI_PROFILE). */
+  fapi_profile: FapiProfile | null;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;
@@ -58,10 +62,16 @@ export const CLI_CLIENT_ID = "authly-cli";
 /** RFC 8628 §3.4: the grant type of the device authorization grant. */
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 
+export const FAPI_PROFILES = ["fapi2-security", "none"] as const;
+export type FapiProfile = (typeof FAPI_PROFILES)[number];
+
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT] as const;
 export const ID_TOKEN_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
 const Nullable = <T extends import("@sinclair/typebox").TSchema>(s: T) => t.Union([s, t.Null()]);
+const FapiProfileSchema = t.Union([t.Literal("fapi2-security"), t.Literal("none")], {
+  description: "FAPI 2.0 Security Profile mode (docs/fapi2.md): fapi2-security, or none; null: the server's AUTHLY_FAPI_PROFILE",
+});
 const MfaPolicy = t.Union([t.Literal("off"), t.Literal("optional"), t.Literal("required")], {
   description: "Second factor at this client: off (password alone), optional (users who enrolled one use it), required (users without one enrol at sign-in); null: the server default (AUTHLY_MFA_POLICY)",
 });
@@ -91,6 +101,8 @@ export const Client = t.Object({
   resources: t.Array(t.String(), { description: "API resources (RFC 8707) the client may ask tokens for" }),
   default_resource: Nullable(t.String({ description: "The resource of its tokens when a request names none" })),
   require_pushed_authorization_requests: t.Boolean({ description: "Authorization requests only through PAR (RFC 9126 §6)" }),
+  dpop_bound_access_tokens: t.Boolean({ description: "Access tokens must be DPoP-bound (RFC 9449 §5.2)" }),
+  fapi_profile: Nullable(FapiProfileSchema),
   is_first_party: t.Boolean(),
   is_active: t.Boolean(),
   has_secret: t.Boolean({ description: "A secret is set (it is never shown again)" }),
@@ -128,6 +140,8 @@ const clientFields = {
   default_resource: Nullable(t.String({ maxLength: 2000, description: "One of `resources`: the audience of its tokens when a request names no resource" })),
   mfa: Nullable(MfaPolicy),
   require_pushed_authorization_requests: t.Boolean({ description: "Accept authorization requests only through the pushed authorization request endpoint (RFC 9126 §6)" }),
+  dpop_bound_access_tokens: t.Boolean({ description: "Every token request must carry a DPoP proof, so every access token is DPoP-bound (RFC 9449 §5.2)" }),
+  fapi_profile: Nullable(FapiProfileSchema),
 };
 
 /** Fields a client may set at creation besides name, type and redirect URIs, all optional. */
@@ -150,6 +164,8 @@ const optionalClientFields = {
   default_resource: t.Optional(clientFields.default_resource),
   mfa: t.Optional(clientFields.mfa),
   require_pushed_authorization_requests: t.Optional(clientFields.require_pushed_authorization_requests),
+  dpop_bound_access_tokens: t.Optional(clientFields.dpop_bound_access_tokens),
+  fapi_profile: t.Optional(clientFields.fapi_profile),
 };
 
 export const ClientCreate = t.Object(
@@ -214,6 +230,8 @@ export function toClient(r: ClientRecord): Client {
     resources: r.resources ?? [],
     default_resource: r.default_resource ?? null,
     require_pushed_authorization_requests: r.require_pushed_authorization_requests ?? false,
+    dpop_bound_access_tokens: r.dpop_bound_access_tokens ?? false,
+    fapi_profile: r.fapi_profile ?? null,
     is_first_party: r.is_first_party,
     is_active: r.is_active,
     has_secret: r.secret_hash !== null,

@@ -68,6 +68,11 @@ function checkFields(p: Problems, body: Record<string, unknown>, outbound: Outbo
 
 /** Checks across fields on the client as it would be stored (after a valid schema). */
 async function checkClient(tx: Tx, p: Problems, c: store.ClientColumns, type: ClientRecord["client_type"], given: (f: string) => boolean): Promise<void> {
+  // FAPI 2.0 Security Profile §5.3.2.1: a client put in FAPI mode must be one the profile allows.
+  if (c.fapi_profile === "fapi2-security" && (given("fapi_profile") || given("token_endpoint_auth_method"))) {
+    if (type !== "confidential") p.add("fapi_profile", "FAPI 2.0 Security Profile supports confidential clients only");
+    else if (c.token_endpoint_auth_method !== "private_key_jwt") p.add("fapi_profile", "FAPI 2.0 Security Profile needs token_endpoint_auth_method private_key_jwt (mTLS is not supported)");
+  }
   if (!p.has("grant_types") && (given("grant_types") || given("redirect_uris"))) {
     if (c.grant_types.includes("authorization_code") && c.redirect_uris.length === 0 && !p.has("redirect_uris")) {
       p.add("redirect_uris", "at least one redirect URI is needed for the authorization_code grant");
@@ -155,6 +160,8 @@ export async function validateNewClient(deps: Deps, tx: Tx, body: unknown, opts:
     default_resource: input.default_resource ?? null,
     mfa: input.mfa ?? null,
     require_pushed_authorization_requests: input.require_pushed_authorization_requests ?? false,
+    dpop_bound_access_tokens: input.dpop_bound_access_tokens ?? false,
+    fapi_profile: input.fapi_profile ?? null,
     is_active: true,
   };
   if (!columns.client_name) p.add("client_name", "must not be blank");
@@ -234,6 +241,8 @@ export async function updateClientTx(deps: Deps, tx: Tx, actor: Actor, clientId:
       default_resource: given("default_resource") ? (patch.default_resource ?? null) : cur.default_resource,
       mfa: given("mfa") ? (patch.mfa ?? null) : cur.mfa,
       require_pushed_authorization_requests: patch.require_pushed_authorization_requests ?? cur.require_pushed_authorization_requests,
+      dpop_bound_access_tokens: patch.dpop_bound_access_tokens ?? cur.dpop_bound_access_tokens,
+      fapi_profile: given("fapi_profile") ? (patch.fapi_profile ?? null) : cur.fapi_profile,
       is_active: patch.is_active ?? cur.is_active,
     };
     if (given("client_name") && !next.client_name) p.add("client_name", "must not be blank");

@@ -31,7 +31,7 @@ export type ClientColumns = Pick<
   | "client_name" | "redirect_uris" | "post_logout_redirect_uris" | "grant_types" | "response_types" | "scopes"
   | "token_endpoint_auth_method" | "jwks" | "jwks_uri" | "client_uri" | "logo_uri" | "tos_uri" | "policy_uri"
   | "contacts" | "id_token_signed_response_alg" | "require_consent" | "is_active"
-> & { backchannel_logout_uri?: string | null; resources?: string[]; default_resource?: string | null; mfa?: ClientRecord["mfa"]; require_pushed_authorization_requests?: boolean };
+> & { backchannel_logout_uri?: string | null; resources?: string[]; default_resource?: string | null; mfa?: ClientRecord["mfa"]; require_pushed_authorization_requests?: boolean; dpop_bound_access_tokens?: boolean; fapi_profile?: ClientRecord["fapi_profile"] };
 
 export interface NewClient extends ClientColumns {
   client_id: string;
@@ -46,13 +46,13 @@ export async function insertClient(sql: Tx, c: NewClient): Promise<ClientRecord>
       INSERT INTO clients (client_id, client_type, client_name, secret_hash, redirect_uris, post_logout_redirect_uris,
         grant_types, response_types, scopes, token_endpoint_auth_method, jwks, jwks_uri, client_uri, logo_uri, tos_uri,
         policy_uri, backchannel_logout_uri, contacts, id_token_signed_response_alg, require_consent, is_first_party, is_active,
-        resources, default_resource, mfa, require_pushed_authorization_requests)
+        resources, default_resource, mfa, require_pushed_authorization_requests, dpop_bound_access_tokens, fapi_profile)
       VALUES (${c.client_id}, ${c.client_type}, ${c.client_name}, ${c.secret_hash}, ${c.redirect_uris}::text[],
         ${c.post_logout_redirect_uris}::text[], ${c.grant_types}::text[], ${c.response_types}::text[], ${c.scopes}::text[],
         ${c.token_endpoint_auth_method}, ${c.jwks ? sql.json(c.jwks as never) : null}, ${c.jwks_uri}, ${c.client_uri},
         ${c.logo_uri}, ${c.tos_uri}, ${c.policy_uri}, ${c.backchannel_logout_uri ?? null}, ${c.contacts}::text[], ${c.id_token_signed_response_alg},
         ${c.require_consent}, ${c.is_first_party ?? false}, ${c.is_active}, ${c.resources ?? []}::text[], ${c.default_resource ?? null}, ${c.mfa ?? null},
-        ${c.require_pushed_authorization_requests ?? false})
+        ${c.require_pushed_authorization_requests ?? false}, ${c.dpop_bound_access_tokens ?? false}, ${c.fapi_profile ?? null})
       RETURNING *`;
     return row!;
   } catch (err) {
@@ -89,6 +89,8 @@ export async function updateClient(sql: Tx, clientId: string, c: ClientColumns &
       default_resource = ${c.default_resource === undefined ? sql`default_resource` : c.default_resource},
       mfa = ${c.mfa === undefined ? sql`mfa` : c.mfa},
       require_pushed_authorization_requests = ${c.require_pushed_authorization_requests === undefined ? sql`require_pushed_authorization_requests` : c.require_pushed_authorization_requests},
+      dpop_bound_access_tokens = ${c.dpop_bound_access_tokens === undefined ? sql`dpop_bound_access_tokens` : c.dpop_bound_access_tokens},
+      fapi_profile = ${c.fapi_profile === undefined ? sql`fapi_profile` : c.fapi_profile},
       secret_hash = ${c.secret_hash === undefined ? sql`secret_hash` : c.secret_hash},
       updated_at = now()
     WHERE client_id = ${clientId}

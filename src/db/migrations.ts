@@ -9,6 +9,7 @@ import m0006 from "../../migrations/0006_device_codes.sql" with { type: "text" }
 import m0007 from "../../migrations/0007_resources_registration.sql" with { type: "text" };
 import m0008 from "../../migrations/0008_refresh_rotation.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_par.sql" with { type: "text" };
+import m0010 from "../../migrations/0010_dpop.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mail_selfservice.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_upstream_idps.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_signup.sql" with { type: "text" };
@@ -30,6 +31,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 7, name: "0007_resources_registration", sql: m0007 },
   { version: 8, name: "0008_refresh_rotation", sql: m0008 },
   { version: 9, name: "0009_par", sql: m0009 },
+  { version: 10, name: "0010_dpop", sql: m0010 },
   { version: 11, name: "0011_mail_selfservice", sql: m0011 },
   { version: 12, name: "0012_upstream_idps", sql: m0012 },
   { version: 13, name: "0013_signup", sql: m0013 },

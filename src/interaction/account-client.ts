@@ -41,6 +41,8 @@ export function accountClient(deps: Deps): ClientRecord {
     resources: [],
     default_resource: null,
     require_pushed_authorization_requests: false,
+    dpop_bound_access_tokens: false,
+    fapi_profile: null,
     is_first_party: true,
     backchannel_logout_uri: null,
     mfa: "optional",

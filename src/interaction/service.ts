@@ -132,8 +132,10 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
     acr: session.acr ?? acrOfAmr(session.amr),
     amr: session.amr,
     claims: req.claims,
-    ttlSeconds: deps.config.authCodeTtl,
+    // FAPI 2.0 Security Profile §5.3.2.1-14: a code lives at most 60 seconds.
+    ttlSeconds: req.fapi ? Math.min(60, deps.config.authCodeTtl) : deps.config.authCodeTtl,
     resources: req.resources ?? [],
+    dpopJkt: req.dpopJkt ?? null,
   });
   const out: Record<string, string> = { code };
   if (req.state !== undefined) out.state = req.state;

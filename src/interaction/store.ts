@@ -147,15 +147,17 @@ export interface NewAuthorizationCode {
   claims: unknown;
   ttlSeconds: number;
   resources?: string[];
+  /** RFC 9449 §10: the DPoP key thumbprint the code is bound to. */
+  dpopJkt?: string | null;
 }
 
 export async function insertAuthorizationCode(sql: Tx, c: NewAuthorizationCode): Promise<void> {
   await sql`
     INSERT INTO authorization_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, code_challenge, code_challenge_method,
-                                     session_id, auth_time, acr, amr, claims, expires_at, resources)
+                                     session_id, auth_time, acr, amr, claims, expires_at, resources, dpop_jkt)
     VALUES (${c.codeHash}, ${c.clientId}, ${c.userId}, ${c.redirectUri}, ${c.scope}, ${c.nonce}, ${c.codeChallenge}, 'S256',
             ${c.sessionId}, ${c.authTime}, ${c.acr}, ${c.amr}, ${c.claims === null || c.claims === undefined ? null : sql.json(c.claims as never)},
-            now() + make_interval(secs => ${c.ttlSeconds}), ${c.resources ?? []}::text[])`;
+            now() + make_interval(secs => ${c.ttlSeconds}), ${c.resources ?? []}::text[], ${c.dpopJkt ?? null})`;
 }
 
 export interface ConsentRow {

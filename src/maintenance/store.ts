@@ -66,6 +66,14 @@ export const PURGE_RULES: PurgeRule[] = [
   // Pushed authorization requests (RFC 9126): single use, expired after AUTHLY_PAR_TTL.
   expiredAfterGrace("pushed_authorization_requests"),
   {
+    // A DPoP proof's jti is kept until its iat window has passed (RFC 9449 §11.1); not longer.
+    table: "dpop_jtis",
+    purge: async (sql, limit) => (await sql`
+      DELETE FROM dpop_jtis WHERE ctid IN (
+        SELECT ctid FROM dpop_jtis WHERE expires_at < now()
+        LIMIT ${limit} FOR UPDATE SKIP LOCKED)`).count,
+  },
+  {
     table: "client_assertion_jtis",
     // A jti must stay until the assertion it came from has expired (RFC 7523 §3 replay); not longer.
     purge: async (sql, limit) => (await sql`

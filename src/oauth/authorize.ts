@@ -16,6 +16,7 @@ import { resourceScopes, selectResources } from "./resource-indicators";
 import { consumePushedParams, isPushedRequestUri, requiresPushedRequests } from "./par";
 import { verifyRequestObject } from "./request-object";
 import { fieldLabel } from "../lib/text";
+import { fapiClientProblem, isFapi2 } from "./fapi2";
 
 export type ResponseMode = "query" | "form_post";
 export const RESPONSE_MODES: ResponseMode[] = ["query", "form_post"];
@@ -46,6 +47,10 @@ export interface AuthorizationRequest {
   /** RFC 8707 resource indicators: the identifiers of the selected API resources (may be absent in
    *  interactions stored before resources existed). */
   resources?: string[];
+  /** RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (dpop_jkt). */
+  dpopJkt?: string;
+  /** The client is in FAPI 2.0 Security Profile mode (code lifetime at most 60 s, §5.3.2.1). */
+  fapi?: boolean;
 }
 
 /** Where an authorization request arrived (one validator serves them all). */
@@ -139,6 +144,11 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
   if (how.via === "authorize" && !how.pushed && requiresPushedRequests(deps, client)) {
     throw fail("invalid_request", "This client must send its authorization requests through the pushed authorization request endpoint (RFC 9126 §5)");
   }
+  const fapi = isFapi2(deps, client);
+  if (fapi) {
+    const problem = fapiClientProblem(client);
+    if (problem) throw fail("unauthorized_client", problem);
+  }
   if (p.response_type === undefined) throw fail("invalid_request", "response_type is required");
   if (p.response_type !== "code") throw fail("unsupported_response_type", "Only response_type=code is supported");
   if (!client.response_types.includes("code") || !client.grant_types.includes("authorization_code")) {
@@ -187,6 +197,9 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
     idTokenHintSub = requestedSub;
   }
 
+  // RFC 9449 §10: a JWK SHA-256 thumbprint, base64url without padding (43 characters).
+  if (p.dpop_jkt !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(p.dpop_jkt)) throw fail("invalid_request", "dpop_jkt must be the base64url SHA-256 JWK thumbprint of the DPoP key (RFC 9449 §10)");
+
   if (p.nonce !== undefined && p.nonce.length > 512) throw fail("invalid_request", "nonce is too long");
   if (state !== undefined && state.length > 2048) throw fail("invalid_request", "state is too long");
 
@@ -210,6 +223,8 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
     display: p.display && DISPLAY_VALUES.includes(p.display) ? p.display : undefined,
     claims,
     resources: resources.map((r) => r.identifier),
+    ...(p.dpop_jkt ? { dpopJkt: p.dpop_jkt } : {}),
+    ...(fapi ? { fapi: true } : {}),
   };
   return request;
 }

@@ -2,6 +2,7 @@
 // client_secret_basic (§2.3.1, form-encoded id and secret), client_secret_post, none (public
 // clients) and private_key_jwt (RFC 7523 §2.2, §3 with jti replay protection). Exactly one method
 // per request, and only the method the client registered.
+import { FAPI_ALGS, fapiClientProblem, isFapi2 } from "./fapi2";
 import { decodeJwt, jwtVerify } from "jose";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
@@ -52,13 +53,18 @@ export async function authenticateClient(deps: Deps, request: Request, form: For
   if (client.token_endpoint_auth_method !== presented.method) {
     throw fail(`Client authentication failed: this client must authenticate with ${client.token_endpoint_auth_method}`);
   }
+  const fapi = isFapi2(deps, client);
+  if (fapi) {
+    const problem = fapiClientProblem(client);
+    if (problem) throw fail(problem);
+  }
   switch (presented.method) {
     case "client_secret_basic":
     case "client_secret_post":
       if (!verifyClientSecret(deps, client, presented.secret!)) throw fail("Client authentication failed");
       break;
     case "private_key_jwt":
-      await verifyAssertion(deps, client, presented.assertion!, opts.endpointUrl);
+      await verifyAssertion(deps, client, presented.assertion!, opts.endpointUrl, fapi);
       break;
     case "none":
       if (client.client_type !== "public") throw fail("Client authentication failed");
@@ -130,7 +136,7 @@ function invalidClient(description: string, basic: boolean): OAuthError {
 }
 
 /** RFC 7523 §3: signature with a registered key, iss = sub = client_id, our audience, exp, jti once. */
-async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: string, endpointUrl: string): Promise<void> {
+async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: string, endpointUrl: string, fapi: boolean): Promise<void> {
   const keys = clientKeySet(client, outboundPolicy(deps.config));
   if (!keys) throw invalidClient("The client has no registered keys (jwks or jwks_uri)", false);
   const issuer = deps.config.issuer;
@@ -139,8 +145,10 @@ async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: stri
     ({ payload } = await jwtVerify(assertion, keys, {
       issuer: client.client_id,
       subject: client.client_id,
-      audience: [issuer, `${issuer}/oauth/token`, endpointUrl],
-      algorithms: ASSERTION_ALGS,
+      // FAPI 2.0 §5.3.2.1: only the issuer identifier, as a string, is an accepted audience (checked below);
+      // §5.4.1: PS256, ES256 or EdDSA.
+      audience: fapi ? issuer : [issuer, `${issuer}/oauth/token`, endpointUrl],
+      algorithms: fapi ? FAPI_ALGS : ASSERTION_ALGS,
       requiredClaims: ["exp", "jti"],
       clockTolerance: 30,
     }));
@@ -148,6 +156,7 @@ async function verifyAssertion(deps: Deps, client: ClientRecord, assertion: stri
     const why = err instanceof ClientKeysError ? `The client assertion could not be verified: ${err.message}` : "The client assertion is invalid";
     throw new OAuthError("invalid_client", why, { status: 401, cause: err });
   }
+  if (fapi && payload.aud !== issuer) throw invalidClient("FAPI 2.0 Security Profile: the client assertion's aud must be the issuer identifier as a single string (§5.3.2.1)", false);
   const now = Math.floor(Date.now() / 1000);
   if (payload.exp! - now > MAX_ASSERTION_LIFETIME_SECONDS) throw invalidClient("The client assertion expires too far in the future", false);
   const fresh = await recordAssertionJti(deps.sql, sha256(`${client.client_id}\n${payload.jti}`), client.client_id, new Date((payload.exp! + 60) * 1000));

@@ -1,6 +1,8 @@
 // Authorization server metadata (RFC 8414) and OpenID Provider metadata (OIDC Discovery 1.0 §3),
 // built once from one builder out of what is implemented and configured. The issuer is exact and
 // equal to every token's iss.
+import { DPOP_ALGS } from "./dpop";
+import { FAPI_ALGS } from "./fapi2";
 import type { Config } from "../config";
 import { ALGORITHMS } from "../keys/service";
 import { ACR_VALUES } from "../authn/model";
@@ -34,7 +36,11 @@ export const CLAIMS_SUPPORTED = [
 const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 
 /** The metadata document; the same fields answer both well-known URLs. */
-export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Partial<Pick<Config, "registration" | "clientIdMetadataDocuments" | "requirePar">>): Record<string, unknown> {
+export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Partial<Pick<Config, "registration" | "clientIdMetadataDocuments" | "requirePar" | "fapiProfile">>): Record<string, unknown> {
+  // AUTHLY_FAPI_PROFILE=fapi2-security: PAR for every (third-party) client, and only the profile's
+  // algorithms (FAPI 2.0 §5.3.2.2, §5.4.1); the first-party CLI client keeps its own way in.
+  const fapi = config.fapiProfile === "fapi2-security";
+  const only = (algs: readonly string[]) => (fapi ? algs.filter((a) => FAPI_ALGS.includes(a)) : [...algs]);
   const base = config.issuer.replace(/\/+$/, "");
   const url = (path: string) => `${base}${path}`;
   const idAlgs = [config.idTokenAlg, ...ALGORITHMS.filter((a) => a !== config.idTokenAlg)];
@@ -50,15 +56,15 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     device_authorization_endpoint: url(ENDPOINT_PATHS.deviceAuthorization),
     // RFC 9126 §5: PAR, required for every client when AUTHLY_REQUIRE_PAR is set (else per client).
     pushed_authorization_request_endpoint: url(ENDPOINT_PATHS.pushedAuthorizationRequest),
-    require_pushed_authorization_requests: config.requirePar ?? false,
+    require_pushed_authorization_requests: (config.requirePar ?? false) || fapi,
     scopes_supported: ADVERTISED_SCOPES,
     response_types_supported: ["code"],
     response_modes_supported: ["query", "form_post"],
     grant_types_supported: ADVERTISED_GRANT_TYPES,
     subject_types_supported: ["public"],
-    id_token_signing_alg_values_supported: idAlgs,
+    id_token_signing_alg_values_supported: only(idAlgs),
     token_endpoint_auth_methods_supported: AUTH_METHODS,
-    token_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
+    token_endpoint_auth_signing_alg_values_supported: only(ASSERTION_ALGS),
     revocation_endpoint_auth_methods_supported: AUTH_METHODS,
     revocation_endpoint_auth_signing_alg_values_supported: ASSERTION_ALGS,
     introspection_endpoint_auth_methods_supported: AUTH_METHODS.filter((m) => m !== "none"),
@@ -71,10 +77,12 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     // RFC 9101: signed request objects by value; request_uri only as a PAR URN of ours, never
     // fetched, so request_uri_parameter_supported (about fetching, OIDC Discovery §3) stays false.
     request_parameter_supported: true,
-    request_object_signing_alg_values_supported: REQUEST_OBJECT_ALGS,
+    request_object_signing_alg_values_supported: only(REQUEST_OBJECT_ALGS),
     request_uri_parameter_supported: false,
     require_request_uri_registration: false,
     authorization_response_iss_parameter_supported: true,
+    // RFC 9449 §5.1: DPoP proofs at the token endpoint and at our resources (asymmetric algorithms).
+    dpop_signing_alg_values_supported: only(DPOP_ALGS),
     // Front channel (OIDC Core §3.1.2.1, Prompt Create §4.1): what the authorization endpoint accepts.
     prompt_values_supported: ["none", "login", "consent", "select_account"],
     display_values_supported: ["page", "popup", "touch", "wap"],

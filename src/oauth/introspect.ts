@@ -49,9 +49,11 @@ async function introspectAccessToken(deps: Deps, token: string, callerId: string
     iat: claims.iat,
     iss: claims.iss,
     aud,
-    token_type: "Bearer",
+    token_type: claims.cnf?.jkt ? "DPoP" : "Bearer",
     jti: claims.jti,
   };
+  // RFC 9449 §6.2: the key a DPoP-bound token is bound to, for the resource server to check.
+  if (typeof claims.cnf?.jkt === "string") out.cnf = { jkt: claims.cnf.jkt };
   // How the user signed in (OIDC Core §2, RFC 8176), as the access token carries it (RFC 9068 §2.2.1).
   if (claims.auth_time !== undefined) out.auth_time = claims.auth_time;
   if (typeof claims.acr === "string") out.acr = claims.acr;

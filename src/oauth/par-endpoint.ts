@@ -12,7 +12,9 @@ import { validateAuthorizationRequest } from "./authorize";
 import { authenticateClient } from "./client-auth";
 import { ENDPOINT_PATHS } from "./discovery";
 import { parseForm } from "./form";
+import { dpopError, dpopHeader, verifyDpopProof } from "./dpop";
 import { storePushedRequest } from "./par";
+import { FAPI_ALGS, isFapi2 } from "./fapi2";
 import { parseParams } from "./request-params";
 
 const RATE_WINDOW_SECONDS = 60;
@@ -38,6 +40,15 @@ export async function handlePushedAuthorizationRequest(deps: Deps, request: Requ
     // §2.3: the authorization endpoint's errors, answered to the client as JSON.
     if (err instanceof OAuthError) throw new OAuthError(err.code, err.description, { status: err.status === 429 ? 429 : 400, headers: err.headers, cause: err.cause });
     throw err;
+  }
+  // RFC 9449 §10.1: a DPoP proof sent to PAR binds the code to its key, like dpop_jkt (which,
+  // when both are sent, must name the same key).
+  const proof = dpopHeader(deps, request, "token");
+  if (proof) {
+    const { jkt } = await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}${ENDPOINT_PATHS.pushedAuthorizationRequest}`, at: "token", ...(isFapi2(deps, client) ? { algs: FAPI_ALGS } : {}) });
+    const named = validated.params.values.dpop_jkt;
+    if (named !== undefined && named !== jkt) throw dpopError(deps, "token", "invalid_dpop_proof", "dpop_jkt does not match the key of the DPoP proof");
+    validated.params.values.dpop_jkt = jkt;
   }
   // Each pushed request is a row: a source address may push as many as it may open interactions.
   await enforceRateLimit(deps, `par:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);

@@ -5,6 +5,7 @@
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
 import { hashSecret, randomToken } from "../lib/crypto";
+import { isFapi2 } from "./fapi2";
 import { consumePushedRequest, insertPushedRequest, type PushedParams } from "./par-store";
 import type { ParsedParams } from "./request-params";
 
@@ -19,7 +20,8 @@ export function isPushedRequestUri(uri: string): boolean {
 
 /** RFC 9126 §5: PAR is required for this client, by its registration or for all (AUTHLY_REQUIRE_PAR). */
 export function requiresPushedRequests(deps: Deps, client: ClientRecord): boolean {
-  return deps.config.requirePar || client.require_pushed_authorization_requests === true;
+  // FAPI 2.0 §5.3.2.2: authorization requests only through PAR.
+  return deps.config.requirePar || client.require_pushed_authorization_requests === true || isFapi2(deps, client);
 }
 
 function hashRequestUri(deps: Deps, uri: string): string {

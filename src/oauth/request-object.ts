@@ -4,6 +4,7 @@
 // aud = our issuer, exp within a bound, nbf when present, jti used once (the replay store of
 // client assertions). Its claims become the request's parameters; the caller ignores every
 // parameter outside it but client_id (RFC 9101 §6.3).
+import { FAPI_ALGS, isFapi2 } from "./fapi2";
 import { decodeProtectedHeader, jwtVerify } from "jose";
 import type { Deps } from "../deps";
 import type { OAuthError } from "../errors";
@@ -43,6 +44,8 @@ export async function verifyRequestObject(deps: Deps, client: ClientRecord, jwt:
   if (typeof header.alg !== "string" || !REQUEST_OBJECT_ALGS.includes(header.alg)) {
     throw fail(`The request object must be signed with one of ${REQUEST_OBJECT_ALGS.join(", ")} (unsigned request objects are not accepted)`);
   }
+  // FAPI 2.0 §5.4.1: a client in FAPI mode signs with PS256, ES256 or EdDSA only.
+  if (isFapi2(deps, client) && !FAPI_ALGS.includes(header.alg)) throw fail(`FAPI 2.0 Security Profile: the request object must be signed with one of ${FAPI_ALGS.join(", ")} (§5.4.1)`);
   if (header.typ !== undefined && !ACCEPTED_TYPES.includes(String(header.typ).toLowerCase().replace(/^application\//, ""))) {
     throw fail("The request object's typ must be oauth-authz-req+jwt (RFC 9101 §10.8)");
   }

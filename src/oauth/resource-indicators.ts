@@ -13,6 +13,7 @@ import { RESOURCE_LIMITS, resourceIdentifierProblem, type ResourceRecord } from 
 import { findResources } from "../resources/service";
 import { activeScopeNames } from "../scopes/store";
 import { accessTokenTtl } from "../tokens/service";
+import { fapiSigningAlg, isFapi2 } from "./fapi2";
 
 export type TargetError = (description: string) => OAuthError;
 const invalidTarget: TargetError = (description) => new OAuthError("invalid_target", description);
@@ -83,7 +84,14 @@ export interface AudienceSettings {
  * client's or the server's. Algorithm: the resources' one when they all set the same, else the
  * configured access-token algorithm (AUTHLY_ACCESS_TOKEN_ALG).
  */
-export function audienceSettings(deps: Deps, client: Pick<ClientRecord, "access_token_ttl">, resources: ResourceRecord[]): AudienceSettings {
+export function audienceSettings(deps: Deps, client: Pick<ClientRecord, "access_token_ttl" | "fapi_profile" | "is_first_party">, resources: ResourceRecord[]): AudienceSettings {
+  const settings = resourceAudience(deps, client, resources);
+  // FAPI 2.0 §5.4.1: a FAPI client's access tokens are signed with PS256, ES256 or EdDSA.
+  if (isFapi2(deps, client)) settings.alg = fapiSigningAlg(settings.alg ?? deps.config.accessTokenAlg);
+  return settings;
+}
+
+function resourceAudience(deps: Deps, client: Pick<ClientRecord, "access_token_ttl">, resources: ResourceRecord[]): AudienceSettings {
   const base = accessTokenTtl(deps, client);
   if (!resources.length) return { ttlSeconds: base };
   const ttls = resources.map((r) => r.access_token_ttl).filter((t): t is number => t !== null && t > 0);

@@ -22,6 +22,8 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     if (!row) return undefined;
     if (row.client_id !== client.client_id) throw new OAuthError("invalid_grant", "The authorization code was issued to another client");
     checkRedirectUri(form.get("redirect_uri"), row.redirect_uri);
+    // RFC 9449 §10: a code bound to a key (dpop_jkt) is redeemed only with a proof of that key.
+    if (row.dpop_jkt && row.dpop_jkt !== ctx.dpopJkt) throw new OAuthError("invalid_grant", "The authorization code is bound to a DPoP key: send a DPoP proof signed with that key");
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
     const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
@@ -41,6 +43,7 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
       claims: row.claims,
       grantedResources: row.resources ?? [],
       resources,
+      dpopJkt: ctx.dpopJkt,
     });
   });
   if (body) return body;

@@ -2,7 +2,7 @@
 // the client itself, no refresh token (§4.4.3) and no ID token.
 import { OAuthError } from "../errors";
 import { issueAccessToken } from "../tokens/access-token";
-import type { TokenContext, TokenResponseBody } from "./token-response";
+import { tokenType, type TokenContext, type TokenResponseBody } from "./token-response";
 import { formatScope, narrowScope } from "./token-scope";
 import { audienceSettings, resourceScopes, scopesForResources, selectResources } from "./resource-indicators";
 
@@ -17,6 +17,6 @@ export async function clientCredentialsGrant(ctx: TokenContext): Promise<TokenRe
   const allowed = [...new Set([...client.scopes.filter((s) => !USER_SCOPES.includes(s)), ...resourceScopes(resources)])];
   const scope = formatScope(await scopesForResources(deps.sql, narrowScope(ctx.form.get("scope"), allowed, "registered for this client"), resources));
   const audience = audienceSettings(deps, client, resources);
-  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: client.client_id, scope, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg });
-  return { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: client.client_id, scope, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, jkt: ctx.dpopJkt });
+  return { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope };
 }

@@ -51,6 +51,7 @@ export async function deviceCodeGrant(ctx: TokenContext): Promise<TokenResponseB
       authTime: row.auth_time ?? row.decided_at ?? new Date(),
       acr: row.acr,
       amr: row.amr,
+      dpopJkt: ctx.dpopJkt,
     });
   });
   if (!body) throw fail("invalid_grant", "The device code was already used");

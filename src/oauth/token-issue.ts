@@ -11,7 +11,7 @@ import { issueAccessToken } from "../tokens/access-token";
 import { accessTokenTtl, createGrant, issueRefreshToken, refreshTokenTtl } from "../tokens/service";
 import type { ResourceRecord } from "../resources/model";
 import { audienceSettings, scopesForResources } from "./resource-indicators";
-import type { TokenResponseBody } from "./token-response";
+import { tokenType, type TokenResponseBody } from "./token-response";
 import { formatScope, parseScope } from "./token-scope";
 
 export interface UserGrantInput {
@@ -31,6 +31,9 @@ export interface UserGrantInput {
   grantedResources?: string[];
   /** The resources this access token is for (its aud, scopes, lifetime and algorithm follow them). */
   resources?: ResourceRecord[];
+  /** RFC 9449: the DPoP key of the token request; binds the access token, and a public client's
+   *  refresh tokens (the grant keeps it, §5). */
+  dpopJkt?: string;
 }
 
 export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput): Promise<TokenResponseBody> {
@@ -55,14 +58,15 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
     amr: g.amr ?? null,
     claims: g.claims ?? null,
     resources: g.grantedResources ?? [],
+    dpopJkt: g.dpopJkt && client.client_type !== "confidential" ? g.dpopJkt : null,
     expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
   });
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
   if (g.acr) extra.acr = g.acr;
   if (g.amr?.length) extra.amr = g.amr;
-  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
-  const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: atScope };
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: g.dpopJkt }, tx);
+  const out: TokenResponseBody = { access_token: at.token, token_type: tokenType(g.dpopJkt), expires_in: at.expiresIn, scope: atScope };
   if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;
   if (openid) {
     out.id_token = await issueIdToken(deps, {

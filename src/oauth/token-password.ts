@@ -12,7 +12,7 @@ import { issueAccessToken } from "../tokens/access-token";
 import { accessTokenTtl, createGrant, issueRefreshToken, refreshTokenTtl } from "../tokens/service";
 import { acrOfAmr, combineAmr, type Method } from "../authn/model";
 import { checkCode, nextFactor } from "../authn/service";
-import type { TokenContext, TokenResponseBody } from "./token-response";
+import { tokenType, type TokenContext, type TokenResponseBody } from "./token-response";
 import { formatScope, narrowScope } from "./token-scope";
 
 /** Password-grant attempts per source address and minute, on top of the login lockout. */
@@ -71,10 +71,11 @@ export async function passwordGrant(ctx: TokenContext): Promise<TokenResponseBod
       authTime: now,
       amr,
       acr,
+      dpopJkt: client.client_type !== "confidential" ? (ctx.dpopJkt ?? null) : null,
       expiresAt: new Date(now.getTime() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
     });
-    const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope, grantId, ttlSeconds: ttl, extra: { auth_time: Math.floor(now.getTime() / 1000), acr, amr } }, tx);
-    const body: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope };
+    const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope, grantId, ttlSeconds: ttl, extra: { auth_time: Math.floor(now.getTime() / 1000), acr, amr }, jkt: ctx.dpopJkt }, tx);
+    const body: TokenResponseBody = { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope };
     if (withRefresh) body.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope })).token;
     return body;
   });

@@ -7,7 +7,8 @@ import { pipelinedTransaction } from "../db/sql";
 import { issueIdToken } from "../oidc/id-token";
 import { issueAccessToken } from "../tokens/access-token";
 import { revokeFamily, useRefreshToken } from "../tokens/service";
-import type { TokenContext, TokenResponseBody } from "./token-response";
+import { isFapi2 } from "./fapi2";
+import { tokenType, type TokenContext, type TokenResponseBody } from "./token-response";
 import { formatScope, narrowScope, parseScope } from "./token-scope";
 import { audienceSettings, scopesForResources, selectResources } from "./resource-indicators";
 
@@ -18,9 +19,15 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
   // Failures after the rotation (scope) throw inside the transaction: the token stays usable.
   // Two round trips (db/sql.ts pipelinedTransaction): BEGIN with the rotation, then COMMIT.
   const result = await pipelinedTransaction(deps.sql, async (tx) => {
-    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid") });
+    // FAPI 2.0 §5.3.2.1: no rotation for a FAPI client (confidential: its refresh token is bound to
+    // its authentication), so that a retry after a lost response succeeds.
+    const rotate = !(isFapi2(deps, client) && client.client_type === "confidential");
+    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid"), rotate });
     if (used.outcome !== "rotated") return used;
     const { row } = used;
+    // RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued to; a
+    // refresh without a proof of that key fails and leaves the token usable (rolled back).
+    if (row.dpop_jkt && row.dpop_jkt !== ctx.dpopJkt) throw new OAuthError("invalid_grant", "The refresh token is bound to a DPoP key: send a DPoP proof signed with that key");
     const scopes = narrowScope(form.get("scope"), parseScope(row.scope));
     // RFC 8707 §2.2: one or more of the grant's resources, never another; none named: all of them.
     const resources = await selectResources(deps, tx, client, form.all("resource"), { within: row.resources ?? [] });
@@ -33,8 +40,8 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     if (row.amr?.length) extra.amr = row.amr;
     const sub = row.user_id ?? client.client_id;
     // A token of a grant writes no row (tokens/access-token.ts): signing it needs no round trip.
-    const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
-    const body: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope, refresh_token: used.refreshToken };
+    const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: ctx.dpopJkt }, tx);
+    const body: TokenResponseBody = { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope, ...(used.refreshToken ? { refresh_token: used.refreshToken } : {}) };
     if (row.user_id && scopes.includes("openid")) {
       const user = used.user;
       if (!user) throw new OAuthError("invalid_grant", "The user of this refresh token no longer exists");

@@ -12,6 +12,8 @@ import { deviceCodeGrant } from "./token-device-code";
 import { DEVICE_CODE_GRANT } from "../device/model";
 import { passwordGrant } from "./token-password";
 import { refreshTokenGrant } from "./token-refresh";
+import { dpopError, dpopHeader, dpopNonceHeaders, verifyDpopProof } from "./dpop";
+import { FAPI_ALGS, isFapi2, requiresDpop } from "./fapi2";
 import { tokenResponse, type TokenContext, type TokenResponseBody } from "./token-response";
 
 const GRANTS: Record<string, (ctx: TokenContext) => Promise<TokenResponseBody>> = {
@@ -34,8 +36,14 @@ export async function handleTokenRequest(deps: Deps, request: Request): Promise<
   const { client, method } = await authenticateClient(deps, request, form, { endpointUrl: `${deps.config.issuer}/oauth/token`, allowPublic: true });
   if (grantType === "password" && !client.is_first_party) throw new OAuthError("unsupported_grant_type", "The grant type is not supported");
   if (!client.grant_types.includes(grantType)) throw new OAuthError("unauthorized_client", `This client may not use the ${grantType} grant`);
-  const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip, loopback: isLoopbackClient(request) });
+  // RFC 9449 §5: a valid proof binds the tokens to its key; a client that registered
+  // dpop_bound_access_tokens (or is in FAPI 2.0 mode) must send one.
+  const proof = dpopHeader(deps, request, "token");
+  let dpopJkt: string | undefined;
+  if (proof) dpopJkt = (await verifyDpopProof(deps, proof, { method: "POST", url: `${deps.config.issuer}/oauth/token`, at: "token", ...(isFapi2(deps, client) ? { algs: FAPI_ALGS } : {}) })).jkt;
+  else if (requiresDpop(deps, client)) throw dpopError(deps, "token", "invalid_dpop_proof", "This client must send a DPoP proof (dpop_bound_access_tokens)");
+  const body = await handler({ deps, form, client, method, ip: requestInfo(request).ip, loopback: isLoopbackClient(request), dpopJkt });
   // The body is read raw here (parse: "none"), so the access-log hook cannot see grant_type.
   metrics.inc("authly_tokens_issued_total", { grant_type: grantType });
-  return tokenResponse(body);
+  return tokenResponse(body, proof ? dpopNonceHeaders(deps) : {});
 }

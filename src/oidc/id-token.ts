@@ -6,6 +6,7 @@ import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
+import { fapiSigningAlg, isFapi2 } from "../oauth/fapi2";
 import { claimsAllowedForClient, idTokenUserClaims, type ClaimsRequest } from "./claims";
 
 export interface IdTokenInput {
@@ -44,7 +45,9 @@ export function halfHash(value: string, alg: KeyAlg): string {
 }
 
 export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<string> {
-  const alg = (input.client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
+  const registered = (input.client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
+  // FAPI 2.0 §5.4.1: a FAPI client sees PS256, ES256 or EdDSA signatures only.
+  const alg = isFapi2(deps, input.client) ? fapiSigningAlg(registered) : registered;
   const key = await deps.keys.signingKey(alg);
   const now = Math.floor(Date.now() / 1000);
   const fromClaimsField = asClaimsRequest(input.claims);

@@ -14,10 +14,10 @@ import { fieldLabel } from "../lib/text";
 import { formTarget, logoutConfirmPage, messagePage, pageHeaders } from "../interaction/pages";
 import { clearSessionCookie, endSession, loadSession, type Session } from "../interaction/session";
 import { checkLogoutCsrf, hintMatchesSession, logoutCsrf, validateLogoutRequest, type LogoutRequest } from "./end-session";
-import { extractBearer, userinfo } from "./userinfo";
+import { extractToken, userinfo } from "./userinfo";
 import { backchannelLogout } from "./backchannel-logout";
 
-const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type", "Access-Control-Allow-Methods": "GET, POST" };
+const CORS = { "Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "Authorization, Content-Type, DPoP", "Access-Control-Allow-Methods": "GET, POST" };
 
 export function oidcRoutes(deps: Deps) {
   const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
@@ -33,8 +33,8 @@ export function oidcRoutes(deps: Deps) {
     }
     try {
       if (body?.invalid.size) throw new OAuthError("invalid_request", `Not valid text (UTF-8 without NUL): ${[...body.invalid].map(fieldLabel).sort().join(", ")}`);
-      const token = extractBearer(request.headers.get("authorization"), bodyToken, repeated);
-      return json(200, await userinfo(deps, token), CORS);
+      const presented = extractToken(request.headers.get("authorization"), bodyToken, repeated);
+      return json(200, await userinfo(deps, request, presented), CORS);
     } catch (err) {
       if (err instanceof OAuthError) {
         return json(err.status, { error: err.code, error_description: err.description }, { ...err.headers, ...CORS });

@@ -1,38 +1,34 @@
 // UserInfo (OIDC Core §5.3): the bearer token from the Authorization header or, for POST, the form
 // body (RFC 6750 §2.1-2.2, never both); claims by granted scope and the `claims` parameter (§5.4,
-// §5.5); errors per RFC 6750 §3.1 with WWW-Authenticate.
+// §5.5); errors per RFC 6750 §3.1 with WWW-Authenticate. DPoP-bound tokens with a proof (RFC 9449 §7).
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { findUserById } from "../accounts/store";
-import { verifyAccessToken } from "../tokens/access-token";
+import { anyChallenge, parseAuthorization, tokenChallenge, verifyPresentedToken, type PresentedToken, type TokenScheme } from "../oauth/dpop-resource";
 import { resolveClient } from "../registration/client-metadata-document";
 import { claimsAllowedForClient, userinfoClaims, type ClaimsRequest } from "./claims";
 import { findGrantClaims } from "./store";
 
-function bearerError(code: "invalid_request" | "invalid_token" | "insufficient_scope", description: string, status: number, extra = ""): OAuthError {
-  return new OAuthError(code, description, { status, headers: { "WWW-Authenticate": `Bearer error="${code}", error_description="${description}"${extra}` } });
+function tokenError(scheme: TokenScheme, code: "invalid_request" | "invalid_token" | "insufficient_scope", description: string, status: number, extra = ""): OAuthError {
+  return new OAuthError(code, description, { status, headers: { "WWW-Authenticate": tokenChallenge(scheme, code, description, extra) } });
 }
 
-/** The bearer token of a UserInfo request; throws the RFC 6750 error when there is none or two. */
-export function extractBearer(authorization: string | null, bodyToken: string | undefined, bodyRepeated: boolean): string {
-  const m = authorization ? /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(authorization) : null;
-  if (authorization && !m) throw bearerError("invalid_request", "The Authorization header is not a Bearer token", 400);
-  if (bodyRepeated) throw bearerError("invalid_request", "access_token must not be repeated", 400);
-  if (m && bodyToken) throw bearerError("invalid_request", "Send the access token in one place only", 400);
-  const token = m?.[1] ?? bodyToken;
+/** The access token of a UserInfo request (Authorization: Bearer or DPoP, or a form body's
+ *  Bearer token); throws the RFC 6750 / RFC 9449 error when there is none or two. */
+export function extractToken(authorization: string | null, bodyToken: string | undefined, bodyRepeated: boolean): PresentedToken {
+  const header = parseAuthorization(authorization);
+  if (header === "malformed") throw tokenError("Bearer", "invalid_request", "The Authorization header is not a Bearer or DPoP token", 400);
+  if (bodyRepeated) throw tokenError("Bearer", "invalid_request", "access_token must not be repeated", 400);
+  if (header && bodyToken) throw tokenError(header.scheme, "invalid_request", "Send the access token in one place only", 400);
+  const presented = header ?? (bodyToken ? { scheme: "Bearer" as const, token: bodyToken } : undefined);
   // RFC 6750 §3.1: a request without any authentication gets no error code.
-  if (!token) throw new OAuthError("invalid_token", "An access token is required", { status: 401, headers: { "WWW-Authenticate": 'Bearer realm="userinfo"' } });
-  return token;
+  if (!presented) throw new OAuthError("invalid_token", "An access token is required", { status: 401, headers: { "WWW-Authenticate": anyChallenge("userinfo") } });
+  return presented;
 }
 
-export async function userinfo(deps: Deps, token: string): Promise<Record<string, unknown>> {
-  let claims;
-  try {
-    claims = await verifyAccessToken(deps, token);
-  } catch (err) {
-    if (err instanceof OAuthError) throw bearerError("invalid_token", "The access token is invalid, expired or revoked", 401);
-    throw err;
-  }
+export async function userinfo(deps: Deps, httpRequest: Request, presented: PresentedToken): Promise<Record<string, unknown>> {
+  const claims = await verifyPresentedToken(deps, httpRequest, presented);
+  const bearerError = (code: "invalid_token" | "insufficient_scope", description: string, status: number, extra = "") => tokenError(presented.scheme, code, description, status, extra);
   const aud = Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [];
   if (aud.length && !aud.includes(deps.config.issuer)) throw bearerError("invalid_token", "The access token is not meant for this server", 401);
   const scopes = (claims.scope ?? "").split(" ").filter(Boolean);

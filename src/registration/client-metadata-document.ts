@@ -146,6 +146,8 @@ async function fetchDocumentClient(deps: Deps, url: string): Promise<{ client: C
     resources: [],
     default_resource: null,
     require_pushed_authorization_requests: columns.require_pushed_authorization_requests ?? false,
+    dpop_bound_access_tokens: columns.dpop_bound_access_tokens ?? false,
+    fapi_profile: columns.fapi_profile ?? null,
     require_consent: true,
     is_first_party: false,
     is_active: true,

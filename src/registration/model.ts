@@ -11,6 +11,8 @@ export const SUPPORTED_FIELDS = [
   "contacts", "tos_uri", "policy_uri", "jwks_uri", "jwks", "post_logout_redirect_uris", "backchannel_logout_uri",
   "id_token_signed_response_alg",
   "require_pushed_authorization_requests",
+  "dpop_bound_access_tokens",
+  "fapi_profile",
 ] as const;
 
 /** Shown when a registration names no client_name (the validator needs one). */
@@ -70,6 +72,8 @@ export function clientInformation(c: Client & { client_secret?: string }, extra:
     backchannel_logout_uri: c.backchannel_logout_uri,
     id_token_signed_response_alg: c.id_token_signed_response_alg,
     require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+    dpop_bound_access_tokens: c.dpop_bound_access_tokens,
+    fapi_profile: c.fapi_profile,
   };
   for (const [k, v] of Object.entries(meta)) if (v !== null && v !== undefined) out[k] = v;
   if (extra.registrationAccessToken) out.registration_access_token = extra.registrationAccessToken;

@@ -158,6 +158,8 @@ const RESET: Record<(typeof SUPPORTED_FIELDS)[number], unknown> = {
   client_uri: null, logo_uri: null, scope: "", contacts: [], tos_uri: null, policy_uri: null, jwks_uri: null, jwks: null,
   post_logout_redirect_uris: [], backchannel_logout_uri: null, id_token_signed_response_alg: "RS256",
   require_pushed_authorization_requests: false,
+  dpop_bound_access_tokens: false,
+  fapi_profile: null,
 };
 
 /** DELETE: the client and everything issued to it (RFC 7592 §2.3). */

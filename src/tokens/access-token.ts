@@ -30,6 +30,8 @@ export interface AccessTokenInput {
   ttlSeconds?: number;
   /** Signing algorithm (an API resource's, RFC 8707); AUTHLY_ACCESS_TOKEN_ALG when not given. */
   alg?: "RS256" | "ES256" | "EdDSA";
+  /** RFC 9449 §6.1: the JWK thumbprint of the DPoP key the token is bound to (`cnf.jkt`). */
+  jkt?: string;
   /** Extra claims (e.g. auth_time, acr, sid). */
   extra?: Record<string, unknown>;
 }
@@ -45,6 +47,8 @@ export interface AccessTokenClaims extends JWTPayload {
   client_id: string;
   /** The grant (token family) of a user's token; absent on client tokens and recorded tokens. */
   gid?: string;
+  /** RFC 9449 §6.1 / RFC 7800: the key a DPoP-bound token is bound to. */
+  cnf?: { jkt?: string };
   scope: string;
   sub: string;
   jti: string;
@@ -70,6 +74,7 @@ export async function issueAccessToken(deps: Deps, input: AccessTokenInput, tx?:
     exp: now + ttl,
     jti,
     ...(input.grantId ? { gid: input.grantId } : {}),
+    ...(input.jkt ? { cnf: { jkt: input.jkt } } : {}),
   });
   const expiresAt = new Date((now + ttl) * 1000);
   if (!input.grantId && input.userId) {

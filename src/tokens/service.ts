@@ -59,7 +59,8 @@ export async function issueRefreshToken(
 }
 
 export type RotationResult =
-  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string; user: UserRecord | undefined }
+  /** refreshToken: the successor; undefined when the token was used without rotation (FAPI 2.0). */
+  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string | undefined; user: UserRecord | undefined }
   | { outcome: "reused"; grantId: string }
   | { outcome: "invalid" };
 
@@ -76,8 +77,17 @@ const GRANT_EXTENSION_STEP_SECONDS = 86_400;
  * The rotation and the user (when `withUser`, for an ID token) are issued together, before any
  * await: inside db/sql.ts pipelinedTransaction they go out in one write with BEGIN.
  */
-export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord, opts: { withUser?: boolean } = {}): Promise<RotationResult> {
+export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord, opts: { withUser?: boolean; rotate?: boolean } = {}): Promise<RotationResult> {
   const hash = hashToken(deps, token);
+  if (opts.rotate === false) {
+    const now = Date.now();
+    const [row, user] = await Promise.all([
+      store.useRefreshTokenInPlace(tx, { tokenHash: hash, clientId: client.client_id, accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000), grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime }),
+      opts.withUser ? store.findUserOfRefreshToken(tx, hash) : undefined,
+    ]);
+    // The same token stays in use: the caller sends no new one (refreshToken undefined).
+    return row ? { outcome: "rotated", row, refreshToken: undefined, user } : { outcome: "invalid" };
+  }
   const successor = randomToken(32);
   const now = Date.now();
   const [row, user] = await Promise.all([

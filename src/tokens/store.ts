@@ -104,6 +104,8 @@ export interface GrantRow {
   amr: string[] | null;
   claims: Record<string, unknown> | null;
   resources: string[];
+  /** RFC 9449 §5: the DPoP key a public client's refresh tokens are bound to. */
+  dpop_jkt: string | null;
   created_at: Date;
   expires_at: Date;
   revoked_at: Date | null;
@@ -124,15 +126,17 @@ export interface NewGrant {
   claims?: Record<string, unknown> | null;
   /** RFC 8707: the API resources the grant covers (its tokens may name any of them). */
   resources?: string[];
+  /** RFC 9449 §5: binds the grant's refresh tokens to a DPoP key (public clients). */
+  dpopJkt?: string | null;
   expiresAt: Date;
 }
 
 export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources)
+    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources, dpop_jkt)
     VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
             ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
-            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[])
+            ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[], ${g.dpopJkt ?? null})
     RETURNING id`;
   return row!.id;
 }
@@ -181,6 +185,8 @@ export interface AuthorizationCodeRow {
   claims: Record<string, unknown> | null;
   /** RFC 8707: the resources of the authorization request. */
   resources: string[];
+  /** RFC 9449 §10: the DPoP key the code is bound to (dpop_jkt of the authorization request). */
+  dpop_jkt: string | null;
   created_at: Date;
   expires_at: Date;
   consumed_at: Date | null;
@@ -247,6 +253,8 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
   claims: Record<string, unknown> | null;
   /** The grant's resources (RFC 8707). */
   resources: string[];
+  /** The grant's DPoP key binding (RFC 9449 §5). */
+  dpop_jkt: string | null;
 }
 
 /**
@@ -278,7 +286,7 @@ export async function rotateRefreshToken(
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
         AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
-      RETURNING r.*, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
+      RETURNING r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
                 least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
       INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
@@ -289,6 +297,31 @@ export async function rotateRefreshToken(
       FROM successor s WHERE g.id = s.grant_id AND g.expires_at < least(s.needed, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
     )
     SELECT * FROM rotated`;
+  return row;
+}
+
+/**
+ * Uses a refresh token without rotating it (FAPI 2.0 §5.3.2.1: a confidential client that misses a
+ * response retries with the same token): the same liveness conditions as rotateRefreshToken, and
+ * the grant pushed past the new access token's expiry when needed (never past its absolute end).
+ */
+export async function useRefreshTokenInPlace(
+  sql: Tx,
+  r: { tokenHash: string; clientId: string; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number },
+): Promise<RotatedRefreshToken | undefined> {
+  const [row] = await sql<RotatedRefreshToken[]>`
+    WITH used AS (
+      SELECT r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at, g.created_at AS grant_created_at
+      FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
+      WHERE r.token_hash = ${r.tokenHash} AND r.client_id = ${r.clientId} AND r.rotated_at IS NULL
+        AND r.revoked_at IS NULL AND r.expires_at > now() AND g.revoked_at IS NULL
+        AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
+        AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
+    ), extended AS (
+      UPDATE grants g SET expires_at = least(${r.accessTokenExpiresAt}::timestamptz, u.grant_created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
+      FROM used u WHERE g.id = u.grant_id AND g.expires_at < ${r.accessTokenExpiresAt}::timestamptz
+    )
+    SELECT * FROM used`;
   return row;
 }
 

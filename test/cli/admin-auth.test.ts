@@ -5,6 +5,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runAuthly } from "../support/process";
+import { createDpopProof, importDpopKey } from "../../src/lib/dpop-proof";
 import { ADMIN_PASSWORD, makeHome, startCliWorld, type CliWorld } from "./admin-support";
 
 // Every test runs real processes (often several) on a shared, busy machine.
@@ -26,8 +27,12 @@ async function session(opts: { login?: boolean; env?: Record<string, string> } =
   return { home, configDir, tokenFile, env, run, tokens: () => JSON.parse(readFileSync(tokenFile, "utf8")) };
 }
 
-async function adminStatus(token: string): Promise<number> {
-  return (await fetch(`${w.url}/admin/status`, { headers: { Authorization: `Bearer ${token}` } })).status;
+/** GET /admin/status with a stored login: its token and, as the CLI does, a DPoP proof of the key stored with it (RFC 9449). */
+async function adminStatus(t: { access_token: string; dpop_key?: string; issuer?: string }): Promise<number> {
+  if (!t.dpop_key) return (await fetch(`${w.url}/admin/status`, { headers: { Authorization: `Bearer ${t.access_token}` } })).status;
+  const key = await importDpopKey(JSON.parse(t.dpop_key));
+  const proof = await createDpopProof(key, { htm: "GET", htu: `${t.issuer}/admin/status`, accessToken: t.access_token });
+  return (await fetch(`${w.url}/admin/status`, { headers: { Authorization: `DPoP ${t.access_token}`, DPoP: proof } })).status;
 }
 
 describe("login and the token file", () => {
@@ -39,9 +44,9 @@ describe("login and the token file", () => {
     expect(statSync(s.configDir).mode & 0o777).toBe(0o700);
     expect(statSync(s.tokenFile).mode & 0o777).toBe(0o600);
     const t = s.tokens();
-    expect(t).toMatchObject({ storage: "file", api_url: w.url, username: "admin", token_type: "Bearer" });
+    expect(t).toMatchObject({ storage: "file", api_url: w.url, username: "admin", token_type: "DPoP" });
     expect(Date.parse(t.expires_at)).toBeGreaterThan(Date.now());
-    expect(await adminStatus(t.access_token)).toBe(200);
+    expect(await adminStatus(t)).toBe(200);
     // No leftovers of the atomic write or the refresh lock.
     expect(readdirSync(s.configDir).sort()).toEqual(["tokens.json"]);
   });
@@ -93,7 +98,7 @@ describe("automatic refresh", () => {
     expect(after.refresh_token).not.toBe(before.refresh_token);
     expect(Date.parse(after.expires_at)).toBeGreaterThan(Date.now() + 60_000);
     expect(statSync(s.tokenFile).mode & 0o777).toBe(0o600);
-    expect(await adminStatus(after.access_token)).toBe(200);
+    expect(await adminStatus(after)).toBe(200);
   });
 
   test("[auth] auto_refresh = false leaves the stored tokens alone", async () => {
@@ -110,7 +115,7 @@ describe("automatic refresh", () => {
     const before = s.tokens();
     const rev = await fetch(`${w.url}/oauth/revoke`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token: before.access_token, client_id: "authly-cli", token_type_hint: "access_token" }) });
     expect(rev.status).toBe(200);
-    expect(await adminStatus(before.access_token)).toBe(401);
+    expect(await adminStatus(before)).toBe(401);
     const r = await s.run(["admin", "scope", "list"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -135,7 +140,7 @@ describe("logout", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`✓ Successfully logged out\nTokens cleared from ${s.tokenFile}\n`);
     expect(existsSync(s.tokenFile)).toBe(false);
-    expect(await adminStatus(t.access_token)).toBe(401);
+    expect(await adminStatus(t)).toBe(401);
     const refresh = await fetch(`${w.url}/oauth/token`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: t.refresh_token, client_id: "authly-cli" }) });
     expect(refresh.status).toBe(400);
     const after = await s.run(["admin", "client", "list"]);
@@ -335,7 +340,7 @@ describe("AUTHLY_DEBUG_HTTP", () => {
     const create = await s.run(["admin", "client", "create", "--name", "Debug", "--type", "confidential", "--redirect-uri", "https://d.example/cb", "--output", "json"]);
     const secret = JSON.parse(create.stdout).client_secret;
     expect(create.stderr).toContain(`→ POST ${w.url}/admin/clients`);
-    expect(create.stderr).toContain("Authorization: Bearer ");
+    expect(create.stderr).toContain("Authorization: DPoP ");
     expect(create.stderr).toContain("masked");
     expect(create.stderr).toMatch(/← 201 Created/);
     expect(create.stderr).not.toContain(secret);

@@ -3,7 +3,9 @@
 // here by HTTP), and --no-qr leaves the QR code out.
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Browser, isLoginPage } from "../support/browser";
-import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ADMIN_PASSWORD, startCliWorld, storedLoginHeaders, type CliWorld } from "./admin-support";
 import { hasTmux, startTerminal } from "./terminal-support";
 
 setDefaultTimeout(120_000);
@@ -34,6 +36,10 @@ describe.skipIf(!hasTmux && !process.env.CI)("login --device on a terminal", () 
     const done = await waitFor(/EXIT=\d/);
     expect(done).toContain("Successfully logged in as admin");
     expect(done).toContain("EXIT=0");
+    // The device grant's tokens are DPoP-bound to the key stored with them (RFC 9449 §5), and work.
+    const stored = JSON.parse(readFileSync(join(w.configDir, "tokens.json"), "utf8"));
+    expect(stored.token_type).toBe("DPoP");
+    expect((await fetch(`${w.url}/admin/status`, { headers: await storedLoginHeaders(w.configDir, "GET", "/admin/status") })).status).toBe(200);
   });
 
   test("--no-qr leaves the QR code out", async () => {

@@ -5,7 +5,7 @@ import { decodeProtectedHeader } from "jose";
 import { readFileSync } from "node:fs";
 import { issueAccessToken } from "../../src/tokens/access-token";
 import { createClient, createUser, post } from "../support/fixtures";
-import { expectExit, startCliWorld, type CliWorld } from "./admin-support";
+import { expectExit, startCliWorld, storedLoginHeaders, type CliWorld } from "./admin-support";
 
 setDefaultTimeout(120_000);
 
@@ -90,7 +90,7 @@ describe("authly admin key revoke", () => {
     expect(await introspect(clientToken)).toBe(false);
     expect((await fetch(`${w.url}/oidc/userinfo`, { headers: { authorization: `Bearer ${userToken}` } })).status).toBe(401);
     // The CLI's own access token was signed by that key too: the admin API refuses it ...
-    const refused = await fetch(`${w.url}/admin/status`, { headers: { authorization: `Bearer ${cliToken}` } });
+    const refused = await fetch(`${w.url}/admin/status`, { headers: await storedLoginHeaders(w.configDir, "GET", "/admin/status", cliToken) });
     expect(refused.status).toBe(401);
     // ... and the CLI refreshes once after the 401 (the refresh token is not a JWT): a token of the promoted key.
     expectExit(await w.cli(["admin", "status"]), 0);

@@ -2,7 +2,8 @@
 // admin), a private HOME/AUTHLY_CONFIG_DIR per server, and helpers that run the real `authly`
 // executable (runAuthly) or a bash script calling it, as the guide's examples are written.
 import { afterAll } from "bun:test";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createDpopProof, importDpopKey } from "../../src/lib/dpop-proof";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Deps } from "../../src/deps";
@@ -78,6 +79,16 @@ export async function startCliWorld(opts: { env?: Record<string, string> } = {})
 /** Fails with the command's exit code, stdout and stderr in the message (CI prints the message's first line). */
 export function expectExit(r: RunResult, code: number): void {
   if (r.code !== code) throw new Error(`exit code ${r.code}, expected ${code}; stderr: ${r.stderr.trim().replaceAll("\n", " | ")}; stdout: ${r.stdout.trim().slice(0, 500).replaceAll("\n", " | ")}`);
+}
+
+/** The Authorization (and DPoP proof, RFC 9449) headers of the login stored in `configDir`, as the
+ *  CLI sends them for `method` `path`: its token is DPoP-bound to the key kept beside it. */
+export async function storedLoginHeaders(configDir: string, method: string, path: string, token?: string): Promise<Record<string, string>> {
+  const t = JSON.parse(readFileSync(join(configDir, "tokens.json"), "utf8")) as { access_token: string; dpop_key?: string; issuer?: string };
+  const at = token ?? t.access_token;
+  if (!t.dpop_key) return { authorization: `Bearer ${at}` };
+  const proof = await createDpopProof(await importDpopKey(JSON.parse(t.dpop_key)), { htm: method, htu: `${t.issuer}${path.split("?")[0]}`, accessToken: at });
+  return { authorization: `DPoP ${at}`, DPoP: proof };
 }
 
 export { ROOT };

@@ -3,7 +3,7 @@
 // wrong passwords come from a source of the test's choosing.
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { CLI_CLIENT_ID } from "../../src/clients/model";
-import { startCliWorld, type CliWorld } from "./admin-support";
+import { startCliWorld, storedLoginHeaders, type CliWorld } from "./admin-support";
 
 // Every test runs real processes on a shared, busy machine.
 setDefaultTimeout(120_000);
@@ -22,7 +22,6 @@ async function grant(username: string, password: string, ip: string): Promise<{ 
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 }
 
-const adminToken = () => JSON.parse(require("node:fs").readFileSync(`${w.configDir}/tokens.json`, "utf8")).access_token as string;
 
 beforeAll(async () => {
   expect((await w.login()).code).toBe(0);
@@ -69,15 +68,16 @@ describe("authly admin user unlock / show", () => {
   test("the admin API route: POST /admin/users/:id/unlock needs admin:users:write, 404 for an unknown id", async () => {
     const bob = JSON.parse((await w.cli(["admin", "user", "show", "bob", "--output", "json"])).stdout);
     for (let i = 0; i < MAX; i++) await grant("bob", `wrong-again-${i}`, "203.0.113.8");
-    const call = (id: string, token?: string) => fetch(`${w.url}/admin/users/${id}/unlock`, { method: "POST", headers: token ? { authorization: `Bearer ${token}` } : {} });
+    // Bob's token is a plain Bearer token (no proof at his login); the admin's is DPoP-bound (the CLI's login).
+    const call = async (id: string, token?: string) => fetch(`${w.url}/admin/users/${id}/unlock`, { method: "POST", headers: token === undefined ? {} : token === "admin" ? await storedLoginHeaders(w.configDir, "POST", `/admin/users/${id}/unlock`) : { authorization: `Bearer ${token}` } });
     expect((await call(bob.id)).status).toBe(401);
     const read = await grant("bob", BOB_PASSWORD, "198.51.100.8");
     expect(read.status).toBe(200);
     expect((await call(bob.id, String(read.body.access_token))).status).toBe(403);
-    const ok = await call(bob.id, adminToken());
+    const ok = await call(bob.id, "admin");
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ id: bob.id, username: "bob", login_lock: null });
     expect((await grant("bob", BOB_PASSWORD, "203.0.113.8")).status).toBe(200);
-    expect((await call("00000000-0000-4000-8000-000000000000", adminToken())).status).toBe(404);
+    expect((await call("00000000-0000-4000-8000-000000000000", "admin")).status).toBe(404);
   });
 });

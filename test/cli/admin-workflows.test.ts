@@ -3,7 +3,7 @@
 // "Scope Management Best Practices", "Scripting & Automation" (jq), "Batch Operations", the CI
 // example, and the guide's error output and exit codes.
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { ADMIN_PASSWORD, startCliWorld, type CliWorld } from "./admin-support";
+import { ADMIN_PASSWORD, startCliWorld, storedLoginHeaders, type CliWorld } from "./admin-support";
 
 // Every test runs real processes (often several) on a shared, busy machine.
 setDefaultTimeout(120_000);
@@ -17,10 +17,9 @@ beforeAll(async () => {
   expect(login.code).toBe(0);
 });
 
-const adminToken = () => JSON.parse(require("node:fs").readFileSync(`${w.configDir}/tokens.json`, "utf8")).access_token as string;
 
 async function api(path: string): Promise<any> {
-  const r = await fetch(w.url + path, { headers: { Authorization: `Bearer ${adminToken()}` } });
+  const r = await fetch(w.url + path, { headers: await storedLoginHeaders(w.configDir, "GET", path) });
   return r.json();
 }
 

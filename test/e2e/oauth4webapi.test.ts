@@ -140,4 +140,68 @@ describe("oauth4webapi against a running Authly", () => {
     const again = await fetch(url, { redirect: "manual" });
     expect(again.status).toBe(400);
   });
+
+  test("a FAPI 2.0 client (PAR + private_key_jwt + DPoP + PKCE, server nonces) through the real login page to a DPoP-protected UserInfo call", async () => {
+    // Server-wide FAPI 2.0 Security Profile mode, with DPoP server nonces (RFC 9449 §8).
+    const fapi = await startTestServer({ env: { AUTHLY_FAPI_PROFILE: "fapi2-security", AUTHLY_DPOP_NONCE: "true" } });
+    const fapiUser = await createOidcUser(fapi.deps);
+    const { privateKey, publicKey } = await generateKeyPair("ES256");
+    const kid = "fapi-rp-key";
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+    const rpFapi = await createOidcClient(fapi.deps, { client_name: "oauth4webapi FAPI RP", redirect_uris: ["https://rp.example.com/fapi-callback"] });
+    await fapi.deps.sql`UPDATE clients SET token_endpoint_auth_method = 'private_key_jwt', secret_hash = NULL, jwks = ${fapi.deps.sql.json({ keys: [jwk] } as never)} WHERE client_id = ${rpFapi.client_id}`;
+
+    const issuer = new URL(fapi.url);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oidc", ...insecure }));
+    expect(as.require_pushed_authorization_requests).toBe(true);
+    expect(as.dpop_signing_alg_values_supported).toContain("ES256");
+    const client: oauth.Client = { client_id: rpFapi.client_id, token_endpoint_auth_signing_alg: "ES256" };
+    const auth = oauth.PrivateKeyJwt({ key: privateKey, kid });
+    const DPoP = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+    // The library keeps the nonce of each answer; a use_dpop_nonce refusal is retried once with it.
+    const retryingNonce = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        if (oauth.isDPoPNonceError(err)) return fn();
+        throw err;
+      }
+    };
+
+    const verifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const params = new URLSearchParams({
+      client_id: rpFapi.client_id,
+      redirect_uri: rpFapi.redirect_uri,
+      response_type: "code",
+      scope: "openid email",
+      state,
+      nonce,
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+    });
+    const pushed = await retryingNonce(async () => oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as, client, auth, params, { DPoP, ...insecure })));
+
+    const url = new URL(as.authorization_endpoint!);
+    url.search = new URLSearchParams({ client_id: rpFapi.client_id, request_uri: pushed.request_uri }).toString();
+    const b = Browser.forServer(fapi.url);
+    let page = await b.open(url.toString());
+    page = await b.submit(page, "/login", { login: fapiUser.email, password: fapiUser.password });
+    page = await b.submit(page, "/consent", { decision: "allow" });
+    expect(page.location?.startsWith(rpFapi.redirect_uri)).toBe(true);
+
+    const cb = oauth.validateAuthResponse(as, client, new URL(page.location!), state);
+    const result = await retryingNonce(async () =>
+      oauth.processAuthorizationCodeResponse(as, client, await oauth.authorizationCodeGrantRequest(as, client, auth, cb, rpFapi.redirect_uri, verifier, { DPoP, ...insecure }), { expectedNonce: nonce, requireIdToken: true }),
+    );
+    expect(result.token_type).toBe("dpop");
+    const sub = oauth.getValidatedIdTokenClaims(result)!.sub;
+    expect(sub).toBe(fapiUser.id);
+
+    const info = await retryingNonce(async () => oauth.processUserInfoResponse(as, client, sub, await oauth.userInfoRequest(as, client, result.access_token, { DPoP, ...insecure })));
+    expect(info.email).toBe(fapiUser.email);
+    // The same token without its key is useless: as a Bearer token UserInfo refuses it.
+    expect((await fetch(as.userinfo_endpoint!, { headers: { authorization: `Bearer ${result.access_token}` } })).status).toBe(401);
+  });
 });

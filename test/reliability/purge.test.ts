@@ -37,6 +37,8 @@ async function seed(n: number, tag: string): Promise<void> {
         SELECT '${tag}-${kind}-' || i, 'c', '{}', 'h', ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO client_assertion_jtis (jti_hash, client_id, expires_at)
         SELECT '${tag}-${kind}-' || i, 'c', ${at} FROM generate_series(1, ${n}) i;
+      INSERT INTO dpop_jtis (jti_hash, expires_at)
+        SELECT '${tag}-${kind}-' || i, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO device_codes (device_code_hash, user_code_hash, client_id, scope, interval_seconds, expires_at)
         SELECT '${tag}-${kind}-' || i, '${tag}-${kind}-u' || i, 'c', 'openid', 5, ${at} FROM generate_series(1, ${n}) i;
       INSERT INTO webauthn_challenges (challenge_hash, purpose, expires_at)

@@ -35,6 +35,7 @@ export interface DeviceLoginOptions {
 /** Requests a device code, shows where to approve it, polls until an answer; returns the tokens saved. */
 export async function deviceLogin(ctx: AdminContext, opts: DeviceLoginOptions): Promise<{ username: string; scope: string }> {
   const write = opts.write ?? ((l: string) => console.log(l));
+  const dpop = await ctx.prepareDpop();
   const res = await ctx.api.send("POST", "/oauth/device_authorization", { form: { client_id: CLI_CLIENT, scope: ADMIN_SCOPES.join(" ") } });
   if (res.status !== 200) throw deviceError(res.status, res.body as ErrorBody);
   const d = res.body as DeviceAuthorization;
@@ -74,7 +75,7 @@ export async function deviceLogin(ctx: AdminContext, opts: DeviceLoginOptions): 
   }
   if (!body) throw expired();
   const username = await whoIs(ctx, body.access_token);
-  ctx.saveTokens(tokensFrom(body, { api_url: ctx.apiUrl, username }));
+  ctx.saveTokens(tokensFrom(body, { api_url: ctx.apiUrl, username, ...dpop }));
   success(`Successfully logged in as ${username}`);
   return { username, scope: typeof body.scope === "string" ? body.scope : "" };
 }

@@ -93,6 +93,7 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
     }
     if (!username) throw new CliError("A username is required", ExitCode.validation);
     if (!password) throw new CliError("A password is required", ExitCode.validation);
+    const dpop = await ctx.prepareDpop();
     const grant = (code?: string) =>
       ctx.api.send("POST", "/oauth/token", {
         form: { grant_type: "password", client_id: CLI_CLIENT, username: username!, password: password!, scope: ADMIN_SCOPES.join(" "), ...(code ? { otp: code } : {}) },
@@ -104,7 +105,7 @@ account, and \`authly admin auth logout\` when done (it revokes the tokens at th
       if (otp) res = await grant(otp);
     }
     if (res.status !== 200) throw loginError(res.status, res.body as { error?: string; error_description?: string }, res.headers);
-    const tokens = tokensFrom(res.body as Parameters<typeof tokensFrom>[0], { api_url: ctx.apiUrl, username });
+    const tokens = tokensFrom(res.body as Parameters<typeof tokensFrom>[0], { api_url: ctx.apiUrl, username, ...dpop });
     ctx.saveTokens(tokens);
     success(`Successfully logged in as ${username}`);
     if (args["show-token"]) {

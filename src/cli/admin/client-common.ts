@@ -11,6 +11,7 @@ export type Client = ApiClient & { client_secret?: string };
 export const AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"];
 export const GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT];
 export const MFA_CHOICES = ["off", "optional", "required", "default"];
+export const FAPI_CHOICES = ["fapi2-security", "none", "default"];
 
 export const notFound = (id: string) => ({ message: "Client not found", detail: `Client ID '${id}' does not exist or has been deleted.` });
 export const path = (id: string) => `/admin/clients/${encodeURIComponent(id)}`;
@@ -36,6 +37,8 @@ export const metadataArgs = {
   mfa: { type: "enum", options: MFA_CHOICES, description: "Second factor at this client: off, optional (users who enrolled one use it), required (users without one enrol at sign-in), default (the server's AUTHLY_MFA_POLICY)" },
   "require-consent": { type: "boolean", description: "Ask users for consent (default: yes)", negativeDescription: "Skip the consent page (first-party apps)" },
   "require-par": { type: "boolean", description: "Accept authorization requests only through PAR, RFC 9126 (default: no)", negativeDescription: "Accept plain authorization requests too" },
+  "require-dpop": { type: "boolean", description: "Every token request must carry a DPoP proof: DPoP-bound access tokens only, RFC 9449 dpop_bound_access_tokens (default: no)", negativeDescription: "Accept token requests without a DPoP proof too" },
+  "fapi-profile": { type: "enum", options: FAPI_CHOICES, description: "FAPI 2.0 Security Profile mode of this client: fapi2-security, none, or default (the server's AUTHLY_FAPI_PROFILE); see docs/fapi2.md" },
 } as const;
 
 export function metadataBody(rawArgs: string[], args: Record<string, unknown>): Record<string, unknown> {
@@ -76,6 +79,9 @@ export function metadataBody(rawArgs: string[], args: Record<string, unknown>): 
   if (typeof args.mfa === "string") body.mfa = args.mfa === "default" ? null : args.mfa;
   const par = flagPair(rawArgs, "require-par", "no-require-par");
   if (par !== undefined) body.require_pushed_authorization_requests = par;
+  const dpop = flagPair(rawArgs, "require-dpop", "no-require-dpop");
+  if (dpop !== undefined) body.dpop_bound_access_tokens = dpop;
+  if (typeof args["fapi-profile"] === "string") body.fapi_profile = args["fapi-profile"] === "default" ? null : args["fapi-profile"];
   return body;
 }
 
@@ -106,6 +112,8 @@ export function printClient(c: Client): void {
     ["Require consent", c.require_consent],
     ["MFA", c.mfa ?? "default (server policy)"],
     ["Require PAR", c.require_pushed_authorization_requests ?? false],
+    ["Require DPoP", c.dpop_bound_access_tokens ?? false],
+    ["FAPI profile", c.fapi_profile ?? "default (server setting)"],
     ["Status", c.is_active ? "active" : "inactive"],
     ["Created", formatTime(c.created_at)],
     ["Updated", formatTime(c.updated_at)],

@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { loadConfig, readEnv, processEnv, type Config } from "../../config";
 import { CliError, ExitCode } from "../../errors";
 import { describeMode } from "../../modes";
-import { ApiClient, notLoggedIn, toApiError } from "../api-client";
+import { ApiClient, notLoggedIn, toApiError, type DpopSigner } from "../api-client";
+import { createDpopProof, exportDpopKey, generateDpopKey, importDpopKey, type DpopKey } from "../../lib/dpop-proof";
 import { loadSettings, type CliSettings } from "../config-file";
 import { TokenStore, type Tokens } from "../token-storage";
 import type { OutputFormat } from "../output";
@@ -32,6 +33,9 @@ export interface AdminContext {
   /** Stores a new login (and uses it from now on in this process). */
   saveTokens(t: Tokens): void;
   refresh(): Promise<Tokens>;
+  /** Before a login: a fresh DPoP key (RFC 9449) and the server's issuer, when the server supports
+   *  DPoP; the login's proofs use them and tokensFrom stores them with the tokens. */
+  prepareDpop(): Promise<Pick<Tokens, "dpop_key" | "issuer">>;
 }
 
 interface TokenResponse {
@@ -81,6 +85,43 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     for (const l of lines) process.stderr.write(`[debug] ${l}\n`);
   }
 
+  // DPoP (RFC 9449): the CLI's tokens are bound to a key kept with them. During a login, the key
+  // made for it; afterwards, the stored one (imported once per process).
+  let loginDpop: { key: DpopKey; issuer: string } | undefined;
+  let imported: { raw: string; key: DpopKey } | undefined;
+  const dpopKey = async (): Promise<{ key: DpopKey; issuer: string } | undefined> => {
+    if (loginDpop) return loginDpop;
+    let t: Tokens | undefined;
+    try {
+      t = readTokens();
+    } catch {
+      return undefined;
+    }
+    if (!t?.dpop_key || !t.issuer) return undefined;
+    if (imported?.raw !== t.dpop_key) imported = { raw: t.dpop_key, key: await importDpopKey(JSON.parse(t.dpop_key)) };
+    return { key: imported.key, issuer: t.issuer };
+  };
+  const dpop: DpopSigner = {
+    async proof(method, path, accessToken, nonce) {
+      const k = await dpopKey();
+      if (!k) return undefined;
+      return createDpopProof(k.key, { htm: method, htu: `${k.issuer.replace(/\/+$/, "")}${path}`, accessToken, nonce });
+    },
+  };
+  const prepareDpop = async (): Promise<Pick<Tokens, "dpop_key" | "issuer">> => {
+    loginDpop = undefined;
+    const probe = new ApiClient({ baseUrl: apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
+    const res = await probe.send("GET", "/.well-known/oauth-authorization-server", {}).catch(() => undefined);
+    const meta = (res?.status === 200 ? res.body : undefined) as { issuer?: unknown; dpop_signing_alg_values_supported?: unknown } | undefined;
+    const algs = Array.isArray(meta?.dpop_signing_alg_values_supported) ? meta!.dpop_signing_alg_values_supported : [];
+    if (typeof meta?.issuer !== "string") return {};
+    const alg = algs.includes("EdDSA") ? "EdDSA" : algs.includes("ES256") ? "ES256" : undefined;
+    if (!alg) return {};
+    const key = await generateDpopKey(alg);
+    loginDpop = { key, issuer: meta.issuer };
+    return { dpop_key: JSON.stringify(await exportDpopKey(key)), issuer: meta.issuer };
+  };
+
   const refresh = async (): Promise<Tokens> =>
     store.withLock(async () => {
       // Another process may have refreshed while we waited for the lock.
@@ -93,7 +134,7 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
       }
       if (!before.refresh_token) throw new CliError("Session expired", ExitCode.auth, "No refresh token is stored: run `authly admin auth login`.");
       // The refresh token goes back only to the server that issued it.
-      const issuer = new ApiClient({ baseUrl: before.api_url || apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp });
+      const issuer = new ApiClient({ baseUrl: before.api_url || apiUrl, timeoutSeconds: settings.api.timeout, debug: config.debugHttp, dpop });
       const res = await issuer.send("POST", "/oauth/token", { form: { grant_type: "refresh_token", refresh_token: before.refresh_token, client_id: CLI_CLIENT } });
       if (res.status !== 200) {
         const body = (res.body ?? {}) as { error?: string };
@@ -131,6 +172,7 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
     baseUrl: apiUrl,
     timeoutSeconds: settings.api.timeout,
     debug: config.debugHttp,
+    dpop,
     token: async (force) => {
       const t = readTokens();
       if (!t) return undefined;
@@ -158,8 +200,10 @@ export function createContext(opts: { apiUrl?: string } = {}): AdminContext {
       store.write(t);
       cached = t;
       seenAccess = t.access_token;
+      loginDpop = undefined;
     },
     refresh,
+    prepareDpop,
   };
 }
 
@@ -174,7 +218,7 @@ function isDue(t: Tokens): boolean {
   return Date.parse(t.expires_at) - Date.now() < REFRESH_MARGIN_SECONDS * 1000;
 }
 
-export function tokensFrom(res: TokenResponse, ctx: { api_url: string; username: string; previous?: Tokens }): Tokens {
+export function tokensFrom(res: TokenResponse, ctx: { api_url: string; username: string; previous?: Tokens; dpop_key?: string; issuer?: string }): Tokens {
   const now = Date.now();
   return {
     access_token: res.access_token,
@@ -186,6 +230,7 @@ export function tokensFrom(res: TokenResponse, ctx: { api_url: string; username:
     obtained_at: new Date(now).toISOString(),
     api_url: ctx.api_url,
     username: ctx.username,
+    ...(res.token_type === "DPoP" && (ctx.dpop_key ?? ctx.previous?.dpop_key) ? { dpop_key: ctx.dpop_key ?? ctx.previous?.dpop_key, issuer: ctx.issuer ?? ctx.previous?.issuer } : {}),
   };
 }
 

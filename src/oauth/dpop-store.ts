@@ -1,0 +1,21 @@
+// SQL of the DPoP proof replay store (RFC 9449 §11.1): one row per accepted proof jti (hashed with
+// its key's thumbprint), in PostgreSQL so that every node sees every other node's proofs. Rows
+// expire after the proof's iat window and are purged by the maintenance job.
+import type { Tx } from "../db/sql";
+
+/**
+ * Records many jti hashes in one statement; returns those that were new (the rest are replays).
+ * The statement commits without waiting for its WAL flush (synchronous_commit off for this one
+ * transaction): the insert, its uniqueness check and its visibility to every node are unchanged;
+ * only a server crash within the WAL writer's delay (≤ 3 × wal_writer_delay, 0.6 s by default)
+ * could forget the proofs accepted just before it. Waiting for the disk on every proof would make
+ * a DPoP token request as slow as a durable write.
+ */
+export async function recordDpopJtis(sql: Tx, hashes: string[], ttlSeconds: number): Promise<Set<string>> {
+  const rows = await sql<{ jti_hash: string }[]>`
+    WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true))
+    INSERT INTO dpop_jtis (jti_hash, expires_at)
+    SELECT h, now() + make_interval(secs => ${ttlSeconds}) FROM unnest(${hashes}::text[]) AS h, async_commit
+    ON CONFLICT (jti_hash) DO NOTHING RETURNING jti_hash`;
+  return new Set(rows.map((r) => r.jti_hash));
+}
