@@ -254,12 +254,15 @@ async function main(): Promise<void> {
     }
 
     if (wanted("signin")) {
-      // The ceiling: argon2id verifications per second on this machine with these parameters.
-      const hashes = await closedLoop(USERS, DURATION, 100_000, async () => {
-        if (!(await Bun.password.verify(password, passwordHash))) throw new Error("verify failed");
-      });
-      const hl = load();
-      console.log(`  ${"hash ceiling".padEnd(22)} ${hashes.perSecond.toFixed(1)} argon2id verifications/s (${USERS} at once; load ${hl})`);
+      // The ceiling: argon2id verifications per second on this machine with these parameters,
+      // measured right before each server's run (the machine is shared: each share is taken
+      // against the ceiling measured next to it).
+      const ceiling = async () => {
+        const h = await closedLoop(USERS, DURATION, 100_000, async () => {
+          if (!(await Bun.password.verify(password, passwordHash))) throw new Error("verify failed");
+        });
+        return h.perSecond;
+      };
       // First sign-in: fresh browsers (no session), login + consent forms, code, token, UserInfo.
       const firstRun = async (s: FlowServer) => {
         let n = 0;
@@ -270,10 +273,14 @@ async function main(): Promise<void> {
           if (result.forms < 1) throw new Error("no login form on a first sign-in");
         });
       };
+      const ha = await ceiling();
       const fa = await firstRun(servers.authly);
       const fl = load();
+      const hp = await ceiling();
       const fp = await firstRun(servers.peer);
       const fpl = load();
+      const hl = fl;
+      console.log(`  ${"hash ceiling".padEnd(22)} ${ha.toFixed(1)} / ${hp.toFixed(1)} argon2id verifications/s before Authly's / the peer's run (${USERS} at once)`);
       console.log(`  ${"first sign-in".padEnd(22)} Authly ${fa.perSecond.toFixed(1)}/s (${fa.errors} errors${fa.firstError ? `: ${fa.firstError}` : ""})  peer ${fp.perSecond.toFixed(1)}/s (${fp.errors} errors${fp.firstError ? `: ${fp.firstError}` : ""})  (load ${fl} / ${fpl})`);
       // Second sign-in: the same browsers, through their SSO session (no password, no consent).
       await sessions(servers.authly, jars.authly.slice(0, USERS));
@@ -287,10 +294,10 @@ async function main(): Promise<void> {
       const sl = load();
       const sp = await secondRun(servers.peer, jars.peer);
       console.log(`  ${"second sign-in (SSO)".padEnd(22)} Authly ${sa.perSecond.toFixed(1)}/s (${sa.errors} errors${sa.firstError ? `: ${sa.firstError}` : ""})  peer ${sp.perSecond.toFixed(1)}/s (${sp.errors} errors)  (load ${sl})`);
-      const share = fa.perSecond / hashes.perSecond;
-      rows.push({ scenario: "hash ceiling (argon2id verifications/s)", authly: hashes.perSecond.toFixed(1), peer: "", ratio: "", raw: "", target: "", load: hl });
+      const share = fa.perSecond / ha;
+      rows.push({ scenario: "hash ceiling (argon2id verifications/s, measured before each run)", authly: ha.toFixed(1), peer: hp.toFixed(1), ratio: "", raw: "", target: "", load: hl });
       rows.push({ scenario: "first sign-in, completed/s (forms, code, token, UserInfo)", authly: `${fa.perSecond.toFixed(1)}${fa.errors ? ` (${fa.errors} errors)` : ""}`, peer: `${fp.perSecond.toFixed(1)}${fp.errors ? ` (${fp.errors} errors)` : ""}`, ratio: `${(fa.perSecond / fp.perSecond).toFixed(2)}×`, raw: "", target: "≥ 1.5× the peer", met: fa.perSecond / fp.perSecond >= 1.5 && fa.errors === 0, load: fl });
-      rows.push({ scenario: "first sign-in, share of the hash ceiling", authly: `${(share * 100).toFixed(0)} %`, peer: `${((fp.perSecond / hashes.perSecond) * 100).toFixed(0)} %`, ratio: "", raw: "", target: "≥ 80 %", met: share >= 0.8 && fa.errors === 0, load: fl });
+      rows.push({ scenario: "first sign-in, share of the hash ceiling", authly: `${(share * 100).toFixed(0)} %`, peer: `${((fp.perSecond / hp) * 100).toFixed(0)} %`, ratio: "", raw: "", target: "≥ 80 %", met: share >= 0.8 && fa.errors === 0, load: fl });
       rows.push({ scenario: "second sign-in through the SSO session, completed/s", authly: `${sa.perSecond.toFixed(1)}${sa.errors ? ` (${sa.errors} errors)` : ""}`, peer: `${sp.perSecond.toFixed(1)}${sp.errors ? ` (${sp.errors} errors)` : ""}`, ratio: `${(sa.perSecond / sp.perSecond).toFixed(2)}×`, raw: "", target: `≥ 10× Authly's first (${(sa.perSecond / fa.perSecond).toFixed(1)}×)`, met: sa.perSecond / fa.perSecond >= 10 && sa.errors === 0, load: sl });
     }
 
