@@ -42,6 +42,9 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
   const resources = g.resources ?? [];
   const atScope = formatScope(await scopesForResources(tx, scopes, resources));
   const audience = audienceSettings(deps, client, resources);
+  // The grant lasts as long as its first refresh token: the same instant for both, so that the
+  // grant row is not updated again right after (tokens/store.ts extendGrant).
+  const expiresAt = new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000);
   const grantId = await createGrant(tx, {
     clientId: client.client_id,
     userId: user.id,
@@ -55,7 +58,7 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
     amr: g.amr ?? null,
     claims: g.claims ?? null,
     resources: g.grantedResources ?? [],
-    expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
+    expiresAt,
   });
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
@@ -63,7 +66,7 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
   if (g.amr?.length) extra.amr = g.amr;
   const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra }, tx);
   const out: TokenResponseBody = { access_token: at.token, token_type: "Bearer", expires_in: at.expiresIn, scope: atScope };
-  if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;
+  if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope, grantExpiresAt: withRefresh ? expiresAt : undefined })).token;
   if (openid) {
     out.id_token = await issueIdToken(deps, {
       user,

@@ -159,8 +159,10 @@ export async function revokeGrantsByCode(sql: Tx, codeHash: string, reason: stri
   return ids;
 }
 
+/** Moves the grant's expiry up to `expiresAt` (never earlier). A grant that already lasts that long
+ *  is not written (no new row version, no WAL): at a code exchange it was created with that expiry. */
 export async function extendGrant(sql: Tx, id: string, expiresAt: Date): Promise<void> {
-  await sql`UPDATE grants SET expires_at = greatest(expires_at, ${expiresAt}) WHERE id = ${id}`;
+  await sql`UPDATE grants SET expires_at = ${expiresAt} WHERE id = ${id} AND expires_at < ${expiresAt}`;
 }
 
 // ---- authorization codes (written by the front channel; consumed here) ----
