@@ -86,6 +86,22 @@ describe.if(onPostgres)("client changes reach every node's cache", () => {
     console.log(`client deactivated on A: refused on B after ${seen.ms} ms (NOTIFY; cache bound 3600 s)`);
   });
 
+  test("an authorization request on node B, which had the client cached, is refused once node A deactivated the client", async () => {
+    const client = await createClient(A.deps, { client_id: "cache-authorize", redirect_uris: ["https://rp.example/cb"] });
+    const authorize = async () => {
+      const q = new URLSearchParams({ response_type: "code", client_id: client.clientId, redirect_uri: "https://rp.example/cb", scope: "openid", code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "s" });
+      const r = await fetch(`${b.url}/oauth/authorize?${q}`, { redirect: "manual" });
+      await r.arrayBuffer();
+      return r.status;
+    };
+    const before = await authorize();
+    expect(before === 200 || (before >= 300 && before < 400)).toBe(true);
+    expect(await authorize()).toBe(before);
+    expect((await A.call("PATCH", `/admin/clients/${client.clientId}`, { body: { is_active: false } })).status).toBe(200);
+    const seen = await until(authorize, 400, 10_000);
+    expect(seen.status).toBe(400);
+  });
+
   test("after a secret is regenerated on node A, node B refuses the old secret and accepts the new one", async () => {
     const client = await createClient(A.deps, { client_id: "cache-rotated", ...cc });
     expect(await issue(b.url, client.clientId, client.secret!)).toBe(200);
