@@ -212,6 +212,6 @@ export async function consentResources(deps: Deps, req: AuthorizationRequest): P
 }
 
 export async function scopeDescriptions(deps: Deps, scopes: string[]): Promise<{ name: string; description: string }[]> {
-  const all = new Map((await store.listActiveScopes(deps.sql)).map((s) => [s.name, s.description]));
+  const all = new Map((await store.loadActiveScopes(deps.sql)).map((s) => [s.name, s.description]));
   return scopes.map((name) => ({ name, description: all.get(name) || name }));
 }

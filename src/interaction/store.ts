@@ -1,6 +1,7 @@
 // SQL of the front channel: browser sessions, pending interactions, remembered consent, the
 // authorization codes it hands to the token endpoint, and the scope catalogue it reads.
-import type { Tx } from "../db/sql";
+import type { Sql, Tx } from "../db/sql";
+import { BatchLoader, loaderFor } from "../lib/batch-loader";
 
 export interface SessionRow {
   id: string;
@@ -137,6 +138,17 @@ export interface ScopeRow {
 
 export async function listActiveScopes(sql: Tx): Promise<ScopeRow[]> {
   return sql<ScopeRow[]>`SELECT name, description, is_default FROM scopes WHERE is_active ORDER BY name`;
+}
+
+const scopeLoaders = new WeakMap<Sql, BatchLoader<string, ScopeRow[]>>();
+
+/** listActiveScopes for the pool, micro-batched: concurrent authorization requests share one query. */
+export async function loadActiveScopes(sql: Sql): Promise<ScopeRow[]> {
+  const rows = await loaderFor(scopeLoaders, sql, (pool) => async (keys: string[]) => {
+    const all = await listActiveScopes(pool);
+    return new Map(keys.map((k) => [k, all]));
+  }, { retryAlone: () => false }).load("active");
+  return rows ?? [];
 }
 
 export interface NewAuthorizationCode {
