@@ -126,4 +126,5 @@ export const findRefreshToken = store.findRefreshToken;
 export const revokeAccessToken = store.revokeAccessToken;
 export const recordRevokedAccessToken = store.recordRevokedAccessToken;
 export const consumeAuthorizationCode = store.consumeAuthorizationCode;
+export const findUserOfAuthorizationCode = store.findUserOfAuthorizationCode;
 export const findAuthorizationCode = store.findAuthorizationCode;

@@ -125,12 +125,15 @@ export interface NewGrant {
   /** RFC 8707: the API resources the grant covers (its tokens may name any of them). */
   resources?: string[];
   expiresAt: Date;
+  /** The id, chosen by the caller (a random UUID) so that statements naming the grant can go out
+   *  in the same pipeline as its INSERT; else the database picks one. */
+  id?: string;
 }
 
 export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources)
-    VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
+    INSERT INTO grants (id, client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources)
+    VALUES (coalesce(${g.id ?? null}::uuid, gen_random_uuid()), ${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
             ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
             ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[])
     RETURNING id`;
@@ -237,6 +240,13 @@ export async function insertRefreshToken(
 export async function findUserOfRefreshToken(sql: Tx, tokenHash: string): Promise<UserRecord | undefined> {
   const [row] = await sql<UserRecord[]>`
     SELECT u.* FROM users u WHERE u.id = (SELECT r.user_id FROM refresh_tokens r WHERE r.token_hash = ${tokenHash})`;
+  return row;
+}
+
+/** The user an authorization code belongs to (read in the same pipeline as its consumption). */
+export async function findUserOfAuthorizationCode(sql: Tx, codeHash: string): Promise<UserRecord | undefined> {
+  const [row] = await sql<UserRecord[]>`
+    SELECT u.* FROM users u WHERE u.id = (SELECT c.user_id FROM authorization_codes c WHERE c.code_hash = ${codeHash})`;
   return row;
 }
 
