@@ -273,14 +273,21 @@ async function main(): Promise<void> {
           if (result.forms < 1) throw new Error("no login form on a first sign-in");
         });
       };
+      // The peer hashes with the `argon2` package under Node.js (same parameters, another
+      // implementation, measured ~20 % faster here): its share is taken against its own ceiling.
+      const peerCeiling = () => {
+        const script = `const a=require(${JSON.stringify(join(PEER_DIR, "node_modules", "argon2"))});(async()=>{let n=0;const end=Date.now()+${DURATION * 1000};await Promise.all(Array.from({length:${USERS}},async()=>{while(Date.now()<end){if(!(await a.verify(${JSON.stringify(passwordHash)},${JSON.stringify(password)})))throw new Error("verify failed");n++}}));console.log(n/${DURATION})})()`;
+        const r = Bun.spawnSync(["node", "-e", script], { stdout: "pipe", stderr: "pipe" });
+        return Number(r.stdout.toString().trim()) || 0;
+      };
       const ha = await ceiling();
       const fa = await firstRun(servers.authly);
       const fl = load();
-      const hp = await ceiling();
+      const hp = peerCeiling();
       const fp = await firstRun(servers.peer);
       const fpl = load();
       const hl = fl;
-      console.log(`  ${"hash ceiling".padEnd(22)} ${ha.toFixed(1)} / ${hp.toFixed(1)} argon2id verifications/s before Authly's / the peer's run (${USERS} at once)`);
+      console.log(`  ${"hash ceiling".padEnd(22)} ${ha.toFixed(1)} / ${hp.toFixed(1)} argon2id verifications/s before Authly's run (Bun.password) / the peer's (argon2 under Node.js), ${USERS} at once`);
       console.log(`  ${"first sign-in".padEnd(22)} Authly ${fa.perSecond.toFixed(1)}/s (${fa.errors} errors${fa.firstError ? `: ${fa.firstError}` : ""})  peer ${fp.perSecond.toFixed(1)}/s (${fp.errors} errors${fp.firstError ? `: ${fp.firstError}` : ""})  (load ${fl} / ${fpl})`);
       // Second sign-in: the same browsers, through their SSO session (no password, no consent).
       await sessions(servers.authly, jars.authly.slice(0, USERS));
@@ -295,7 +302,7 @@ async function main(): Promise<void> {
       const sp = await secondRun(servers.peer, jars.peer);
       console.log(`  ${"second sign-in (SSO)".padEnd(22)} Authly ${sa.perSecond.toFixed(1)}/s (${sa.errors} errors${sa.firstError ? `: ${sa.firstError}` : ""})  peer ${sp.perSecond.toFixed(1)}/s (${sp.errors} errors)  (load ${sl})`);
       const share = fa.perSecond / ha;
-      rows.push({ scenario: "hash ceiling (argon2id verifications/s, measured before each run)", authly: ha.toFixed(1), peer: hp.toFixed(1), ratio: "", raw: "", target: "", load: hl });
+      rows.push({ scenario: "hash ceiling: argon2id verifications/s, each server's own implementation, measured before its run", authly: ha.toFixed(1), peer: hp.toFixed(1), ratio: "", raw: "", target: "", load: hl });
       rows.push({ scenario: "first sign-in, completed/s (forms, code, token, UserInfo)", authly: `${fa.perSecond.toFixed(1)}${fa.errors ? ` (${fa.errors} errors)` : ""}`, peer: `${fp.perSecond.toFixed(1)}${fp.errors ? ` (${fp.errors} errors)` : ""}`, ratio: `${(fa.perSecond / fp.perSecond).toFixed(2)}×`, raw: "", target: "≥ 1.5× the peer", met: fa.perSecond / fp.perSecond >= 1.5 && fa.errors === 0, load: fl });
       rows.push({ scenario: "first sign-in, share of the hash ceiling", authly: `${(share * 100).toFixed(0)} %`, peer: `${((fp.perSecond / hp) * 100).toFixed(0)} %`, ratio: "", raw: "", target: "≥ 80 %", met: share >= 0.8 && fa.errors === 0, load: fl });
       rows.push({ scenario: "second sign-in through the SSO session, completed/s", authly: `${sa.perSecond.toFixed(1)}${sa.errors ? ` (${sa.errors} errors)` : ""}`, peer: `${sp.perSecond.toFixed(1)}${sp.errors ? ` (${sp.errors} errors)` : ""}`, ratio: `${(sa.perSecond / sp.perSecond).toFixed(2)}×`, raw: "", target: `≥ 10× Authly's first (${(sa.perSecond / fa.perSecond).toFixed(1)}×)`, met: sa.perSecond / fa.perSecond >= 10 && sa.errors === 0, load: sl });
