@@ -10,6 +10,9 @@
 // jti new; its share of plain client_credentials (measured in the same run) has a 70 % target.
 //
 // Needs `wrk` (apt-get install -y wrk); when it is missing and we are root, it is installed.
+// Then the companion benches (bench/companions.ts), first of them Authly side by side with
+// node-oidc-provider 9 (bench/peer.ts: installs the peer into bench/.peer with npm, runs it under
+// Node.js; --peer false skips it).
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -17,6 +20,7 @@ import { createSql } from "../src/db/sql";
 import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
 import { runCompanionBenches } from "./companions";
 import { createDpopProof, generateDpopKey, type DpopAlg } from "../src/lib/dpop-proof";
+import { ensureWrk, luaPost, luaRefresh, runWrk as wrkRun, type WrkResult as Result } from "./wrk";
 
 const ROOT = resolve(import.meta.dir, "..");
 const args = parseArgs(process.argv.slice(2));
@@ -51,15 +55,6 @@ function summarize(runs: Pair[]): Pair & { pct: number; pcts: number[] } {
   return { r: { ...median.r, errors }, raw: median.raw, pct: share(median), pcts: runs.map(share) };
 }
 
-interface Result {
-  name: string;
-  rps: number;
-  p50: string;
-  p99: string;
-  errors: number;
-  requests: number;
-}
-
 function parseArgs(argv: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -67,21 +62,6 @@ function parseArgs(argv: string[]): Record<string, string> {
     if (a.startsWith("--")) out[a.slice(2)] = argv[i + 1] ?? "";
   }
   return out;
-}
-
-async function ensureWrk(): Promise<string> {
-  let wrk = Bun.which("wrk");
-  if (wrk) return wrk;
-  if (process.getuid?.() === 0 && Bun.which("apt-get")) {
-    console.log("wrk is missing; installing it with apt-get (Debian package 'wrk') ...");
-    const r = Bun.spawnSync(["sh", "-c", "apt-get install -y wrk || (apt-get update && apt-get install -y wrk)"], { stdout: "inherit", stderr: "inherit" });
-    if (r.exitCode === 0) wrk = Bun.which("wrk");
-  }
-  if (!wrk) {
-    console.error("The benchmark needs the load generator `wrk`: apt-get install -y wrk (Debian/Ubuntu) or brew install wrk.");
-    process.exit(2);
-  }
-  return wrk;
 }
 
 async function freePort(): Promise<number> {
@@ -115,55 +95,6 @@ function spawnLogged(cmd: string[], env: Record<string, string>): { proc: Return
   void pump(proc.stdout as ReadableStream<Uint8Array>);
   void pump(proc.stderr as ReadableStream<Uint8Array>);
   return { proc, output: () => out };
-}
-
-async function runWrk(wrk: string, name: string, url: string, script?: string): Promise<Result> {
-  const cmd = onLoadCpu([wrk, `-t${THREADS}`, `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", ...(script ? ["-s", script] : []), url]);
-  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
-  const text = r.stdout.toString() + r.stderr.toString();
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1] ?? 0);
-  const p50 = /\s50%\s+(\S+)/.exec(text)?.[1] ?? "?";
-  const p99 = /\s99%\s+(\S+)/.exec(text)?.[1] ?? "?";
-  const requests = Number(/(\d+) requests in/.exec(text)?.[1] ?? 0);
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
-  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
-  const sockErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
-  if (!rps) console.error(`wrk output for ${name}:\n${text}`);
-  return { name, rps, p50, p99, errors: non2xx + sockErrors, requests };
-}
-
-function luaPost(path: string, body: string, headers: Record<string, string>): string {
-  const h = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
-  return `wrk.method = "POST"\nwrk.path = ${JSON.stringify(path)}\nwrk.body = ${JSON.stringify(body)}\n${h}\n`;
-}
-
-/** Refresh rotation: every response hands back the next refresh token of that connection's chain. */
-function luaRefresh(path: string, clientId: string, tokensFile: string, perThread: number): string {
-  return `
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-local queue = {}
-function init(args)
-  local i = 0
-  for line in io.lines(${JSON.stringify(tokensFile)}) do
-    if i >= tid * ${perThread} and i < (tid + 1) * ${perThread} then table.insert(queue, line) end
-    i = i + 1
-  end
-end
-function request()
-  local t = table.remove(queue, 1)
-  if t == nil then t = "exhausted" end
-  return wrk.format("POST", ${JSON.stringify(path)}, { ["Content-Type"] = "application/x-www-form-urlencoded" },
-    "grant_type=refresh_token&client_id=${clientId}&refresh_token=" .. t)
-end
-function response(status, headers, body)
-  local t = string.match(body, '"refresh_token":"([^"]+)"')
-  if t then table.insert(queue, t) end
-end
-`;
 }
 
 /** One pre-signed value per request, taken from a file (a thread's share), sent as a header. */
@@ -281,6 +212,7 @@ async function main(): Promise<void> {
     // The machine is shared: each endpoint run is paired with a raw Bun.serve run right before it,
     // and its share is taken against that raw figure (less sensitive to load that comes and goes).
     const rawUrl = `http://127.0.0.1:${rawPort}/`;
+    const runWrk = async (_wrk: string, name: string, target: string, lua?: string) => wrkRun({ wrk, threads: THREADS, connections: CONNECTIONS, duration: DURATION, pin: PIN }, name, target, lua);
     const results: ReturnType<typeof summarize>[] = [];
     const only = args.only ? args.only.split(",") : undefined;
     const warm = (target: string, lua?: string) => Bun.spawnSync(onLoadCpu([wrk, "-t1", "-c8", "-d1s", ...(lua ? ["-s", lua] : []), target]), { stdout: "ignore", stderr: "ignore" });

@@ -64,6 +64,8 @@ export const Config = t.Object({
   // At most 240: the listener's idle timeout (Bun caps it at 255 s) must outlast the deadline (http/deadline.ts).
   requestTimeoutSeconds: t.Integer({ minimum: 0, maximum: 240 }),
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
+  /** The oldest a cached client record may be (clients/cache.ts); 0 = no cache. */
+  clientCacheSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
   /** Dynamic client registration (RFC 7591): closed, with initial access tokens, or open. */
@@ -155,6 +157,7 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_SHUTDOWN_GRACE_SECONDS", key: "shutdownGraceSeconds", kind: "int", default: () => 10 },
   { env: "AUTHLY_REQUEST_TIMEOUT_SECONDS", key: "requestTimeoutSeconds", kind: "int", default: () => 0 },
   { env: "AUTHLY_WORKER_HEARTBEAT_SECONDS", key: "workerHeartbeatSeconds", kind: "int", default: () => 30 },
+  { env: "AUTHLY_CLIENT_CACHE_SECONDS", key: "clientCacheSeconds", kind: "int", default: () => 10 },
   { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
   { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },
   { env: "AUTHLY_REGISTRATION", key: "registration", kind: "string", default: (_env, p) => (p.devMode ? "open" : "closed") },

@@ -2,6 +2,7 @@
 import type { Config } from "./config";
 import type { Sql } from "./db/sql";
 import type { KeyService } from "./keys/service";
+import type { ClientCache } from "./clients/cache";
 
 export interface Health {
   /** False while migrating or after the database stopped answering. */
@@ -16,6 +17,8 @@ export interface Deps {
   config: Config;
   sql: Sql;
   keys: KeyService;
+  /** Client records for client authentication; caches only once a server started it (listen()). */
+  clientCache?: ClientCache;
   startedAt: number;
   health: Health;
   /** Peppers for keyed hashes, derived from the configured secrets. */

@@ -17,6 +17,7 @@ import type { Deps } from "./deps";
 import { ConfigError, isDatabaseUnavailable } from "./errors";
 import { deriveKey } from "./lib/crypto";
 import { KeyService } from "./keys/service";
+import { ClientCache } from "./clients/cache";
 import { log } from "./log";
 import type { Mode } from "./modes";
 import { runBootstrap } from "./bootstrap";
@@ -84,6 +85,7 @@ export function buildDeps(config: Config, sql: Sql): Deps {
     config,
     sql,
     keys: new KeyService(sql, config.jwtSecretKey, { publishRetiredSeconds: longest + 300 }),
+    clientCache: new ClientCache(sql, config.clientCacheSeconds * 1000),
     startedAt: Date.now(),
     health: { ready: false, migrating: false },
     peppers: {
@@ -213,6 +215,8 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
   // AUTHLY_KEY_ROTATION_INTERVAL_DAYS: every process checks hourly; the key lock lets one rotate.
   const stopRotation = deps.keys.startRotationSchedule(deps.config.keyRotationIntervalDays, (r) =>
     log.info(`Rotated signing keys on schedule: ${r.map((k) => `${k.alg} -> ${k.activated}`).join(", ")}`));
+  // Client records are cached from here on, invalidated through LISTEN/NOTIFY (clients/cache.ts).
+  deps.clientCache?.start();
   deps.health.ready = true;
   const { url, address, wildcard } = listenAddress(server.hostname ?? deps.config.host, server.port ?? deps.config.port);
   return {
@@ -242,6 +246,7 @@ export async function listen(deps: Deps, opts: { reusePort?: boolean } = {}): Pr
         await purge.stop();
         await mailWorker.stop();
         stopRotation();
+        await deps.clientCache?.stop();
         await deps.sql.end({ timeout: 5 });
       })();
       return stopping;

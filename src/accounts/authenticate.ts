@@ -84,11 +84,10 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
     throw new AuthenticationError("invalid_credentials", "Invalid username or password");
   }
   const rehash = needsRehash ? await hashPassword(attempt.password, params) : undefined;
-  await markLoggedIn(deps.sql, user.id, rehash);
+  // One transaction, its three statements pipelined: one COMMIT instead of three.
   // The owner's source is clear again and skips the account slow-down from now on. The account
   // counter stays: an attacker elsewhere gets no fresh guesses from the owner's success.
-  await clearLoginFailures(deps.sql, keys.pair);
-  await rememberSource(deps.sql, user.id, source, KNOWN_SOURCE_DAYS);
+  await deps.sql.begin((tx) => Promise.all([markLoggedIn(tx, user.id, rehash), clearLoginFailures(tx, keys.pair), rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS)]));
   await audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} });
   return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash };
 }

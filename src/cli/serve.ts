@@ -121,7 +121,7 @@ async function runPrimary(opts: ServeOptions, workers: number): Promise<number> 
 
 async function runOwned(opts: ServeOptions, workers: number, poolMax: number): Promise<number> {
   let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined;
-  if (opts.embedded) embedded = await startEmbedded(opts, poolMax * (workers + 1) + 2);
+  if (opts.embedded) embedded = await startEmbedded(opts, poolMax * (workers + 1) + workers + 2);
   const config = serveConfig(opts, embedded?.db.url, embedded?.secrets);
   setLogLevel(opts.logLevel ?? config.logLevel);
   log.info(`Authly starting: ${describeMode(config.mode)}; workers=${workers}; database connections up to ${config.mode.pool.max * workers} (${workers} × ${config.mode.pool.max})`);

@@ -5,6 +5,7 @@ import { BatchLoader, loaderFor } from "../lib/batch-loader";
 import { isValidText } from "../lib/text";
 import { ConflictError, isDatabaseUnavailable } from "../errors";
 import type { ClientRecord } from "./model";
+import { clientChanged } from "../db/notify";
 
 export async function findClientByClientId(sql: Tx, clientId: string): Promise<ClientRecord | undefined> {
   // A client_id that is not valid text (NUL, lone surrogate) names no client and never reaches SQL.
@@ -75,6 +76,7 @@ export async function lockClient(sql: Tx, clientId: string): Promise<ClientRecor
 }
 
 export async function updateClient(sql: Tx, clientId: string, c: ClientColumns & { secret_hash?: string | null }): Promise<ClientRecord> {
+  clientChanged(clientId);
   const [row] = await sql<ClientRecord[]>`
     UPDATE clients SET
       client_name = ${c.client_name}, redirect_uris = ${c.redirect_uris}::text[],
@@ -108,6 +110,7 @@ export async function listClients(sql: Tx, opts: { includeInactive: boolean; lim
 
 /** Secret rotation: the new hash becomes current; the old one works until `previousExpiresAt`. */
 export async function rotateClientSecret(sql: Tx, clientId: string, newHash: string, previousExpiresAt: Date | null): Promise<ClientRecord> {
+  clientChanged(clientId);
   const [row] = await sql<ClientRecord[]>`
     UPDATE clients SET
       previous_secret_hash = ${previousExpiresAt ? sql`secret_hash` : null},
@@ -125,6 +128,7 @@ export async function revokeClientGrants(sql: Tx, clientId: string, reason: stri
   await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL`;
   await sql`UPDATE access_tokens SET revoked_at = now() WHERE client_id = ${clientId} AND revoked_at IS NULL AND expires_at > now()`;
   // Client tokens (client_credentials) are not recorded: every one issued up to now is revoked.
+  clientChanged(clientId);
   await sql`UPDATE clients SET access_tokens_revoked_at = now() WHERE client_id = ${clientId}`;
   return r.count;
 }
@@ -139,5 +143,6 @@ export async function deleteClient(sql: Tx, clientId: string): Promise<void> {
   await sql`DELETE FROM interactions WHERE client_id = ${clientId}`;
   await sql`DELETE FROM client_assertion_jtis WHERE client_id = ${clientId}`;
   await sql`DELETE FROM pushed_authorization_requests WHERE client_id = ${clientId}`;
+  clientChanged(clientId);
   await sql`DELETE FROM clients WHERE client_id = ${clientId}`;
 }

@@ -73,7 +73,10 @@ export async function ping(sql: Sql): Promise<void> {
 //    session the server has already ended, and nothing commits. The server's own timer counts
 //    from its receipt of that statement, so clocks of node and database never meet.
 // Single-statement writes (INSERT/UPDATE/DELETE, or WITH ... of one) issued on the pool inside a
-// request become such a transaction too. Work outside a request (jobs, CLI, bootstrap) is unguarded.
+// request become such a transaction too, a pipelined one (pipelinedTransaction below): BEGIN, the
+// server side of the guard and the statement in one write, the database's commit check and COMMIT
+// in a second — two round trips instead of four. Work outside a request (jobs, CLI, bootstrap) is
+// unguarded.
 
 interface DeadlineScope {
   /** performance.now() at which the request answers 503. */
@@ -90,6 +93,15 @@ const scopes = new AsyncLocalStorage<DeadlineScope>();
 export function runWithDeadline<T>(ms: number, run: () => T): { result: T; scope: DeadlineScope } {
   const scope: DeadlineScope = { at: performance.now() + ms, marginMs: Math.min(1000, ms / 10), state: "running" };
   return { result: scopes.run(scope, run), scope };
+}
+
+/**
+ * Runs `run` outside the request's deadline: its writes are not guarded. Only for writes that may
+ * rightly land after a 503 (a rate-limit counter: the attempt was made). A guarded single
+ * statement is a transaction of four round trips (BEGIN, it, the guard, COMMIT) instead of one.
+ */
+export function outsideRequestDeadline<T>(run: () => T): T {
+  return scopes.exit(run);
 }
 
 /** The error a guarded write fails with once its request's deadline passed (answered as 503). */
@@ -169,8 +181,7 @@ const COMMIT_DEADLINE_PASSED = "57014";
  * is set to the time left too, so a COMMIT held up in the network finds its session ended (and the
  * rotated token's row lock released). Outside a request's deadline it is a plain transaction.
  */
-export async function pipelinedTransaction<T>(sql: Sql, run: (tx: Tx) => Promise<T>): Promise<T> {
-  const scope = activeScope();
+export async function pipelinedTransaction<T>(sql: Sql, run: (tx: Tx) => Promise<T>, scope = activeScope()): Promise<T> {
   if (scope && timeLeft(scope) <= 0) throw new DeadlinePassedError();
   const conn = await (sql as unknown as { reserve(): Promise<Sql & { release(): void }> }).reserve();
   let begun = false;
@@ -227,7 +238,7 @@ function guardWrites(sql: Sql): Sql {
       // Lazy like a postgres.js query: nothing is sent until the caller awaits it (perhaps outside
       // the request's async context, so the scope is the one the statement was written in).
       let run: Promise<unknown> | undefined;
-      const start = () => (run ??= guardedBegin(begin, [(tx: Sql) => (tx as unknown as (...a: unknown[]) => unknown)(...args)], scope));
+      const start = () => (run ??= pipelinedTransaction(target, (tx) => (tx as unknown as (...a: unknown[]) => Promise<unknown>)(...args), scope));
       return {
         then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => start().then(ok, fail),
         catch: (fail: (e: unknown) => unknown) => start().catch(fail),

@@ -23,7 +23,7 @@ import {
   consentResources,
   csrfToken,
   finishInteraction,
-  issueCode,
+  finishWithCode,
   loadInteraction,
   nextStep,
   redirectError,
@@ -141,11 +141,14 @@ export function interactionRoutes(deps: Deps) {
       case "error":
         await finishInteraction(deps, ia);
         throw step.error;
-      case "complete":
-        if (!(await finishInteraction(deps, ia))) return page(messagePage("Request expired", EXPIRED), 400);
+      case "complete": {
         // The account page needs the session only, no code.
-        if (ia.client.client_id === ACCOUNT_CLIENT_ID) return seeOther(req.redirectUri);
-        return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
+        const account = ia.client.client_id === ACCOUNT_CLIENT_ID;
+        const params = await finishWithCode(deps, ia, req, step.session, !account);
+        if (params === false) return page(messagePage("Request expired", EXPIRED), 400);
+        if (account || !params) return seeOther(req.redirectUri);
+        return authorizationResponse(req.redirectUri, req.responseMode, params);
+      }
     }
   };
 

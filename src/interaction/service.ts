@@ -119,7 +119,36 @@ export function consentClaims(req: AuthorizationRequest): string[] {
 /** Issues the authorization code (contract: docs/contracts.md) and returns the response parameters. */
 export async function issueCode(deps: Deps, req: AuthorizationRequest, session: Session): Promise<Record<string, string>> {
   const code = randomToken(32);
-  await store.insertAuthorizationCode(deps.sql, {
+  await store.insertAuthorizationCode(deps.sql, codeRow(deps, req, session, code));
+  return codeResponse(deps, req, code);
+}
+
+/**
+ * Ends an interaction and issues its code in one transaction (one COMMIT; the two statements go
+ * out together): false when another request already ended the interaction (a double submit), and
+ * then no code. With `withCode` false (the account page) it only ends the interaction.
+ */
+export async function finishWithCode(deps: Deps, ia: Interaction, req: AuthorizationRequest, session: Session, withCode: boolean): Promise<Record<string, string> | undefined | false> {
+  const code = randomToken(32);
+  const ended = await deps.sql
+    .begin(async (tx) => {
+      const [deleted] = await Promise.all([store.deleteInteraction(tx, ia.idHash), withCode ? store.insertAuthorizationCode(tx, codeRow(deps, req, session, code)) : undefined]);
+      // Rolls the code back: the interaction was already ended.
+      if (!deleted) throw new InteractionEnded();
+      return true;
+    })
+    .catch((err) => {
+      if (err instanceof InteractionEnded) return false;
+      throw err;
+    });
+  if (!ended) return false;
+  return withCode ? codeResponse(deps, req, code) : undefined;
+}
+
+class InteractionEnded extends Error {}
+
+function codeRow(deps: Deps, req: AuthorizationRequest, session: Session, code: string): store.NewAuthorizationCode {
+  return {
     codeHash: hashSecret(deps.peppers.tokens, code),
     clientId: req.clientId,
     userId: session.user_id,
@@ -136,7 +165,10 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
     ttlSeconds: req.fapi ? Math.min(60, deps.config.authCodeTtl) : deps.config.authCodeTtl,
     resources: req.resources ?? [],
     dpopJkt: req.dpopJkt ?? null,
-  });
+  };
+}
+
+function codeResponse(deps: Deps, req: AuthorizationRequest, code: string): Record<string, string> {
   const out: Record<string, string> = { code };
   if (req.state !== undefined) out.state = req.state;
   out.iss = deps.config.issuer;
@@ -214,6 +246,6 @@ export async function consentResources(deps: Deps, req: AuthorizationRequest): P
 }
 
 export async function scopeDescriptions(deps: Deps, scopes: string[]): Promise<{ name: string; description: string }[]> {
-  const all = new Map((await store.listActiveScopes(deps.sql)).map((s) => [s.name, s.description]));
+  const all = new Map((await store.loadActiveScopes(deps.sql)).map((s) => [s.name, s.description]));
   return scopes.map((name) => ({ name, description: all.get(name) || name }));
 }

@@ -1,6 +1,7 @@
 // SQL of the front channel: browser sessions, pending interactions, remembered consent, the
 // authorization codes it hands to the token endpoint, and the scope catalogue it reads.
-import type { Tx } from "../db/sql";
+import type { Sql, Tx } from "../db/sql";
+import { BatchLoader, loaderFor } from "../lib/batch-loader";
 
 export interface SessionRow {
   id: string;
@@ -37,8 +38,22 @@ export async function insertSession(
   return s!;
 }
 
-/** A live session by its token hash; extends its idle lifetime (never past the absolute one). */
+/**
+ * A live session by its token hash; extends its idle lifetime (never past the absolute one). The
+ * row is written at most once per min(60 s, a tenth of the idle lifetime): a session used again
+ * sooner is only read (one query, no transaction, no WAL flush), so a burst of sign-ins through
+ * one session costs no writes. The idle lifetime then counts from the last write: a session can
+ * end at most that much sooner than idleSeconds after its last use, never later.
+ */
 export async function touchSession(sql: Tx, tokenHash: string, idleSeconds: number): Promise<SessionRow | undefined> {
+  const every = Math.min(60, Math.floor(idleSeconds / 10));
+  const [live] = await sql<(SessionRow & { authly_touch: boolean })[]>`
+    SELECT s.last_seen_at <= now() - make_interval(secs => ${every}) AS authly_touch, s.*
+    FROM sessions s JOIN users u ON u.id = s.user_id AND u.is_active
+    WHERE s.token_hash = ${tokenHash} AND s.revoked_at IS NULL AND s.expires_at > now() AND s.idle_expires_at > now()`;
+  if (!live) return undefined;
+  const { authly_touch: touch, ...row } = live;
+  if (!touch) return row;
   const [s] = await sql<SessionRow[]>`
     UPDATE sessions s SET last_seen_at = now(), idle_expires_at = least(now() + make_interval(secs => ${idleSeconds}), s.expires_at)
     FROM users u
@@ -130,6 +145,17 @@ export interface ScopeRow {
 
 export async function listActiveScopes(sql: Tx): Promise<ScopeRow[]> {
   return sql<ScopeRow[]>`SELECT name, description, is_default FROM scopes WHERE is_active ORDER BY name`;
+}
+
+const scopeLoaders = new WeakMap<Sql, BatchLoader<string, ScopeRow[]>>();
+
+/** listActiveScopes for the pool, micro-batched: concurrent authorization requests share one query. */
+export async function loadActiveScopes(sql: Sql): Promise<ScopeRow[]> {
+  const rows = await loaderFor(scopeLoaders, sql, (pool) => async (keys: string[]) => {
+    const all = await listActiveScopes(pool);
+    return new Map(keys.map((k) => [k, all]));
+  }, { retryAlone: () => false }).load("active");
+  return rows ?? [];
 }
 
 export interface NewAuthorizationCode {

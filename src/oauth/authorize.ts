@@ -5,7 +5,7 @@ import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import type { ClientRecord } from "../clients/model";
 import { resolveClient } from "../registration/client-metadata-document";
-import { listActiveScopes } from "../interaction/store";
+import { loadActiveScopes } from "../interaction/store";
 import { claimsAllowedForScopes, limitClaimsRequest, parseClaimsParameter, type ClaimsRequest } from "../oidc/claims";
 import { verifyIdTokenHint } from "../oidc/id-token-hint";
 import { checkCodeChallenge } from "./code-challenge";
@@ -159,7 +159,7 @@ async function checkParameters(deps: Deps, client: ClientRecord, params: ParsedP
 
   // RFC 8707 §2: every resource registered, allowed to this client, absolute and without fragment.
   const resources = await selectResources(deps, deps.sql, client, params.multi?.resource ?? [], { fail: (d) => fail("invalid_target", d) });
-  const knownScopes = await listActiveScopes(deps.sql);
+  const knownScopes = await loadActiveScopes(deps.sql);
   const scope = resolveScope(p.scope, client.scopes, knownScopes, resourceScopes(resources));
   if (!scope.ok) throw fail("invalid_scope", scope.description);
 

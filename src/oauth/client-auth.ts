@@ -48,7 +48,7 @@ export async function authenticateClient(deps: Deps, request: Request, form: For
   const basic = presented.method === "client_secret_basic";
   const fail = (description: string): OAuthError => invalidClient(description, basic);
   // A registered client, else (when enabled) the client of a metadata document URL.
-  const client = (await loadClient(deps.sql, presented.clientId)) ?? (isMetadataDocumentClientId(deps, presented.clientId) ? await documentClient(deps, presented.clientId) : undefined);
+  const client = (await (deps.clientCache ? deps.clientCache.load(presented.clientId) : loadClient(deps.sql, presented.clientId))) ?? (isMetadataDocumentClientId(deps, presented.clientId) ? await documentClient(deps, presented.clientId) : undefined);
   if (!client || !client.is_active) throw fail("Client authentication failed");
   if (client.token_endpoint_auth_method !== presented.method) {
     throw fail(`Client authentication failed: this client must authenticate with ${client.token_endpoint_auth_method}`);

@@ -3,8 +3,7 @@
 // challenge; a second use revokes every token issued from it (§4.1.2). OIDC Core §3.1.3.3 adds the
 // ID token; offline_access decides the refresh token of an OIDC flow (§11).
 import { OAuthError } from "../errors";
-import { findUserById } from "../accounts/store";
-import { consumeAuthorizationCode, findAuthorizationCode, hashToken, revokeCodeFamily } from "../tokens/service";
+import { consumeAuthorizationCode, findAuthorizationCode, findUserOfAuthorizationCode, hashToken, revokeCodeFamily } from "../tokens/service";
 import { checkPkce } from "./pkce";
 import { issueUserGrantTokens } from "./token-issue";
 import type { TokenContext, TokenResponseBody } from "./token-response";
@@ -18,14 +17,14 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
   // Any failure below throws inside the transaction, so a code presented with a wrong client,
   // redirect URI or verifier is not spent; two concurrent uses serialise on the row.
   const body = await deps.sql.begin(async (tx) => {
-    const row = await consumeAuthorizationCode(tx, codeHash);
+    // The code and its user in one round trip (the SELECT runs after the UPDATE, in order).
+    const [row, user] = await Promise.all([consumeAuthorizationCode(tx, codeHash), findUserOfAuthorizationCode(tx, codeHash)]);
     if (!row) return undefined;
     if (row.client_id !== client.client_id) throw new OAuthError("invalid_grant", "The authorization code was issued to another client");
     checkRedirectUri(form.get("redirect_uri"), row.redirect_uri);
     // RFC 9449 §10: a code bound to a key (dpop_jkt) is redeemed only with a proof of that key.
     if (row.dpop_jkt && row.dpop_jkt !== ctx.dpopJkt) throw new OAuthError("invalid_grant", "The authorization code is bound to a DPoP key: send a DPoP proof signed with that key");
     checkPkce({ challenge: row.code_challenge, method: row.code_challenge_method }, form.get("code_verifier"));
-    const user = await findUserById(tx, row.user_id);
     if (!user || !user.is_active) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
     // RFC 8707 §2.2: the token may be for some of the resources of the authorization request, never others.
     const resources = await selectResources(deps, tx, client, form.all("resource"), { within: row.resources ?? [] });

@@ -45,7 +45,13 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
   const resources = g.resources ?? [];
   const atScope = formatScope(await scopesForResources(tx, scopes, resources));
   const audience = audienceSettings(deps, client, resources);
-  const grantId = await createGrant(tx, {
+  // The grant lasts as long as its first refresh token: the same instant for both, so that the
+  // grant row is not updated again right after (tokens/store.ts extendGrant).
+  const expiresAt = new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000);
+  // The grant's id is chosen here, so that the grant and its first refresh token go out together.
+  const grantId = crypto.randomUUID();
+  const grantRow = createGrant(tx, {
+    id: grantId,
     clientId: client.client_id,
     userId: user.id,
     grantType: g.grantType,
@@ -59,15 +65,17 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
     claims: g.claims ?? null,
     resources: g.grantedResources ?? [],
     dpopJkt: g.dpopJkt && client.client_type !== "confidential" ? g.dpopJkt : null,
-    expiresAt: new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000),
+    expiresAt,
   });
+  const refresh = withRefresh ? issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope, grantExpiresAt: expiresAt }) : undefined;
+  const [, refreshToken] = await Promise.all([grantRow, refresh]);
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
   if (g.acr) extra.acr = g.acr;
   if (g.amr?.length) extra.amr = g.amr;
   const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: g.dpopJkt }, tx);
   const out: TokenResponseBody = { access_token: at.token, token_type: tokenType(g.dpopJkt), expires_in: at.expiresIn, scope: atScope };
-  if (withRefresh) out.refresh_token = (await issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope })).token;
+  if (refreshToken) out.refresh_token = refreshToken.token;
   if (openid) {
     out.id_token = await issueIdToken(deps, {
       user,

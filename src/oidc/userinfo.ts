@@ -3,11 +3,10 @@
 // §5.5); errors per RFC 6750 §3.1 with WWW-Authenticate. DPoP-bound tokens with a proof (RFC 9449 §7).
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
-import { findUserById } from "../accounts/store";
 import { anyChallenge, parseAuthorization, tokenChallenge, verifyPresentedToken, type PresentedToken, type TokenScheme } from "../oauth/dpop-resource";
 import { resolveClient } from "../registration/client-metadata-document";
 import { claimsAllowedForClient, userinfoClaims, type ClaimsRequest } from "./claims";
-import { findGrantClaims } from "./store";
+import { loadUserinfoSubject } from "./store";
 
 function tokenError(scheme: TokenScheme, code: "invalid_request" | "invalid_token" | "insufficient_scope", description: string, status: number, extra = ""): OAuthError {
   return new OAuthError(code, description, { status, headers: { "WWW-Authenticate": tokenChallenge(scheme, code, description, extra) } });
@@ -33,9 +32,11 @@ export async function userinfo(deps: Deps, httpRequest: Request, presented: Pres
   if (aud.length && !aud.includes(deps.config.issuer)) throw bearerError("invalid_token", "The access token is not meant for this server", 401);
   const scopes = (claims.scope ?? "").split(" ").filter(Boolean);
   if (!scopes.includes("openid")) throw bearerError("insufficient_scope", "The access token lacks the openid scope", 403, ', scope="openid"');
-  const user = await findUserById(deps.sql, claims.sub);
+  // The user and the claims request of the token's grant: one query, shared by concurrent requests.
+  const subject = await loadUserinfoSubject(deps.sql, claims.sub, { jti: claims.jti, grantId: claims.gid });
+  const user = subject?.user;
   if (!user || !user.is_active) throw bearerError("invalid_token", "The access token is invalid, expired or revoked", 401);
-  const request = (await findGrantClaims(deps.sql, { jti: claims.jti, grantId: claims.gid })) as ClaimsRequest | null;
+  const request = (subject?.claims ?? null) as ClaimsRequest | null;
   // The stored claims request was limited and consented when it was made; the client's current
   // registration bounds it again (a client whose scopes were narrowed since gets no more).
   const client = request ? await resolveClient(deps, claims.client_id) : undefined;

@@ -68,7 +68,8 @@ function cacheSeconds(header: string | null): number {
 
 /** The client a registered client_id or a metadata document URL names, or undefined. */
 export async function resolveClient(deps: Deps, clientId: string): Promise<ClientRecord | undefined> {
-  const stored = clientId.length <= 255 ? await findClientRecord(deps, deps.sql, clientId) : undefined;
+  // Through the per-process client cache where a server runs one (clients/cache.ts).
+  const stored = clientId.length > 255 ? undefined : deps.clientCache ? await deps.clientCache.load(clientId) : await findClientRecord(deps, deps.sql, clientId);
   if (stored || !isMetadataDocumentClientId(deps, clientId)) return stored;
   return documentClient(deps, clientId);
 }

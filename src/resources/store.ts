@@ -1,5 +1,6 @@
 // SQL of API resources (table api_resources) and of the client columns that name resources when a
 // resource goes away. Unique violations become ConflictError.
+import { clientChanged, EVERY_CLIENT } from "../db/notify";
 import type { Tx } from "../db/sql";
 import { ConflictError } from "../errors";
 import { isValidText } from "../lib/text";
@@ -69,6 +70,7 @@ export async function listResources(sql: Tx, includeInactive: boolean): Promise<
 
 /** Hard delete: the resource, and its name from every client that was allowed it. */
 export async function deleteResource(sql: Tx, identifier: string): Promise<void> {
+  clientChanged(EVERY_CLIENT);
   await sql`UPDATE clients SET resources = array_remove(resources, ${identifier}) WHERE ${identifier} = ANY(resources)`;
   await sql`UPDATE clients SET default_resource = NULL WHERE default_resource = ${identifier}`;
   await sql`DELETE FROM api_resources WHERE identifier = ${identifier}`;

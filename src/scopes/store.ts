@@ -1,4 +1,5 @@
 // SQL of scopes (table scopes). Unique violations become ConflictError.
+import { clientChanged, EVERY_CLIENT } from "../db/notify";
 import type { Tx } from "../db/sql";
 import { ConflictError } from "../errors";
 import type { ScopeRecord } from "./model";
@@ -57,6 +58,7 @@ export async function updateScope(sql: Tx, name: string, patch: { description?: 
 
 /** Hard delete: the scope row and the scope from every client's allowed scopes. */
 export async function deleteScope(sql: Tx, name: string): Promise<boolean> {
+  clientChanged(EVERY_CLIENT);
   await sql`UPDATE clients SET scopes = array_remove(scopes, ${name}), updated_at = now() WHERE ${name} = ANY(scopes)`;
   const r = await sql`DELETE FROM scopes WHERE name = ${name} AND NOT is_system`;
   return r.count > 0;

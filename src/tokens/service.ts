@@ -42,7 +42,9 @@ export function createGrant(tx: Tx, grant: store.NewGrant): Promise<string> {
 export async function issueRefreshToken(
   deps: Deps,
   tx: Tx,
-  input: { grantId: string; client: ClientRecord; userId: string | null; scope: string },
+  /** grantExpiresAt: the expiry of a grant the caller has just created with the refresh token's
+   *  lifetime; the token gets the same, and the grant needs no update. */
+  input: { grantId: string; client: ClientRecord; userId: string | null; scope: string; grantExpiresAt?: Date },
 ): Promise<{ token: string; expiresAt: Date }> {
   const token = randomToken(32);
   const expiresAt = await store.insertRefreshToken(tx, {
@@ -51,10 +53,10 @@ export async function issueRefreshToken(
     clientId: input.client.client_id,
     userId: input.userId,
     scope: input.scope,
-    expiresAt: new Date(Date.now() + refreshTokenTtl(deps, input.client) * 1000),
+    expiresAt: input.grantExpiresAt ?? new Date(Date.now() + refreshTokenTtl(deps, input.client) * 1000),
     grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
   });
-  await store.extendGrant(tx, input.grantId, expiresAt);
+  if (!input.grantExpiresAt || expiresAt > input.grantExpiresAt) await store.extendGrant(tx, input.grantId, expiresAt);
   return { token, expiresAt };
 }
 
@@ -134,4 +136,5 @@ export const findRefreshToken = store.findRefreshToken;
 export const revokeAccessToken = store.revokeAccessToken;
 export const recordRevokedAccessToken = store.recordRevokedAccessToken;
 export const consumeAuthorizationCode = store.consumeAuthorizationCode;
+export const findUserOfAuthorizationCode = store.findUserOfAuthorizationCode;
 export const findAuthorizationCode = store.findAuthorizationCode;

@@ -129,12 +129,15 @@ export interface NewGrant {
   /** RFC 9449 §5: binds the grant's refresh tokens to a DPoP key (public clients). */
   dpopJkt?: string | null;
   expiresAt: Date;
+  /** The id, chosen by the caller (a random UUID) so that statements naming the grant can go out
+   *  in the same pipeline as its INSERT; else the database picks one. */
+  id?: string;
 }
 
 export async function insertGrant(sql: Tx, g: NewGrant): Promise<string> {
   const [row] = await sql<{ id: string }[]>`
-    INSERT INTO grants (client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources, dpop_jkt)
-    VALUES (${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
+    INSERT INTO grants (id, client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources, dpop_jkt)
+    VALUES (coalesce(${g.id ?? null}::uuid, gen_random_uuid()), ${g.clientId}, ${g.userId}, ${g.grantType}, ${g.scope}, ${g.sessionId ?? null}, ${g.authTime ?? null},
             ${g.codeHash ?? null}, ${g.nonce ?? null}, ${g.acr ?? null}, ${g.amr ?? null},
             ${g.claims ? sql.json(g.claims as never) : null}, ${g.expiresAt}, ${g.resources ?? []}::text[], ${g.dpopJkt ?? null})
     RETURNING id`;
@@ -163,8 +166,10 @@ export async function revokeGrantsByCode(sql: Tx, codeHash: string, reason: stri
   return ids;
 }
 
+/** Moves the grant's expiry up to `expiresAt` (never earlier). A grant that already lasts that long
+ *  is not written (no new row version, no WAL): at a code exchange it was created with that expiry. */
 export async function extendGrant(sql: Tx, id: string, expiresAt: Date): Promise<void> {
-  await sql`UPDATE grants SET expires_at = greatest(expires_at, ${expiresAt}) WHERE id = ${id}`;
+  await sql`UPDATE grants SET expires_at = ${expiresAt} WHERE id = ${id} AND expires_at < ${expiresAt}`;
 }
 
 // ---- authorization codes (written by the front channel; consumed here) ----
@@ -241,6 +246,13 @@ export async function insertRefreshToken(
 export async function findUserOfRefreshToken(sql: Tx, tokenHash: string): Promise<UserRecord | undefined> {
   const [row] = await sql<UserRecord[]>`
     SELECT u.* FROM users u WHERE u.id = (SELECT r.user_id FROM refresh_tokens r WHERE r.token_hash = ${tokenHash})`;
+  return row;
+}
+
+/** The user an authorization code belongs to (read in the same pipeline as its consumption). */
+export async function findUserOfAuthorizationCode(sql: Tx, codeHash: string): Promise<UserRecord | undefined> {
+  const [row] = await sql<UserRecord[]>`
+    SELECT u.* FROM users u WHERE u.id = (SELECT c.user_id FROM authorization_codes c WHERE c.code_hash = ${codeHash})`;
   return row;
 }
 

@@ -107,8 +107,9 @@ describe.skipIf(!real)("the commit guard on the database side", () => {
       const sql = createSql({ url: proxy.url(s.db.url), pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 30 }, applicationName: name });
       const id = crypto.randomUUID();
       try {
-        // The pipelined transaction (db/sql.ts) sends its COMMIT as a statement of its own.
-        proxy.freezeOnClientBytes(shape === "pipelined transaction" ? "COMMIT\0" : "commit\0");
+        // The pipelined transaction (db/sql.ts), which a guarded single statement also is, sends its
+        // COMMIT as a statement of its own.
+        proxy.freezeOnClientBytes(shape === "transaction" ? "commit\0" : "COMMIT\0");
         const { result } = runWithDeadline(1500, () =>
           shape === "transaction"
             ? sql.begin((tx) => tx`INSERT INTO deadline_probe (id) VALUES (${id})`)

@@ -6,7 +6,8 @@ import { createSql, runWithDeadline } from "../../src/db/sql";
 import { POOL_SETTINGS } from "../../src/modes";
 import { createTestDatabase } from "../support/db";
 
-const db = await createTestDatabase({ migrated: false });
+// Migrated: a guarded single statement commits through authly_commit_deadline (migration 0008).
+const db = await createTestDatabase();
 const sql = createSql({ url: db.url, pool: POOL_SETTINGS.testing });
 afterAll(() => sql.end({ timeout: 1 }));
 
