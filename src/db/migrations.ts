@@ -11,6 +11,7 @@ import m0008 from "../../migrations/0008_refresh_rotation.sql" with { type: "tex
 import m0009 from "../../migrations/0009_par.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mail_selfservice.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_upstream_idps.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_branding.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -30,4 +31,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 9, name: "0009_par", sql: m0009 },
   { version: 11, name: "0011_mail_selfservice", sql: m0011 },
   { version: 12, name: "0012_upstream_idps", sql: m0012 },
+  { version: 14, name: "0014_branding", sql: m0014 },
 ];
