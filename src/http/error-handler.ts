@@ -72,7 +72,7 @@ function errorPageResponse(e: OAuthError, ctx: ErrorContext): Response {
   log.info("front-channel error page", { request_id: id, error: e.code, page: kind, reason: e.description });
   const ui = ctx.ui ?? defaultUi(chooseLocale({ acceptLanguage: ctx.request.headers.get("accept-language") }));
   const p = ERROR_PAGES[kind];
-  const html = problemPage(ui, { title: ui.t(p.title), body: ui.t(p.body), next: p.next && ui.t(p.next), requestId: id });
+  const html = problemPage(ui, { title: ui.t(p.title), body: ui.t(p.body), next: p.next && ui.t(p.next), requestId: id, details: kind === "rate" ? undefined : e.description });
   return new Response(html, { status: e.status, headers: { ...pageHeaders(), ...e.headers } });
 }
 

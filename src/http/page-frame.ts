@@ -37,7 +37,6 @@ input:focus,button:focus,a:focus{outline:3px solid var(--primary);outline-offset
 input[aria-invalid=true]{border-color:#b42318}
 .alert{border:1px solid #f1aeb5;background:#fdf0f1;color:#8a1c24;border-radius:8px;padding:.75rem .875rem;margin:1rem 0 0;font-size:.9375rem}
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}
-.actions.stack{flex-direction:column}
 button{font:inherit;font-weight:600;border-radius:8px;padding:.6875rem 1rem;cursor:pointer;border:1px solid transparent;width:100%}
 .primary{background:var(--primary);color:#fff}
 .primary:hover{filter:brightness(.88)}
@@ -132,8 +131,10 @@ export function layout(title: string, body: string, opts: { script?: string; wid
 }
 
 /** A page that tells what happened and what to do next; with the request id when there is one. */
-export function problemPage(ui: PageUi, p: { title: string; body: string; next?: string; requestId?: string }): string {
+export function problemPage(ui: PageUi, p: { title: string; body: string; next?: string; requestId?: string; details?: string }): string {
   const next = p.next ? `<p class="next">${h(p.next)}</p>` : "";
+  // The technical reason (an OAuth error_description, in English) for whoever builds the application.
+  const details = p.details ? `<details><summary>${h(ui.t("error.details"))}</summary><p class="muted note">${h(p.details)}</p></details>` : "";
   const id = p.requestId ? `<p class="request-id" data-request-id>${h(ui.t("error.request_id", { id: p.requestId }))}</p>` : "";
-  return layout(p.title, `<h1>${h(p.title)}</h1><p class="muted">${h(p.body)}</p>${next}${id}`, { ui });
+  return layout(p.title, `<h1>${h(p.title)}</h1><p class="muted">${h(p.body)}</p>${next}${details}${id}`, { ui });
 }

@@ -40,9 +40,9 @@ export interface Problem {
 }
 
 /** A page that says what went wrong, what to do next, and the request id; the log says why. */
-export function problemResponse(request: Request, ui: PageUi, status: number, p: Problem, reason: string, headers: Record<string, string> = {}): Response {
+export function problemResponse(request: Request, ui: PageUi, status: number, p: Problem, reason: string, headers: Record<string, string> = {}, details?: string): Response {
   const id = requestInfo(request).id;
   log.info("page problem", { request_id: id, status, problem: p.title.replace(/_title$/, ""), reason });
-  const html = problemPage(ui, { title: ui.t(p.title, p.params), body: ui.t(p.body, p.params), next: p.next ? ui.t(p.next, p.params) : undefined, requestId: id });
+  const html = problemPage(ui, { title: ui.t(p.title, p.params), body: ui.t(p.body, p.params), next: p.next ? ui.t(p.next, p.params) : undefined, requestId: id, details });
   return new Response(html, { status, headers: { ...pageHeaders(), ...headers } });
 }

@@ -209,6 +209,7 @@ export const de = {
   "device.denied_body": "Das Gerät hat keinen Zugriff erhalten. Sie können diese Seite schließen.",
 
   "error.request_id": "Anfrage-ID: {id}",
+  "error.details": "Details für die Entwickler der Anwendung",
   "error.expired_title": "Anfrage abgelaufen",
   "error.expired_body": "Diese Anmeldeanfrage ist abgelaufen, wurde bereits abgeschlossen oder in einem anderen Browser geöffnet.",
   "error.expired_next": "Kehren Sie zur Anwendung zurück und beginnen Sie erneut.",

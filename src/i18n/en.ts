@@ -220,6 +220,7 @@ export const en = {
 
   // Problems: title, what happened, what to do next
   "error.request_id": "Request id: {id}",
+  "error.details": "Details for the application's developer",
   "error.expired_title": "Request expired",
   "error.expired_body": "This sign-in request has expired, was already completed, or was opened in another browser.",
   "error.expired_next": "Return to the application and start again.",

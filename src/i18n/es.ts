@@ -209,6 +209,7 @@ export const es = {
   "device.denied_body": "El dispositivo no ha recibido acceso. Puede cerrar esta página.",
 
   "error.request_id": "Id. de solicitud: {id}",
+  "error.details": "Detalles para quien desarrolla la aplicación",
   "error.expired_title": "Solicitud caducada",
   "error.expired_body": "Esta solicitud de inicio de sesión ha caducado, ya se completó o se abrió en otro navegador.",
   "error.expired_next": "Vuelva a la aplicación y empiece de nuevo.",

@@ -209,6 +209,7 @@ export const fr = {
   "device.denied_body": "L'appareil n'a pas obtenu l'accès. Vous pouvez fermer cette page.",
 
   "error.request_id": "Identifiant de la requête : {id}",
+  "error.details": "Détails pour les développeurs de l'application",
   "error.expired_title": "Demande expirée",
   "error.expired_body": "Cette demande de connexion a expiré, est déjà terminée ou a été ouverte dans un autre navigateur.",
   "error.expired_next": "Revenez à l'application et recommencez.",

@@ -109,10 +109,12 @@ export function callbackParams(location: string): Record<string, string> {
   return Object.fromEntries(new URL(location).searchParams);
 }
 
+/** The login form of an interaction, in whatever language the page speaks (src/i18n). */
 export function isLoginPage(p: Page): boolean {
-  return p.status < 400 && /<h1>Sign in<\/h1>/.test(p.html);
+  return p.status < 400 && /<form method="post" action="[^"]*\/interaction\/[^"/]+\/login"/.test(p.html);
 }
 
+/** The consent form of an interaction, in whatever language the page speaks. */
 export function isConsentPage(p: Page): boolean {
-  return /wants to access your account/.test(p.html);
+  return /<form method="post" action="[^"]*\/interaction\/[^"/]+\/consent"/.test(p.html);
 }

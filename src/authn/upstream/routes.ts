@@ -92,7 +92,7 @@ export function federationRoutes(deps: Deps) {
         const provider = result?.idp.name ?? "";
         const specific = FEDERATION_REASONS[err.reason];
         const ui = await pageUi(deps, request);
-        return problemResponse(request, ui, 400, { title: "error.upstream_failed_title", body: specific ?? "error.upstream_failed_body", next: specific ? undefined : "error.upstream_failed_next", params: { provider: provider || ui.t("error.upstream_provider") } }, `federation failed: ${err.reason}: ${err.message}`, { "Set-Cookie": clear });
+        return problemResponse(request, ui, 400, { title: "error.upstream_failed_title", body: specific ?? "error.upstream_failed_body", next: specific ? undefined : "error.upstream_failed_next", params: { provider: provider || ui.t("error.upstream_provider") } }, `federation failed: ${err.reason}`, { "Set-Cookie": clear }, specific ? undefined : err.message);
       }
     }, { detail: { tags: ["federation"], summary: "Redirect URI of the upstream identity providers" } })
     .post("/account/identities/:id/remove", async ({ request, params }) => {
