@@ -16,6 +16,8 @@ export interface Page {
 
 export class Browser {
   readonly jar = new Map<string, string>();
+  /** Headers a browser sends with every request (e.g. Accept-Language). */
+  readonly headers: Record<string, string> = {};
   constructor(
     private readonly send: Send,
     readonly origin: string,
@@ -47,6 +49,7 @@ export class Browser {
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [k, v] of Object.entries(this.headers)) if (!headers.has(k)) headers.set(k, v);
     if (this.jar.size) headers.set("cookie", this.cookieHeader());
     if (!headers.has("user-agent")) headers.set("user-agent", "authly-test-browser");
     const res = await this.send(url, { ...init, headers, redirect: "manual" });
