@@ -106,6 +106,7 @@ export const de = {
   "codes.renewed": "Neue Wiederherstellungscodes: Die alten funktionieren nicht mehr.",
   "codes.passkey_added": "Der Passkey wurde hinzugefügt: Die Zwei-Schritt-Verifizierung ist eingeschaltet.",
 
+  "account.client_name": "Ihr {product}-Konto",
   "account.title": "Ihr Konto",
   "account.signed_in_as": "Angemeldet als {user}",
   "account.methods": "Anmeldemethoden",

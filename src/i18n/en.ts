@@ -114,6 +114,7 @@ export const en = {
   "codes.passkey_added": "The passkey was added: two-step verification is on.",
 
   // The account page
+  "account.client_name": "your {product} account",
   "account.title": "Your account",
   "account.signed_in_as": "Signed in as {user}",
   "account.methods": "Sign-in methods",

@@ -106,6 +106,7 @@ export const es = {
   "codes.renewed": "Nuevos códigos de recuperación: los anteriores ya no funcionan.",
   "codes.passkey_added": "Se ha añadido la llave de acceso: la verificación en dos pasos está activada.",
 
+  "account.client_name": "su cuenta de {product}",
   "account.title": "Su cuenta",
   "account.signed_in_as": "Sesión iniciada como {user}",
   "account.methods": "Métodos de inicio de sesión",

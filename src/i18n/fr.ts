@@ -106,6 +106,7 @@ export const fr = {
   "codes.renewed": "Nouveaux codes de récupération : les anciens ne fonctionnent plus.",
   "codes.passkey_added": "La clé d'accès a été ajoutée : la validation en deux étapes est activée.",
 
+  "account.client_name": "votre compte {product}",
   "account.title": "Votre compte",
   "account.signed_in_as": "Connecté en tant que {user}",
   "account.methods": "Méthodes de connexion",

@@ -18,6 +18,7 @@ import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { enrolPage, factorPage, recoveryCodesPage } from "./factor-pages";
 import { formTarget, type PageUi } from "./pages";
+import { clientDisplayName } from "./account-client";
 import type { Problem } from "../http/page-ui";
 import type { MessageKey } from "../i18n";
 import { csrfToken, nextStep, type LoadedInteraction, type Step } from "./service";
@@ -68,7 +69,7 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
         action: url(ia.id, "factor"),
         cancelAction: url(ia.id, "cancel"),
         csrf: csrfToken(deps, ia.id),
-        clientName: ia.client.client_name,
+        clientName: clientDisplayName(ia.client, ui),
         userName: user?.username ?? "",
         phishingResistant: phr,
         totp: !phr && step.enrolment.totp,
@@ -95,7 +96,7 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
         action: url(ia.id, "enrol"),
         cancelAction: url(ia.id, "cancel"),
         csrf: csrfToken(deps, ia.id),
-        intro: ui.t("enrol.intro_policy", { client: ia.client.client_name }),
+        intro: ui.t("enrol.intro_policy", { client: clientDisplayName(ia.client, ui) }),
         qrSvg: enrolment.qrSvg,
         secret: enrolment.secret,
         error: error && ui.t(error),
@@ -182,7 +183,7 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
     const codes = await generateRecoveryCodes(deps, userId);
     await elevateSession(deps, step.session, [{ kind: "totp" }]);
     const ui = await kit.uiFor(request, ia, userId);
-    return page(recoveryCodesPage({ codes, continueUrl: url(ia.id), continueLabel: ui.t("codes.continue_to", { client: ia.client.client_name }), ui }), 200);
+    return page(recoveryCodesPage({ codes, continueUrl: url(ia.id), continueLabel: ui.t("codes.continue_to", { client: clientDisplayName(ia.client, ui) }), ui }), 200);
   };
 
   return { scriptUrl, rpId: rp.id, challengeFor, renderFactor, renderEnrol, submitCode, submitWebauthn, submitEnrol };

@@ -37,7 +37,7 @@ import {
 import { endSession, loadSession, startSession } from "./session";
 import type { Method } from "../authn/model";
 import type { MessageKey } from "../i18n";
-import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
+import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
 import { factorSteps } from "./factor-steps";
 import { mailEnabled } from "../mail/service";
 import webauthnScript from "./assets/webauthn.js" with { type: "text" };
@@ -76,7 +76,7 @@ export function interactionRoutes(deps: Deps) {
     const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
     const ui = await uiFor(request, ia);
     return page(
-      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, clientLogo: await clientLogo(deps, ia.client.logo_uri), login: login ?? ia.state.request.loginHint, error: error && ui.t(error), passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, upstream: await loginProviders(deps, ia.id), ui }),
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: clientDisplayName(ia.client, ui), clientLogo: await clientLogo(deps, ia.client.logo_uri), login: login ?? ia.state.request.loginHint, error: error && ui.t(error), passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, upstream: await loginProviders(deps, ia.id), ui }),
       status,
       [formTarget(ia.state.request.redirectUri)],
       Boolean(passkey),
