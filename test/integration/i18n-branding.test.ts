@@ -4,7 +4,10 @@
 // ui_locales_supported, branding server-wide vs per client through the admin API (CSS injection
 // refused, nothing written), the theme stylesheet, logos never hot-linked, the authorization
 // endpoint's error pages with the request id and an info log line, and a mail in the user's language.
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { log, setLogLevel } from "../../src/log";
 import { LOCALES } from "../../src/i18n";
 import { startAdminApi } from "../support/admin";
@@ -176,6 +179,52 @@ describe("branding", () => {
     expect((await a.call("PATCH", "/admin/branding", { body: { unknown: "x" } })).status).toBe(400);
     expect((await a.call("PATCH", "/admin/clients/no-such-client/branding", { body: { product_name: "x" } })).status).toBe(404);
     await a.call("DELETE", "/admin/branding");
+  });
+
+  test("an https client logo_uri is fetched by the server (outbound rules, size and type checked), cached and inlined as a data: URI", async () => {
+    // A real TLS server on loopback (dev mode allows loopback destinations) with a throwaway
+    // self-signed certificate; this process trusts it for the duration of this test only.
+    const dir = mkdtempSync(join(tmpdir(), "authly-logo-tls-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const made = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "k.pem"), "-out", join(dir, "c.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]);
+    expect(made.exitCode).toBe(0);
+    const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+    const hits = new Map<string, number>();
+    const tls = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { key: Bun.file(join(dir, "k.pem")), cert: Bun.file(join(dir, "c.pem")) },
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        hits.set(path, (hits.get(path) ?? 0) + 1);
+        if (path === "/logo.png") return new Response(png, { headers: { "content-type": "image/png" } });
+        if (path === "/big.png") return new Response(Buffer.alloc(100_000), { headers: { "content-type": "image/png" } });
+        return new Response("<html>not an image</html>", { headers: { "content-type": "text/html" } });
+      },
+    });
+    const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    try {
+      const base = `https://127.0.0.1:${tls.port}`;
+      const good = await createOidcClient(a.deps, { client_name: "Logo App", logo_uri: `${base}/logo.png` });
+      for (let i = 0; i < 2; i++) {
+        const page = await open(Browser.forServer(a.url), {}, {}, good);
+        expect(page.html).toContain(`<div class="app"><img src="data:image/png;base64,${png.toString("base64")}" alt="" width="48" height="48">`);
+        expect(page.html).not.toContain(`${base}/logo.png`);
+      }
+      expect(hits.get("/logo.png")).toBe(1);
+      for (const path of ["/big.png", "/page.html"]) {
+        const c = await createOidcClient(a.deps, { client_name: "No Logo", logo_uri: `${base}${path}` });
+        const page = await open(Browser.forServer(a.url), {}, {}, c);
+        expect(page.status).toBe(200);
+        expect(page.html).not.toContain('<div class="app">');
+        expect(page.html).not.toContain(base);
+      }
+    } finally {
+      if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
+      tls.stop(true);
+    }
   });
 
   test("a client logo_uri that does not load is never hot-linked: no image at all rather than a broken one", async () => {
