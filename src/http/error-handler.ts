@@ -2,7 +2,7 @@
 // redirects per §4.1.2.1 with iss (RFC 9207), HTML pages where redirecting is unsafe, admin JSON,
 // 503 when the database is away, and server_error without internals for everything else.
 import { AppError, OAuthError, isDatabaseUnavailable, type ErrorPageKind } from "../errors";
-import { chooseLocale } from "../i18n";
+import { chooseLocale, translator, type Locale } from "../i18n";
 import { log } from "../log";
 import { escapeHtml } from "./html";
 import { defaultUi, pageHeaders, problemPage, type PageUi } from "./page-frame";
@@ -55,7 +55,7 @@ function oauthErrorResponse(e: OAuthError, ctx: ErrorContext): Response {
   if (e.redirectUri) {
     const params: Record<string, string> = { error: e.code, error_description: e.description, iss: issuer };
     if (e.state !== undefined) params.state = e.state;
-    if (e.responseMode === "form_post") return formPost(e.redirectUri, params);
+    if (e.responseMode === "form_post") return formPost(e.redirectUri, params, ctx.ui?.locale ?? chooseLocale({ acceptLanguage: ctx.request.headers.get("accept-language") }));
     const url = new URL(e.redirectUri);
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     return new Response(null, { status: 303, headers: { Location: url.toString(), "Cache-Control": "no-store" } });
@@ -83,9 +83,10 @@ function appErrorResponse(e: AppError): Response {
 }
 
 /** OAuth 2.0 Form Post Response Mode: an auto-submitting form (works without JS via a button). */
-export function formPost(action: string, params: Record<string, string>): Response {
+export function formPost(action: string, params: Record<string, string>, locale: Locale = "en"): Response {
   const inputs = Object.entries(params).map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join("");
-  const body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Continue</title></head><body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(action)}">${inputs}<noscript><button type="submit">Continue</button></noscript></form></body></html>`;
+  const label = escapeHtml(translator(locale)("common.continue"));
+  const body = `<!doctype html><html lang="${locale}"><head><meta charset="utf-8"><title>${label}</title></head><body onload="document.forms[0].submit()"><form method="post" action="${escapeHtml(action)}">${inputs}<noscript><button type="submit">${label}</button></noscript></form></body></html>`;
   return new Response(body, {
     status: 200,
     headers: { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; script-src 'unsafe-inline'; form-action *; frame-ancestors 'none'", "X-Frame-Options": "DENY" },

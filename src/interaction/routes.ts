@@ -36,7 +36,7 @@ import {
 } from "./service";
 import { endSession, loadSession, startSession } from "./session";
 import type { Method } from "../authn/model";
-import type { MessageKey } from "../i18n";
+import { chooseLocale, type MessageKey } from "../i18n";
 import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
 import { factorSteps } from "./factor-steps";
 import { mailEnabled } from "../mail/service";
@@ -155,7 +155,7 @@ export function interactionRoutes(deps: Deps) {
         if (!(await finishInteraction(deps, ia))) return problem(request, 400, EXPIRED, "interaction already finished", ia);
         // The account page needs the session only, no code.
         if (ia.client.client_id === ACCOUNT_CLIENT_ID) return seeOther(req.redirectUri);
-        return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
+        return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session), {}, chooseLocale({ uiLocales: req.uiLocales, acceptLanguage: request.headers.get("accept-language") }));
     }
   };
 

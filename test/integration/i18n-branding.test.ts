@@ -118,6 +118,14 @@ describe("languages", () => {
   });
 });
 
+test("the form_post page (seen only without JavaScript) speaks the browser's language", async () => {
+  const r = await fetch(`${a.url}${authorizeUrl(authParams(client, challenge, { response_mode: "form_post", response_type: "token" }))}`, { headers: { "accept-language": "es" } });
+  const html = await r.text();
+  expect(html).toContain('<html lang="es">');
+  expect(html).toContain('<input type="hidden" name="error" value="unsupported_response_type">');
+  expect(html).toContain("<noscript><button type=\"submit\">Continuar</button></noscript>");
+});
+
 describe("branding", () => {
   test("server-wide branding through the admin API shows on every page; a client's own branding only on its pages", async () => {
     const set = await a.call("PATCH", "/admin/branding", { body: { product_name: "Acme ID", primary_colour: "#B00020" } });
