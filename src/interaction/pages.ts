@@ -149,9 +149,6 @@ export function scopeTitle(ui: PageUi, scope: string): string {
   return key ? ui.t(key) : scope;
 }
 
-/** English titles of the standard scopes (kept for callers without a request). */
-export const SCOPE_TITLES: Record<string, string> = Object.fromEntries(Object.keys(SCOPE_KEYS).map((k) => [k, scopeTitle(defaultUi(), k)]));
-
 function safeUrl(uri: string | null | undefined, schemes = ["https:"]): string | undefined {
   if (!uri) return undefined;
   try {
