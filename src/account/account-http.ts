@@ -11,7 +11,7 @@ import { enforcePageRateLimit } from "../http/rate-limit";
 import { requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { readFormBody } from "../oauth/request-params";
-import { pageHeaders } from "../interaction/pages";
+import { pageHeaders, type PageUi } from "../interaction/pages";
 import { loadSession, type Session } from "../interaction/session";
 import { accountCsrf, accountOverview, accountUser, checkAccountCsrf } from "./service";
 import { accountPage } from "./pages";
@@ -46,12 +46,13 @@ export async function readAccountForm(deps: Deps, request: Request): Promise<{ u
 }
 
 /** The whole account page for a signed-in user. */
-export async function renderAccount(deps: Deps, user: UserRecord, session: Session, opts: { notice?: AccountNotice; status?: number; form?: Pick<SelfServiceView, "profile" | "emailError" | "passwordError"> } = {}): Promise<Response> {
+export async function renderAccount(deps: Deps, user: UserRecord, session: Session, opts: { ui?: PageUi; notice?: AccountNotice; status?: number; form?: Pick<SelfServiceView, "profile" | "emailError" | "passwordError"> } = {}): Promise<Response> {
   const base = accountBase(deps);
   const csrf = accountCsrf(deps, session);
   const register = await registrationOptions(deps, user);
   return accountPageResponse(
     accountPage({
+      ui: opts.ui,
       base,
       csrf,
       userName: user.username,

@@ -7,7 +7,7 @@ import type { Tx } from "../db/sql";
 import { audit, auditAdmin, type Actor } from "../audit/service";
 import { ConflictError, NotFoundError } from "../errors";
 import { hashSecret, randomToken } from "../lib/crypto";
-import { enqueueMail, mailEnabled } from "../mail/service";
+import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
 import { renderMail } from "../mail/templates";
 import { findUserById } from "../accounts/store";
 import { consumeAccountToken, markEmailVerified, peekAccountToken, replaceAccountToken } from "./store";
@@ -20,11 +20,11 @@ export function verificationUrl(deps: Pick<Deps, "config">, token: string): stri
 }
 
 /** Queues the verification mail in `tx` when mail is configured; returns whether it did. */
-export async function queueVerificationMail(deps: Pick<Deps, "config" | "sql" | "peppers">, tx: Tx, user: { id: string; username: string; email: string | null; email_verified: boolean }): Promise<boolean> {
+export async function queueVerificationMail(deps: Pick<Deps, "config" | "sql" | "peppers">, tx: Tx, user: { id: string; username: string; email: string | null; email_verified: boolean; locale?: string | null }): Promise<boolean> {
   if (!mailEnabled(deps) || !user.email || user.email_verified) return false;
   const token = randomToken(32);
   await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "email_verification", userId: user.id, email: user.email, ttlSeconds: VERIFY_TTL_SECONDS });
-  await enqueueMail(deps, renderMail("email_verification", user.email, { username: user.username, email: user.email, issuer: deps.config.issuer, hours: String(VERIFY_TTL_SECONDS / 3600) }, verificationUrl(deps, token)), tx);
+  await enqueueMail(deps, renderMail("email_verification", user.email, { username: user.username, email: user.email, issuer: deps.config.issuer, hours: String(VERIFY_TTL_SECONDS / 3600) }, verificationUrl(deps, token), await mailLook(deps, user.locale, undefined, tx)), tx);
   return true;
 }
 

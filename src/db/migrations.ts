@@ -12,6 +12,7 @@ import m0009 from "../../migrations/0009_par.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mail_selfservice.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_upstream_idps.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_signup.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_branding.sql" with { type: "text" };
 import m0016 from "../../migrations/0016_upstream_logout_keys.sql" with { type: "text" };
 
 export interface Migration {
@@ -33,5 +34,6 @@ export const MIGRATIONS: Migration[] = [
   { version: 11, name: "0011_mail_selfservice", sql: m0011 },
   { version: 12, name: "0012_upstream_idps", sql: m0012 },
   { version: 13, name: "0013_signup", sql: m0013 },
+  { version: 14, name: "0014_branding", sql: m0014 },
   { version: 16, name: "0016_upstream_logout_keys", sql: m0016 },
 ];
