@@ -77,7 +77,7 @@ ${v.selfService ?? ""}
 <section aria-labelledby="methods"><h2 id="methods">${h(t("account.methods"))}</h2><ul class="items">${totp}${recovery}</ul>
 <h3 class="m0">${h(t("account.passkeys"))}</h3><ul class="items" aria-label="${h(t("account.passkeys"))}">${passkeys || `<li><span class="muted">${h(t("common.none_yet"))}</span></li>`}</ul>${add}</section>
 ${linkedSection(v, ui, a)}
-<section aria-labelledby="sessions"><h2 id="sessions">${h(t("account.sessions"))}</h2><ul class="items">${sessions}</ul>${o.sessions.some((s) => !s.current) ? button(a("/sessions/end-others"), v.csrf, "Sign out everywhere else", "secondary", "End every session except this browser") : ""}</section>
+<section aria-labelledby="sessions"><h2 id="sessions">${h(t("account.sessions"))}</h2><ul class="items">${sessions}</ul>${o.sessions.some((s) => !s.current) ? button(a("/sessions/end-others"), v.csrf, t("account.end_others"), "secondary", t("account.end_others_aria")) : ""}</section>
 <section aria-labelledby="apps"><h2 id="apps">${h(t("account.apps"))}</h2><ul class="items">${consents}</ul></section>`,
     { script: r?.script, wide: true, ui },
   );

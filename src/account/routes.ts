@@ -18,12 +18,11 @@ import { isValidText } from "../lib/text";
 import { backchannelLogout } from "../oidc/backchannel-logout";
 import { enrolPage, recoveryCodesPage } from "../interaction/factor-pages";
 import { messagePage } from "../interaction/pages";
-import { pageUi } from "../http/page-ui";
 import type { MessageKey } from "../i18n";
 import { clearSessionCookie, elevateSession, endSession, loadSession, type Session } from "../interaction/session";
 import { deleteConsent, listUserSessions, revokeUserClientGrants } from "../interaction/store";
 import { accountUser, accountCsrf, startAccountSignIn } from "./service";
-import { accountPageResponse, readAccountForm, renderAccount } from "./account-http";
+import { accountPageResponse, accountUi, readAccountForm, renderAccount } from "./account-http";
 import { SELF_SERVICE_NOTICES } from "./self-service-routes";
 
 /** Messages after a form post, by code (never text from the query string). */
@@ -53,8 +52,7 @@ export function accountRoutes(deps: Deps) {
   const log = (request: Request, user: UserRecord, action: string, details: Record<string, unknown> = {}) =>
     audit(deps, { action, actor: user.id, targetType: "user", targetId: user.id, ip: requestInfo(request).ip, details });
 
-  /** The account pages speak the user's language (ui_locales of the URL, the locale claim, Accept-Language). */
-  const uiOf = (request: Request, user?: UserRecord) => pageUi(deps, request, { userLocale: user?.locale ?? null });
+  const uiOf = (request: Request, user?: UserRecord) => accountUi(deps, request, user);
 
   const renderEnrol = async (request: Request, user: UserRecord, session: Session, status: number, error?: MessageKey) => {
     const e = (await pendingTotpEnrolment(deps, user)) ?? (await beginTotpEnrolment(deps, user));
@@ -76,9 +74,7 @@ export function accountRoutes(deps: Deps) {
         return seeOther(start.path, start.cookies);
       }
       const done = new URL(request.url).searchParams.get("done") ?? "";
-      const ui = await uiOf(request, user);
-      const notice = NOTICES[done];
-      return renderAccount(deps, user, session, { ui, notice: notice ? { kind: notice.kind, text: ui.t(notice.text) } : SELF_SERVICE_NOTICES[done] });
+      return renderAccount(deps, request, user, session, { notice: NOTICES[done] ?? SELF_SERVICE_NOTICES[done] });
     }, { detail: { tags: ["account"], summary: "The account page: sign-in methods, sessions, applications" } })
     .post("/account/totp/start", async ({ request }) => {
       const f = await form(request);

@@ -4,7 +4,7 @@
 import type { Deps } from "../deps";
 import { findUserById } from "../accounts/store";
 import { pageBrand } from "../branding/service";
-import { chooseLocale, translator, type MessageKey, type Params } from "../i18n";
+import { chooseLocale, fromUiLocales, translator, type MessageKey, type Params } from "../i18n";
 import { log } from "../log";
 import { pageHeaders, problemPage, type PageUi } from "./page-frame";
 import { requestInfo } from "./request-context";
@@ -29,6 +29,14 @@ export async function pageUi(deps: Deps, request: Request, input: PageUiInput = 
   if (userLocale === undefined && input.userId) userLocale = (await findUserById(deps.sql, input.userId).catch(() => undefined))?.locale ?? null;
   const locale = chooseLocale({ uiLocales, userLocale, acceptLanguage: request.headers.get("accept-language") });
   return { locale, t: translator(locale), brand: await pageBrand(deps, input.clientId) };
+}
+
+/** A shipped language asked for by `ui_locales` (or chosen for an interaction), as a query part to
+ *  carry into a form's action or the next page's link ("" when none): the next request keeps it. */
+export function uiLocalesQuery(source: Request | string | null | undefined, sep: "?" | "&" = "?"): string {
+  const value = typeof source === "string" || source == null ? source : new URL(source.url).searchParams.get("ui_locales");
+  const locale = value && value.length <= 256 ? fromUiLocales(value) : undefined;
+  return locale ? `${sep}ui_locales=${locale}` : "";
 }
 
 /** The problem a page shows: catalogue keys of its title, what happened and what to do next. */
