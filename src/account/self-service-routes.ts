@@ -9,7 +9,6 @@ import { AuthenticationError, throttledFactorCheck } from "../accounts/authentic
 import type { UserRecord } from "../accounts/model";
 import { passwordParams, verifyPassword } from "../accounts/password";
 import { isLoopbackClient } from "../http/request-context";
-import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
