@@ -23,6 +23,9 @@ import { subscribeToEndedSessions } from "./accounts/sessions-ended";
 import { backchannelLogoutSubscriber } from "./oidc/backchannel-logout";
 import { recordHttpRequest } from "./metrics/index";
 import { metricsRoutes } from "./metrics/routes";
+import { brandingRoutes } from "./branding/routes";
+import { OAuthError } from "./errors";
+import { pageUi } from "./http/page-ui";
 
 export interface AppOptions {
   accessLog?: boolean;
@@ -55,8 +58,11 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
         return preflight;
       }
     })
-    .onError(({ error, code, request }) => {
-      const response = errorToResponse(error, { issuer: deps.config.issuer, request, code });
+    .onError(async ({ error, code, request }) => {
+      // An error page is drawn in the request's language and the server-wide brand (never the
+      // client's: the request that failed may not come from it); without a database, the defaults.
+      const ui = error instanceof OAuthError && error.html && !error.redirectUri ? await pageUi(deps, request).catch(() => undefined) : undefined;
+      const response = errorToResponse(error, { issuer: deps.config.issuer, request, code, ui });
       requestInfo(request).status = response.status;
       return response;
     })
@@ -79,7 +85,8 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
     .use(federationRoutes(deps))
     .use(passwordResetRoutes(deps))
     .use(signupRoutes(deps))
-    .use(selfServiceRoutes(deps));
+    .use(selfServiceRoutes(deps))
+    .use(brandingRoutes(deps));
   // Domains mount their routes here (one line each).
   return app;
 }

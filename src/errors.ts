@@ -15,7 +15,12 @@ export interface OAuthErrorOptions {
   responseMode?: "query" | "form_post";
   /** Show an HTML error page instead of JSON (bad client_id / redirect_uri: never redirect). */
   html?: boolean;
+  /** Which page explains it to the user (its words are in the catalogues, src/i18n). */
+  page?: ErrorPageKind;
 }
+
+/** The error pages of the front channel: each says what happened and what to do next. */
+export type ErrorPageKind = "unknown_client" | "missing_client" | "bad_redirect" | "bad_request_uri" | "bad_request" | "logout" | "rate";
 
 export class OAuthError extends Error {
   readonly code: string;
@@ -27,6 +32,7 @@ export class OAuthError extends Error {
   readonly state?: string;
   readonly responseMode: "query" | "form_post";
   readonly html: boolean;
+  readonly page?: ErrorPageKind;
   constructor(code: string, description: string, opts: OAuthErrorOptions = {}) {
     super(`${code}: ${description}`, { cause: opts.cause });
     this.name = "OAuthError";
@@ -39,6 +45,7 @@ export class OAuthError extends Error {
     this.state = opts.state;
     this.responseMode = opts.responseMode ?? "query";
     this.html = opts.html ?? false;
+    this.page = opts.page;
   }
 }
 

@@ -1,6 +1,6 @@
 // What every form and page of /account shares: reading a form post (rate limit per source, the
 // signed-in user, the session's CSRF token) and rendering the page (with the self-service
-// sections, a notice, or a refused form's values and problems).
+// sections, a notice, or a refused form's values and problems) in the user's language.
 import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import { PASSWORD_MIN } from "../accounts/model";
@@ -12,15 +12,24 @@ import { requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { readFormBody } from "../oauth/request-params";
 import { pageHeaders } from "../interaction/pages";
+import { pageUi } from "../http/page-ui";
+import type { MessageKey } from "../i18n";
 import { loadSession, type Session } from "../interaction/session";
 import { accountCsrf, accountOverview, accountUser, checkAccountCsrf } from "./service";
 import { accountPage } from "./pages";
 import { emailChangeOffered } from "./email-change";
+import { SIGNUP_LIMITS } from "./signup";
 import { selfServiceSections, type SelfServiceView } from "./self-service-pages";
 
 const RATE_WINDOW_SECONDS = 60;
 
-export type AccountNotice = { kind: "ok" | "error"; text: string };
+/** A done or error message: a catalogue key, drawn in the page's language. */
+export type AccountNotice = { kind: "ok" | "error"; text: MessageKey };
+
+/** The account pages speak the user's language: ui_locales of the URL, the `locale` claim, Accept-Language. */
+export function accountUi(deps: Deps, request: Request, user?: Pick<UserRecord, "locale">) {
+  return pageUi(deps, request, { userLocale: user?.locale ?? null });
+}
 
 export function accountBase(deps: Pick<Deps, "config">): string {
   return new URL(deps.config.issuer).pathname.replace(/\/$/, "");
@@ -46,18 +55,20 @@ export async function readAccountForm(deps: Deps, request: Request): Promise<{ u
 }
 
 /** The whole account page for a signed-in user. */
-export async function renderAccount(deps: Deps, user: UserRecord, session: Session, opts: { notice?: AccountNotice; status?: number; form?: Pick<SelfServiceView, "profile" | "emailError" | "passwordError"> } = {}): Promise<Response> {
+export async function renderAccount(deps: Deps, request: Request, user: UserRecord, session: Session, opts: { notice?: AccountNotice; status?: number; form?: Pick<SelfServiceView, "profile" | "emailError" | "passwordError"> } = {}): Promise<Response> {
   const base = accountBase(deps);
   const csrf = accountCsrf(deps, session);
   const register = await registrationOptions(deps, user);
+  const ui = await accountUi(deps, request, user);
   return accountPageResponse(
     accountPage({
+      ui,
       base,
       csrf,
       userName: user.username,
       overview: await accountOverview(deps, user, session),
-      notice: opts.notice,
-      selfService: selfServiceSections({ base, csrf, user, emailChange: emailChangeOffered(deps), minLength: PASSWORD_MIN, ...opts.form }),
+      notice: opts.notice && { kind: opts.notice.kind, text: ui.t(opts.notice.text) },
+      selfService: selfServiceSections({ base, csrf, user, emailChange: emailChangeOffered(deps), minLength: PASSWORD_MIN, maxLength: SIGNUP_LIMITS.maxPasswordLength, ...opts.form, ui }),
       identities: await accountIdentities(deps, user.id, csrf),
       register: register.full ? undefined : { ...register, script: `${base}/assets/webauthn.js` },
     }),

@@ -10,7 +10,8 @@ import type { UserRecord } from "../accounts/model";
 import { passwordParams, verifyPassword } from "../accounts/password";
 import { ConflictError } from "../errors";
 import { hashSecret, randomToken } from "../lib/crypto";
-import { enqueueMail, mailEnabled } from "../mail/service";
+import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
+import type { Locale } from "../i18n";
 import { renderMail } from "../mail/templates";
 import { SIGNUP_EMAIL } from "./signup";
 import { consumeAccountToken, peekAccountToken, replaceAccountToken } from "./store";
@@ -24,7 +25,8 @@ export function emailChangeOffered(deps: Pick<Deps, "config">): boolean {
 
 export type EmailChangeRequest = { ok: true } | { ok: false; reason: "invalid_email" | "same_email" | "wrong_password" };
 
-export async function requestEmailChange(deps: Deps, user: UserRecord, input: { email: string; password: string }, ip: string | null): Promise<EmailChangeRequest> {
+/** `pageLocale`: the account page's language, for the mail when the user has no `locale` claim. */
+export async function requestEmailChange(deps: Deps, user: UserRecord, input: { email: string; password: string }, ip: string | null, pageLocale?: Locale): Promise<EmailChangeRequest> {
   const email = input.email.trim();
   if (email.length > 254 || !SIGNUP_EMAIL.test(email)) return { ok: false, reason: "invalid_email" };
   if (user.email && user.email.toLowerCase() === email.toLowerCase()) return { ok: false, reason: "same_email" };
@@ -35,12 +37,13 @@ export async function requestEmailChange(deps: Deps, user: UserRecord, input: { 
   }
   const other = await findUserByLogin(deps.sql, email);
   const taken = Boolean(other && other.id !== user.id && other.email?.toLowerCase() === email.toLowerCase());
+  const look = await mailLook(deps, user.locale, pageLocale);
   await deps.sql.begin(async (tx) => {
     if (!taken) {
       const token = randomToken(32);
       await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "email_change", userId: user.id, email, ttlSeconds: EMAIL_CHANGE_TTL_SECONDS });
       const link = `${deps.config.issuer.replace(/\/$/, "")}/email/change?token=${encodeURIComponent(token)}`;
-      await enqueueMail(deps, renderMail("email_change", email, { username: user.username, email, issuer: deps.config.issuer, hours: String(EMAIL_CHANGE_TTL_SECONDS / 3600) }, link), tx);
+      await enqueueMail(deps, renderMail("email_change", email, { username: user.username, email, issuer: deps.config.issuer, hours: String(EMAIL_CHANGE_TTL_SECONDS / 3600) }, link, look), tx);
     }
     await audit(deps, { action: "user.email_change_requested", actor: user.id, targetType: "user", targetId: user.id, outcome: taken ? "failure" : "success", ip, details: taken ? { reason: "address_taken" } : {} }, tx);
   });
@@ -52,8 +55,9 @@ export async function emailChangeTokenIsLive(deps: Deps, token: string): Promise
   return row?.email ? { email: row.email } : undefined;
 }
 
-/** Follows the link: the new address becomes the account's (verified); the old one is told. */
-export async function confirmEmailChange(deps: Deps, token: string, ip: string | null): Promise<"changed" | "invalid_token" | "taken"> {
+/** Follows the link: the new address becomes the account's (verified); the old one is told (in the
+ *  user's `locale` claim, else `pageLocale`, the confirmation page's language). */
+export async function confirmEmailChange(deps: Deps, token: string, ip: string | null, pageLocale?: Locale): Promise<"changed" | "invalid_token" | "taken"> {
   try {
     return await deps.sql.begin(async (tx) => {
       const used = await consumeAccountToken(tx, tokenHash(deps, token), "email_change");
@@ -61,7 +65,7 @@ export async function confirmEmailChange(deps: Deps, token: string, ip: string |
       const before = await findUserById(tx, used.user_id);
       if (!before?.is_active) return "invalid_token" as const;
       await updateUser(tx, used.user_id, { email: used.email, email_verified: true });
-      if (before.email) await enqueueMail(deps, renderMail("email_changed", before.email, { username: before.username, email: used.email, issuer: deps.config.issuer }), tx);
+      if (before.email) await enqueueMail(deps, renderMail("email_changed", before.email, { username: before.username, email: used.email, issuer: deps.config.issuer }, undefined, await mailLook(deps, before.locale, pageLocale, tx)), tx);
       await audit(deps, { action: "user.email_changed", actor: used.user_id, targetType: "user", targetId: used.user_id, ip, details: { had_email: Boolean(before.email) } }, tx);
       return "changed" as const;
     });

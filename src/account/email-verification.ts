@@ -7,7 +7,8 @@ import type { Tx } from "../db/sql";
 import { audit, auditAdmin, type Actor } from "../audit/service";
 import { ConflictError, NotFoundError } from "../errors";
 import { hashSecret, randomToken } from "../lib/crypto";
-import { enqueueMail, mailEnabled } from "../mail/service";
+import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
+import type { Locale } from "../i18n";
 import { renderMail } from "../mail/templates";
 import { findUserById } from "../accounts/store";
 import { consumeAccountToken, markEmailVerified, peekAccountToken, replaceAccountToken } from "./store";
@@ -19,12 +20,13 @@ export function verificationUrl(deps: Pick<Deps, "config">, token: string): stri
   return `${deps.config.issuer.replace(/\/$/, "")}/email/verify?token=${encodeURIComponent(token)}`;
 }
 
-/** Queues the verification mail in `tx` when mail is configured; returns whether it did. */
-export async function queueVerificationMail(deps: Pick<Deps, "config" | "sql" | "peppers">, tx: Tx, user: { id: string; username: string; email: string | null; email_verified: boolean }): Promise<boolean> {
+/** Queues the verification mail in `tx` when mail is configured; returns whether it did. Its
+ *  language: the user's `locale` claim, else `pageLocale` (the page that caused it, e.g. sign-up). */
+export async function queueVerificationMail(deps: Pick<Deps, "config" | "sql" | "peppers">, tx: Tx, user: { id: string; username: string; email: string | null; email_verified: boolean; locale?: string | null }, pageLocale?: Locale): Promise<boolean> {
   if (!mailEnabled(deps) || !user.email || user.email_verified) return false;
   const token = randomToken(32);
   await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "email_verification", userId: user.id, email: user.email, ttlSeconds: VERIFY_TTL_SECONDS });
-  await enqueueMail(deps, renderMail("email_verification", user.email, { username: user.username, email: user.email, issuer: deps.config.issuer, hours: String(VERIFY_TTL_SECONDS / 3600) }, verificationUrl(deps, token)), tx);
+  await enqueueMail(deps, renderMail("email_verification", user.email, { username: user.username, email: user.email, issuer: deps.config.issuer, hours: String(VERIFY_TTL_SECONDS / 3600) }, verificationUrl(deps, token), await mailLook(deps, user.locale, pageLocale, tx)), tx);
   return true;
 }
 

@@ -10,7 +10,8 @@ import { unlockUser } from "../accounts/login-locks";
 import { PASSWORD_MIN } from "../accounts/model";
 import { hashSecret, randomToken } from "../lib/crypto";
 import { log } from "../log";
-import { enqueueMail, mailEnabled } from "../mail/service";
+import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
+import type { Locale } from "../i18n";
 import { renderMail } from "../mail/templates";
 import { consumeAccountToken, findActiveUserByEmail, peekAccountToken, replaceAccountToken } from "./store";
 
@@ -35,23 +36,24 @@ export function passwordResetOffered(deps: Deps): boolean {
  * The part of a request that depends on whether the address belongs to an account. The route runs
  * it after answering, so its duration is not visible to the requester (same answer, same timing).
  */
-export async function requestPasswordReset(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string): Promise<void> {
+export async function requestPasswordReset(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string, pageLocale?: Locale): Promise<void> {
   const user = await findActiveUserByEmail(deps.sql, email);
   if (!user?.email) {
     await audit(deps, { action: "password_reset.requested", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { reason: "unknown_address" } });
     return;
   }
   const token = randomToken(RESET_LIMITS.tokenBytes);
+  const look = await mailLook(deps, user.locale, pageLocale);
   await deps.sql.begin(async (tx) => {
     await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "password_reset", userId: user.id, email: user.email, ttlSeconds: RESET_LIMITS.ttlSeconds });
-    await enqueueMail(deps, renderMail("password_reset", user.email!, { username: user.username, issuer: deps.config.issuer, minutes: String(RESET_LIMITS.ttlSeconds / 60) }, resetUrl(token)), tx);
+    await enqueueMail(deps, renderMail("password_reset", user.email!, { username: user.username, issuer: deps.config.issuer, minutes: String(RESET_LIMITS.ttlSeconds / 60) }, resetUrl(token), look), tx);
     await audit(deps, { action: "password_reset.requested", actor: user.id, targetType: "user", targetId: user.id, ip, details: {} }, tx);
   });
 }
 
 /** Runs `requestPasswordReset` in the background; failures are logged, never shown. */
-export function requestPasswordResetInBackground(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string): void {
-  const p = requestPasswordReset(deps, email, ip, resetUrl)
+export function requestPasswordResetInBackground(deps: Deps, email: string, ip: string | null, resetUrl: (token: string) => string, pageLocale?: Locale): void {
+  const p = requestPasswordReset(deps, email, ip, resetUrl, pageLocale)
     .catch((err) => log.error("password reset request failed", { error: err instanceof Error ? err.message : String(err) }))
     .finally(() => pending.delete(p));
   pending.add(p);

@@ -18,26 +18,27 @@ import { isValidText } from "../lib/text";
 import { backchannelLogout } from "../oidc/backchannel-logout";
 import { enrolPage, recoveryCodesPage } from "../interaction/factor-pages";
 import { messagePage } from "../interaction/pages";
+import type { MessageKey } from "../i18n";
 import { clearSessionCookie, elevateSession, endSession, loadSession, type Session } from "../interaction/session";
 import { deleteConsent, listUserSessions, revokeUserClientGrants } from "../interaction/store";
 import { accountUser, accountCsrf, startAccountSignIn } from "./service";
-import { accountPageResponse, readAccountForm, renderAccount } from "./account-http";
+import { accountPageResponse, accountUi, readAccountForm, renderAccount } from "./account-http";
 import { SELF_SERVICE_NOTICES } from "./self-service-routes";
 
 /** Messages after a form post, by code (never text from the query string). */
-const NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
-  totp_removed: { kind: "ok", text: "The authenticator app was removed." },
-  passkey_added: { kind: "ok", text: "The passkey was added." },
-  passkey_removed: { kind: "ok", text: "The passkey was removed." },
-  passkey_failed: { kind: "error", text: "The passkey could not be added. Try again." },
-  passkey_exists: { kind: "error", text: "This passkey is already registered." },
-  session_ended: { kind: "ok", text: "The session was ended." },
-  consent_revoked: { kind: "ok", text: "The application's access was revoked." },
-  invalid_form: { kind: "error", text: "This form has expired. Reload the page and try again." },
-  identity_linked: { kind: "ok", text: "The sign-in provider was linked to your account." },
-  identity_removed: { kind: "ok", text: "The linked sign-in was removed." },
-  identity_last: { kind: "error", text: "This is the only way into your account: it has no password. It cannot be removed." },
-  identity_local_needed: { kind: "error", text: "To link a sign-in provider, sign in with your password (or passkey) first." },
+const NOTICES: Record<string, { kind: "ok" | "error"; text: MessageKey }> = {
+  totp_removed: { kind: "ok", text: "notice.totp_removed" },
+  passkey_added: { kind: "ok", text: "notice.passkey_added" },
+  passkey_removed: { kind: "ok", text: "notice.passkey_removed" },
+  passkey_failed: { kind: "error", text: "notice.passkey_failed" },
+  passkey_exists: { kind: "error", text: "notice.passkey_exists" },
+  session_ended: { kind: "ok", text: "notice.session_ended" },
+  consent_revoked: { kind: "ok", text: "notice.consent_revoked" },
+  invalid_form: { kind: "error", text: "notice.invalid_form" },
+  identity_linked: { kind: "ok", text: "notice.identity_linked" },
+  identity_removed: { kind: "ok", text: "notice.identity_removed" },
+  identity_last: { kind: "error", text: "notice.identity_last" },
+  identity_local_needed: { kind: "error", text: "notice.identity_local_needed" },
 };
 
 const page = accountPageResponse;
@@ -51,10 +52,13 @@ export function accountRoutes(deps: Deps) {
   const log = (request: Request, user: UserRecord, action: string, details: Record<string, unknown> = {}) =>
     audit(deps, { action, actor: user.id, targetType: "user", targetId: user.id, ip: requestInfo(request).ip, details });
 
-  const renderEnrol = async (user: UserRecord, session: Session, status: number, error?: string) => {
+  const uiOf = (request: Request, user?: UserRecord) => accountUi(deps, request, user);
+
+  const renderEnrol = async (request: Request, user: UserRecord, session: Session, status: number, error?: MessageKey) => {
     const e = (await pendingTotpEnrolment(deps, user)) ?? (await beginTotpEnrolment(deps, user));
     if (!e) return seeOther(home());
-    return page(enrolPage({ action: `${base}/account/totp/confirm`, csrf: accountCsrf(deps, session), intro: "Codes from an authenticator app protect your account when someone learns your password.", qrSvg: e.qrSvg, secret: e.secret, error }), status);
+    const ui = await uiOf(request, user);
+    return page(enrolPage({ action: `${base}/account/totp/confirm`, csrf: accountCsrf(deps, session), intro: ui.t("enrol.intro_account"), qrSvg: e.qrSvg, secret: e.secret, error: error && ui.t(error), ui }), status);
   };
 
   return new Elysia({ name: "account" })
@@ -62,17 +66,20 @@ export function accountRoutes(deps: Deps) {
       const session = await loadSession(deps, request);
       const user = await accountUser(deps, session);
       if (!session || !user) {
-        if (new URL(request.url).searchParams.has("error")) return page(messagePage("Not signed in", "The sign-in was cancelled. Open your account page again to sign in."), 200);
+        if (new URL(request.url).searchParams.has("error")) {
+          const ui = await uiOf(request);
+          return page(messagePage(ui.t("account.not_signed_in_title"), ui.t("account.not_signed_in_body"), ui), 200);
+        }
         const start = await startAccountSignIn(deps, request);
         return seeOther(start.path, start.cookies);
       }
       const done = new URL(request.url).searchParams.get("done") ?? "";
-      return renderAccount(deps, user, session, { notice: NOTICES[done] ?? SELF_SERVICE_NOTICES[done] });
+      return renderAccount(deps, request, user, session, { notice: NOTICES[done] ?? SELF_SERVICE_NOTICES[done] });
     }, { detail: { tags: ["account"], summary: "The account page: sign-in methods, sessions, applications" } })
     .post("/account/totp/start", async ({ request }) => {
       const f = await form(request);
       if ("response" in f) return f.response;
-      return renderEnrol(f.user, f.session, 200);
+      return renderEnrol(request, f.user, f.session, 200);
     }, { parse: "none", detail: { tags: ["account"], summary: "Start setting up an authenticator app" } })
     .post("/account/totp/confirm", async ({ request }) => {
       const f = await form(request);
@@ -82,14 +89,15 @@ export function accountRoutes(deps: Deps) {
         ok = await confirmTotp(deps, attempt(request, f.user), (f.fields.code ?? "").slice(0, 64));
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
-        return renderEnrol(f.user, f.session, 429, "Too many wrong codes. Wait a few minutes and try again.");
+        return renderEnrol(request, f.user, f.session, 429, "factor.locked");
       }
-      if (!ok) return renderEnrol(f.user, f.session, 400, "That code is not right. Check the code and try again.");
+      if (!ok) return renderEnrol(request, f.user, f.session, 400, "factor.bad_code");
       // The session just proved the new factor; recovery codes come with the first second factor.
       await elevateSession(deps, f.session, [{ kind: "totp" }]);
       const codes = (await countFactors(deps.sql, f.user.id)).recovery ? undefined : await generateRecoveryCodes(deps, f.user.id);
       if (!codes) return seeOther(home());
-      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account" }), 200);
+      const ui = await uiOf(request, f.user);
+      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: ui.t("codes.back_to_account"), ui }), 200);
     }, { parse: "none", detail: { tags: ["account"], summary: "Confirm the authenticator app with a first code" } })
     .post("/account/totp/remove", async ({ request }) => {
       const f = await form(request);
@@ -107,7 +115,8 @@ export function accountRoutes(deps: Deps) {
       if (!c.totp && !c.webauthn) return seeOther(home());
       const codes = await generateRecoveryCodes(deps, f.user.id);
       await log(request, f.user, "authn.recovery_codes.regenerated");
-      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: "Back to your account", status: "New recovery codes: the old ones no longer work." }), 200);
+      const ui = await uiOf(request, f.user);
+      return page(recoveryCodesPage({ codes, continueUrl: home(), continueLabel: ui.t("codes.back_to_account"), status: ui.t("codes.renewed"), ui }), 200);
     }, { parse: "none", detail: { tags: ["account"], summary: "Replace the recovery codes" } })
     .post("/account/passkeys", async ({ request }) => {
       const f = await form(request);
@@ -126,7 +135,8 @@ export function accountRoutes(deps: Deps) {
       await elevateSession(deps, f.session, [{ kind: "webauthn", verified: true, synced: cred.device_type === "multiDevice" }]);
       if (!(await countFactors(deps.sql, f.user.id)).recovery) {
         const codes = await generateRecoveryCodes(deps, f.user.id);
-        return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: "Back to your account", status: "The passkey was added: two-step verification is on." }), 200);
+        const ui = await uiOf(request, f.user);
+        return page(recoveryCodesPage({ codes, continueUrl: home("passkey_added"), continueLabel: ui.t("codes.back_to_account"), status: ui.t("codes.passkey_added"), ui }), 200);
       }
       return seeOther(home("passkey_added"));
     }, { parse: "none", detail: { tags: ["account"], summary: "Register a passkey (WebAuthn attestation response)" } })

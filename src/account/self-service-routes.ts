@@ -9,7 +9,6 @@ import { AuthenticationError, throttledFactorCheck } from "../accounts/authentic
 import type { UserRecord } from "../accounts/model";
 import { passwordParams, verifyPassword } from "../accounts/password";
 import { isLoopbackClient } from "../http/request-context";
-import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
 import { seeOther } from "../http/authorization-response";
 import { enforcePageRateLimit } from "../http/rate-limit";
@@ -22,20 +21,22 @@ import { messagePage } from "../interaction/pages";
 import { endSession } from "../interaction/session";
 import { listUserSessions } from "../interaction/store";
 import { audit } from "../audit/service";
-import { accountBase, accountHome, accountPageResponse, readAccountForm, renderAccount } from "./account-http";
+import { problemResponse, uiLocalesQuery, type Problem } from "../http/page-ui";
+import type { MessageKey } from "../i18n";
+import { accountBase, accountHome, accountPageResponse, accountUi, readAccountForm, renderAccount, type AccountNotice } from "./account-http";
 import { checkProfile, PROFILE_FIELDS, saveProfile } from "./profile";
 import { confirmEmailChange, emailChangeOffered, emailChangeTokenIsLive, requestEmailChange } from "./email-change";
 import { confirmEmailChangePage } from "./self-service-pages";
 
 /** Notices after these forms, by code (never text from the query string). */
-export const SELF_SERVICE_NOTICES: Record<string, { kind: "ok" | "error"; text: string }> = {
-  profile_saved: { kind: "ok", text: "Your profile was saved." },
-  email_link_sent: { kind: "ok", text: "We sent a link to the new address. Your address changes when you follow it." },
-  password_changed: { kind: "ok", text: "Your password was changed. Every other device was signed out." },
-  sessions_ended: { kind: "ok", text: "Every other session was ended." },
+export const SELF_SERVICE_NOTICES: Record<string, AccountNotice> = {
+  profile_saved: { kind: "ok", text: "notice.profile_saved" },
+  email_link_sent: { kind: "ok", text: "notice.email_link_sent" },
+  password_changed: { kind: "ok", text: "notice.password_changed" },
+  sessions_ended: { kind: "ok", text: "notice.sessions_ended" },
 };
 
-const BAD_LINK = "This link has expired, was already used, or a newer one was sent. Change the address again on your account page.";
+const BAD_LINK: Problem = { title: "link.expired_title", body: "email_change.link_bad" };
 
 export function selfServiceRoutes(deps: Deps) {
   const base = accountBase(deps);
@@ -54,7 +55,14 @@ export function selfServiceRoutes(deps: Deps) {
       throw err;
     }
   };
-  const LOCKED = "Too many wrong passwords. Wait a few minutes and try again.";
+  const LOCKED: MessageKey = "password.locked";
+  /** The link pages belong to no signed-in browser: the language of the URL or the browser, server-wide brand. */
+  const message = async (request: Request, title: MessageKey, body: MessageKey, status = 200) => {
+    const ui = await accountUi(deps, request);
+    return page(messagePage(ui.t(title), ui.t(body), ui), status);
+  };
+  const notOffered = (request: Request) => message(request, "email_change.not_offered_title", "email_change.not_offered_body", 404);
+  const badLink = async (request: Request, reason: string) => problemResponse(request, await accountUi(deps, request), 400, BAD_LINK, reason);
 
   return new Elysia({ name: "account-self-service" })
     .post("/account/profile", async ({ request }) => {
@@ -63,7 +71,7 @@ export function selfServiceRoutes(deps: Deps) {
       const checked = checkProfile(f.fields);
       if ("errors" in checked) {
         const values = Object.fromEntries(PROFILE_FIELDS.map((p) => [p.key, (f.fields[p.key] ?? "").slice(0, 2000)]));
-        return renderAccount(deps, f.user, f.session, { status: 400, notice: { kind: "error", text: "The profile was not saved: check the marked fields." }, form: { profile: { values, errors: checked.errors } } });
+        return renderAccount(deps, request, f.user, f.session, { status: 400, notice: { kind: "error", text: "notice.profile_refused" }, form: { profile: { values, errors: checked.errors } } });
       }
       await saveProfile(deps, f.user, checked.values, requestInfo(request).ip);
       return seeOther(home("profile_saved"));
@@ -73,28 +81,29 @@ export function selfServiceRoutes(deps: Deps) {
       if ("response" in f) return f.response;
       if (!emailChangeOffered(deps)) return seeOther(home());
       const pw = await currentPassword(request, f.user, f.fields.password ?? "");
-      if (pw !== "ok") return renderAccount(deps, f.user, f.session, { status: pw === "locked" ? 429 : 400, form: { emailError: pw === "locked" ? LOCKED : "Your password is not right." } });
-      const r = await requestEmailChange(deps, f.user, { email: f.fields.email ?? "", password: f.fields.password ?? "" }, requestInfo(request).ip);
+      if (pw !== "ok") return renderAccount(deps, request, f.user, f.session, { status: pw === "locked" ? 429 : 400, form: { emailError: pw === "locked" ? LOCKED : "email.wrong_password" } });
+      const pageLocale = (await accountUi(deps, request, f.user)).locale;
+      const r = await requestEmailChange(deps, f.user, { email: f.fields.email ?? "", password: f.fields.password ?? "" }, requestInfo(request).ip, pageLocale);
       if (r.ok) return seeOther(home("email_link_sent"));
-      const text = r.reason === "wrong_password" ? "Your password is not right." : r.reason === "same_email" ? "This is already your address." : "Enter a valid email address.";
-      return renderAccount(deps, f.user, f.session, { status: 400, form: { emailError: text } });
+      const text: MessageKey = r.reason === "wrong_password" ? "email.wrong_password" : r.reason === "same_email" ? "email.same" : "email.invalid";
+      return renderAccount(deps, request, f.user, f.session, { status: 400, form: { emailError: text } });
     }, { parse: "none", detail: { tags: ["account"], summary: "Change the email address (a link goes to the new address)" } })
     .post("/account/password", async ({ request }) => {
       const f = await readAccountForm(deps, request);
       if ("response" in f) return f.response;
       const next = f.fields.new_password ?? "";
-      const refuse = (text: string) => renderAccount(deps, f.user, f.session, { status: 400, form: { passwordError: text } });
-      if (next !== (f.fields.confirm_password ?? "")) return refuse("The new passwords do not match.");
+      const refuse = (text: MessageKey) => renderAccount(deps, request, f.user, f.session, { status: 400, form: { passwordError: text } });
+      if (next !== (f.fields.confirm_password ?? "")) return refuse("password.mismatch");
       const pw = await currentPassword(request, f.user, f.fields.current_password ?? "");
-      if (pw === "locked") return renderAccount(deps, f.user, f.session, { status: 429, form: { passwordError: LOCKED } });
-      if (pw === "wrong") return refuse("Your current password is not right.");
+      if (pw === "locked") return renderAccount(deps, request, f.user, f.session, { status: 429, form: { passwordError: LOCKED } });
+      if (pw === "wrong") return refuse("password.wrong_current");
       try {
         // Keeps this browser's session; ends every other one (back-channel logout) and revokes every refresh token.
         await changeOwnPassword(deps, { userId: f.user.id, ip: requestInfo(request).ip }, f.user.id, { current_password: (f.fields.current_password ?? "").slice(0, 1024), new_password: next.slice(0, 2048) }, undefined, undefined, f.session.id);
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         const wrongCurrent = err.fields?.some((p) => p.field === "current_password");
-        return refuse(wrongCurrent ? "Your current password is not right." : `The new password must have ${PASSWORD_MIN} to 1024 characters and differ from the current one.`);
+        return refuse(wrongCurrent ? "password.wrong_current" : "password.policy");
       }
       return seeOther(home("password_changed"));
     }, { parse: "none", detail: { tags: ["account"], summary: "Change the password (others sessions and refresh tokens are revoked)" } })
@@ -111,22 +120,24 @@ export function selfServiceRoutes(deps: Deps) {
       return seeOther(home("sessions_ended"));
     }, { parse: "none", detail: { tags: ["account"], summary: "End every session but this one" } })
     .get("/email/change", async ({ request }) => {
-      if (!emailChangeOffered(deps)) return page(messagePage("Not available", "Changing the email address is not available on this server."), 404);
+      if (!emailChangeOffered(deps)) return notOffered(request);
       const token = parseParams(rawQuery(request.url)).values.token ?? "";
       const live = token && token.length <= 128 ? await emailChangeTokenIsLive(deps, token) : undefined;
-      if (!live) return page(messagePage("Link expired", BAD_LINK), 400);
-      return page(confirmEmailChangePage({ action: `${base}/email/change`, token, email: live.email }));
+      if (!live) return badLink(request, "email-change link unknown, used or expired");
+      const ui = await accountUi(deps, request);
+      return page(confirmEmailChangePage({ action: `${base}/email/change${uiLocalesQuery(request)}`, token, email: live.email, ui }));
     }, { detail: { tags: ["account"], summary: "The confirmation page of an email-change link" } })
     .post("/email/change", async ({ request }) => {
-      if (!emailChangeOffered(deps)) return page(messagePage("Not available", "Changing the email address is not available on this server."), 404);
+      if (!emailChangeOffered(deps)) return notOffered(request);
       const ip = requestInfo(request).ip;
       await enforcePageRateLimit(deps, `email-change:ip:${sourceKey(ip)}`, deps.config.authorizeRateLimitPerMinute, 60);
       const body = await readFormBody(request);
       const token = body && !body.invalid.size && !body.repeated.size ? (body.values.token ?? "") : "";
-      if (!token || token.length > 128) return page(messagePage("Link expired", BAD_LINK), 400);
-      const r = await confirmEmailChange(deps, token, ip);
-      if (r === "changed") return page(messagePage("Address changed", "Your new email address is confirmed and is now the address of your account."));
-      if (r === "taken") return page(messagePage("Address in use", "This address now belongs to another account: your address was not changed."), 409);
-      return page(messagePage("Link expired", BAD_LINK), 400);
+      if (!token || token.length > 128) return badLink(request, "email-change form without a token");
+      const ui = await accountUi(deps, request);
+      const r = await confirmEmailChange(deps, token, ip, ui.locale);
+      if (r === "changed") return message(request, "email_change.done_title", "email_change.done_body");
+      if (r === "taken") return message(request, "email_change.taken_title", "email_change.taken_body", 409);
+      return badLink(request, "email-change link unknown, used or expired");
     }, { parse: "none", detail: { tags: ["account"], summary: "Confirm a new email address" } });
 }

@@ -12,7 +12,8 @@ import { hashPassword, passwordParams } from "../accounts/password";
 import { ConflictError, ValidationError } from "../errors";
 import { hashSecret, randomToken } from "../lib/crypto";
 import { log } from "../log";
-import { enqueueMail, mailEnabled } from "../mail/service";
+import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
+import type { Locale, MessageKey } from "../i18n";
 import { renderMail } from "../mail/templates";
 import { queueVerificationMail } from "./email-verification";
 import { consumeInvite, consumeSignupRequest, insertInvite, insertSignupRequest, peekInvite, peekSignupRequest } from "./signup-store";
@@ -66,24 +67,26 @@ export interface SignupInput {
   name: string;
 }
 
-/** The checks that do not depend on existing accounts; field -> message (fixed texts). */
-export function checkSignupInput(i: SignupInput, opts: { emailFixed?: boolean } = {}): Record<string, string> {
-  const p: Record<string, string> = {};
+/** The checks that do not depend on existing accounts; field -> the problem's catalogue key (the
+ *  form draws it with {min}/{max}: PASSWORD_MIN and the SIGNUP_LIMITS). */
+export function checkSignupInput(i: SignupInput, opts: { emailFixed?: boolean } = {}): Record<string, MessageKey> {
+  const p: Record<string, MessageKey> = {};
   // No "@": sign-in accepts a username or an address, and a username matches first, so a chosen
   // username must never look like somebody's address.
-  if (!USERNAME.test(i.username) || i.username.includes("@")) p.username = "Choose a username of 1 to 64 letters, digits and . _ + - (starting with a letter or digit).";
-  if (!opts.emailFixed && (i.email.length > 254 || !SIGNUP_EMAIL.test(i.email))) p.email = "Enter a valid email address.";
-  if (i.password.length < PASSWORD_MIN || i.password.length > SIGNUP_LIMITS.maxPasswordLength) p.password = `The password must have ${PASSWORD_MIN} to ${SIGNUP_LIMITS.maxPasswordLength} characters.`;
-  else if (i.password !== i.confirm) p.confirm = "The passwords do not match.";
-  if (i.name.length > SIGNUP_LIMITS.maxNameLength) p.name = `The name may have at most ${SIGNUP_LIMITS.maxNameLength} characters.`;
+  if (!USERNAME.test(i.username) || i.username.includes("@")) p.username = "signup.bad_username";
+  if (!opts.emailFixed && (i.email.length > 254 || !SIGNUP_EMAIL.test(i.email))) p.email = "signup.bad_email";
+  if (i.password.length < PASSWORD_MIN || i.password.length > SIGNUP_LIMITS.maxPasswordLength) p.password = "signup.bad_password";
+  else if (i.password !== i.confirm) p.confirm = "signup.mismatch";
+  if (i.name.length > SIGNUP_LIMITS.maxNameLength) p.name = "signup.bad_name";
   return p;
 }
 
 /**
  * Open sign-up with verification: the part that depends on existing accounts. Runs after the
- * answer (requestSignupInBackground), so its duration is not visible to the requester.
+ * answer (requestSignupInBackground), so its duration is not visible to the requester. The mail
+ * is in the sign-up page's language (`pageLocale`), or the existing account's `locale` claim.
  */
-export async function requestSignup(deps: Deps, i: SignupInput, ip: string | null, interaction: string | null, links: { confirm: (token: string) => string; signin: string; signup: string }): Promise<void> {
+export async function requestSignup(deps: Deps, i: SignupInput, ip: string | null, interaction: string | null, links: { confirm: (token: string) => string; signin: string; signup: string }, pageLocale?: Locale): Promise<void> {
   const passwordHash = await hashPassword(i.password, passwordParams(deps.config));
   const byEmail = await findUserByLogin(deps.sql, i.email);
   const emailTaken = Boolean(byEmail && byEmail.email?.toLowerCase() === i.email.toLowerCase());
@@ -91,14 +94,15 @@ export async function requestSignup(deps: Deps, i: SignupInput, ip: string | nul
   const nameTaken = Boolean(byName && byName.username.toLowerCase() === i.username.toLowerCase());
   const values = { username: i.username, email: i.email, issuer: deps.config.issuer, hours: String(SIGNUP_LIMITS.requestTtlSeconds / 3600) };
   await deps.sql.begin(async (tx) => {
+    const look = await mailLook(deps, emailTaken ? byEmail?.locale : null, pageLocale, tx);
     if (emailTaken) {
-      await enqueueMail(deps, renderMail("signup_exists", i.email, values, links.signin), tx);
+      await enqueueMail(deps, renderMail("signup_exists", i.email, values, links.signin, look), tx);
     } else if (nameTaken) {
-      await enqueueMail(deps, renderMail("signup_username_taken", i.email, values, links.signup), tx);
+      await enqueueMail(deps, renderMail("signup_username_taken", i.email, values, links.signup, look), tx);
     } else {
       const token = randomToken(SIGNUP_LIMITS.tokenBytes);
       await insertSignupRequest(tx, { hash: requestHash(deps, token), username: i.username, email: i.email, password_hash: passwordHash, name: i.name || null, interaction, ttlSeconds: SIGNUP_LIMITS.requestTtlSeconds });
-      await enqueueMail(deps, renderMail("signup_confirm", i.email, values, links.confirm(token)), tx);
+      await enqueueMail(deps, renderMail("signup_confirm", i.email, values, links.confirm(token), look), tx);
     }
     const reason = emailTaken ? "email_taken" : nameTaken ? "username_taken" : null;
     await audit(deps, { action: "signup.requested", actor: null, targetType: "user", targetId: null, outcome: reason ? "failure" : "success", ip, details: reason ? { reason } : {} }, tx);
@@ -149,12 +153,12 @@ export async function confirmSignup(deps: Deps, token: string, ip: string | null
 /** Open sign-up without verification (AUTHLY_SIGNUP_REQUIRE_VERIFIED_EMAIL=false): the account
  *  exists at once, its address unverified (a link is mailed when mail is configured). A taken
  *  username or address is reported: nobody else could be told. */
-export async function signupWithoutVerification(deps: Deps, i: SignupInput, ip: string | null): Promise<UserRecord> {
+export async function signupWithoutVerification(deps: Deps, i: SignupInput, ip: string | null, pageLocale?: Locale): Promise<UserRecord> {
   const passwordHash = await hashPassword(i.password, passwordParams(deps.config));
   return deps.sql.begin(async (tx) => {
     const row = await insertUser(tx, { username: i.username, email: i.email, email_verified: false, password_hash: passwordHash, name: i.name || null });
     await audit(deps, { action: "user.signup", actor: row.id, targetType: "user", targetId: row.id, ip, details: { how: "open", email_verified: false } }, tx);
-    await queueVerificationMail(deps, tx, row);
+    await queueVerificationMail(deps, tx, row, pageLocale);
     return row;
   });
 }
@@ -188,7 +192,8 @@ export async function createInvite(deps: Deps, actor: Actor, input: { email: str
   const mailed = mailEnabled(deps);
   const row = await deps.sql.begin(async (tx) => {
     const row = await insertInvite(tx, { hash: inviteHash(deps, token), email, mailed, createdBy: actor.userId, ttlSeconds: hours * 3600 });
-    if (mailed) await enqueueMail(deps, renderMail("signup_invite", email, { email, issuer: deps.config.issuer, expires: `${row.expires_at.toISOString().slice(0, 16).replace("T", " ")} UTC` }, url), tx);
+    // No page and no account yet: the invite goes out in the default language (with the brand).
+    if (mailed) await enqueueMail(deps, renderMail("signup_invite", email, { email, issuer: deps.config.issuer, expires: `${row.expires_at.toISOString().slice(0, 16).replace("T", " ")} UTC` }, url, await mailLook(deps, null, undefined, tx)), tx);
     await auditAdmin(deps, tx, actor, "signup.invite", { type: "invite", id: row.id }, { email, mailed, expires_in_hours: hours });
     return row;
   });
@@ -203,7 +208,7 @@ export async function liveInvite(deps: Deps, token: string): Promise<{ email: st
 
 /** Signs up with an invite: the account gets the invite's address (verified when the link was
  *  mailed) and the invite is used in the same transaction. A taken username keeps the invite. */
-export async function signupWithInvite(deps: Deps, token: string, i: SignupInput, ip: string | null): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: "invalid_token" | "username_taken" | "email_taken" }> {
+export async function signupWithInvite(deps: Deps, token: string, i: SignupInput, ip: string | null, pageLocale?: Locale): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: "invalid_token" | "username_taken" | "email_taken" }> {
   const live = await liveInvite(deps, token);
   if (!live) return { ok: false, reason: "invalid_token" };
   const passwordHash = await hashPassword(i.password, passwordParams(deps.config));
@@ -214,7 +219,7 @@ export async function signupWithInvite(deps: Deps, token: string, i: SignupInput
       const row = await insertUser(tx, { username: i.username, email: invite.email, email_verified: invite.mailed, password_hash: passwordHash, name: i.name || null });
       if (!(await consumeInvite(tx, inviteHash(deps, token), row.id))) throw new InviteRace();
       await audit(deps, { action: "user.signup", actor: row.id, targetType: "user", targetId: row.id, ip, details: { how: "invite", invite: invite.id, email_verified: invite.mailed } }, tx);
-      if (!invite.mailed) await queueVerificationMail(deps, tx, row);
+      if (!invite.mailed) await queueVerificationMail(deps, tx, row, pageLocale);
       return { ok: true, user: row } as const;
     });
   } catch (err) {

@@ -74,6 +74,7 @@ export function buildOpenApi(specs: AdminRouteSpec[], serverUrl: string) {
       { name: "scopes", description: "OAuth scopes" },
       { name: "users", description: "User accounts" },
       { name: "idps", description: "Upstream identity providers (federation)" },
+      { name: "branding", description: "Product name, logo, colours and stylesheet of the pages and mails" },
     ],
     paths,
     components: {

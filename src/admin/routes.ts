@@ -24,11 +24,12 @@ import type { AdminRouteSpec } from "./spec";
 import { systemAdminRoutes } from "./system";
 import { mailAdminRoutes } from "../mail/admin-routes";
 import { signupAdminRoutes } from "../account/signup-admin-routes";
+import { brandingAdminRoutes } from "../branding/admin-routes";
 
 /** Every admin route, in documentation order. */
 export function adminRouteSpecs(deps: Deps): AdminRouteSpec[] {
   return [...systemAdminRoutes(deps), ...clientAdminRoutes(deps), ...registrationAdminRoutes(deps), ...resourceAdminRoutes(deps), ...scopeAdminRoutes(deps), ...userAdminRoutes(deps), ...consentAdminRoutes(deps), ...mfaAdminRoutes(deps), ...auditAdminRoutes(deps),
-    ...idpAdminRoutes(deps), ...mailAdminRoutes(deps), ...signupAdminRoutes(deps)];
+    ...idpAdminRoutes(deps), ...mailAdminRoutes(deps), ...signupAdminRoutes(deps), ...brandingAdminRoutes(deps)];
 }
 
 const DOCS_PATH = "/admin/docs";

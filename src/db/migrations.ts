@@ -13,6 +13,7 @@ import m0010 from "../../migrations/0010_dpop.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_mail_selfservice.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_upstream_idps.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_signup.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_branding.sql" with { type: "text" };
 import m0015 from "../../migrations/0015_client_change_notify.sql" with { type: "text" };
 import m0016 from "../../migrations/0016_upstream_logout_keys.sql" with { type: "text" };
 
@@ -36,6 +37,7 @@ export const MIGRATIONS: Migration[] = [
   { version: 11, name: "0011_mail_selfservice", sql: m0011 },
   { version: 12, name: "0012_upstream_idps", sql: m0012 },
   { version: 13, name: "0013_signup", sql: m0013 },
+  { version: 14, name: "0014_branding", sql: m0014 },
   { version: 15, name: "0015_client_change_notify", sql: m0015 },
   { version: 16, name: "0016_upstream_logout_keys", sql: m0016 },
 ];

@@ -21,12 +21,14 @@ import { parseParams, readFormBody } from "../oauth/request-params";
 import { handleDeviceAuthorization } from "./endpoint";
 import { formatUserCode, normaliseUserCode, VERIFICATION_PATH } from "./model";
 import { confirmPage, entryPage } from "./pages";
+import { pageUi, problemResponse, type Problem } from "../http/page-ui";
+import type { MessageKey } from "../i18n";
 import { decideDeviceCode, findCodeForUser, findPendingCode, verificationUri, type DeviceCodeRow } from "./service";
 
-const NOT_FOUND = "That code is not valid or has expired. Check the code on your device; if it has expired, start again there.";
-const TOO_MANY = "Too many codes were tried from your network. Wait a minute, then try again.";
-const BAD_FORM = "This form has expired or was not sent from this page. Enter the code again.";
-const ANSWERED = "This request was already answered or has expired. Start again on your device if you still need to sign in.";
+const NOT_FOUND: MessageKey = "device.not_found";
+const TOO_MANY: MessageKey = "device.too_many";
+const BAD_FORM: MessageKey = "device.bad_form";
+const ANSWERED: Problem = { title: "error.expired_title", body: "device.answered" };
 
 function page(html: string, status: number, cookies: string[] = [], headers: Record<string, string> = {}): Response {
   const h = new Headers({ ...pageHeaders(), ...headers });
@@ -50,15 +52,26 @@ export function deviceRoutes(deps: Deps) {
     return { token, set: [serializeCookie(cookies, cookies.browserName, token)] };
   };
 
-  const renderEntry = (request: Request, status: number, userCode?: string, error?: string, headers: Record<string, string> = {}) => {
-    const browser = browserOf(request);
-    return page(entryPage({ action: entryAction, csrf: entryCsrf(browser.token), userCode, error }), status, browser.set, headers);
+  /** The page's language: ?ui_locales=, the signed-in user's locale claim, Accept-Language; the
+   *  device's client brands the confirmation. */
+  const uiOf = async (request: Request, opts: { clientId?: string; userLocale?: string | null } = {}) => {
+    if (opts.userLocale !== undefined) return pageUi(deps, request, { clientId: opts.clientId, userLocale: opts.userLocale });
+    const session = await loadSession(deps, request);
+    return pageUi(deps, request, { clientId: opts.clientId, userId: session?.user_id });
   };
 
-  const renderConfirm = async (session: Session, code: DeviceCodeRow, clientName: string, shownCode: string) => {
+  const renderEntry = async (request: Request, status: number, userCode?: string, error?: MessageKey, headers: Record<string, string> = {}) => {
+    const browser = browserOf(request);
+    const ui = await uiOf(request);
+    return page(entryPage({ action: entryAction, csrf: entryCsrf(browser.token), userCode, error: error && ui.t(error), ui }), status, browser.set, headers);
+  };
+
+  const renderConfirm = async (request: Request, session: Session, code: DeviceCodeRow, clientName: string, shownCode: string) => {
     const user = await findUserById(deps.sql, session.user_id);
+    const ui = await uiOf(request, { clientId: code.client_id, userLocale: user?.locale ?? null });
     return page(
       confirmPage({
+        ui,
         action: decisionAction,
         csrf: decisionCsrf(session, code.id),
         deviceId: code.id,
@@ -86,7 +99,7 @@ export function deviceRoutes(deps: Deps) {
     const client = code ? await findClientByClientId(deps.sql, code.client_id) : undefined;
     if (!code || !shown || !client || !client.is_active) return renderEntry(request, 400, prefill, NOT_FOUND);
     const session = await loadSession(deps, request);
-    if (session) return renderConfirm(session, code, client.client_name, formatUserCode(shown));
+    if (session) return renderConfirm(request, session, code, client.client_name, formatUserCode(shown));
     // Not signed in: the login interaction of the authorization endpoint, for this client, which
     // ends by sending the browser back here with the code (then confirmed with the session).
     const browser = browserOf(request);
@@ -131,14 +144,14 @@ export function deviceRoutes(deps: Deps) {
       if (!f || !f.csrf_token || !safeEqual(f.csrf_token, decisionCsrf(session, deviceId))) return renderEntry(request, 403, undefined, BAD_FORM);
       const code = await findPendingCode(deps, deviceId);
       const user = await findUserById(deps.sql, session.user_id);
-      if (!code || !user) return page(messagePage("Request expired", ANSWERED), 400);
+      if (!code || !user) return problemResponse(request, await uiOf(request, { userLocale: user?.locale ?? null }), 400, ANSWERED, "device code answered, expired or gone");
       if (f.decision !== "allow" && f.decision !== "deny") return renderEntry(request, 400, undefined, BAD_FORM);
       const approve = f.decision === "allow";
       // Admin scopes only for administrators (as with the CLI's password login); the rest stays.
       const scope = code.scope.split(" ").filter((s) => s && (user.is_admin || !s.startsWith("admin:"))).join(" ");
       const ip = requestInfo(request).ip;
       if (!(await decideDeviceCode(deps, { id: code.id, approve, userId: user.id, scope, authTime: session.auth_time, acr: session.acr, amr: session.amr }))) {
-        return page(messagePage("Request expired", ANSWERED), 400);
+        return problemResponse(request, await uiOf(request, { userLocale: user.locale }), 400, ANSWERED, "device code answered or expired meanwhile");
       }
       await audit(deps, {
         action: approve ? "device.approved" : "device.denied",
@@ -149,8 +162,9 @@ export function deviceRoutes(deps: Deps) {
         ip,
         details: { scopes: scope.split(" ").filter(Boolean) },
       });
+      const ui = await uiOf(request, { clientId: code.client_id, userLocale: user.locale });
       return approve
-        ? page(messagePage("Device connected", "You are signed in on your device. You can close this page and return to it."), 200)
-        : page(messagePage("Request denied", "The device was not given access. You can close this page."), 200);
+        ? page(messagePage(ui.t("device.connected_title"), ui.t("device.connected_body"), ui), 200)
+        : page(messagePage(ui.t("device.denied_title"), ui.t("device.denied_body"), ui), 200);
     }, { parse: "none", detail: { tags: ["device"], summary: "Allow or deny the device (RFC 8628 §3.3)" } });
 }

@@ -35,7 +35,7 @@ export async function enforcePageRateLimit(deps: Pick<Deps, "sql">, key: string,
   try {
     return await enforceRateLimit(deps, key, limit, windowSeconds);
   } catch (err) {
-    if (err instanceof RateLimitError) throw new OAuthError("temporarily_unavailable", TOO_MANY, { status: 429, html: true, headers: err.headers });
+    if (err instanceof RateLimitError) throw new OAuthError("temporarily_unavailable", TOO_MANY, { status: 429, html: true, page: "rate", headers: err.headers });
     throw err;
   }
 }

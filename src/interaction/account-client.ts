@@ -4,6 +4,7 @@
 // `optional`: a user who enrolled a second factor uses it before managing the account.
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
+import type { PageUi } from "../http/page-frame";
 
 export const ACCOUNT_CLIENT_ID = "authly-account";
 
@@ -50,4 +51,9 @@ export function accountClient(deps: Deps): ClientRecord {
     created_at: epoch,
     updated_at: epoch,
   };
+}
+
+/** The name a page shows for a client: the account page's built-in client speaks the page's language. */
+export function clientDisplayName(client: Pick<ClientRecord, "client_id" | "client_name">, ui: PageUi): string {
+  return client.client_id === ACCOUNT_CLIENT_ID ? ui.t("account.client_name", { product: ui.brand.productName }) : client.client_name;
 }

@@ -17,22 +17,28 @@ import { consumeRateLimit } from "../http/rate-limit";
 import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { enrolPage, factorPage, recoveryCodesPage } from "./factor-pages";
-import { formTarget, messagePage } from "./pages";
+import { formTarget, type PageUi } from "./pages";
+import { clientDisplayName } from "./account-client";
+import type { Problem } from "../http/page-ui";
+import type { MessageKey } from "../i18n";
 import { csrfToken, nextStep, type LoadedInteraction, type Step } from "./service";
 import { elevateSession, loadSession } from "./session";
 
-const BAD_CODE = "That code is not right. Check the code and try again.";
-const BAD_RECOVERY = "That recovery code is not right or was already used.";
-const BAD_KEY = "That passkey or security key was not accepted. Try again, or use another way to sign in.";
-const FACTOR_LOCKED = "Too many wrong codes. Wait a few minutes and try again.";
-const EXPIRED = "This sign-in request has expired. Return to the application and start again.";
+const BAD_CODE: MessageKey = "factor.bad_code";
+const BAD_RECOVERY: MessageKey = "factor.bad_recovery";
+const BAD_KEY: MessageKey = "factor.bad_key";
+const FACTOR_LOCKED: MessageKey = "factor.locked";
+const EXPIRED: Problem = { title: "error.expired_title", body: "error.expired_body", next: "error.expired_next" };
 const RATE_WINDOW_SECONDS = 60;
 
 export interface InteractionKit {
   url(id: string, action?: string): string;
   page(html: string, status: number, formTargets?: string[], script?: boolean): Response;
-  renderLogin(request: Request, ia: LoadedInteraction, status: number, login?: string, error?: string): Promise<Response>;
+  renderLogin(request: Request, ia: LoadedInteraction, status: number, login?: string, error?: MessageKey): Promise<Response>;
   beginSession(request: Request, ia: LoadedInteraction, userId: string, methods: Method[]): Promise<Response>;
+  /** The language and brand of the interaction's pages (the user's locale claim counts). */
+  uiFor(request: Request, ia?: LoadedInteraction, userId?: string | null): Promise<PageUi>;
+  problem(request: Request, status: number, p: Problem, reason: string, ia?: LoadedInteraction): Promise<Response>;
 }
 
 export function factorSteps(deps: Deps, kit: InteractionKit) {
@@ -49,8 +55,9 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
     return r.allowed ? newChallenge(deps, "authenticate", userId) : undefined;
   };
 
-  const renderFactor = async (request: Request, ia: LoadedInteraction, step: Extract<Step, { kind: "factor" }>, status: number, error?: string, errorFor?: "totp" | "recovery") => {
+  const renderFactor = async (request: Request, ia: LoadedInteraction, step: Extract<Step, { kind: "factor" }>, status: number, error?: MessageKey, errorFor?: "totp" | "recovery") => {
     const user = await findUserById(deps.sql, step.session.user_id);
+    const ui = await kit.uiFor(request, ia, step.session.user_id);
     const phr = step.level === "phr";
     const creds = step.enrolment.webauthn > 0 ? await listCredentials(deps.sql, step.session.user_id) : [];
     const challenge = creds.length ? await challengeFor(request, step.session.user_id) : undefined;
@@ -62,14 +69,15 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
         action: url(ia.id, "factor"),
         cancelAction: url(ia.id, "cancel"),
         csrf: csrfToken(deps, ia.id),
-        clientName: ia.client.client_name,
+        clientName: clientDisplayName(ia.client, ui),
         userName: user?.username ?? "",
         phishingResistant: phr,
         totp: !phr && step.enrolment.totp,
         recovery: !phr && step.enrolment.recoveryCodes > 0,
         webauthn,
-        error,
+        error: error && ui.t(error),
         errorFor,
+        ui,
       }),
       status,
       [formTarget(ia.state.request.redirectUri)],
@@ -77,9 +85,10 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
     );
   };
 
-  const renderEnrol = async (ia: LoadedInteraction, userId: string, status: number, error?: string) => {
+  const renderEnrol = async (request: Request, ia: LoadedInteraction, userId: string, status: number, error?: MessageKey) => {
     const user = await findUserById(deps.sql, userId);
-    if (!user) return page(messagePage("Request expired", EXPIRED), 400);
+    if (!user) return kit.problem(request, 400, EXPIRED, "the user of the enrolment is gone", ia);
+    const ui = await kit.uiFor(request, ia, userId);
     const enrolment = (await pendingTotpEnrolment(deps, user)) ?? (await beginTotpEnrolment(deps, user));
     if (!enrolment) return seeOther(url(ia.id));
     return page(
@@ -87,10 +96,11 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
         action: url(ia.id, "enrol"),
         cancelAction: url(ia.id, "cancel"),
         csrf: csrfToken(deps, ia.id),
-        intro: `${ia.client.client_name} requires two-step verification for your account. Set up an authenticator app to continue.`,
+        intro: ui.t("enrol.intro_policy", { client: clientDisplayName(ia.client, ui) }),
         qrSvg: enrolment.qrSvg,
         secret: enrolment.secret,
-        error,
+        error: error && ui.t(error),
+        ui,
       }),
       status,
       [formTarget(ia.state.request.redirectUri)],
@@ -167,12 +177,13 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
       ok = await confirmTotp(deps, await attempt(request, userId), (fields.code ?? "").slice(0, 64));
     } catch (err) {
       if (!(err instanceof AuthenticationError)) throw err;
-      return renderEnrol(ia, userId, 429, FACTOR_LOCKED);
+      return renderEnrol(request, ia, userId, 429, FACTOR_LOCKED);
     }
-    if (!ok) return renderEnrol(ia, userId, 400, BAD_CODE);
+    if (!ok) return renderEnrol(request, ia, userId, 400, BAD_CODE);
     const codes = await generateRecoveryCodes(deps, userId);
     await elevateSession(deps, step.session, [{ kind: "totp" }]);
-    return page(recoveryCodesPage({ codes, continueUrl: url(ia.id), continueLabel: `Continue to ${ia.client.client_name}` }), 200);
+    const ui = await kit.uiFor(request, ia, userId);
+    return page(recoveryCodesPage({ codes, continueUrl: url(ia.id), continueLabel: ui.t("codes.continue_to", { client: clientDisplayName(ia.client, ui) }), ui }), 200);
   };
 
   return { scriptUrl, rpId: rp.id, challengeFor, renderFactor, renderEnrol, submitCode, submitWebauthn, submitEnrol };

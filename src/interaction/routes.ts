@@ -16,7 +16,9 @@ import { isLoopbackClient, requestInfo } from "../http/request-context";
 import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
 import { cookieSettings, readCookie } from "./cookies";
-import { consentPage, formTarget, loginPage, messagePage, pageHeaders, passwordChangePage } from "./pages";
+import { consentPage, formTarget, loginPage, pageHeaders, passwordChangePage, type PageUi } from "./pages";
+import { pageUi, problemResponse, uiLocalesQuery, type Problem } from "../http/page-ui";
+import { clientLogo } from "../branding/service";
 import {
   checkCsrf,
   consentClaims,
@@ -34,18 +36,17 @@ import {
 } from "./service";
 import { endSession, loadSession, startSession } from "./session";
 import type { Method } from "../authn/model";
-import { ACCOUNT_CLIENT_ID, accountClient } from "./account-client";
+import { chooseLocale, type MessageKey } from "../i18n";
+import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
 import { factorSteps } from "./factor-steps";
 import { mailEnabled } from "../mail/service";
 import { signupOffered } from "../account/signup";
 import webauthnScript from "./assets/webauthn.js" with { type: "text" };
 import { loginProviders } from "../authn/upstream/buttons";
 
-const EXPIRED = "This sign-in request has expired, was already completed, or was opened in another browser. Return to the application and start again.";
-const BAD_TEXT = "The form contains characters that are not valid text. Go back, correct what you typed and try again.";
-const BAD_CSRF = "This form has expired or was not sent from this page. Go back, reload the page and try again.";
-const BAD_LOGIN = "The username or password is incorrect.";
-const LOCKED = "Too many failed sign-in attempts. Wait a few minutes and try again.";
+const EXPIRED: Problem = { title: "error.expired_title", body: "error.expired_body", next: "error.expired_next" };
+const BAD_TEXT: Problem = { title: "error.form_title", body: "error.form_text" };
+const BAD_CSRF: Problem = { title: "error.form_title", body: "error.form_csrf" };
 const RATE_WINDOW_SECONDS = 60;
 /** The WebAuthn glue, served by us (script-src 'self'); cached briefly, revalidated by ETag. */
 const SCRIPT_ETAG = `"${new Bun.CryptoHasher("sha256").update(webauthnScript).digest("base64url").slice(0, 22)}"`;
@@ -64,23 +65,30 @@ export function interactionRoutes(deps: Deps) {
   const load = (request: Request, id: string) => loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
 
   // After the password: second factor, enrolment, passkey sign-in (factor-steps.ts).
-  const steps = factorSteps(deps, { url, page, renderLogin: (...a) => renderLogin(...a), beginSession: (...a) => beginSession(...a) });
+  const steps = factorSteps(deps, { url, page, renderLogin: (...a) => renderLogin(...a), beginSession: (...a) => beginSession(...a), uiFor: (...a) => uiFor(...a), problem: (...a) => problem(...a) });
 
-  const renderLogin = async (request: Request, ia: LoadedInteraction, status: number, login?: string, error?: string) => {
+  /** The language and brand of an interaction's pages: its ui_locales, the user, its client. */
+  const uiFor = (request: Request, ia?: LoadedInteraction, userId?: string | null): Promise<PageUi> =>
+    pageUi(deps, request, { uiLocales: ia?.state.request.uiLocales, clientId: ia?.client.client_id, userId });
+  const problem = async (request: Request, status: number, p: Problem, reason: string, ia?: LoadedInteraction) => problemResponse(request, await uiFor(request, ia), status, p, reason);
+
+  const renderLogin = async (request: Request, ia: LoadedInteraction, status: number, login?: string, error?: MessageKey) => {
     const challenge = await steps.challengeFor(request, null);
     const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
+    const ui = await uiFor(request, ia);
     return page(
-      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: ia.client.client_name, login: login ?? ia.state.request.loginHint, error, passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, signupUrl: signupOffered(deps) ? `${base}/signup?interaction=${encodeURIComponent(ia.id)}` : undefined, upstream: await loginProviders(deps, ia.id) }),
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: clientDisplayName(ia.client, ui), clientLogo: await clientLogo(deps, ia.client.logo_uri), login: login ?? ia.state.request.loginHint, error: error && ui.t(error), passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, signupUrl: signupOffered(deps) ? `${base}/signup?interaction=${encodeURIComponent(ia.id)}${uiLocalesQuery(ia.state.request.uiLocales, "&")}` : undefined, upstream: await loginProviders(deps, ia.id), ui }),
       status,
       [formTarget(ia.state.request.redirectUri)],
       Boolean(passkey),
     );
   };
 
-  const renderPasswordChange = async (ia: LoadedInteraction, status: number, error?: string) => {
+  const renderPasswordChange = async (request: Request, ia: LoadedInteraction, status: number, error?: MessageKey) => {
     const user = await findUserById(deps.sql, ia.state.passwordChangeFor!);
+    const ui = await pageUi(deps, request, { uiLocales: ia.state.request.uiLocales, clientId: ia.client.client_id, userLocale: user?.locale ?? null });
     return page(
-      passwordChangePage({ action: url(ia.id, "password"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), userName: user?.username ?? "", minLength: PASSWORD_MIN, error }),
+      passwordChangePage({ action: url(ia.id, "password"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), userName: user?.username ?? "", minLength: PASSWORD_MIN, error: error && ui.t(error, { min: PASSWORD_MIN }), ui }),
       status,
       [formTarget(ia.state.request.redirectUri)],
     );
@@ -110,11 +118,11 @@ export function interactionRoutes(deps: Deps) {
     }
     switch (step.kind) {
       case "login":
-        return ia.state.passwordChangeFor ? renderPasswordChange(ia, 200) : renderLogin(request, ia, 200);
+        return ia.state.passwordChangeFor ? renderPasswordChange(request, ia, 200) : renderLogin(request, ia, 200);
       case "factor":
         return steps.renderFactor(request, ia, step, 200);
       case "enrol":
-        return steps.renderEnrol(ia, step.session.user_id, 200);
+        return steps.renderEnrol(request, ia, step.session.user_id, 200);
       case "consent": {
         if (ia.state.consentShownTo !== session!.id) {
           ia.state.consentShownTo = session!.id;
@@ -123,8 +131,11 @@ export function interactionRoutes(deps: Deps) {
         const user = await findUserById(deps.sql, session!.user_id);
         const { apis, scopeDescriptions: resourceScopeText } = await consentResources(deps, req);
         const scopes = (await scopeDescriptions(deps, req.scopes)).map((s) => (s.description === s.name && resourceScopeText.has(s.name) ? { name: s.name, description: resourceScopeText.get(s.name)! } : s));
+        const ui = await pageUi(deps, request, { uiLocales: req.uiLocales, clientId: ia.client.client_id, userLocale: user?.locale ?? null });
         return page(
           consentPage({
+            ui,
+            clientLogo: await clientLogo(deps, ia.client.logo_uri),
             action: url(ia.id, "consent"),
             switchAction: url(ia.id, "switch"),
             csrf: csrfToken(deps, ia.id),
@@ -145,9 +156,9 @@ export function interactionRoutes(deps: Deps) {
         // The account page needs the session only, no code.
         const account = ia.client.client_id === ACCOUNT_CLIENT_ID;
         const params = await finishWithCode(deps, ia, req, step.session, !account);
-        if (params === false) return page(messagePage("Request expired", EXPIRED), 400);
+        if (params === false) return problem(request, 400, EXPIRED, "interaction already finished", ia);
         if (account || !params) return seeOther(req.redirectUri);
-        return authorizationResponse(req.redirectUri, req.responseMode, params);
+        return authorizationResponse(req.redirectUri, req.responseMode, params, {}, chooseLocale({ uiLocales: req.uiLocales, acceptLanguage: request.headers.get("accept-language") }));
       }
     }
   };
@@ -158,18 +169,18 @@ export function interactionRoutes(deps: Deps) {
   const form = async (request: Request, id: string) => {
     await enforcePageRateLimit(deps, `interaction:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);
     const ia = await load(request, id);
-    if (!ia) return { error: page(messagePage("Request expired", EXPIRED), 400) } as const;
+    if (!ia) return { error: await problem(request, 400, EXPIRED, "unknown, expired or finished interaction (or another browser)") } as const;
     const body = await readFormBody(request);
-    if (body?.invalid.size) return { error: page(messagePage("Invalid form", BAD_TEXT), 400) } as const;
-    if (!body || body.repeated.size) return { error: page(messagePage("Invalid form", BAD_CSRF), 400) } as const;
-    if (!checkCsrf(deps, ia.id, body.values.csrf_token, ia.csrfHash)) return { error: page(messagePage("Invalid form", BAD_CSRF), 403) } as const;
+    if (body?.invalid.size) return { error: await problem(request, 400, BAD_TEXT, "form fields that are not valid text", ia) } as const;
+    if (!body || body.repeated.size) return { error: await problem(request, 400, BAD_CSRF, "form missing or with repeated fields", ia) } as const;
+    if (!checkCsrf(deps, ia.id, body.values.csrf_token, ia.csrfHash)) return { error: await problem(request, 403, BAD_CSRF, "CSRF token missing or wrong", ia) } as const;
     return { ia, fields: body.values } as const;
   };
 
   return new Elysia({ name: "front-channel-interaction" })
     .get("/interaction/:id", async ({ request, params }) => {
       const ia = await load(request, params.id);
-      if (!ia) return page(messagePage("Request expired", EXPIRED), 400);
+      if (!ia) return problem(request, 400, EXPIRED, "unknown, expired or finished interaction (or another browser)");
       return advance(request, ia);
     }, { detail: { tags: ["interaction"], summary: "Login or consent page of a pending authorization request" } })
     .post("/interaction/:id/login", async ({ request, params }) => {
@@ -178,20 +189,20 @@ export function interactionRoutes(deps: Deps) {
       const { ia, fields } = f;
       const ip = requestInfo(request).ip;
       const login = (fields.login ?? "").slice(0, 256);
-      if (!login || !fields.password) return renderLogin(request, ia, 400, login, "Enter your username or email and your password.");
+      if (!login || !fields.password) return renderLogin(request, ia, 400, login, "login.missing_fields");
       let user;
       try {
         user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).
-        return renderLogin(request, ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? LOCKED : BAD_LOGIN);
+        return renderLogin(request, ia, err.code === "locked" ? 429 : 401, login, err.code === "locked" ? "login.locked" : "login.bad_credentials");
       }
       if (user.requires_password_change) {
         // The password is right but must be replaced before any session starts.
         ia.state.passwordChangeFor = user.id;
         await saveInteraction(deps, ia);
-        return renderPasswordChange(ia, 200);
+        return renderPasswordChange(request, ia, 200);
       }
       return beginSession(request, ia, user.id);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
@@ -203,13 +214,13 @@ export function interactionRoutes(deps: Deps) {
       if (!userId) return seeOther(url(ia.id));
       const current = fields.current_password ?? "";
       const next = fields.new_password ?? "";
-      if (next !== (fields.confirm_password ?? "")) return renderPasswordChange(ia, 400, "The new passwords do not match.");
+      if (next !== (fields.confirm_password ?? "")) return renderPasswordChange(request, ia, 400, "pwchange.mismatch");
       try {
         await changeOwnPassword(deps, { userId, ip: requestInfo(request).ip }, userId, { current_password: current, new_password: next });
       } catch (err) {
         if (!(err instanceof ValidationError)) throw err;
         const wrongCurrent = err.fields?.some((p) => p.field === "current_password");
-        return renderPasswordChange(ia, 400, wrongCurrent ? "The current password is wrong." : `The new password must have at least ${PASSWORD_MIN} characters and differ from the current one.`);
+        return renderPasswordChange(request, ia, 400, wrongCurrent ? "pwchange.wrong_current" : "pwchange.policy");
       }
       return beginSession(request, ia, userId);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Replace a password that must be changed, then continue" } })

@@ -5,7 +5,7 @@ import type { AdminRouteSpec } from "../admin/spec";
 import { auditAdmin } from "../audit/service";
 import { ConflictError } from "../errors";
 import { assertSchema } from "../lib/validate";
-import { enqueueMail, mailEnabled } from "./service";
+import { enqueueMail, mailEnabled, mailLook } from "./service";
 import { renderMail } from "./templates";
 
 const Address = t.String({ minLength: 3, maxLength: 254, pattern: "^[^\\s@<>,;\"]+@[^\\s@<>,;\"]+$", description: "One email address" });
@@ -22,7 +22,7 @@ export function mailAdminRoutes(deps: Deps): AdminRouteSpec[] {
         const input = assertSchema<{ to: string }>(TestMail, r.body);
         if (!mailEnabled(deps)) throw new ConflictError("Mail is not configured: set AUTHLY_SMTP_URL and AUTHLY_MAIL_FROM on the server");
         const id = await deps.sql.begin(async (tx) => {
-          const id = await enqueueMail(deps, renderMail("test", input.to, { issuer: deps.config.issuer }), tx);
+          const id = await enqueueMail(deps, renderMail("test", input.to, { issuer: deps.config.issuer }, undefined, await mailLook(deps, null, undefined, tx)), tx);
           await auditAdmin(deps, tx, r.actor, "mail.test", { type: "mail", id }, {});
           return id;
         });

@@ -9,10 +9,19 @@ import { isDatabaseUnavailable } from "../errors";
 import { log } from "../log";
 import { backoffSeconds, MAIL_LIMITS, type Mail } from "./model";
 import { smtpTransport, type MailTransport } from "./sender";
+import { mailBrand } from "../branding/service";
+import { DEFAULT_LOCALE, matchLocale, type Locale } from "../i18n";
+import type { MailLook } from "./templates";
 import { claimDueMails, insertMail, markAttemptFailed, markSent, outboxCounts } from "./store";
 
 export function mailEnabled(deps: Pick<Deps, "config">): boolean {
   return Boolean(deps.config.smtpUrl && deps.config.mailFrom);
+}
+
+/** The language and brand of a mail: the recipient's `locale` claim, else the language of the page
+ *  that caused it, else English; the server-wide brand (a mail is not sent on a client's behalf). */
+export async function mailLook(deps: Pick<Deps, "config" | "sql">, userLocale?: string | null, pageLocale?: Locale, tx?: Tx): Promise<MailLook> {
+  return { locale: (userLocale ? matchLocale(userLocale) : undefined) ?? pageLocale ?? DEFAULT_LOCALE, brand: await mailBrand(deps, tx) };
 }
 
 const wakers = new Set<() => void>();

@@ -1,5 +1,9 @@
-// The mails Authly sends: each a plain-text and an HTML part from one template. Values are escaped
-// in the HTML part; links are absolute URLs under the issuer.
+// The mails Authly sends: each a plain-text and an HTML part from one template, in the recipient's
+// language (src/i18n) and the server's brand (product name, colours, an https logo). Values are
+// escaped in the HTML part; links are absolute URLs under the issuer.
+import type { Brand } from "../branding/service";
+import { DEFAULT_COLOURS, DEFAULT_PRODUCT } from "../branding/model";
+import { DEFAULT_LOCALE, translator, type Locale, type MessageKey, type Translate } from "../i18n";
 import type { Mail, MailKind } from "./model";
 
 function escapeHtml(v: string): string {
@@ -7,73 +11,51 @@ function escapeHtml(v: string): string {
 }
 
 interface Template {
-  subject: string;
-  /** Paragraphs of text; `{link}` is replaced by the action link where there is one. */
-  paragraphs: string[];
-  action?: string;
+  subject: MessageKey;
+  /** Paragraphs of text. */
+  paragraphs: MessageKey[];
+  action?: MessageKey;
 }
 
-const TEMPLATES: Record<MailKind, (v: Record<string, string>) => Template> = {
-  test: (v) => ({
-    subject: "Authly test mail",
-    paragraphs: [`This is a test mail from the Authly server at ${v.issuer}.`, "If you can read it, outgoing mail works."],
-  }),
-  password_reset: (v) => ({
-    subject: "Reset your password",
-    paragraphs: [
-      `Someone (hopefully you) asked to reset the password of the account '${v.username}' at ${v.issuer}.`,
-      `Open this link within ${v.minutes} minutes to choose a new password. It works once; a newer request replaces it.`,
-      "If you did not ask for this, ignore this mail: your password stays as it is.",
-    ],
-    action: "Choose a new password",
-  }),
-  email_verification: (v) => ({
-    subject: "Confirm your email address",
-    paragraphs: [`Confirm that ${v.email} is the address of the account '${v.username}' at ${v.issuer}.`, `The link works once, for ${v.hours} hours.`, "If you did not expect this mail, ignore it."],
-    action: "Confirm the address",
-  }),
+const TEMPLATES: Record<MailKind, Template> = {
+  test: { subject: "mail.test_subject", paragraphs: ["mail.test_p1", "mail.test_p2"] },
+  password_reset: { subject: "mail.reset_subject", paragraphs: ["mail.reset_p1", "mail.reset_p2", "mail.reset_p3"], action: "mail.reset_action" },
+  email_verification: { subject: "mail.verify_subject", paragraphs: ["mail.verify_p1", "mail.verify_p2", "mail.verify_p3"], action: "mail.verify_action" },
   // Self sign-up and the account page (src/account/signup.ts, email-change.ts).
-  signup_confirm: (v) => ({
-    subject: "Confirm your new account",
-    paragraphs: [`Someone (hopefully you) asked to create the account '${v.username}' with this address at ${v.issuer}.`, `Open this link within ${v.hours} hours to confirm the address: the account is created then, not before.`, "If you did not ask for this, ignore this mail: no account is created."],
-    action: "Confirm and create the account",
-  }),
-  signup_exists: (v) => ({
-    subject: "You already have an account",
-    paragraphs: [`Someone (hopefully you) tried to create an account with this address at ${v.issuer}, but this address already belongs to an account.`, "Sign in with it instead. Forgot its password? Use \"Forgot password?\" on the sign-in page.", "If this was not you, ignore this mail: nothing was changed."],
-    action: "Sign in",
-  }),
-  signup_username_taken: (v) => ({
-    subject: "Choose another username",
-    paragraphs: [`Someone (hopefully you) tried to create the account '${v.username}' with this address at ${v.issuer}, but this username is taken.`, "Sign up again with another username.", "If this was not you, ignore this mail: no account was created."],
-    action: "Sign up again",
-  }),
-  signup_invite: (v) => ({
-    subject: "You are invited to create an account",
-    paragraphs: [`You are invited to create an account with the address ${v.email} at ${v.issuer}.`, `The link works once, until ${v.expires}.`, "If you did not expect this mail, ignore it."],
-    action: "Create your account",
-  }),
-  email_change: (v) => ({
-    subject: "Confirm your new email address",
-    paragraphs: [`The account '${v.username}' at ${v.issuer} asked to use ${v.email} as its email address.`, `Open this link within ${v.hours} hours to confirm it. Until then the account keeps its current address.`, "If you did not ask for this, ignore this mail."],
-    action: "Confirm the new address",
-  }),
-  email_changed: (v) => ({
-    subject: "Your email address was changed",
-    paragraphs: [`The email address of the account '${v.username}' at ${v.issuer} was changed from this address to ${v.email}.`, "If you did not do this, reset your password and contact your administrator at once."],
-  }),
+  signup_confirm: { subject: "mail.signup_confirm_subject", paragraphs: ["mail.signup_confirm_p1", "mail.signup_confirm_p2", "mail.signup_confirm_p3"], action: "mail.signup_confirm_action" },
+  signup_exists: { subject: "mail.signup_exists_subject", paragraphs: ["mail.signup_exists_p1", "mail.signup_exists_p2", "mail.signup_exists_p3"], action: "mail.signup_exists_action" },
+  signup_username_taken: { subject: "mail.signup_taken_subject", paragraphs: ["mail.signup_taken_p1", "mail.signup_taken_p2", "mail.signup_taken_p3"], action: "mail.signup_taken_action" },
+  signup_invite: { subject: "mail.invite_subject", paragraphs: ["mail.invite_p1", "mail.invite_p2", "mail.invite_p3"], action: "mail.invite_action" },
+  email_change: { subject: "mail.email_change_subject", paragraphs: ["mail.email_change_p1", "mail.email_change_p2", "mail.email_change_p3"], action: "mail.email_change_action" },
+  email_changed: { subject: "mail.email_changed_subject", paragraphs: ["mail.email_changed_p1", "mail.email_changed_p2"] },
 };
 
-export function renderMail(kind: MailKind, to: string, values: Record<string, string>, link?: string): Mail {
-  const t = TEMPLATES[kind](values);
-  const text = [...t.paragraphs, ...(link ? [`${t.action ?? "Open"}: ${link}`] : []), "", "— Authly"].join("\n\n");
+export interface MailLook {
+  locale?: Locale;
+  brand?: Pick<Brand, "productName" | "colours" | "logoUrl">;
+}
+
+export function renderMail(kind: MailKind, to: string, values: Record<string, string>, link?: string, look: MailLook = {}): Mail {
+  const t: Translate = translator(look.locale ?? DEFAULT_LOCALE);
+  const product = look.brand?.productName ?? DEFAULT_PRODUCT;
+  const colours = look.brand?.colours ?? DEFAULT_COLOURS;
+  const params = { ...values, product };
+  const tpl = TEMPLATES[kind];
+  const paragraphs = tpl.paragraphs.map((k) => t(k, params));
+  const action = t(tpl.action ?? "mail.open", params);
+  const signature = t("mail.signature", params);
+  const text = [...paragraphs, ...(link ? [`${action}: ${link}`] : []), "", signature].join("\n\n");
+  // Colours were checked as CSS colour values (branding/model.ts), so they are safe in a style attribute.
+  const logo = look.brand?.logoUrl ? `<p><img src="${escapeHtml(look.brand.logoUrl)}" alt="${escapeHtml(product)}" height="32" style="height:32px;width:auto"></p>` : "";
   const html = [
     "<!doctype html>",
-    '<html><body style="font-family:system-ui,sans-serif;line-height:1.5;color:#1f2937">',
-    ...t.paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
-    ...(link ? [`<p><a href="${escapeHtml(link)}" style="display:inline-block;padding:.6em 1.2em;background:#2563eb;color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(t.action ?? "Open")}</a></p>`, `<p style="font-size:.85em;color:#6b7280">${escapeHtml(link)}</p>`] : []),
-    "<p>— Authly</p>",
-    "</body></html>",
+    `<html lang="${look.locale ?? DEFAULT_LOCALE}"><body style="font-family:system-ui,sans-serif;line-height:1.5;color:${colours.text};background:${colours.background};margin:0;padding:24px">`,
+    '<div style="max-width:36rem;margin:0 auto;background:#ffffff;color:#1f2328;border-radius:8px;padding:24px">',
+    logo || `<p style="font-weight:600;color:${colours.primary}">${escapeHtml(product)}</p>`,
+    ...paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`),
+    ...(link ? [`<p><a href="${escapeHtml(link)}" style="display:inline-block;padding:.6em 1.2em;background:${colours.primary};color:#fff;border-radius:6px;text-decoration:none">${escapeHtml(action)}</a></p>`, `<p style="font-size:.85em;color:#57606a">${escapeHtml(link)}</p>`] : []),
+    `<p>${escapeHtml(signature)}</p>`,
+    "</div></body></html>",
   ].join("\n");
-  return { kind, to, subject: t.subject, text, html };
+  return { kind, to, subject: t(tpl.subject, params), text, html };
 }

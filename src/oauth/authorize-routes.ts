@@ -13,6 +13,7 @@ import { browserHash, createInteraction, issueCode, nextStep } from "../interact
 import { loadSession } from "../interaction/session";
 import { validateAuthorizationRequest } from "./authorize";
 import { readRequestParams } from "./request-params";
+import { chooseLocale } from "../i18n";
 
 const RATE_WINDOW_SECONDS = 60;
 
@@ -27,7 +28,7 @@ export function authorizeRoutes(deps: Deps) {
     const st = { request: req, forceLogin: req.prompt.includes("login") || req.prompt.includes("select_account") || req.maxAge === 0 };
     const step = await nextStep(deps, client, st, session);
     if (step.kind === "error") throw step.error;
-    if (step.kind === "complete") return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session));
+    if (step.kind === "complete") return authorizationResponse(req.redirectUri, req.responseMode, await issueCode(deps, req, step.session), {}, chooseLocale({ uiLocales: req.uiLocales, acceptLanguage: request.headers.get("accept-language") }));
     // Login or consent: keep the request server-side, bound to this browser. Each such request
     // writes an interaction row, so a source address may open only so many (AUTHLY_AUTHORIZE_RATE_LIMIT);
     // a refused one writes nothing else and is answered with a page, never redirected.

@@ -107,7 +107,7 @@ async function resolveParams(deps: Deps, client: ClientRecord, received: ParsedP
     const pushed = await consumePushedParams(deps, client, uri);
     // RFC 9101 §7 / RFC 9126 §4: unknown, expired, used or another client's. The redirect URI
     // inside is out of reach, so this is a page, never a redirect.
-    if (!pushed) throw new OAuthError("invalid_request_uri", "The request_uri is unknown, has expired or was already used. Return to the application and start again.", { html: true });
+    if (!pushed) throw new OAuthError("invalid_request_uri", "The request_uri is unknown, has expired or was already used. Return to the application and start again.", { html: true, page: "bad_request_uri" });
     return { params: pushed, pushed: true };
   }
   const inner = await verifyRequestObject(deps, client, p.request!, (d) => fail("invalid_request_object", d));
@@ -240,11 +240,11 @@ async function checkClient(deps: Deps, params: ParsedParams, authenticated?: Cli
     }
     return authenticated;
   }
-  if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true });
+  if (!id || params.repeated.has("client_id") || params.invalid.has("client_id")) throw new OAuthError("invalid_request", "The request has no valid client_id.", { html: true, page: "missing_client" });
   // A registered client, or the client of a metadata document URL (registration/).
   const client = await resolveClient(deps, id);
   if (!client || !client.is_active) {
-    throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400 });
+    throw new OAuthError("invalid_client", "The application that sent you here is not registered with this server. Return to it and try again, or contact its owner.", { html: true, status: 400, page: "unknown_client" });
   }
   return client;
 }
@@ -252,9 +252,9 @@ async function checkClient(deps: Deps, params: ParsedParams, authenticated?: Cli
 function checkRedirectUri(client: ClientRecord, params: ParsedParams): string {
   const requested = params.values.redirect_uri;
   // redirect_uri is required (OIDC Core §3.1.2.1), and a mismatch is never redirected (RFC 6749 §4.1.2.1).
-  if (!requested || params.repeated.has("redirect_uri") || params.invalid.has("redirect_uri")) throw new OAuthError("invalid_request", "The request has no redirect_uri. The application must send one of its registered redirect URIs.", { html: true });
+  if (!requested || params.repeated.has("redirect_uri") || params.invalid.has("redirect_uri")) throw new OAuthError("invalid_request", "The request has no redirect_uri. The application must send one of its registered redirect URIs.", { html: true, page: "bad_redirect" });
   if (!matchRedirectUri(client.redirect_uris, requested)) {
-    throw new OAuthError("invalid_request", "The redirect_uri does not match any redirect URI registered for this application, so you are not sent back to it.", { html: true });
+    throw new OAuthError("invalid_request", "The redirect_uri does not match any redirect URI registered for this application, so you are not sent back to it.", { html: true, page: "bad_redirect" });
   }
   return requested;
 }

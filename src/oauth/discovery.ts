@@ -9,6 +9,7 @@ import { ACR_VALUES } from "../authn/model";
 import { ASSERTION_ALGS } from "./client-auth";
 import { ADVERTISED_GRANT_TYPES } from "./token";
 import { REQUEST_OBJECT_ALGS } from "./request-object";
+import { LOCALES } from "../i18n";
 
 /** Paths of every endpoint (docs/contracts.md); the front channel serves authorize, userinfo, logout. */
 export const ENDPOINT_PATHS = {
@@ -87,7 +88,8 @@ export function buildMetadata(config: Pick<Config, "issuer" | "idTokenAlg"> & Pa
     prompt_values_supported: ["none", "login", "consent", "select_account"],
     display_values_supported: ["page", "popup", "touch", "wap"],
     claim_types_supported: ["normal"],
-    ui_locales_supported: ["en"],
+    // The languages of the pages and mails: exactly the shipped catalogues (src/i18n).
+    ui_locales_supported: [...LOCALES],
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,

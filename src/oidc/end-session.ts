@@ -18,7 +18,7 @@ export interface LogoutRequest {
 }
 
 function invalid(description: string): OAuthError {
-  return new OAuthError("invalid_request", description, { html: true });
+  return new OAuthError("invalid_request", description, { html: true, page: "logout" });
 }
 
 export async function validateLogoutRequest(deps: Deps, params: ParsedParams): Promise<LogoutRequest> {

@@ -2,6 +2,7 @@
 // RP-initiated logout (end_session_endpoint, GET and POST, with a confirmation page) followed by
 // back-channel logout of the session's clients.
 import { Elysia } from "elysia";
+import { pageUi, problemResponse } from "../http/page-ui";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { seeOther } from "../http/authorization-response";
@@ -43,50 +44,59 @@ export function oidcRoutes(deps: Deps) {
     }
   };
 
-  const done = (req: LogoutRequest, cookies: string[]): Response => {
+  /** Logout pages speak ui_locales (RP-Initiated Logout 1.0 §2), the user's locale, Accept-Language. */
+  const uiOf = (request: Request, req: LogoutRequest | undefined, uiLocales: string | undefined, userId?: string) =>
+    pageUi(deps, request, { uiLocales, clientId: req?.client?.client_id, userId });
+
+  const done = async (request: Request, req: LogoutRequest, cookies: string[], uiLocales?: string): Promise<Response> => {
     if (req.postLogoutRedirectUri) return seeOther(appendParams(req.postLogoutRedirectUri, { state: req.state }), cookies);
     const headers = new Headers(pageHeaders());
     for (const c of cookies) headers.append("Set-Cookie", c);
-    return new Response(messagePage("You are signed out", "You have been signed out of Authly. You can close this window."), { status: 200, headers });
+    const ui = await uiOf(request, req, uiLocales);
+    return new Response(messagePage(ui.t("logout.done_title"), ui.t("logout.done_body", { product: ui.brand.productName }), ui), { status: 200, headers });
   };
 
-  const logout = async (request: Request, session: Session, req: LogoutRequest, how: string): Promise<Response> => {
+  const logout = async (request: Request, session: Session, req: LogoutRequest, how: string, uiLocales?: string): Promise<Response> => {
     const ip = requestInfo(request).ip;
     await endSession(deps, session);
     await audit(deps, { action: "logout", actor: session.user_id, targetType: "session", targetId: session.id, ip, details: { client_id: req.client?.client_id ?? null, how } });
     await backchannelLogout(deps, session, ip);
-    return done(req, [clearSessionCookie(deps)]);
+    return done(request, req, [clearSessionCookie(deps)], uiLocales);
   };
 
   const handleLogout = async (request: Request): Promise<Response> => {
     const params = await readRequestParams(request);
-    if (!params) throw new OAuthError("invalid_request", "A logout request is a GET, or a POST with an application/x-www-form-urlencoded body.", { html: true });
+    if (!params) throw new OAuthError("invalid_request", "A logout request is a GET, or a POST with an application/x-www-form-urlencoded body.", { html: true, page: "logout" });
     const req = await validateLogoutRequest(deps, params);
+    const uiLocales = params.repeated.has("ui_locales") ? undefined : params.values.ui_locales;
     const session = await loadSession(deps, request);
-    if (!session) return done(req, []);
-    if (hintMatchesSession(req.hint, session)) return logout(request, session, req, "id_token_hint");
+    if (!session) return done(request, req, [], uiLocales);
+    if (hintMatchesSession(req.hint, session)) return logout(request, session, req, "id_token_hint", uiLocales);
     // No hint, or a hint for someone else: ask the user (a cross-site link must not sign anyone out).
     const html = logoutConfirmPage({
       action: `${base}/oidc/logout/confirm`,
       csrf: logoutCsrf(deps, session),
       clientName: req.client?.client_name,
-      hidden: { client_id: req.client?.client_id, post_logout_redirect_uri: req.postLogoutRedirectUri, state: req.state },
+      hidden: { client_id: req.client?.client_id, post_logout_redirect_uri: req.postLogoutRedirectUri, state: req.state, ui_locales: uiLocales },
+      ui: await uiOf(request, req, uiLocales, session.user_id),
     });
     return new Response(html, { status: 200, headers: pageHeaders(req.postLogoutRedirectUri ? [formTarget(req.postLogoutRedirectUri)] : []) });
   };
 
   const handleConfirm = async (request: Request): Promise<Response> => {
     const body = await readFormBody(request);
-    if (!body) throw new OAuthError("invalid_request", "The logout form was not sent correctly.", { html: true });
+    if (!body) throw new OAuthError("invalid_request", "The logout form was not sent correctly.", { html: true, page: "logout" });
     const session = await loadSession(deps, request);
     const { csrf_token, logout: decision, ...rest } = body.values;
-    const req = await validateLogoutRequest(deps, { values: rest, repeated: body.repeated, invalid: body.invalid });
-    if (!session) return done(req, []);
+    const { ui_locales: uiLocales, ...logoutParams } = rest;
+    const req = await validateLogoutRequest(deps, { values: logoutParams, repeated: body.repeated, invalid: body.invalid });
+    if (!session) return done(request, req, [], uiLocales);
+    const ui = await uiOf(request, req, uiLocales, session.user_id);
     if (!checkLogoutCsrf(deps, session, csrf_token)) {
-      return new Response(messagePage("Invalid form", "This form has expired or was not sent from this page. Go back, reload the page and try again."), { status: 403, headers: pageHeaders() });
+      return problemResponse(request, ui, 403, { title: "error.form_title", body: "error.form_csrf" }, "logout form CSRF token missing or wrong");
     }
-    if (decision !== "yes") return new Response(messagePage("You are still signed in", "You chose to stay signed in. You can close this window."), { status: 200, headers: pageHeaders() });
-    return logout(request, session, req, "confirmed");
+    if (decision !== "yes") return new Response(messagePage(ui.t("logout.stayed_title"), ui.t("logout.stayed_body"), ui), { status: 200, headers: pageHeaders() });
+    return logout(request, session, req, "confirmed", uiLocales);
   };
 
   return new Elysia({ name: "front-channel-oidc" })

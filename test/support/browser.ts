@@ -16,6 +16,8 @@ export interface Page {
 
 export class Browser {
   readonly jar = new Map<string, string>();
+  /** Headers a browser sends with every request (e.g. Accept-Language). */
+  readonly headers: Record<string, string> = {};
   constructor(
     private readonly send: Send,
     readonly origin: string,
@@ -47,6 +49,7 @@ export class Browser {
 
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
+    for (const [k, v] of Object.entries(this.headers)) if (!headers.has(k)) headers.set(k, v);
     if (this.jar.size) headers.set("cookie", this.cookieHeader());
     if (!headers.has("user-agent")) headers.set("user-agent", "authly-test-browser");
     const res = await this.send(url, { ...init, headers, redirect: "manual" });
@@ -109,10 +112,12 @@ export function callbackParams(location: string): Record<string, string> {
   return Object.fromEntries(new URL(location).searchParams);
 }
 
+/** The login form of an interaction, in whatever language the page speaks (src/i18n). */
 export function isLoginPage(p: Page): boolean {
-  return p.status < 400 && /<h1>Sign in<\/h1>/.test(p.html);
+  return p.status < 400 && /<form method="post" action="[^"]*\/interaction\/[^"/]+\/login"/.test(p.html);
 }
 
+/** The consent form of an interaction, in whatever language the page speaks. */
 export function isConsentPage(p: Page): boolean {
-  return /wants to access your account/.test(p.html);
+  return /<form method="post" action="[^"]*\/interaction\/[^"/]+\/consent"/.test(p.html);
 }

@@ -18,7 +18,8 @@ import { readFormBody } from "../../oauth/request-params";
 import { resolveClient } from "../../registration/client-metadata-document";
 import { ACCOUNT_CLIENT_ID, accountClient } from "../../interaction/account-client";
 import { cookieSettings, readCookie, serializeCookie } from "../../interaction/cookies";
-import { messagePage, pageHeaders } from "../../interaction/pages";
+import { pageUi, problemResponse, type Problem } from "../../http/page-ui";
+import type { MessageKey } from "../../i18n";
 import { loadInteraction, saveInteraction } from "../../interaction/service";
 import { endSession, loadSession, startFederatedSession } from "../../interaction/session";
 import { resolveAccount } from "./accounts";
@@ -32,9 +33,15 @@ const RATE_WINDOW_SECONDS = 60;
 /** Logout tokens one source address may post a minute (an upstream ending many sessions at once). */
 export const UPSTREAM_LOGOUT_RATE_LIMIT_PER_MINUTE = 600;
 
-function page(title: string, text: string, status: number): Response {
-  return new Response(messagePage(title, text), { status, headers: pageHeaders() });
-}
+const EXPIRED: Problem = { title: "error.expired_title", body: "error.expired_body", next: "error.expired_next" };
+/** Failures a user can act on get their own words; the others the general "did not succeed". */
+const FEDERATION_REASONS: Record<string, MessageKey> = {
+  already_linked: "federation.already_linked",
+  email_in_use: "federation.email_in_use",
+  inactive: "federation.inactive",
+  link_session: "federation.link_session",
+  no_account: "federation.no_account",
+};
 
 export function federationRoutes(deps: Deps) {
   const base = new URL(deps.config.issuer).pathname.replace(/\/$/, "");
@@ -49,7 +56,7 @@ export function federationRoutes(deps: Deps) {
       await limit(request);
       const id = new URL(request.url).searchParams.get("interaction") ?? "";
       const ia = await loadInteraction(deps, id, readCookie(request, cookies.browserName), findClient);
-      if (!ia) return page("Request expired", "This sign-in request has expired or was opened in another browser. Return to the application and start again.", 400);
+      if (!ia) return problemResponse(request, await pageUi(deps, request), 400, EXPIRED, "federation start without a live interaction in this browser");
       const idp = await store.findIdpBySlug(deps.sql, params.slug);
       // An unknown or disabled provider (a stale idp_hint) falls back to the login page.
       if (!idp || !idp.is_enabled) return seeOther(`${base}/interaction/${ia.id}`);
@@ -79,7 +86,7 @@ export function federationRoutes(deps: Deps) {
         const who = await resolveAccount(deps, result, session, ip);
         if (who.kind === "linked") return seeOther(`${base}/account?done=identity_linked`, [clear]);
         const ia = result.interactionId ? await loadInteraction(deps, result.interactionId, readCookie(request, cookies.browserName), findClient) : undefined;
-        if (!ia) return new Response(messagePage("Request expired", "This sign-in request has expired. Return to the application and start again."), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
+        if (!ia) return problemResponse(request, await pageUi(deps, request, { userId: who.userId }), 400, EXPIRED, "federation callback without a live interaction in this browser", { "Set-Cookie": clear });
         if (session) await endSession(deps, session);
         const started = await startFederatedSession(deps, { userId: who.userId, amr: result.amr, acr: result.acr, authTime: result.authTime, idpId: result.idp.id, upstreamSub: result.upstreamSub, upstreamSid: result.upstreamSid, ip, userAgent: request.headers.get("user-agent") });
         ia.state.loginSessionId = started.session.id;
@@ -90,7 +97,10 @@ export function federationRoutes(deps: Deps) {
       } catch (err) {
         if (!(err instanceof FederationError)) throw err;
         await audit(deps, { action: "login.federation_failed", targetType: "idp", targetId: result?.idp.slug ?? err.idpSlug ?? null, outcome: "denied", ip, details: { reason: err.reason } });
-        return new Response(messagePage("Sign-in failed", err.message), { status: 400, headers: { ...pageHeaders(), "Set-Cookie": clear } });
+        const provider = result?.idp.name ?? "";
+        const specific = FEDERATION_REASONS[err.reason];
+        const ui = await pageUi(deps, request);
+        return problemResponse(request, ui, 400, { title: "error.upstream_failed_title", body: specific ?? "error.upstream_failed_body", next: specific ? undefined : "error.upstream_failed_next", params: { provider: provider || ui.t("error.upstream_provider") } }, `federation failed: ${err.reason}`, { "Set-Cookie": clear }, specific ? undefined : err.message);
       }
     }, { detail: { tags: ["federation"], summary: "Redirect URI of the upstream identity providers" } })
     .post("/federation/backchannel-logout/:slug", async ({ request, params }) => {

@@ -37,6 +37,7 @@ export default {
       audit: group("audit", "Read the audit log.", ["$ authly admin audit list --action admin.denied"], () => import("./audit")),
       status: () => import("./status").then((m) => m.default),
       mail: group("mail", "Outgoing mail.", ["$ authly admin mail test --to ops@example.com"], () => import("./mail")),
+      branding: group("branding", "Product name, logo, colours and stylesheet of the pages and mails.", ["$ authly admin branding show", '$ authly admin branding set --product-name "Acme ID" --primary-colour "#b00020"', "$ authly admin branding set --client my-app --logo-file ./logo.png"], () => import("./branding")),
       // Not API-first by design: recovery works with the database when no admin can sign in.
       recover: () => import("../recover").then((m) => m.default),
     },
