@@ -14,7 +14,7 @@ import { sourceKey } from "../lib/source-key";
 import { rawQuery } from "../lib/text";
 import { parseParams, readFormBody } from "../oauth/request-params";
 import { messagePage, pageHeaders, type PageUi } from "../interaction/pages";
-import { pageUi, problemResponse, type Problem } from "../http/page-ui";
+import { pageUi, problemResponse, withUiLocales, type Problem } from "../http/page-ui";
 import { completePasswordReset, passwordResetOffered, requestPasswordResetInBackground, resetTokenIsLive, RESET_LIMITS } from "./password-reset";
 import { confirmEmailPage, forgotPage, forgotSentPage, newPasswordPage } from "./reset-pages";
 import { confirmEmail, verificationTokenIsLive } from "./email-verification";
@@ -50,7 +50,9 @@ export function passwordResetRoutes(deps: Deps) {
       if (!passwordResetOffered(deps)) return notOffered(request);
       const q = parseParams(rawQuery(request.url)).values;
       const back = backUrl(q.interaction);
-      return page(forgotPage({ action: back ? `${forgotAction}?interaction=${encodeURIComponent(q.interaction!)}` : forgotAction, backUrl: back, ui: await uiOf(request) }));
+      // The language the sign-in chose (?ui_locales=) stays with the form, its answer and the mail.
+      const action = withUiLocales(back ? `${forgotAction}?interaction=${encodeURIComponent(q.interaction!)}` : forgotAction, request);
+      return page(forgotPage({ action, backUrl: back, ui: await uiOf(request) }));
     }, { detail: { tags: ["interaction"], summary: "Forgot password: ask for a reset link" } })
     .post("/password/forgot", async ({ request }) => {
       if (!passwordResetOffered(deps)) return notOffered(request);
@@ -72,7 +74,7 @@ export function passwordResetRoutes(deps: Deps) {
       if (!passwordResetOffered(deps)) return notOffered(request);
       const token = parseParams(rawQuery(request.url)).values.token ?? "";
       if (token.length > 128 || !(await resetTokenIsLive(deps, token))) return badLink(request, BAD_LINK, "reset token unknown, used, replaced or expired");
-      return page(newPasswordPage({ action: resetAction, token, minLength: PASSWORD_MIN, ui: await uiOf(request) }));
+      return page(newPasswordPage({ action: withUiLocales(resetAction, request), token, minLength: PASSWORD_MIN, ui: await uiOf(request) }));
     }, { detail: { tags: ["interaction"], summary: "The new-password page of a reset link" } })
     .post("/password/reset", async ({ request }) => {
       if (!passwordResetOffered(deps)) return notOffered(request);
@@ -87,7 +89,7 @@ export function passwordResetRoutes(deps: Deps) {
       if (r.ok) return page(messagePage(ui.t("reset.done_title"), ui.t("reset.done_body"), ui));
       if (r.reason === "invalid_token") return badLink(request, BAD_LINK, "reset token unknown, used, replaced or expired");
       const error = r.reason === "mismatch" ? ui.t("reset.mismatch") : ui.t("reset.policy", { min: PASSWORD_MIN, max: RESET_LIMITS.maxPasswordLength });
-      return page(newPasswordPage({ action: resetAction, token, minLength: PASSWORD_MIN, error, ui }), 400);
+      return page(newPasswordPage({ action: withUiLocales(resetAction, request), token, minLength: PASSWORD_MIN, error, ui }), 400);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Set the new password of a reset link" } })
     .get("/email/verify", async ({ request }) => {
       if (!mailEnabled(deps)) return notOffered(request);

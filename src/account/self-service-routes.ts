@@ -21,7 +21,7 @@ import { messagePage } from "../interaction/pages";
 import { endSession } from "../interaction/session";
 import { listUserSessions } from "../interaction/store";
 import { audit } from "../audit/service";
-import { problemResponse, uiLocalesQuery, type Problem } from "../http/page-ui";
+import { problemResponse, withUiLocales, type Problem } from "../http/page-ui";
 import type { MessageKey } from "../i18n";
 import { accountBase, accountHome, accountPageResponse, accountUi, readAccountForm, renderAccount, type AccountNotice } from "./account-http";
 import { checkProfile, PROFILE_FIELDS, saveProfile } from "./profile";
@@ -125,7 +125,7 @@ export function selfServiceRoutes(deps: Deps) {
       const live = token && token.length <= 128 ? await emailChangeTokenIsLive(deps, token) : undefined;
       if (!live) return badLink(request, "email-change link unknown, used or expired");
       const ui = await accountUi(deps, request);
-      return page(confirmEmailChangePage({ action: `${base}/email/change${uiLocalesQuery(request)}`, token, email: live.email, ui }));
+      return page(confirmEmailChangePage({ action: withUiLocales(`${base}/email/change`, request), token, email: live.email, ui }));
     }, { detail: { tags: ["account"], summary: "The confirmation page of an email-change link" } })
     .post("/email/change", async ({ request }) => {
       if (!emailChangeOffered(deps)) return notOffered(request);

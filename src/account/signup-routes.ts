@@ -16,7 +16,7 @@ import { rawQuery } from "../lib/text";
 import { parseParams, readFormBody } from "../oauth/request-params";
 import { cookieSettings, readCookie, serializeCookie } from "../interaction/cookies";
 import { messagePage, pageHeaders, type PageUi } from "../interaction/pages";
-import { pageUi, problemResponse, uiLocalesQuery, type Problem } from "../http/page-ui";
+import { pageUi, problemResponse, withUiLocales, type Problem } from "../http/page-ui";
 import type { MessageKey } from "../i18n";
 import { accountReadyPage, signupConfirmPage, signupPage, signupSentPage } from "./signup-pages";
 import { checkSignupInput, confirmSignup, liveInvite, requestSignupInBackground, SIGNUP_LIMITS, signupOffered, signupRequestIsLive, signupWithInvite, signupWithoutVerification, type SignupInput } from "./signup";
@@ -50,10 +50,13 @@ export function signupRoutes(deps: Deps) {
   const csrfOf = (browser: string) => hashSecret(deps.peppers.secrets, `signup-csrf:${browser}`);
   const interactionOf = (v: string | undefined) => (v && INTERACTION_ID.test(v) ? v : undefined);
   const signinUrl = (interaction?: string) => (interaction ? `${base}/interaction/${interaction}` : undefined);
-  const links = (interaction?: string) => ({
+  // The form's own path: its interaction, and the language the request chose (ui_locales) kept.
+  const signupPath = (request: Request, interaction?: string) => withUiLocales(`/signup${interaction ? `?interaction=${encodeURIComponent(interaction)}` : ""}`, request);
+  // "Sign up again" (the username-taken mail) opens the form in the language the mail was asked in.
+  const links = (request: Request, interaction?: string) => ({
     confirm: (token: string) => `${issuerUrl}/signup/confirm?token=${encodeURIComponent(token)}`,
     signin: `${issuerUrl}/account`,
-    signup: `${issuerUrl}/signup${interaction ? `?interaction=${encodeURIComponent(interaction)}` : ""}`,
+    signup: `${issuerUrl}${signupPath(request, interaction)}`,
   });
 
   /** The form for this browser (a browser cookie is set when there is none). */
@@ -64,7 +67,7 @@ export function signupRoutes(deps: Deps) {
       browser = randomToken(32);
       set["Set-Cookie"] = serializeCookie(cookies, cookies.browserName, browser);
     }
-    const action = `${base}/signup${v.interaction ? `?interaction=${encodeURIComponent(v.interaction)}${uiLocalesQuery(request, "&")}` : uiLocalesQuery(request)}`;
+    const action = `${base}${signupPath(request, v.interaction)}`;
     const html = signupPage({ action, csrf: csrfOf(browser), minLength: PASSWORD_MIN, maxLength: SIGNUP_LIMITS.maxPasswordLength, maxNameLength: SIGNUP_LIMITS.maxNameLength, inviteEmail: v.invite?.email, inviteToken: v.invite?.token, values: v.values, errors: v.errors, backUrl: signinUrl(v.interaction), ui: await uiOf(request) });
     return page(html, status, set);
   };
@@ -121,7 +124,7 @@ export function signupRoutes(deps: Deps) {
       // The same database work for every address (its counter), whether or not it has an account.
       const perAddress = await consumeRateLimit(deps, `signup:addr:${sha256(input.email.toLowerCase())}`, SIGNUP_LIMITS.perAddressPer15Minutes, 15 * 60);
       const ui = await uiOf(request);
-      if (perAddress.allowed) requestSignupInBackground(deps, input, ip, interaction ?? null, links(interaction), ui.locale);
+      if (perAddress.allowed) requestSignupInBackground(deps, input, ip, interaction ?? null, links(request, interaction), ui.locale);
       return page(signupSentPage({ backUrl: signinUrl(interaction), hours: SIGNUP_LIMITS.requestTtlSeconds / 3600, ui }));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Create an account (same answer whether or not the username or address exists)" } })
     .get("/signup/confirm", async ({ request }) => {
@@ -129,7 +132,7 @@ export function signupRoutes(deps: Deps) {
       if (token.length > 128 || !token) return problem(request, 400, BAD_LINK, "sign-up link without a usable token");
       const live = await signupRequestIsLive(deps, token);
       if (!live) return problem(request, 400, BAD_LINK, "sign-up link unknown, used or expired");
-      return page(signupConfirmPage({ action: `${base}/signup/confirm${uiLocalesQuery(request)}`, token, username: live.username, ui: await uiOf(request) }));
+      return page(signupConfirmPage({ action: withUiLocales(`${base}/signup/confirm`, request), token, username: live.username, ui: await uiOf(request) }));
     }, { detail: { tags: ["interaction"], summary: "The confirmation page of a sign-up link" } })
     .post("/signup/confirm", async ({ request }) => {
       const ip = requestInfo(request).ip;

@@ -33,10 +33,15 @@ export async function pageUi(deps: Deps, request: Request, input: PageUiInput = 
 
 /** A shipped language asked for by `ui_locales` (or chosen for an interaction), as a query part to
  *  carry into a form's action or the next page's link ("" when none): the next request keeps it. */
-export function uiLocalesQuery(source: Request | string | null | undefined, sep: "?" | "&" = "?"): string {
+function uiLocalesQuery(source: Request | string | null | undefined, sep: "?" | "&" = "?"): string {
   const value = typeof source === "string" || source == null ? source : new URL(source.url).searchParams.get("ui_locales");
   const locale = value && value.length <= 256 ? fromUiLocales(value) : undefined;
   return locale ? `${sep}ui_locales=${locale}` : "";
+}
+
+/** `path` (a link or a form's action) with that language appended (see uiLocalesQuery). */
+export function withUiLocales(path: string, source: Request | string | null | undefined): string {
+  return path + uiLocalesQuery(source, path.includes("?") ? "&" : "?");
 }
 
 /** The problem a page shows: catalogue keys of its title, what happened and what to do next. */

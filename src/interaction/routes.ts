@@ -17,7 +17,7 @@ import { audit } from "../audit/service";
 import { readFormBody } from "../oauth/request-params";
 import { cookieSettings, readCookie } from "./cookies";
 import { consentPage, formTarget, loginPage, pageHeaders, passwordChangePage, type PageUi } from "./pages";
-import { pageUi, problemResponse, uiLocalesQuery, type Problem } from "../http/page-ui";
+import { pageUi, problemResponse, withUiLocales, type Problem } from "../http/page-ui";
 import { clientLogo } from "../branding/service";
 import {
   checkCsrf,
@@ -77,7 +77,7 @@ export function interactionRoutes(deps: Deps) {
     const passkey = challenge ? { action: url(ia.id, "webauthn"), challenge, rpId: steps.rpId, script: steps.scriptUrl } : undefined;
     const ui = await uiFor(request, ia);
     return page(
-      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: clientDisplayName(ia.client, ui), clientLogo: await clientLogo(deps, ia.client.logo_uri), login: login ?? ia.state.request.loginHint, error: error && ui.t(error), passkey, forgotUrl: mailEnabled(deps) ? `${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}` : undefined, signupUrl: signupOffered(deps) ? `${base}/signup?interaction=${encodeURIComponent(ia.id)}${uiLocalesQuery(ia.state.request.uiLocales, "&")}` : undefined, upstream: await loginProviders(deps, ia.id), ui }),
+      loginPage({ action: url(ia.id, "login"), cancelAction: url(ia.id, "cancel"), csrf: csrfToken(deps, ia.id), clientName: clientDisplayName(ia.client, ui), clientLogo: await clientLogo(deps, ia.client.logo_uri), login: login ?? ia.state.request.loginHint, error: error && ui.t(error), passkey, forgotUrl: mailEnabled(deps) ? withUiLocales(`${base}/password/forgot?interaction=${encodeURIComponent(ia.id)}`, ia.state.request.uiLocales) : undefined, signupUrl: signupOffered(deps) ? withUiLocales(`${base}/signup?interaction=${encodeURIComponent(ia.id)}`, ia.state.request.uiLocales) : undefined, upstream: await loginProviders(deps, ia.id), ui }),
       status,
       [formTarget(ia.state.request.redirectUri)],
       Boolean(passkey),

@@ -8,6 +8,7 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { en } from "../../src/i18n/en";
 import { CATALOGUES, type MessageKey } from "../../src/i18n";
 import { settleSignupRequests } from "../../src/account/signup";
+import { settlePasswordResetRequests } from "../../src/account/password-reset";
 import { freePort } from "../support/app";
 import { startAdminApi } from "../support/admin";
 import { authorizeUrl, Browser, findForm, isLoginPage, pkce, type Page } from "../support/browser";
@@ -41,6 +42,12 @@ async function outbox(recipient: string, kind: string): Promise<{ subject: strin
 }
 const linkIn = (text: string, path: string) => new RegExp(`(http://127\\.0\\.0\\.1:\\d+${path.replace("?", "\\?")}[^\\s]+)`).exec(text)![1]!;
 const pw = "A-Good-Password-1";
+/** The href of the link whose text is `text` (as the page escapes it). */
+const hrefOf = (p: Page, text: string) => {
+  const a = [...p.html.matchAll(/<a href="([^"]+)">([^<]*)<\/a>/g)].find((m) => m[2] === text);
+  expect(a).toBeDefined();
+  return a![1]!.replaceAll("&amp;", "&");
+};
 
 describe("sign-up in the user's language", () => {
   test("ui_locales=de: the login page's link, the form and its problems, 'check your mail' and the mail are German; the link's page follows the browser (fr)", async () => {
@@ -139,6 +146,72 @@ describe("sign-up in the user's language", () => {
     const ok = await b.submit(form, "/signup?ui_locales=es", { username: "invitada", name: "", password: pw, confirm_password: pw });
     expect(h1(ok)).toBe("Su cuenta está lista");
     expect(ok.html).toContain(shown("es", "signup.go_account"));
+  });
+});
+
+describe("password reset and 'Sign up again' keep the sign-in's language", () => {
+  test("ui_locales=de: 'Forgot password?' carries it; the form, its problem, 'check your mail' and the reset mail are German, whatever the browser says", async () => {
+    const user = await createOidcUser(deps, { email: "vergessen@example.test" });
+    await deps.sql`UPDATE users SET locale = NULL WHERE id = ${user.id}`; // no claim: the mail follows the page
+    const b = Browser.forServer(api.url);
+    b.headers["accept-language"] = "en";
+    const login = await b.open(authorizeUrl(authParams(rp, pkce().challenge, { ui_locales: "de" })));
+    expect(isLoginPage(login)).toBe(true);
+    const href = hrefOf(login, shown("de", "login.forgot"));
+    expect(href).toContain("ui_locales=de");
+
+    const form = await b.open(href);
+    expect(form.status).toBe(200);
+    expect(lang(form)).toBe("de");
+    expect(h1(form)).toBe(shown("de", "forgot.title"));
+    const action = findForm(form.html, "ui_locales=de").action;
+    expect(action).toContain("interaction=");
+    const suffix = action.slice(action.indexOf("/password/forgot"));
+    const missing = await b.submit(form, suffix, { email: "not-an-address" });
+    expect(missing.status).toBe(400);
+    expect(lang(missing)).toBe("de");
+    expect(missing.html).toContain(shown("de", "forgot.missing"));
+
+    const sent = await b.submit(missing, suffix, { email: user.email });
+    expect(sent.status).toBe(200);
+    expect(lang(sent)).toBe("de");
+    expect(h1(sent)).toBe(shown("de", "forgot.sent_title"));
+    await settlePasswordResetRequests();
+    const mail = await outbox(user.email, "password_reset");
+    expect(mail.subject).toBe("Passwort zurücksetzen");
+    expect(mail.html_body).toContain('<html lang="de">');
+
+    // The mailed link's page follows the browser that opens it; its form keeps a ui_locales it was opened with.
+    const reset = await Browser.forServer(api.url).open(`${linkIn(mail.text_body, "/password/reset?token=")}&ui_locales=es`);
+    expect(lang(reset)).toBe("es");
+    const refused = await Browser.forServer(api.url).submit(reset, "/password/reset?ui_locales=es", { new_password: "short", confirm_password: "short" });
+    expect(refused.status).toBe(400);
+    expect(lang(refused)).toBe("es");
+  });
+
+  test("the username-taken mail is in the form's language (ui_locales=fr) and its 'Sign up again' link opens the form in it", async () => {
+    await createOidcUser(deps, { username: "pris" });
+    const b = Browser.forServer(api.url);
+    b.headers["accept-language"] = "de";
+    const login = await b.open(authorizeUrl(authParams(rp, pkce().challenge, { ui_locales: "fr" })));
+    const form = await b.open(hrefOf(login, shown("fr", "login.signup")));
+    expect(lang(form)).toBe("fr");
+    const action = findForm(form.html, "ui_locales=fr").action;
+    const sent = await b.submit(form, action.slice(action.indexOf("/signup")), { username: "pris", email: "nouveau@example.test", name: "", password: pw, confirm_password: pw });
+    expect(sent.status).toBe(200);
+    await settleSignupRequests();
+    const mail = await outbox("nouveau@example.test", "signup_username_taken");
+    expect(mail.html_body).toContain('<html lang="fr">');
+    const again = linkIn(mail.text_body, "/signup?");
+    expect(new URL(again).searchParams.get("ui_locales")).toBe("fr");
+    expect(new URL(again).searchParams.get("interaction")).toBeTruthy();
+
+    const elsewhere = Browser.forServer(api.url);
+    elsewhere.headers["accept-language"] = "es";
+    const reopened = await elsewhere.open(again);
+    expect(reopened.status).toBe(200);
+    expect(lang(reopened)).toBe("fr");
+    expect(h1(reopened)).toBe(shown("fr", "signup.title"));
   });
 });
 
