@@ -8,7 +8,7 @@ import { freePort } from "../support/app";
 import { startAdminApi } from "../support/admin";
 import { Browser, authorizeUrl, callbackParams, isLoginPage, pkce, type Page } from "../support/browser";
 import { createOidcClient, createOidcUser, type OidcTestUser } from "../support/oidc-fixtures";
-import { authParams, exchangeCode, jwtPayload, signIn } from "../support/oidc-flow";
+import { authParams, exchangeCode, jwtPayload, signIn, startLogoutReceiver } from "../support/oidc-flow";
 import { startSmtpPeer } from "../support/smtp";
 import { settleBackgroundLogouts } from "../../src/oidc/backchannel-logout";
 
@@ -16,23 +16,12 @@ setDefaultTimeout(120_000);
 
 const smtpPort = await freePort();
 const peer = await startSmtpPeer(smtpPort);
-const received: string[] = [];
-const receiver = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  async fetch(req) {
-    received.push(new URLSearchParams(await req.text()).get("logout_token") ?? "");
-    return new Response(null, { status: 200 });
-  },
-});
-afterAll(async () => {
-  receiver.stop(true);
-  await peer.stop();
-});
+const { uri: logoutUri, tokens: received } = startLogoutReceiver();
+afterAll(() => peer.stop());
 
 const api = await startAdminApi({ AUTHLY_SMTP_URL: `smtp://127.0.0.1:${smtpPort}?tls=off`, AUTHLY_MAIL_FROM: "authly@example.test", AUTHLY_MAIL_RETRY_SECONDS: "1" });
 const deps = api.deps;
-const rp = await createOidcClient(deps, { require_consent: false, scopes: ["openid", "offline_access"], backchannel_logout_uri: `http://127.0.0.1:${receiver.port}/bc` });
+const rp = await createOidcClient(deps, { require_consent: false, scopes: ["openid", "offline_access"], backchannel_logout_uri: logoutUri });
 const http = { request: (p: string, i?: RequestInit) => fetch(api.url + p, i) };
 
 const to = (m: ParsedMail) => (m.to && "text" in m.to ? m.to.text : "");

@@ -2,13 +2,8 @@
 // connection pool, on one database. slow_down's interval is counted in the database, so polls spread
 // over both nodes see one interval; a device code is redeemed exactly once whichever node answers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
-import { createSql } from "../../src/db/sql";
-import { POOL_SETTINGS } from "../../src/modes";
-import { buildDeps } from "../../src/server";
 import { DEVICE_CODE_GRANT } from "../../src/clients/model";
-import { createTestApp, testEnv, type TestApp } from "../support/app";
+import { createSecondNode, createTestApp, type TestApp } from "../support/app";
 import { post } from "../support/fixtures";
 import { createOidcClient, createOidcUser, type OidcTestClient } from "../support/oidc-fixtures";
 import { Browser, isLoginPage } from "../support/browser";
@@ -26,13 +21,9 @@ let tv: OidcTestClient;
 beforeAll(async () => {
   tv = await createOidcClient(a.deps, { client_type: "public", client_name: "TV", grant_types: [DEVICE_CODE_GRANT], redirect_uris: [] });
   if (!multiNode) return;
-  const config = loadConfig(testEnv(a.db, env), { purpose: "server" });
-  const sql = createSql({ url: a.db.url, pool: POOL_SETTINGS.testing });
-  const deps = buildDeps(config, sql);
-  deps.health.ready = true;
-  const app = createApp(deps, { accessLog: false });
-  b = { request: (path, init) => app.handle(new Request(new URL(path, "http://localhost"), init)) };
-  closeB = () => sql.end({ timeout: 1 });
+  const second = createSecondNode(a, env);
+  b = second;
+  closeB = second.close;
 });
 afterAll(() => closeB());
 

@@ -7,14 +7,12 @@ import { SignJWT, exportJWK, generateKeyPair } from "jose";
 import { createApp } from "../../src/app";
 import { updateClient } from "../../src/clients/service";
 import { loadConfig } from "../../src/config";
-import { createSql } from "../../src/db/sql";
-import { POOL_SETTINGS } from "../../src/modes";
 import { buildDeps } from "../../src/server";
 import { thumbprint } from "../../src/oauth/dpop";
 import { createDpopProof, generateDpopKey, type DpopKey } from "../../src/lib/dpop-proof";
 import { randomToken } from "../../src/lib/crypto";
 import { CLI_CLIENT_ID } from "../../src/clients/model";
-import { createTestApp, testEnv, type TestApp } from "../support/app";
+import { createSecondNode, createTestApp, testEnv, type TestApp } from "../support/app";
 import { startAdminApi } from "../support/admin";
 import { Browser, authorizeUrl, callbackParams, pkce } from "../support/browser";
 import { post } from "../support/fixtures";
@@ -357,12 +355,9 @@ describe("several nodes on one database (RFC 9449 §11.1: the replay store is sh
   afterAll(() => closeB());
 
   test.skipIf(!multiNode)("one proof jti raced at two nodes is accepted once (RFC 9449 §11.1)", async () => {
-    const config = loadConfig(testEnv(t.db), { purpose: "server" });
-    const sql = createSql({ url: t.db.url, pool: POOL_SETTINGS.testing });
-    closeB = () => sql.end({ timeout: 1 });
-    const deps = buildDeps(config, sql);
-    deps.health.ready = true;
-    const appB = createApp(deps, { accessLog: false });
+    const nodeB = createSecondNode(t);
+    closeB = nodeB.close;
+    const appB = nodeB.app;
     for (let round = 0; round < 3; round++) {
       const proof = await proofFor(keyA);
       const send = (handle: (r: Request) => Promise<Response> | Response) => {

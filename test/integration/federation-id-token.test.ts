@@ -1,21 +1,18 @@
 // The upstream ID token checks (OIDC Core §3.1.3.7) one rule at a time, against a JWK Set served on
 // loopback (read through safeFetch; dev mode allows loopback): signature, alg, iss, aud, azp, exp,
 // nonce. The end-to-end flow with a real upstream is in federation.test.ts.
-import { afterAll, describe, expect, test } from "bun:test";
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, test } from "bun:test";
+import { SignJWT, UnsecuredJWT } from "jose";
 import { createTestApp } from "../support/app";
+import { serveUpstreamJwks } from "../support/federation";
 import { FederationError, verifyIdToken } from "../../src/authn/upstream/flow";
 import type { IdpRecord } from "../../src/authn/upstream/model";
 
 const t = await createTestApp();
-const good = await generateKeyPair("ES256");
-const other = await generateKeyPair("ES256");
-const jwk = { ...(await exportJWK(good.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
-const jwks = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ keys: [jwk] }) });
-afterAll(() => jwks.stop(true));
+const { good, other, jwksUri } = await serveUpstreamJwks();
 
 const ISSUER = "https://upstream.example";
-const idp = { id: "00000000-0000-0000-0000-000000000000", slug: "up", name: "Upstream", kind: "oidc", issuer: ISSUER, jwks_uri: `http://127.0.0.1:${jwks.port}/jwks`, client_id: "our-client" } as IdpRecord;
+const idp = { id: "00000000-0000-0000-0000-000000000000", slug: "up", name: "Upstream", kind: "oidc", issuer: ISSUER, jwks_uri: jwksUri, client_id: "our-client" } as IdpRecord;
 const NONCE = "the-nonce";
 
 async function token(claims: Record<string, unknown> = {}, opts: { key?: CryptoKey; exp?: string } = {}): Promise<string> {

@@ -2,9 +2,10 @@
 // 1.0 §2.5-2.8, as the relying party), against a provider whose JWK Set is served on loopback:
 // signature, alg, iss, aud, azp, iat window, exp, jti (and its replay), sub/sid, events, nonce,
 // encryption, typ; which sessions end (§2.7); the 200 / 400 invalid_request answers with no-store.
-import { afterAll, describe, expect, test } from "bun:test";
-import { CompactEncrypt, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
+import { describe, expect, test } from "bun:test";
+import { CompactEncrypt, SignJWT, UnsecuredJWT } from "jose";
 import { createTestApp } from "../support/app";
+import { serveUpstreamJwks } from "../support/federation";
 import { auditRows } from "../support/admin";
 import { createOidcUser } from "../support/oidc-fixtures";
 import { insertIdp, type IdpColumns } from "../../src/authn/upstream/store";
@@ -12,17 +13,13 @@ import { startFederatedSession, startSession } from "../../src/interaction/sessi
 import { BACKCHANNEL_LOGOUT_EVENT } from "../../src/authn/upstream/logout-token";
 
 const t = await createTestApp();
-const good = await generateKeyPair("ES256");
-const other = await generateKeyPair("ES256");
-const jwk = { ...(await exportJWK(good.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
-const jwks = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ keys: [jwk] }) });
-afterAll(() => jwks.stop(true));
+const { good, other, jwksUri } = await serveUpstreamJwks();
 
 const ISSUER = "https://upstream.example";
 const CLIENT_ID = "our-client";
 const base: IdpColumns = {
   slug: "up", name: "Upstream", kind: "oidc", issuer: ISSUER, authorization_endpoint: `${ISSUER}/authorize`, token_endpoint: `${ISSUER}/token`, userinfo_endpoint: null,
-  jwks_uri: `http://127.0.0.1:${jwks.port}/jwks`, client_id: CLIENT_ID, client_secret_sealed: null, token_endpoint_auth_method: "none",
+  jwks_uri: jwksUri, client_id: CLIENT_ID, client_secret_sealed: null, token_endpoint_auth_method: "none",
   client_key_kid: null, client_key_alg: null, client_key_public: null, client_key_sealed: null, scopes: ["openid"], claim_mapping: {}, create_users: true, is_enabled: true,
 };
 const idp = await insertIdp(t.deps.sql, base);

@@ -7,12 +7,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from "jose";
 import { updateClient } from "../../src/clients/service";
 import { randomToken } from "../../src/lib/crypto";
-import { createApp } from "../../src/app";
-import { loadConfig } from "../../src/config";
-import { createSql } from "../../src/db/sql";
-import { POOL_SETTINGS } from "../../src/modes";
-import { buildDeps } from "../../src/server";
-import { createTestApp, testEnv, type TestApp } from "../support/app";
+import { createSecondNode, createTestApp, type TestApp } from "../support/app";
 import { Browser, authorizeUrl, callbackParams, pkce } from "../support/browser";
 import { basic, post } from "../support/fixtures";
 import { createOidcClient, createOidcUser, type OidcTestClient } from "../support/oidc-fixtures";
@@ -311,13 +306,9 @@ describe("several nodes on one database (RFC 9126 §4: state in PostgreSQL)", ()
   afterAll(() => closeB());
 
   test.skipIf(!multiNode)("a request pushed to one node is served by another, and one use raced on both nodes proceeds once (RFC 9126 §4)", async () => {
-    const config = loadConfig(testEnv(t.db), { purpose: "server" });
-    const sql = createSql({ url: t.db.url, pool: POOL_SETTINGS.testing });
-    closeB = () => sql.end({ timeout: 1 });
-    const deps = buildDeps(config, sql);
-    deps.health.ready = true;
-    const appB = createApp(deps, { accessLog: false });
-    const nodeB = (path: string) => appB.handle(new Request(new URL(path, "http://localhost")));
+    const second = createSecondNode(t);
+    closeB = second.close;
+    const nodeB = (path: string) => second.request(path);
     const { uri } = await pushed();
     expect((await nodeB(authorizeUrl({ client_id: rp.client_id, request_uri: uri }))).status).toBe(303);
     for (let round = 0; round < 3; round++) {

@@ -2,29 +2,20 @@
 // other session, grant, refresh token and access token of the user is revoked and the clients of
 // the ended sessions get a back-channel logout token. The token that made the change (its grant,
 // and the browser session it came from) is kept, so the admin CLI stays logged in.
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { startAdminApi } from "../support/admin";
 import { createOidcClient, createOidcUser, type OidcTestUser } from "../support/oidc-fixtures";
 import { Browser, authorizeUrl, callbackParams, isConsentPage, pkce } from "../support/browser";
-import { authParams, exchangeCode, jwtPayload, signIn } from "../support/oidc-flow";
+import { authParams, exchangeCode, jwtPayload, signIn, startLogoutReceiver } from "../support/oidc-flow";
 import { CLI_CLIENT_ID } from "../../src/clients/model";
 import { settleBackgroundLogouts } from "../../src/oidc/backchannel-logout";
 
 const api = await startAdminApi();
 const http = { request: (p: string, i?: RequestInit) => fetch(api.url + p, i) };
 
-const received: string[] = [];
-const receiver = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  async fetch(req) {
-    received.push(new URLSearchParams(await req.text()).get("logout_token") ?? "");
-    return new Response(null, { status: 200 });
-  },
-});
-afterAll(() => receiver.stop(true));
+const { uri: logoutUri, tokens: received } = startLogoutReceiver();
 
-const rp = await createOidcClient(api.deps, { require_consent: false, scopes: ["openid", "offline_access"], backchannel_logout_uri: `http://127.0.0.1:${receiver.port}/bc` });
+const rp = await createOidcClient(api.deps, { require_consent: false, scopes: ["openid", "offline_access"], backchannel_logout_uri: logoutUri });
 const FORM = { "content-type": "application/x-www-form-urlencoded" };
 
 async function token(params: Record<string, string>, basic?: { id: string; secret: string }) {

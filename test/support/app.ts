@@ -2,6 +2,8 @@
 // driven with app.handle(new Request(...)) or on a real loopback port.
 import { createApp } from "../../src/app";
 import { loadConfig } from "../../src/config";
+import { createSql } from "../../src/db/sql";
+import { POOL_SETTINGS } from "../../src/modes";
 import type { Deps } from "../../src/deps";
 import { buildDeps, listen, prepareDatabase, type RunningServer } from "../../src/server";
 import { afterAll } from "bun:test";
@@ -72,6 +74,23 @@ export async function createTestApp(opts: { env?: Record<string, string>; bootst
     request(path, init) {
       return app.handle(new Request(new URL(path, "http://localhost"), init));
     },
+  };
+}
+
+/** Another node of the same deployment: the app built again over a connection pool of its own on
+ *  the same database (as a second `serve` process would be). `close` ends its pool. On PGlite every
+ *  pool goes through one backend, so two nodes there are not two nodes: callers skip. */
+export function createSecondNode(t: Pick<TestApp, "db">, env: Record<string, string> = {}): Pick<TestApp, "deps" | "app" | "request"> & { close(): Promise<void> } {
+  const config = loadConfig(testEnv(t.db, env), { purpose: "server" });
+  const sql = createSql({ url: t.db.url, pool: POOL_SETTINGS.testing });
+  const deps = buildDeps(config, sql);
+  deps.health.ready = true;
+  const app = createApp(deps, { accessLog: false });
+  return {
+    deps,
+    app,
+    request: (path, init) => app.handle(new Request(new URL(path, "http://localhost"), init)),
+    close: () => sql.end({ timeout: 1 }),
   };
 }
 

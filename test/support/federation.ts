@@ -1,7 +1,8 @@
 // Signing in at server A through an upstream Authly server B (federation tests): from A's login
 // page (its "Sign in with NAME" link) or an idp_hint redirect, through B's login and consent pages,
 // back to A's callback; then the code of A's relying party exchanged for its ID token.
-import { expect } from "bun:test";
+import { afterAll, expect } from "bun:test";
+import { exportJWK, generateKeyPair, type CryptoKey } from "jose";
 import { Browser, authorizeUrl, decodeEntities, isConsentPage, isLoginPage, pkce, type Page } from "./browser";
 import type { OidcTestClient, OidcTestUser } from "./oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload } from "./oidc-flow";
@@ -47,4 +48,16 @@ export function upstreamSignIn(o: { aUrl: string; bUrl: string; rp: OidcTestClie
       return jwtPayload(t.body.id_token!);
     },
   };
+}
+
+/** An upstream provider's signing key for the one-rule-at-a-time tests: an ES256 key pair whose
+ *  public half is served as a JWK Set on loopback (kid "k1"), and another pair it never published.
+ *  Stopped after the file. */
+export async function serveUpstreamJwks(): Promise<{ good: { privateKey: CryptoKey; publicKey: CryptoKey }; other: { privateKey: CryptoKey; publicKey: CryptoKey }; jwksUri: string }> {
+  const good = await generateKeyPair("ES256");
+  const other = await generateKeyPair("ES256");
+  const jwk = { ...(await exportJWK(good.publicKey)), kid: "k1", alg: "ES256", use: "sig" };
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json({ keys: [jwk] }) });
+  afterAll(() => server.stop(true));
+  return { good, other, jwksUri: `http://127.0.0.1:${server.port}/jwks` };
 }

@@ -1,5 +1,6 @@
 // Runs the real front channel like a relying party and its user would: authorization request,
 // login form, consent form, callback, then the token endpoint.
+import { afterAll } from "bun:test";
 import type { TestApp } from "./app";
 import { Browser, authorizeUrl, callbackParams, isConsentPage, isLoginPage, pkce, type Page } from "./browser";
 import type { OidcTestClient, OidcTestUser } from "./oidc-fixtures";
@@ -56,6 +57,22 @@ export async function exchangeCode(t: Pick<TestApp, "request">, client: OidcTest
 /** The decoded payload of a JWT (no verification: tests that need it verify through the JWKS). */
 export function jwtPayload(jwt: string): Record<string, any> {
   return JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8"));
+}
+
+/** A relying party's back-channel logout endpoint on loopback (OIDC Back-Channel Logout 1.0 §2.5):
+ *  keeps every logout_token it is sent, in order, and answers 200. Stopped after the file. */
+export function startLogoutReceiver(): { uri: string; tokens: string[] } {
+  const tokens: string[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      tokens.push(new URLSearchParams(await req.text()).get("logout_token") ?? "");
+      return new Response(null, { status: 200 });
+    },
+  });
+  afterAll(() => server.stop(true));
+  return { uri: `http://127.0.0.1:${server.port}/bc`, tokens };
 }
 
 export { Browser };
