@@ -3,6 +3,7 @@
 // latency statistics, and process/connection sampling from /proc (Linux).
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { resolve } from "node:path";
+import type { Subprocess } from "bun";
 import { loadConfig } from "../src/config";
 import { createSql, type Sql } from "../src/db/sql";
 import type { Deps } from "../src/deps";
@@ -51,32 +52,13 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
     AUTHLY_BOOTSTRAP_ENABLED: "false",
     ...extraEnv,
   };
-  let out = "";
   // BENCH_BUN_FLAGS: extra flags for the server's bun (e.g. "--cpu-prof-md --cpu-prof-dir=/tmp/prof").
   const bunFlags = (process.env.BENCH_BUN_FLAGS ?? "").split(" ").filter(Boolean);
   // BENCH_AUTHLY_BIN: run a compiled binary (dist/authly-...) instead of the sources.
   const entry = process.env.BENCH_AUTHLY_BIN ? [resolve(process.env.BENCH_AUTHLY_BIN)] : [process.execPath, ...bunFlags, "src/main.ts"];
-  const proc = Bun.spawn([...entry, "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-  });
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  const { proc, output } = spawnLogged([...entry, "serve", "--migrate", "--port", String(port), "--host", "127.0.0.1", "--no-access-log", "--log-level", "warn"], env);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`authly serve exited early:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`authly serve not ready in time:\n${out}`);
-    if (await fetch(`${url}/health/ready`).then((r) => r.ok, () => false)) break;
-    await Bun.sleep(100);
-  }
+  await waitReady("authly serve", `${url}/health/ready`, proc, output);
   const config = loadConfig({ ...env, AUTHLY_LOG_LEVEL: "warn" }, { purpose: "server" });
   const sql = createSql({ url: dbUrl, pool: { min: 1, max: 4, connectTimeout: 10, idleTimeout: 30 } });
   const deps = buildDeps(config, sql);
@@ -87,7 +69,7 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
     deps,
     sql,
     schema,
-    output: () => out,
+    output,
     async stop() {
       proc.kill("SIGTERM");
       const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
@@ -98,6 +80,31 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
       await admin.end({ timeout: 2 });
     },
   };
+}
+
+/** A process of the bench (in ROOT, with `env` over ours) whose last 20 kB of output is kept for
+ *  the error that says why it stopped. */
+export function spawnLogged(cmd: string[], env: Record<string, string>): { proc: Subprocess; output: () => string } {
+  let out = "";
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
+  };
+  void pump(proc.stdout as ReadableStream<Uint8Array>);
+  void pump(proc.stderr as ReadableStream<Uint8Array>);
+  return { proc, output: () => out };
+}
+
+/** Waits (60 s at most) until `url` answers 2xx; fails with the process's output if it exits first. */
+export async function waitReady(name: string, url: string, proc: Subprocess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited early:\n${output()}`);
+    if (Date.now() > deadline) throw new Error(`${name} not ready in time:\n${output()}`);
+    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    await Bun.sleep(100);
+  }
 }
 
 export async function freePort(): Promise<number> {

@@ -13,16 +13,15 @@
 // `argon2` package, so a sign-in costs both servers the same hash. Needs node ≥ 20.19 and wrk.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { exportJWK, generateKeyPair } from "jose";
 import { hashPassword, passwordParams } from "../src/accounts/password";
 import { hashClientSecret } from "../src/clients/secrets";
 import { randomToken } from "../src/lib/crypto";
 import { authorize, closedLoop, CookieJar, discover, exchange, signIn, type FlowClient, type FlowServer } from "./flow";
-import { freePort, parseArgs, startBenchServer } from "./load-support";
+import { freePort, parseArgs, ROOT, spawnLogged, startBenchServer, waitReady } from "./load-support";
 import { ensureWrk, luaCodeExchange, luaGet, luaPost, luaRefresh, runWrk, writeScript, type WrkOptions, type WrkResult } from "./wrk";
 
-const ROOT = resolve(import.meta.dir, "..");
 const PEER_DIR = join(ROOT, "bench", ".peer");
 const PEER_PACKAGES = ["oidc-provider@^9", "argon2@^0.44"];
 const args = parseArgs(process.argv.slice(2));
@@ -64,21 +63,8 @@ interface Proc {
 }
 
 async function spawnServer(name: string, cmd: string[], env: Record<string, string>, url: string, readyPath: string): Promise<Proc> {
-  let out = "";
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${name} exited early:\n${out}`);
-    if (Date.now() > deadline) throw new Error(`${name} not ready in time:\n${out}`);
-    if (await fetch(url + readyPath).then((r) => r.ok, () => false)) break;
-    await Bun.sleep(100);
-  }
+  const { proc, output } = spawnLogged(cmd, env);
+  await waitReady(name, url + readyPath, proc, output);
   return {
     url,
     async stop() {

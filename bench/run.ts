@@ -15,14 +15,14 @@
 // Node.js; --peer false skips it).
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createSql } from "../src/db/sql";
 import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
 import { runCompanionBenches } from "./companions";
 import { createDpopProof, generateDpopKey, type DpopAlg } from "../src/lib/dpop-proof";
-import { ensureWrk, luaPost, luaRefresh, runWrk as wrkRun, type WrkResult as Result } from "./wrk";
+import { BASE_URL, freePort, parseArgs, spawnLogged, waitReady } from "./load-support";
+import { ensureWrk, luaPost, luaQueuedHeader, luaRefresh, runWrk as wrkRun, writeScript, type WrkResult as Result } from "./wrk";
 
-const ROOT = resolve(import.meta.dir, "..");
 const args = parseArgs(process.argv.slice(2));
 const DURATION = Number(args.duration ?? 10);
 const CONNECTIONS = Number(args.connections ?? 64);
@@ -38,7 +38,6 @@ const PIN = args.pin !== "false" && navigator.hardwareConcurrency >= 2 && Bun.wh
 const PIN_SERVERS = PIN && args.pin === "servers";
 const onServerCpu = (cmd: string[]) => (PIN_SERVERS ? ["taskset", "-c", "0", ...cmd] : cmd);
 const onLoadCpu = (cmd: string[]) => (PIN ? ["taskset", "-c", "1", ...cmd] : cmd);
-const BASE_URL = process.env.DATABASE_URL || process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/test";
 const SECRETS = { JWT_SECRET_KEY: `bench-jwt-secret-${randomToken(24)}`, JWT_REFRESH_SECRET_KEY: `bench-refresh-secret-${randomToken(24)}` };
 
 interface Pair {
@@ -53,76 +52,6 @@ function summarize(runs: Pair[]): Pair & { pct: number; pcts: number[] } {
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
   const errors = runs.reduce((n, p) => n + p.r.errors, 0);
   return { r: { ...median.r, errors }, raw: median.raw, pct: share(median), pcts: runs.map(share) };
-}
-
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a.startsWith("--")) out[a.slice(2)] = argv[i + 1] ?? "";
-  }
-  return out;
-}
-
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port!;
-  await s.stop(true);
-  return port;
-}
-
-async function waitReady(url: string, proc: ReturnType<typeof Bun.spawn>, output: () => string): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`process exited early:\n${output()}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet listening
-    }
-    await Bun.sleep(100);
-  }
-  throw new Error(`not ready in time:\n${output()}`);
-}
-
-function spawnLogged(cmd: string[], env: Record<string, string>): { proc: ReturnType<typeof Bun.spawn>; output: () => string } {
-  let out = "";
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  const pump = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const c of s) out = (out + dec.decode(c)).slice(-20_000);
-  };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  return { proc, output: () => out };
-}
-
-/** One pre-signed value per request, taken from a file (a thread's share), sent as a header. */
-function luaQueuedHeader(path: string, body: string, headers: Record<string, string>, header: string, file: string, perThread: number): string {
-  const h = Object.entries(headers).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(", ");
-  return `
-local counter = 0
-function setup(thread)
-  thread:set("tid", counter)
-  counter = counter + 1
-end
-local queue = {}
-local next_i = 1
-function init(args)
-  local i = 0
-  for line in io.lines(${JSON.stringify(file)}) do
-    if i >= tid * ${perThread} and i < (tid + 1) * ${perThread} then table.insert(queue, line) end
-    i = i + 1
-  end
-end
-function request()
-  local v = queue[next_i] or "exhausted"
-  next_i = next_i + 1
-  local hs = { ${h} }
-  hs[${JSON.stringify(header)}] = v
-  return wrk.format("POST", ${JSON.stringify(path)}, hs, ${JSON.stringify(body)})
-end
-`;
 }
 
 /** `count` DPoP proofs for POST `htu`, from 16 keys of `alg` (a client keeps its key), one per line. */
@@ -161,8 +90,8 @@ async function main(): Promise<void> {
       { ...SECRETS, DATABASE_URL: url.toString(), AUTHLY_MODE: "production", AUTHLY_ISSUER: issuer, AUTHLY_ADMIN_PASSWORD: `bench-${randomToken(12)}`, AUTHLY_ACCESS_TOKEN_ALG: "ES256" },
     );
     procs.push(server.proc);
-    await waitReady(`http://127.0.0.1:${rawPort}/`, raw.proc, raw.output);
-    await waitReady(`${issuer}/health/ready`, server.proc, server.output);
+    await waitReady("raw Bun.serve", `http://127.0.0.1:${rawPort}/`, raw.proc, raw.output);
+    await waitReady("authly serve", `${issuer}/health/ready`, server.proc, server.output);
 
     // Clients and refresh-token chains, written the way the server stores them.
     const sql = createSql({ url: url.toString(), pool: { min: 1, max: 2, connectTimeout: 10, idleTimeout: 10 } });
@@ -198,11 +127,7 @@ async function main(): Promise<void> {
     const check = await fetch(`${issuer}/oauth/introspect`, { method: "POST", headers: form, body: `token=${accessToken}` });
     if (!((await check.json()) as { active: boolean }).active) throw new Error("introspection of the bench token is not active");
 
-    const script = (name: string, lua: string) => {
-      const p = join(dir, `${name}.lua`);
-      writeFileSync(p, lua);
-      return p;
-    };
+    const script = (name: string, lua: string) => writeScript(dir, name, lua);
     const ccScript = script("cc", luaPost("/oauth/token", "grant_type=client_credentials&scope=api:read", form));
     const inScript = script("introspect", luaPost("/oauth/introspect", `token=${accessToken}&token_type_hint=access_token`, form));
     const rtScript = script("refresh", luaRefresh("/oauth/token", "bench-app", tokensFile, Math.floor(chains / THREADS)));

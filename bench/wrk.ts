@@ -72,18 +72,19 @@ export function writeScript(dir: string, name: string, lua: string): string {
   return p;
 }
 
+const luaHeaderLines = (headers: Record<string, string>) => Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
+
 export function luaPost(path: string, body: string, headers: Record<string, string>): string {
-  const h = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
-  return `wrk.method = "POST"\nwrk.path = ${JSON.stringify(path)}\nwrk.body = ${JSON.stringify(body)}\n${h}\n`;
+  return `wrk.method = "POST"\nwrk.path = ${JSON.stringify(path)}\nwrk.body = ${JSON.stringify(body)}\n${luaHeaderLines(headers)}\n`;
 }
 
 export function luaGet(path: string, headers: Record<string, string>): string {
-  const h = Object.entries(headers).map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join("\n");
-  return `wrk.method = "GET"\nwrk.path = ${JSON.stringify(path)}\n${h}\n`;
+  return `wrk.method = "GET"\nwrk.path = ${JSON.stringify(path)}\n${luaHeaderLines(headers)}\n`;
 }
 
-/** Refresh rotation: every response hands back the next refresh token of that connection's chain. */
-export function luaRefresh(path: string, clientId: string, tokensFile: string, perThread: number): string {
+/** Lua: each wrk thread numbers itself (tid) and loads its own share of `file`'s lines (lines
+ *  tid × perThread to (tid + 1) × perThread) into `queue`. */
+function luaThreadShare(file: string, perThread: number): string {
   return `
 local counter = 0
 function setup(thread)
@@ -93,11 +94,31 @@ end
 local queue = {}
 function init(args)
   local i = 0
-  for line in io.lines(${JSON.stringify(tokensFile)}) do
+  for line in io.lines(${JSON.stringify(file)}) do
     if i >= tid * ${perThread} and i < (tid + 1) * ${perThread} then table.insert(queue, line) end
     i = i + 1
   end
+end`;
+}
+
+/** One pre-signed value per request, taken from a file (a thread's share), sent as a header. */
+export function luaQueuedHeader(path: string, body: string, headers: Record<string, string>, header: string, file: string, perThread: number): string {
+  const h = Object.entries(headers).map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`).join(", ");
+  return `${luaThreadShare(file, perThread)}
+local next_i = 1
+function request()
+  local v = queue[next_i] or "exhausted"
+  next_i = next_i + 1
+  local hs = { ${h} }
+  hs[${JSON.stringify(header)}] = v
+  return wrk.format("POST", ${JSON.stringify(path)}, hs, ${JSON.stringify(body)})
 end
+`;
+}
+
+/** Refresh rotation: every response hands back the next refresh token of that connection's chain. */
+export function luaRefresh(path: string, clientId: string, tokensFile: string, perThread: number): string {
+  return `${luaThreadShare(tokensFile, perThread)}
 function request()
   local t = table.remove(queue, 1)
   if t == nil then t = "exhausted" end
