@@ -71,10 +71,7 @@ export async function startBenchServer(extraEnv: Record<string, string> = {}): P
     schema,
     output,
     async stop() {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
-      await proc.exited;
-      clearTimeout(timer);
+      await stopProcess(proc, 15_000);
       await sql.end({ timeout: 2 });
       await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
       await admin.end({ timeout: 2 });
@@ -94,6 +91,14 @@ export function spawnLogged(cmd: string[], env: Record<string, string>): { proc:
   void pump(proc.stdout as ReadableStream<Uint8Array>);
   void pump(proc.stderr as ReadableStream<Uint8Array>);
   return { proc, output: () => out };
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited after `graceMs`. */
+export async function stopProcess(proc: Subprocess, graceMs: number): Promise<void> {
+  proc.kill("SIGTERM");
+  const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
 }
 
 /** Waits (60 s at most) until `url` answers 2xx; fails with the process's output if it exits first. */

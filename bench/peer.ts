@@ -19,7 +19,7 @@ import { hashPassword, passwordParams } from "../src/accounts/password";
 import { hashClientSecret } from "../src/clients/secrets";
 import { randomToken } from "../src/lib/crypto";
 import { authorize, closedLoop, CookieJar, discover, exchange, signIn, type FlowClient, type FlowServer } from "./flow";
-import { freePort, parseArgs, ROOT, spawnLogged, startBenchServer, waitReady } from "./load-support";
+import { freePort, parseArgs, ROOT, spawnLogged, startBenchServer, stopProcess, waitReady } from "./load-support";
 import { ensureWrk, luaCodeExchange, luaGet, luaPost, luaRefresh, runWrk, writeScript, type WrkOptions, type WrkResult } from "./wrk";
 
 const PEER_DIR = join(ROOT, "bench", ".peer");
@@ -68,10 +68,7 @@ async function spawnServer(name: string, cmd: string[], env: Record<string, stri
   return {
     url,
     async stop() {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      await proc.exited;
-      clearTimeout(timer);
+      await stopProcess(proc, 10_000);
     },
   };
 }
