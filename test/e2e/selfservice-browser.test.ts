@@ -11,7 +11,7 @@ import { freePort, startTestServer } from "../support/app";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { pkce } from "../support/browser";
 import { exchangeCode } from "../support/oidc-flow";
-import { startSmtpPeer } from "../support/smtp";
+import { linkIn, startSmtpPeer } from "../support/smtp";
 import { CHROMIUM, launchChromium } from "../support/chromium";
 
 setDefaultTimeout(180_000);
@@ -85,7 +85,7 @@ describe.skipIf(!runnable)("self-service in headless Chromium", async () => {
     await page.screenshot({ path: join(ARTIFACTS, "signup-check-mail.png"), fullPage: true });
 
     const mail = await peer.waitFor((m) => to(m) === "grace@example.test" && m.subject === "Confirm your new account");
-    const link = /(http:\/\/127\.0\.0\.1:\d+\/signup\/confirm\?token=\S+)/.exec(mail.text!)![1]!;
+    const link = linkIn(mail.text!, "/signup/confirm?token=");
     await page.goto(link);
     await page.getByRole("heading", { name: "Confirm your account" }).waitFor();
     await page.getByRole("button", { name: "Create my account" }).click();
@@ -132,7 +132,7 @@ describe.skipIf(!runnable)("self-service in headless Chromium", async () => {
     await page.screenshot({ path: join(ARTIFACTS, "reset-check-mail.png"), fullPage: true });
 
     const mail = await peer.waitFor((m) => to(m) === "alan@example.test" && m.subject === "Reset your password");
-    const link = /(http:\/\/127\.0\.0\.1:\d+\/password\/reset\?token=\S+)/.exec(mail.text!)![1]!;
+    const link = linkIn(mail.text!, "/password/reset?token=");
     await page.goto(link);
     await page.getByRole("heading", { name: "Choose a new password" }).waitFor();
     await page.getByLabel("New password", { exact: true }).fill("short");

@@ -9,7 +9,7 @@ import { startAdminApi } from "../support/admin";
 import { Browser, authorizeUrl, callbackParams, isLoginPage, pkce, type Page } from "../support/browser";
 import { createOidcClient, createOidcUser, type OidcTestUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload, signIn, startLogoutReceiver } from "../support/oidc-flow";
-import { startSmtpPeer } from "../support/smtp";
+import { linkIn, startSmtpPeer } from "../support/smtp";
 import { settleBackgroundLogouts } from "../../src/oidc/backchannel-logout";
 
 setDefaultTimeout(120_000);
@@ -75,7 +75,7 @@ describe("email change", () => {
     expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("old-address@example.test");
 
     const mail = await peer.waitFor((m) => to(m) === "new-address@example.test" && m.subject === "Confirm your new email address");
-    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+    const link = linkIn(mail.text!, "/email/change?token=");
     const confirm = await b.open(link);
     expect(confirm.html).toContain("new-address@example.test");
     expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("old-address@example.test");

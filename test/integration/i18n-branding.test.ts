@@ -100,8 +100,7 @@ describe("languages", () => {
 
   test("the reset mail speaks the page's language when the user has no locale claim (a claim would win: the requester may not be the owner)", async () => {
     await a.deps.sql`UPDATE users SET locale = NULL WHERE username = ${user.username}`;
-    const b = Browser.forServer(a.url);
-    b.headers["accept-language"] = "de";
+    const b = Browser.forServer(a.url, { "accept-language": "de" });
     const forgot = await b.open("/password/forgot");
     expect(h1(forgot)).toBe("Passwort zurücksetzen");
     const sent = await b.open("/password/forgot", { method: "POST", headers: { "accept-language": "de", "content-type": "application/x-www-form-urlencoded" }, body: `email=${encodeURIComponent(user.email!)}` });

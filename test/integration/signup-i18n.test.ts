@@ -14,6 +14,7 @@ import { startAdminApi } from "../support/admin";
 import { authorizeUrl, Browser, findForm, isLoginPage, pkce, type Page } from "../support/browser";
 import { authParams } from "../support/oidc-flow";
 import { createOidcClient, createOidcUser, type OidcTestUser } from "../support/oidc-fixtures";
+import { linkIn } from "../support/smtp";
 
 setDefaultTimeout(120_000);
 
@@ -40,7 +41,6 @@ async function outbox(recipient: string, kind: string): Promise<{ subject: strin
   expect(rows.length).toBe(1);
   return rows[0]!;
 }
-const linkIn = (text: string, path: string) => new RegExp(`(http://127\\.0\\.0\\.1:\\d+${path.replace("?", "\\?")}[^\\s]+)`).exec(text)![1]!;
 const pw = "A-Good-Password-1";
 /** The href of the link whose text is `text` (as the page escapes it). */
 const hrefOf = (p: Page, text: string) => {
@@ -88,8 +88,7 @@ describe("sign-up in the user's language", () => {
     expect(mail.text_body).toContain("Bestätigen und Konto erstellen: http://");
 
     // The link is opened later, maybe elsewhere: its page speaks that browser's language.
-    const other = Browser.forServer(api.url);
-    other.headers["accept-language"] = "fr-CH, fr;q=0.9, en;q=0.5";
+    const other = Browser.forServer(api.url, { "accept-language": "fr-CH, fr;q=0.9, en;q=0.5" });
     const confirm = await other.open(linkIn(mail.text_body, "/signup/confirm?token="));
     expect(lang(confirm)).toBe("fr");
     expect(confirm.html).toContain("Créer le compte <strong>deutsch</strong> avec cette adresse.");
@@ -102,8 +101,7 @@ describe("sign-up in the user's language", () => {
   test("the owner of an address that has an account is told in the account's locale claim, not the page's", async () => {
     const owner = await createOidcUser(deps, { email: "hablo@example.test" });
     await deps.sql`UPDATE users SET locale = 'es-MX' WHERE id = ${owner.id}`;
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "de";
+    const b = Browser.forServer(api.url, { "accept-language": "de" });
     const form = await b.open("/signup");
     expect(lang(form)).toBe("de");
     const sent = await b.submit(form, "/signup", { username: "someone_new", email: "hablo@example.test", name: "", password: pw, confirm_password: pw });
@@ -116,8 +114,7 @@ describe("sign-up in the user's language", () => {
   });
 
   test("expired links, a refused form and the closed form are pages in the browser's language with the request id", async () => {
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "es";
+    const b = Browser.forServer(api.url, { "accept-language": "es" });
     const expired = await b.open("/signup/confirm?token=not-a-live-token");
     expect(expired.status).toBe(400);
     expect(lang(expired)).toBe("es");
@@ -153,8 +150,7 @@ describe("password reset and 'Sign up again' keep the sign-in's language", () =>
   test("ui_locales=de: 'Forgot password?' carries it; the form, its problem, 'check your mail' and the reset mail are German, whatever the browser says", async () => {
     const user = await createOidcUser(deps, { email: "vergessen@example.test" });
     await deps.sql`UPDATE users SET locale = NULL WHERE id = ${user.id}`; // no claim: the mail follows the page
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "en";
+    const b = Browser.forServer(api.url, { "accept-language": "en" });
     const login = await b.open(authorizeUrl(authParams(rp, pkce().challenge, { ui_locales: "de" })));
     expect(isLoginPage(login)).toBe(true);
     const href = hrefOf(login, shown("de", "login.forgot"));
@@ -191,8 +187,7 @@ describe("password reset and 'Sign up again' keep the sign-in's language", () =>
 
   test("the username-taken mail is in the form's language (ui_locales=fr) and its 'Sign up again' link opens the form in it", async () => {
     await createOidcUser(deps, { username: "pris" });
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "de";
+    const b = Browser.forServer(api.url, { "accept-language": "de" });
     const login = await b.open(authorizeUrl(authParams(rp, pkce().challenge, { ui_locales: "fr" })));
     const form = await b.open(hrefOf(login, shown("fr", "login.signup")));
     expect(lang(form)).toBe("fr");
@@ -206,8 +201,7 @@ describe("password reset and 'Sign up again' keep the sign-in's language", () =>
     expect(new URL(again).searchParams.get("ui_locales")).toBe("fr");
     expect(new URL(again).searchParams.get("interaction")).toBeTruthy();
 
-    const elsewhere = Browser.forServer(api.url);
-    elsewhere.headers["accept-language"] = "es";
+    const elsewhere = Browser.forServer(api.url, { "accept-language": "es" });
     const reopened = await elsewhere.open(again);
     expect(reopened.status).toBe(200);
     expect(lang(reopened)).toBe("fr");
@@ -228,8 +222,7 @@ describe("the account page's self-service sections in the user's language", () =
     const user = await createOidcUser(deps, { email: "ancienne@example.test" });
     await deps.sql`UPDATE users SET locale = 'fr' WHERE id = ${user.id}`;
     await accountOf(user, Browser.forServer(api.url)); // a second session elsewhere
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "en";
+    const b = Browser.forServer(api.url, { "accept-language": "en" });
     const page = await accountOf(user, b);
     expect(lang(page)).toBe("fr");
     for (const key of ["profile.title", "profile.edit", "profile.save", "profile.given_name", "profile.zoneinfo_hint", "email.title", "email.change", "email.new", "email.note", "password.title", "password.change", "password.current", "password.repeat", "password.submit", "account.end_others", "account.end_others_aria", "email.confirmed"] as const)
@@ -261,8 +254,7 @@ describe("the account page's self-service sections in the user's language", () =
     const change = await outbox("nouvelle@example.test", "email_change");
     expect(change.subject).toBe("Confirmez votre nouvelle adresse e-mail");
     // The link is opened in a German browser: the page is German, the notice to the old address follows the claim (fr).
-    const de = Browser.forServer(api.url);
-    de.headers["accept-language"] = "de-DE";
+    const de = Browser.forServer(api.url, { "accept-language": "de-DE" });
     const confirm = await de.open(linkIn(change.text_body, "/email/change?token="));
     expect(lang(confirm)).toBe("de");
     expect(confirm.html).toContain("<strong>nouvelle@example.test</strong> als Adresse Ihres Kontos verwenden.");
@@ -276,8 +268,7 @@ describe("the account page's self-service sections in the user's language", () =
   test("without a locale claim the account page follows Accept-Language, and so does the email-change mail", async () => {
     const user = await createOidcUser(deps, { email: "sin-claim@example.test" });
     await deps.sql`UPDATE users SET locale = NULL WHERE id = ${user.id}`;
-    const b = Browser.forServer(api.url);
-    b.headers["accept-language"] = "es-ES,es;q=0.9";
+    const b = Browser.forServer(api.url, { "accept-language": "es-ES,es;q=0.9" });
     const login = await b.open("/account");
     const page = await b.submit(login, "/login", { login: user.username, password: user.password });
     expect(lang(page)).toBe("es");

@@ -9,7 +9,7 @@ import { startAdminApi } from "../support/admin";
 import { Browser, authorizeUrl, callbackParams, findForm, isConsentPage, isLoginPage, pkce, type Page } from "../support/browser";
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
-import { startSmtpPeer } from "../support/smtp";
+import { linkIn, startSmtpPeer } from "../support/smtp";
 import { settleSignupRequests } from "../../src/account/signup";
 import { baseDatabaseUrl } from "../support/db";
 
@@ -27,7 +27,6 @@ const http = { request: (p: string, i?: RequestInit) => fetch(api.url + p, i) };
 
 const to = (m: ParsedMail) => (m.to && "text" in m.to ? m.to.text : "");
 const mailTo = (address: string, subject: string) => peer.waitFor((m) => to(m) === address && m.subject === subject);
-const linkIn = (m: ParsedMail, path: string) => new RegExp(`(http://127\\.0\\.0\\.1:\\d+${path.replace("?", "\\?")}[^\\s]+)`).exec(m.text!)![1]!;
 const usersNamed = async (username: string) => (await deps.sql`SELECT count(*)::int AS n FROM users WHERE lower(username) = lower(${username})`)[0]!.n as number;
 
 /** The sign-up form reached from the login page of a fresh authorization request. */
@@ -60,7 +59,7 @@ describe("open sign-up with a verified address", () => {
     expect(early.html).toContain("The username or password is incorrect.");
 
     const mail = await mailTo("newbie@example.test", "Confirm your new account");
-    const link = linkIn(mail, "/signup/confirm?token=");
+    const link = linkIn(mail.text!, "/signup/confirm?token=");
     const token = new URL(link).searchParams.get("token")!;
     expect(Buffer.from(token, "base64url").length).toBeGreaterThanOrEqual(32);
     expect((await deps.sql`SELECT count(*)::int AS n FROM signup_requests WHERE token_hash = ${token}`)[0]!.n).toBe(0);
@@ -146,7 +145,7 @@ describe("open sign-up with a verified address", () => {
     const form = await b.open("/signup");
     await b.submit(form, "/signup", fields("race_user", "race@example.test"));
     await settleSignupRequests();
-    const link = linkIn(await mailTo("race@example.test", "Confirm your new account"), "/signup/confirm?token=");
+    const link = linkIn((await mailTo("race@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
     const confirm = await b.open(link);
     await createOidcUser(deps, { username: "Race_User" });
     const r = await b.submit(confirm, "/signup/confirm");
@@ -216,7 +215,7 @@ describe("invites", () => {
     expect(r.status).toBe(201);
     expect(r.body.mailed).toBe(true);
     const mail = await mailTo("invited@example.test", "You are invited to create an account");
-    const link = linkIn(mail, "/signup?invite=");
+    const link = linkIn(mail.text!, "/signup?invite=");
     expect(link).toBe(r.body.url);
     const token = new URL(link).searchParams.get("invite")!;
     expect((await deps.sql`SELECT count(*)::int AS n FROM signup_invites WHERE token_hash = ${token}`)[0]!.n).toBe(0);

@@ -27,8 +27,11 @@ export class Browser {
     return new Browser((url, init) => t.request(url.startsWith(t.issuer) ? url.slice(t.issuer.length) || "/" : url, init), t.issuer);
   }
 
-  static forServer(url: string): Browser {
-    return new Browser((u, init) => fetch(u.startsWith("http") ? u : url + u, { ...init, redirect: "manual" }), url);
+  /** A browser of a server on a real port; `headers` it sends with every request (e.g. Accept-Language). */
+  static forServer(url: string, headers: Record<string, string> = {}): Browser {
+    const b = new Browser((u, init) => fetch(u.startsWith("http") ? u : url + u, { ...init, redirect: "manual" }), url);
+    Object.assign(b.headers, headers);
+    return b;
   }
 
   cookieHeader(): string {

@@ -3,6 +3,14 @@
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
 
+/** The first link in a mail's text to `path` (e.g. "/signup/confirm?token=") on a loopback server,
+ *  up to the next white space. */
+export function linkIn(text: string, path: string): string {
+  const m = new RegExp(`(http://127\\.0\\.0\\.1:\\d+${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\S+)`).exec(text);
+  if (!m) throw new Error(`no link to ${path} in the mail:\n${text}`);
+  return m[1]!;
+}
+
 export interface SmtpPeer {
   port: number;
   mails: ParsedMail[];
