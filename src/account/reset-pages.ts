@@ -2,6 +2,7 @@
 // done. Same frame, stylesheet and CSP as the login page (http/page-frame.ts); texts from src/i18n.
 import { escapeHtml as h } from "../http/html";
 import { defaultUi, layout, type PageUi } from "../interaction/pages";
+import { backLink, mailedLinkPage } from "./page-parts";
 
 export function forgotPage(v: { action: string; backUrl?: string; error?: string; email?: string; ui?: PageUi }): string {
   const ui = v.ui ?? defaultUi();
@@ -46,19 +47,8 @@ export function newPasswordPage(v: { action: string; token: string; minLength: n
   );
 }
 
-function backLink(ui: PageUi, url?: string): string {
-  return url ? `<p class="links"><a href="${h(url)}">${h(ui.t("common.back_to_signin"))}</a></p>` : "";
-}
-
 /** Opening the link shows a button (a mail scanner that fetches links does not confirm anything). */
 export function confirmEmailPage(v: { action: string; token: string; ui?: PageUi }): string {
   const ui = v.ui ?? defaultUi();
-  const { t } = ui;
-  return layout(
-    t("verify.title"),
-    `<h1>${h(t("verify.title"))}</h1><p class="muted">${h(t("verify.intro"))}</p>
-<form method="post" action="${h(v.action)}"><input type="hidden" name="token" value="${h(v.token)}">
-<div class="actions"><button type="submit" class="primary" autofocus>${h(t("verify.submit"))}</button></div></form>`,
-    { ui },
-  );
+  return mailedLinkPage(ui, { title: "verify.title", bodyHtml: h(ui.t("verify.intro")), action: v.action, token: v.token, submit: "verify.submit" });
 }

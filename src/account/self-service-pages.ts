@@ -2,9 +2,10 @@
 // and the email-change confirmation page. Plain server-rendered forms with the session's CSRF token,
 // every text from the catalogues in the page's language (ui).
 import { escapeHtml as h } from "../http/html";
-import { defaultUi, layout, withStrong, type PageUi } from "../interaction/pages";
+import { defaultUi, withStrong, type PageUi } from "../interaction/pages";
 import type { UserRecord } from "../accounts/model";
 import type { MessageKey } from "../i18n";
+import { mailedLinkPage } from "./page-parts";
 import { PROFILE_FIELDS, type ProfileErrors } from "./profile";
 
 export interface SelfServiceView {
@@ -70,12 +71,5 @@ ${alert("password-error", passwordError)}
 /** Opening the mailed link shows a button (a mail scanner that fetches links changes nothing). */
 export function confirmEmailChangePage(v: { action: string; token: string; email: string; ui?: PageUi }): string {
   const ui = v.ui ?? defaultUi();
-  const { t } = ui;
-  return layout(
-    t("email_change.confirm_title"),
-    `<h1>${h(t("email_change.confirm_title"))}</h1><p class="muted">${withStrong(ui, "email_change.confirm_body", { email: v.email }, "email")}</p>
-<form method="post" action="${h(v.action)}"><input type="hidden" name="token" value="${h(v.token)}">
-<div class="actions"><button type="submit" class="primary" autofocus>${h(t("email_change.confirm_submit"))}</button></div></form>`,
-    { ui },
-  );
+  return mailedLinkPage(ui, { title: "email_change.confirm_title", bodyHtml: withStrong(ui, "email_change.confirm_body", { email: v.email }, "email"), action: v.action, token: v.token, submit: "email_change.confirm_submit" });
 }

@@ -5,6 +5,7 @@
 import { escapeHtml as h } from "../http/html";
 import { defaultUi, layout, withStrong, type PageUi } from "../interaction/pages";
 import type { MessageKey } from "../i18n";
+import { backLink, mailedLinkPage } from "./page-parts";
 
 export interface SignupFormView {
   action: string;
@@ -33,7 +34,6 @@ function describedBy(id: string, error?: string, hint = false): string {
   return `${ids ? ` aria-describedby="${ids}"` : ""}${error ? ` aria-invalid="true"` : ""}`;
 }
 
-const backLink = (ui: PageUi, url?: string) => (url ? `<p class="links"><a href="${h(url)}">${h(ui.t("common.back_to_signin"))}</a></p>` : "");
 
 export function signupPage(v: SignupFormView): string {
   const ui = v.ui ?? defaultUi();
@@ -71,14 +71,7 @@ export function signupSentPage(v: { backUrl?: string; hours: number; ui?: PageUi
 /** Opening the mailed link shows a button (a mail scanner that fetches links creates nothing). */
 export function signupConfirmPage(v: { action: string; token: string; username: string; ui?: PageUi }): string {
   const ui = v.ui ?? defaultUi();
-  const { t } = ui;
-  return layout(
-    t("signup.confirm_title"),
-    `<h1>${h(t("signup.confirm_title"))}</h1><p class="muted">${withStrong(ui, "signup.confirm_body", { username: v.username }, "username")}</p>
-<form method="post" action="${h(v.action)}"><input type="hidden" name="token" value="${h(v.token)}">
-<div class="actions"><button type="submit" class="primary" autofocus>${h(t("signup.confirm_submit"))}</button></div></form>`,
-    { ui },
-  );
+  return mailedLinkPage(ui, { title: "signup.confirm_title", bodyHtml: withStrong(ui, "signup.confirm_body", { username: v.username }, "username"), action: v.action, token: v.token, submit: "signup.confirm_submit" });
 }
 
 export function accountReadyPage(v: { username: string; continueUrl?: string; continueLabel: MessageKey; unverified?: boolean; ui?: PageUi }): string {
