@@ -217,10 +217,15 @@ describe("OIDF Dynamic plan registration modules", () => {
     return page.html;
   }
 
-  test("oidcc-registration-logo-uri: the registered logo is shown to the user", async () => {
+  test("oidcc-registration-logo-uri: the registered logo is kept, and shown only as fetched by the server (never hot-linked)", async () => {
+    // A logo that loads is fetched through the outbound rules and inlined as a data: URI
+    // (test/integration/i18n-branding.test.ts, over real TLS); this one cannot load (no such host
+    // is reachable here), so the page shows the application's initial instead of a broken image.
     const r = await register(t, { redirect_uris: ["https://rp.example.com/cb"], logo_uri: "https://rp.example.com/logo.png", client_name: "Logo RP" });
     expect(r.body.logo_uri).toBe("https://rp.example.com/logo.png");
-    expect(await consentPageOf(r.body.client_id, "https://rp.example.com/cb")).toContain('src="https://rp.example.com/logo.png"');
+    const html = await consentPageOf(r.body.client_id, "https://rp.example.com/cb");
+    expect(html).toContain('<span class="initial" aria-hidden="true">L</span><div><h1>Logo RP</h1>');
+    expect(html).not.toContain("rp.example.com/logo.png");
   });
 
   test("oidcc-registration-policy-uri: the registered policy link is shown to the user", async () => {
