@@ -181,3 +181,30 @@ describe("password change and sessions", () => {
     expect(await Bun.password.verify(user.password, row!.password_hash)).toBe(true);
   });
 });
+
+// Security review (h-audit): a pending account link must not outlive the address or the password
+// it was issued under.
+describe("pending links after an address or password change", () => {
+  test("a password-reset link mailed to the old address stops working once the address is changed", async () => {
+    const user = await createOidcUser(deps, { email: "reset-old@example.test" });
+    const forgot = await fetch(`${api.url}/password/forgot`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ email: "reset-old@example.test" }).toString() });
+    expect(forgot.status).toBe(200);
+    const resetMail = await peer.waitFor((m) => to(m) === "reset-old@example.test" && /reset/i.test(m.subject ?? ""));
+    const resetLink = /(http:\/\/127\.0\.0\.1:\d+\/password\/reset\?token=[^\s]+)/.exec(resetMail.text!)![1]!;
+    const token = new URL(resetLink).searchParams.get("token")!;
+
+    // The owner moves the account to a new address (e.g. the old mailbox is no longer theirs).
+    const { b, page } = await accountOf(user);
+    await b.submit(page, "/account/email", { email: "reset-new@example.test", password: user.password });
+    const mail = await peer.waitFor((m) => to(m) === "reset-new@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+    expect((await b.submit(await b.open(link), "/email/change")).html).toContain("Address changed");
+
+    // Whoever reads the old mailbox can no longer set the password.
+    expect((await fetch(resetLink)).status).toBe(400);
+    const r = await fetch(`${api.url}/password/reset`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token, new_password: "Taken-Over-Password-1", confirm_password: "Taken-Over-Password-1" }).toString() });
+    expect(r.status).toBe(400);
+    const [row] = await deps.sql`SELECT password_hash FROM users WHERE id = ${user.id}`;
+    expect(await Bun.password.verify(user.password, row!.password_hash)).toBe(true);
+  });
+});
