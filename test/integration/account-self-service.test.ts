@@ -207,4 +207,39 @@ describe("pending links after an address or password change", () => {
     const [row] = await deps.sql`SELECT password_hash FROM users WHERE id = ${user.id}`;
     expect(await Bun.password.verify(user.password, row!.password_hash)).toBe(true);
   });
+
+  test("an email-change link requested before a password change no longer works (a phished password cannot keep a way in)", async () => {
+    const user = await createOidcUser(deps, { email: "victim-address@example.test" });
+    // The attacker signs in with the phished password and asks to move the account to their address.
+    const attacker = await accountOf(user);
+    const asked = await attacker.b.submit(attacker.page, "/account/email", { email: "attacker-address@example.test", password: user.password });
+    expect(asked.html).toContain("We sent a link to the new address.");
+    const mail = await peer.waitFor((m) => to(m) === "attacker-address@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+
+    // The owner changes the password (every other session ends).
+    const owner = await accountOf(user);
+    const changed = await owner.b.submit(owner.page, "/account/password", { current_password: user.password, new_password: "Recovered-Password-1", confirm_password: "Recovered-Password-1" });
+    expect(changed.html).toContain("Your password was changed.");
+
+    // The attacker's pending link is dead: the address stays the owner's.
+    const stranger = Browser.forServer(api.url);
+    expect((await stranger.open(link)).status).toBe(400);
+    const token = new URL(link).searchParams.get("token")!;
+    const r = await fetch(`${api.url}/email/change`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    expect(r.status).toBe(400);
+    expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("victim-address@example.test");
+  });
+
+  test("an admin's password reset also ends a pending email change", async () => {
+    const user = await createOidcUser(deps, { email: "admin-reset-old@example.test" });
+    const { b, page } = await accountOf(user);
+    await b.submit(page, "/account/email", { email: "admin-reset-new@example.test", password: user.password });
+    const mail = await peer.waitFor((m) => to(m) === "admin-reset-new@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+    const reset = await api.call("POST", `/admin/users/${user.id}/reset-password`, { body: { password: "Admin-Set-Password-1" } });
+    expect(reset.status).toBe(200);
+    expect((await fetch(link)).status).toBe(400);
+    expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("admin-reset-old@example.test");
+  });
 });
