@@ -313,3 +313,34 @@ describe("modes", () => {
     await mailTo("quick@example.test", "Confirm your email address");
   });
 });
+
+// Security review (h-audit): the single-use links under concurrent use, over real HTTP.
+describe("races on single-use links", () => {
+  test("one sign-up link followed by several requests at once creates exactly one account", async () => {
+    const b = Browser.forServer(api.url);
+    const form = await b.open("/signup");
+    const sent = await b.submit(form, "/signup", fields("racer_confirm", "racer-confirm@example.test"));
+    expect(sent.html).toContain("Check your mail");
+    await settleSignupRequests();
+    const token = new URL(linkIn(await mailTo("racer-confirm@example.test", "Confirm your new account"), "/signup/confirm?token=")).searchParams.get("token")!;
+    const post = () => fetch(`${api.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    const answers = await Promise.all(Array.from({ length: 6 }, post));
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    expect(bodies.filter((h) => h.includes("Your account is ready")).length).toBe(1);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    expect(await usersNamed("racer_confirm")).toBe(1);
+  });
+
+  test("one invite sent by several forms at once (different usernames) creates exactly one account", async () => {
+    const r = await api.call("POST", "/admin/invites", { body: { email: "racer-invite@example.test" } });
+    expect(r.status).toBe(201);
+    const b = Browser.forServer(api.url);
+    const form = await b.open(r.body.url);
+    expect(form.html).toContain('value="racer-invite@example.test" readonly');
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => b.submit(form, "/signup", { username: `invite_racer_${i}`, name: "", password: "Invited-Password-1", confirm_password: "Invited-Password-1" })));
+    expect(answers.filter((p) => p.html.includes("Your account is ready")).length).toBe(1);
+    expect(answers.filter((p) => p.status >= 400).length).toBe(4);
+    expect((await deps.sql`SELECT count(*)::int AS n FROM users WHERE lower(email) = 'racer-invite@example.test'`)[0]!.n).toBe(1);
+    expect((await deps.sql`SELECT count(*)::int AS n FROM signup_invites WHERE id = ${r.body.id} AND used_at IS NOT NULL`)[0]!.n).toBe(1);
+  });
+});
