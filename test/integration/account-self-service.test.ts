@@ -243,3 +243,34 @@ describe("pending links after an address or password change", () => {
     expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("admin-reset-old@example.test");
   });
 });
+
+// Security review (h-audit): the account page must not be a way to mail any address without limit.
+describe("email change mails are limited", () => {
+  const mailsTo = async (address: string) => (await deps.sql`SELECT count(*)::int AS n FROM mail_outbox WHERE lower(recipient) = lower(${address}) AND kind = 'email_change'`)[0]!.n as number;
+  const mailsOf = async (userId: string) => (await deps.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'user.email_change_requested' AND target_id = ${userId} AND outcome = 'success'`)[0]!.n as number;
+
+  test("at most 3 links per new address per 15 minutes, whoever asks; beyond, the same answer and no mail", async () => {
+    const target = "bombed-address@example.test";
+    for (let i = 0; i < 2; i++) {
+      const user = await createOidcUser(deps);
+      const { b, page } = await accountOf(user);
+      for (let j = 0; j < 3; j++) {
+        const r = await b.submit(page, "/account/email", { email: j % 2 ? target.toUpperCase() : target, password: user.password });
+        expect(r.html).toContain("We sent a link to the new address.");
+      }
+    }
+    expect(await mailsTo(target)).toBe(3);
+  });
+
+  test("at most 3 links per account per 15 minutes, whatever the addresses", async () => {
+    const user = await createOidcUser(deps);
+    const { b, page } = await accountOf(user);
+    for (let i = 0; i < 5; i++) {
+      const r = await b.submit(page, "/account/email", { email: `spray-${i}@example.test`, password: user.password });
+      expect(r.html).toContain("We sent a link to the new address.");
+    }
+    expect(await mailsOf(user.id)).toBe(3);
+    expect(await mailsTo("spray-3@example.test")).toBe(0);
+    expect(await mailsTo("spray-4@example.test")).toBe(0);
+  });
+});
