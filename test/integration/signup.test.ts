@@ -10,7 +10,7 @@ import { Browser, authorizeUrl, callbackParams, findForm, isConsentPage, isLogin
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
 import { startSmtpPeer } from "../support/smtp";
-import { settleSignupRequests } from "../../src/account/signup";
+import { requestSignup, settleSignupRequests } from "../../src/account/signup";
 import { baseDatabaseUrl } from "../support/db";
 
 setDefaultTimeout(120_000);
@@ -275,6 +275,24 @@ describe("modes", () => {
     const inv = await off.call("POST", "/admin/invites", { body: { email: "x@example.test" } });
     expect(inv.status).toBe(409);
     expect((await off.call("GET", "/admin/status")).body.signup).toMatchObject({ mode: "off", open: false, invites: false });
+  });
+
+  // Security review (h-audit): switching sign-up off must stop the links mailed while it was open,
+  // as it stops invite links.
+  test("a sign-up link mailed while sign-up was open creates nothing once AUTHLY_SIGNUP is off (404)", async () => {
+    const off = await startAdminApi(MAIL);
+    // What a sign-up made before the switch left behind: a pending request and its mailed link.
+    await requestSignup(off.deps, { username: "too_late", email: "too-late@example.test", password: "A-Good-Password-1", confirm: "A-Good-Password-1", name: "" }, null, null, {
+      confirm: (token) => `${off.url}/signup/confirm?token=${encodeURIComponent(token)}`,
+      signin: `${off.url}/account`,
+      signup: `${off.url}/signup`,
+    });
+    const link = linkIn(await mailTo("too-late@example.test", "Confirm your new account"), "/signup/confirm?token=");
+    expect((await fetch(link)).status).toBe(404);
+    const token = new URL(link).searchParams.get("token")!;
+    const r = await fetch(`${off.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    expect(r.status).toBe(404);
+    expect((await off.deps.sql`SELECT count(*)::int AS n FROM users WHERE username = 'too_late'`)[0]!.n).toBe(0);
   });
 
   test("open sign-up that needs a verified address is not offered without mail, and admin status says why", async () => {
