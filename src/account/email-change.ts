@@ -17,6 +17,9 @@ import { SIGNUP_EMAIL } from "./signup";
 import { consumeAccountToken, peekAccountToken, replaceAccountToken } from "./store";
 
 export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600;
+/** Links mailed per new address, and per account, per 15 minutes (as sign-up and password reset):
+ *  beyond, the same answer and no mail, so the account page cannot mail any address without limit. */
+export const EMAIL_CHANGE_MAILS_PER_15_MINUTES = 3;
 const tokenHash = (deps: Pick<Deps, "peppers">, token: string) => hashSecret(deps.peppers.tokens, `email_change:${token}`);
 
 export function emailChangeOffered(deps: Pick<Deps, "config">): boolean {
@@ -26,7 +29,9 @@ export function emailChangeOffered(deps: Pick<Deps, "config">): boolean {
 export type EmailChangeRequest = { ok: true } | { ok: false; reason: "invalid_email" | "same_email" | "wrong_password" };
 
 /** `pageLocale`: the account page's language, for the mail when the user has no `locale` claim. */
-export async function requestEmailChange(deps: Deps, user: UserRecord, input: { email: string; password: string }, ip: string | null, pageLocale?: Locale): Promise<EmailChangeRequest> {
+/** `input.mail`: false when a mail limit (EMAIL_CHANGE_MAILS_PER_15_MINUTES, counted by the route)
+ *  is reached: the answer is the same, nothing is sent. */
+export async function requestEmailChange(deps: Deps, user: UserRecord, input: { email: string; password: string; mail?: boolean }, ip: string | null, pageLocale?: Locale): Promise<EmailChangeRequest> {
   const email = input.email.trim();
   if (email.length > 254 || !SIGNUP_EMAIL.test(email)) return { ok: false, reason: "invalid_email" };
   if (user.email && user.email.toLowerCase() === email.toLowerCase()) return { ok: false, reason: "same_email" };
@@ -37,15 +42,16 @@ export async function requestEmailChange(deps: Deps, user: UserRecord, input: { 
   }
   const other = await findUserByLogin(deps.sql, email);
   const taken = Boolean(other && other.id !== user.id && other.email?.toLowerCase() === email.toLowerCase());
+  const limited = input.mail === false;
   const look = await mailLook(deps, user.locale, pageLocale);
   await deps.sql.begin(async (tx) => {
-    if (!taken) {
+    if (!taken && !limited) {
       const token = randomToken(32);
       await replaceAccountToken(tx, { hash: tokenHash(deps, token), purpose: "email_change", userId: user.id, email, ttlSeconds: EMAIL_CHANGE_TTL_SECONDS });
       const link = `${deps.config.issuer.replace(/\/$/, "")}/email/change?token=${encodeURIComponent(token)}`;
       await enqueueMail(deps, renderMail("email_change", email, { username: user.username, email, issuer: deps.config.issuer, hours: String(EMAIL_CHANGE_TTL_SECONDS / 3600) }, link, look), tx);
     }
-    await audit(deps, { action: "user.email_change_requested", actor: user.id, targetType: "user", targetId: user.id, outcome: taken ? "failure" : "success", ip, details: taken ? { reason: "address_taken" } : {} }, tx);
+    await audit(deps, { action: "user.email_change_requested", actor: user.id, targetType: "user", targetId: user.id, outcome: taken || limited ? "failure" : "success", ip, details: taken ? { reason: "address_taken" } : limited ? { reason: "mail_limit" } : {} }, tx);
   });
   return { ok: true };
 }

@@ -13,6 +13,8 @@ import { log } from "../log";
 import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
 import type { Locale } from "../i18n";
 import { renderMail } from "../mail/templates";
+import { findUserById } from "../accounts/store";
+import type { Tx } from "../db/sql";
 import { consumeAccountToken, findActiveUserByEmail, peekAccountToken, replaceAccountToken } from "./store";
 
 /** Limits of the flow (README "Password reset"). */
@@ -67,7 +69,15 @@ export async function settlePasswordResetRequests(): Promise<void> {
 
 /** Whether a link is still good (the new-password page shows, or says it expired). */
 export async function resetTokenIsLive(deps: Deps, token: string): Promise<boolean> {
-  return Boolean(await peekAccountToken(deps.sql, tokenHash(deps, token), "password_reset"));
+  const live = await peekAccountToken(deps.sql, tokenHash(deps, token), "password_reset");
+  return Boolean(live && (await stillTheAddress(deps.sql, live)));
+}
+
+/** A reset link is good only while the account still has the address it was mailed to: once the
+ *  address changed (account page or admin), whoever reads the old mailbox must not set the password. */
+async function stillTheAddress(sql: Tx, token: { user_id: string; email: string | null }): Promise<boolean> {
+  const user = await findUserById(sql, token.user_id);
+  return Boolean(token.email && user?.email && user.email.toLowerCase() === token.email.toLowerCase());
 }
 
 export type ResetOutcome = { ok: true } | { ok: false; reason: "invalid_token" | "password_policy" | "mismatch" };
@@ -77,7 +87,8 @@ export async function completePasswordReset(deps: Deps, token: string, password:
   if (password !== confirm) return { ok: false, reason: "mismatch" };
   if (password.length < PASSWORD_MIN || password.length > RESET_LIMITS.maxPasswordLength) return { ok: false, reason: "password_policy" };
   const used = await consumeAccountToken(deps.sql, tokenHash(deps, token), "password_reset");
-  if (!used) return { ok: false, reason: "invalid_token" };
+  // A link of a former address is used up and refused.
+  if (!used || !(await stillTheAddress(deps.sql, used))) return { ok: false, reason: "invalid_token" };
   const actor = { userId: used.user_id, ip };
   await resetPassword(deps, actor, used.user_id, { password, requires_password_change: false });
   await unlockUser(deps, actor, used.user_id);

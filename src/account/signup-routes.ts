@@ -1,8 +1,8 @@
 // The sign-up pages (issue 17): GET/POST /signup (open, or with ?invite=) and GET/POST
 // /signup/confirm (the mailed link). The form's CSRF token is bound to the browser cookie (the
 // one pending sign-ins use); posts are limited per source address (AUTHLY_SIGNUP_RATE_LIMIT an
-// hour, 429 page) and mails per address (silently, same answer). Not offered (404) unless
-// AUTHLY_SIGNUP allows it and, when verification is required, mail is configured. The pages speak
+// hour, 429 page) and mails per address (silently, same answer). Not offered (404), the mailed
+// links included, unless AUTHLY_SIGNUP allows it and, when verification is required, mail is configured. The pages speak
 // the language of ?ui_locales= (carried over from the login page and kept in each form's action),
 // else the browser's; they belong to no client (server-wide brand), like the password reset pages.
 import { Elysia } from "elysia";
@@ -128,6 +128,8 @@ export function signupRoutes(deps: Deps) {
       return page(signupSentPage({ backUrl: signinUrl(interaction), hours: SIGNUP_LIMITS.requestTtlSeconds / 3600, ui }));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Create an account (same answer whether or not the username or address exists)" } })
     .get("/signup/confirm", async ({ request }) => {
+      // Switching open sign-up off also stops the links mailed before (as it stops invite links).
+      if (!signupOffered(deps)) return notOffered(request);
       const token = parseParams(rawQuery(request.url)).values.token ?? "";
       if (token.length > 128 || !token) return problem(request, 400, BAD_LINK, "sign-up link without a usable token");
       const live = await signupRequestIsLive(deps, token);
@@ -135,6 +137,7 @@ export function signupRoutes(deps: Deps) {
       return page(signupConfirmPage({ action: withUiLocales(`${base}/signup/confirm`, request), token, username: live.username, ui: await uiOf(request) }));
     }, { detail: { tags: ["interaction"], summary: "The confirmation page of a sign-up link" } })
     .post("/signup/confirm", async ({ request }) => {
+      if (!signupOffered(deps)) return notOffered(request);
       const ip = requestInfo(request).ip;
       await enforcePageRateLimit(deps, `signup-confirm:ip:${sourceKey(ip)}`, deps.config.authorizeRateLimitPerMinute, 60);
       const body = await readFormBody(request);

@@ -154,8 +154,6 @@ export async function findUnrevokedSessionIds(sql: Tx, userId: string): Promise<
   return rows.map((r) => r.id);
 }
 
-/** Ends every session and revokes every grant and token of a user. Run inside a transaction.
- *  `sessionIds` are the sessions it ended. */
 /** What a revocation of a user's sessions leaves alone: the caller's own access token, its grant
  *  (refresh family) and the browser session that grant came from (a password change keeps them). */
 export interface KeptAccess {
@@ -164,6 +162,8 @@ export interface KeptAccess {
   sessionId?: string | null;
 }
 
+/** Ends every session and revokes every grant and token of a user, and voids a pending email
+ *  change. Run inside a transaction. `sessionIds` are the sessions it ended. */
 export async function revokeUserSessions(sql: Tx, userId: string, reason: string, keep: KeptAccess = {}): Promise<{ sessions: number; sessionIds: string[]; grants: number; accessTokens: number }> {
   const session = keep.sessionId ?? null;
   const grant = keep.grantId ?? null;
@@ -173,6 +173,9 @@ export async function revokeUserSessions(sql: Tx, userId: string, reason: string
   const g = await sql`
     UPDATE grants SET revoked_at = now(), revoked_reason = ${reason} WHERE user_id = ${userId} AND revoked_at IS NULL AND (${grant}::uuid IS NULL OR id <> ${grant}::uuid)`;
   await sql`UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND (${grant}::uuid IS NULL OR grant_id <> ${grant}::uuid)`;
+  // A pending email change was asked for under the old credentials (perhaps by whoever had them):
+  // its link must not move the account to another address after the access was taken back.
+  await sql`UPDATE account_tokens SET used_at = now() WHERE user_id = ${userId} AND purpose = 'email_change' AND used_at IS NULL`;
   const a = await sql`
     UPDATE access_tokens SET revoked_at = now() WHERE user_id = ${userId} AND revoked_at IS NULL AND expires_at > now()
       AND (${jti}::text IS NULL OR jti <> ${jti}::text) AND (${grant}::uuid IS NULL OR grant_id IS NULL OR grant_id <> ${grant}::uuid)`;

@@ -17,9 +17,18 @@ export function formatUtc(iso: string | null | undefined): string {
   return iso ? `${formatTime(iso)} UTC` : "-";
 }
 
+/**
+ * Text from the server (a name a user, a registrant or an upstream chose) as a terminal may show
+ * it: control characters (C0 with newline and tab, DEL, C1) are written as \xNN, so that none can
+ * move the cursor, clear the screen, set the window title or clipboard, or forge another line.
+ */
+export function inert(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+}
+
 export function renderTable(head: string[], rows: (string | number)[][]): string {
   const table = new Table({ head, style: { head: [], border: [] } });
-  for (const r of rows) table.push(r.map((c) => String(c)));
+  for (const r of rows) table.push(r.map((c) => inert(String(c))));
   // The guide's tables have a rule under the header only; cli-table3 draws one between all rows.
   const lines = table.toString().split("\n");
   const headerRule = lines.findIndex((l) => l.startsWith("├"));
@@ -41,13 +50,13 @@ export function printFields(fields: [string, unknown][], indent = ""): void {
 
 export function formatValue(value: unknown): string {
   if (value === null || value === undefined || value === "") return "-";
-  if (Array.isArray(value)) return value.length ? value.join(", ") : "-";
+  if (Array.isArray(value)) return value.length ? inert(value.join(", ")) : "-";
   if (typeof value === "boolean") return value ? "Yes" : "No";
-  return String(value);
+  return inert(String(value));
 }
 
 export function success(message: string): void {
-  console.log(`✓ ${message}`);
+  console.log(`✓ ${inert(message)}`);
 }
 
 /** Progress or notes that must not pollute JSON on stdout. */

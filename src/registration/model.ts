@@ -27,6 +27,9 @@ export const UNNAMED_CLIENT = "Unnamed client";
 export function registrationToClientBody(meta: Record<string, unknown>): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const f of SUPPORTED_FIELDS) if (meta[f] !== undefined) body[f] = meta[f];
+  // A registrant may opt into FAPI 2.0, never out of the server's mode (AUTHLY_FAPI_PROFILE): "none"
+  // is replaced by null, the server's setting (RFC 7591 §2 lets the server replace a value).
+  if (body.fapi_profile === "none") body.fapi_profile = null;
   body.client_name ??= UNNAMED_CLIENT;
   body.redirect_uris ??= [];
   body.token_endpoint_auth_method ??= "client_secret_basic";

@@ -59,3 +59,23 @@ describe("authly admin user invite", () => {
     expect(r.stdout).toContain("Status: By invite only");
   });
 });
+
+// Security review (h-audit): a name chosen at sign-up (or on the account page) reaches the admin's
+// terminal; its control characters must not act on the terminal (title, screen, forged lines).
+describe("text chosen by users is shown inert in the admin's terminal", () => {
+  test("a sign-up name with escape sequences and a newline is printed with them escaped", async () => {
+    const r = await w.cli(["admin", "user", "invite", "--email", "ivy@example.test"]);
+    const link = /Link: (\S+)/.exec(r.stdout)![1]!;
+    const b = Browser.forServer(w.url);
+    const form = await b.open(link);
+    const name = "Ivy\u001b]0;owned\u0007\u001b[2J\nUsername: admin";
+    const done = await b.submit(form, "/signup", { username: "ivy", name, password: "Ivys-Password-1", confirm_password: "Ivys-Password-1" });
+    expect(done.html).toContain("Your account is ready");
+
+    const show = await w.cli(["admin", "user", "show", "ivy"]);
+    expect(show.code).toBe(0);
+    expect(show.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(show.stdout).toContain("Name: Ivy\\x1b]0;owned\\x07\\x1b[2J\\x0aUsername: admin");
+    expect(show.stdout.split("\n").filter((l) => l.startsWith("Username:"))).toEqual(["Username: ivy"]);
+  });
+});

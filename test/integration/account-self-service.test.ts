@@ -170,3 +170,96 @@ describe("password change and sessions", () => {
     expect(await Bun.password.verify(user.password, row!.password_hash)).toBe(true);
   });
 });
+
+// Security review (h-audit): a pending account link must not outlive the address or the password
+// it was issued under.
+describe("pending links after an address or password change", () => {
+  test("a password-reset link mailed to the old address stops working once the address is changed", async () => {
+    const user = await createOidcUser(deps, { email: "reset-old@example.test" });
+    const forgot = await fetch(`${api.url}/password/forgot`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ email: "reset-old@example.test" }).toString() });
+    expect(forgot.status).toBe(200);
+    const resetMail = await peer.waitFor((m) => to(m) === "reset-old@example.test" && /reset/i.test(m.subject ?? ""));
+    const resetLink = /(http:\/\/127\.0\.0\.1:\d+\/password\/reset\?token=[^\s]+)/.exec(resetMail.text!)![1]!;
+    const token = new URL(resetLink).searchParams.get("token")!;
+
+    // The owner moves the account to a new address (e.g. the old mailbox is no longer theirs).
+    const { b, page } = await accountOf(user);
+    await b.submit(page, "/account/email", { email: "reset-new@example.test", password: user.password });
+    const mail = await peer.waitFor((m) => to(m) === "reset-new@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+    expect((await b.submit(await b.open(link), "/email/change")).html).toContain("Address changed");
+
+    // Whoever reads the old mailbox can no longer set the password.
+    expect((await fetch(resetLink)).status).toBe(400);
+    const r = await fetch(`${api.url}/password/reset`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token, new_password: "Taken-Over-Password-1", confirm_password: "Taken-Over-Password-1" }).toString() });
+    expect(r.status).toBe(400);
+    const [row] = await deps.sql`SELECT password_hash FROM users WHERE id = ${user.id}`;
+    expect(await Bun.password.verify(user.password, row!.password_hash)).toBe(true);
+  });
+
+  test("an email-change link requested before a password change no longer works (a phished password cannot keep a way in)", async () => {
+    const user = await createOidcUser(deps, { email: "victim-address@example.test" });
+    // The attacker signs in with the phished password and asks to move the account to their address.
+    const attacker = await accountOf(user);
+    const asked = await attacker.b.submit(attacker.page, "/account/email", { email: "attacker-address@example.test", password: user.password });
+    expect(asked.html).toContain("We sent a link to the new address.");
+    const mail = await peer.waitFor((m) => to(m) === "attacker-address@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+
+    // The owner changes the password (every other session ends).
+    const owner = await accountOf(user);
+    const changed = await owner.b.submit(owner.page, "/account/password", { current_password: user.password, new_password: "Recovered-Password-1", confirm_password: "Recovered-Password-1" });
+    expect(changed.html).toContain("Your password was changed.");
+
+    // The attacker's pending link is dead: the address stays the owner's.
+    const stranger = Browser.forServer(api.url);
+    expect((await stranger.open(link)).status).toBe(400);
+    const token = new URL(link).searchParams.get("token")!;
+    const r = await fetch(`${api.url}/email/change`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    expect(r.status).toBe(400);
+    expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("victim-address@example.test");
+  });
+
+  test("an admin's password reset also ends a pending email change", async () => {
+    const user = await createOidcUser(deps, { email: "admin-reset-old@example.test" });
+    const { b, page } = await accountOf(user);
+    await b.submit(page, "/account/email", { email: "admin-reset-new@example.test", password: user.password });
+    const mail = await peer.waitFor((m) => to(m) === "admin-reset-new@example.test" && m.subject === "Confirm your new email address");
+    const link = /(http:\/\/127\.0\.0\.1:\d+\/email\/change\?token=[^\s]+)/.exec(mail.text!)![1]!;
+    const reset = await api.call("POST", `/admin/users/${user.id}/reset-password`, { body: { password: "Admin-Set-Password-1" } });
+    expect(reset.status).toBe(200);
+    expect((await fetch(link)).status).toBe(400);
+    expect((await deps.sql`SELECT email FROM users WHERE id = ${user.id}`)[0]!.email).toBe("admin-reset-old@example.test");
+  });
+});
+
+// Security review (h-audit): the account page must not be a way to mail any address without limit.
+describe("email change mails are limited", () => {
+  const mailsTo = async (address: string) => (await deps.sql`SELECT count(*)::int AS n FROM mail_outbox WHERE lower(recipient) = lower(${address}) AND kind = 'email_change'`)[0]!.n as number;
+  const mailsOf = async (userId: string) => (await deps.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'user.email_change_requested' AND target_id = ${userId} AND outcome = 'success'`)[0]!.n as number;
+
+  test("at most 3 links per new address per 15 minutes, whoever asks; beyond, the same answer and no mail", async () => {
+    const target = "bombed-address@example.test";
+    for (let i = 0; i < 2; i++) {
+      const user = await createOidcUser(deps);
+      const { b, page } = await accountOf(user);
+      for (let j = 0; j < 3; j++) {
+        const r = await b.submit(page, "/account/email", { email: j % 2 ? target.toUpperCase() : target, password: user.password });
+        expect(r.html).toContain("We sent a link to the new address.");
+      }
+    }
+    expect(await mailsTo(target)).toBe(3);
+  });
+
+  test("at most 3 links per account per 15 minutes, whatever the addresses", async () => {
+    const user = await createOidcUser(deps);
+    const { b, page } = await accountOf(user);
+    for (let i = 0; i < 5; i++) {
+      const r = await b.submit(page, "/account/email", { email: `spray-${i}@example.test`, password: user.password });
+      expect(r.html).toContain("We sent a link to the new address.");
+    }
+    expect(await mailsOf(user.id)).toBe(3);
+    expect(await mailsTo("spray-3@example.test")).toBe(0);
+    expect(await mailsTo("spray-4@example.test")).toBe(0);
+  });
+});

@@ -226,6 +226,18 @@ describe("resources: UserInfo (RFC 9449 §7)", () => {
     expect(r.headers.get("www-authenticate")).toMatch(/^DPoP error="invalid_token".*algs="ES256 EdDSA PS256 RS256"/);
   });
 
+  // Security review (h-audit): the other way a Bearer token reaches UserInfo (RFC 6750 §2.2).
+  test("a DPoP-bound token in a UserInfo POST body is refused, even beside a valid proof of its key (RFC 9449 §7.2)", async () => {
+    const at = await boundUserToken(keyA);
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const bare = await t.request("/oidc/userinfo", { method: "POST", headers: form, body: new URLSearchParams({ access_token: at }).toString() });
+    expect(bare.status).toBe(401);
+    const proof = await proofFor(keyA, { htm: "POST", htu: USERINFO, accessToken: at });
+    const withProof = await t.request("/oidc/userinfo", { method: "POST", headers: { ...form, DPoP: proof }, body: new URLSearchParams({ access_token: at }).toString() });
+    expect(withProof.status).toBe(401);
+    expect(withProof.headers.get("www-authenticate")).toMatch(/^DPoP error="invalid_token"/);
+  });
+
   test("no proof, no ath, a wrong ath, another key, another method or URL: 401 invalid_dpop_proof in WWW-Authenticate (RFC 9449 §7.1, §4.3 check 12)", async () => {
     const at = await boundUserToken(keyA);
     const other = await boundUserToken(keyB);

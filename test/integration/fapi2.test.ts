@@ -191,3 +191,43 @@ describe("FAPI 2.0 Security Profile server-wide (AUTHLY_FAPI_PROFILE)", () => {
     expect(r.status).toBe(200);
   });
 });
+
+// Security review (h-audit): in server-wide FAPI mode a client that registers itself must not opt
+// out of the profile by sending fapi_profile "none" (dynamic registration, RFC 7592 update).
+describe("FAPI 2.0 server-wide mode and dynamic registration", async () => {
+  const reg = await createTestApp({ env: { AUTHLY_FAPI_PROFILE: "fapi2-security", AUTHLY_REGISTRATION: "open" } });
+  const register = async (body: unknown, uri = "/oauth/register", method = "POST", token?: string) => {
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const r = await reg.request(uri, { method, headers, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  /** An authorization request sent straight to /oauth/authorize (no PAR, client_secret_basic client). */
+  const plainAuthorize = async (clientId: string) => {
+    const { challenge } = pkce();
+    const r = await reg.request(authorizeUrl({ client_id: clientId, redirect_uri: "https://rp.example/cb", response_type: "code", scope: "openid", code_challenge: challenge, code_challenge_method: "S256", state: "s1" }), { redirect: "manual" });
+    return { status: r.status, location: r.headers.get("location") };
+  };
+
+  test("fapi_profile \"none\" sent at registration does not take a client out of the server-wide mode", async () => {
+    const r = await register({ redirect_uris: ["https://rp.example/cb"], client_name: "Opt-out attempt", fapi_profile: "none" });
+    expect(r.status).toBe(201);
+    expect(r.body.fapi_profile ?? null).toBeNull();
+    // The profile applies: no authorization request outside PAR, no client_secret_basic client.
+    const a = await plainAuthorize(r.body.client_id);
+    expect(a.status).toBe(303);
+    expect(a.location!.startsWith("https://rp.example/cb?")).toBe(true);
+    expect(callbackParams(a.location!).error).toBe("invalid_request");
+  });
+
+  test("nor does an RFC 7592 update that sets fapi_profile \"none\"", async () => {
+    const r = await register({ redirect_uris: ["https://rp.example/cb"], client_name: "Later opt-out" });
+    expect(r.status).toBe(201);
+    const u = await register({ client_id: r.body.client_id, redirect_uris: ["https://rp.example/cb"], client_name: "Later opt-out", fapi_profile: "none" }, new URL(r.body.registration_client_uri).pathname, "PUT", r.body.registration_access_token);
+    expect(u.status).toBe(200);
+    expect(u.body.fapi_profile ?? null).toBeNull();
+    const a = await plainAuthorize(r.body.client_id);
+    expect(a.location!.startsWith("https://rp.example/cb?")).toBe(true);
+    expect(callbackParams(a.location!).error).toBe("invalid_request");
+  });
+});

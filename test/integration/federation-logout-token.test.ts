@@ -159,6 +159,16 @@ describe("logout token validation (§2.6): each failure is 400 invalid_request a
     expect((await w.live()).length).toBe(3);
   });
 
+  // Security review (h-audit): the text rule (src/lib/text.ts) on the claims that reach SQL.
+  test("a sub or sid that is not valid text (NUL, lone surrogate) is refused with 400, never a 500; nothing ends", async () => {
+    const w = await world();
+    expect(await refused(await token({ sid: "a\u0000b" }))).toBe("The logout token's sid is not valid.");
+    expect(await refused(await token({ sub: "a\u0000b" }))).toBe("The logout token's sub is not valid.");
+    expect(await refused(await token({ sid: `${w.sids.s1}\ud800` }))).toBe("The logout token's sid is not valid.");
+    expect(await refused(await token({ sub: w.sub, sid: "x\udc00" }))).toBe("The logout token's sid is not valid.");
+    expect((await w.live()).length).toBe(4);
+  });
+
   test("the events claim must carry the back-channel logout event as an object; a nonce is refused; an ID token is not a logout token", async () => {
     const w = await world();
     await refused(await token({ sid: w.sids.s1, events: undefined }));

@@ -10,7 +10,7 @@ import { Browser, authorizeUrl, callbackParams, findForm, isConsentPage, isLogin
 import { createOidcClient, createOidcUser } from "../support/oidc-fixtures";
 import { authParams, exchangeCode, jwtPayload } from "../support/oidc-flow";
 import { linkIn, startSmtpPeer } from "../support/smtp";
-import { settleSignupRequests } from "../../src/account/signup";
+import { requestSignup, settleSignupRequests } from "../../src/account/signup";
 import { baseDatabaseUrl } from "../support/db";
 
 setDefaultTimeout(120_000);
@@ -276,6 +276,24 @@ describe("modes", () => {
     expect((await off.call("GET", "/admin/status")).body.signup).toMatchObject({ mode: "off", open: false, invites: false });
   });
 
+  // Security review (h-audit): switching sign-up off must stop the links mailed while it was open,
+  // as it stops invite links.
+  test("a sign-up link mailed while sign-up was open creates nothing once AUTHLY_SIGNUP is off (404)", async () => {
+    const off = await startAdminApi(MAIL);
+    // What a sign-up made before the switch left behind: a pending request and its mailed link.
+    await requestSignup(off.deps, { username: "too_late", email: "too-late@example.test", password: "A-Good-Password-1", confirm: "A-Good-Password-1", name: "" }, null, null, {
+      confirm: (token) => `${off.url}/signup/confirm?token=${encodeURIComponent(token)}`,
+      signin: `${off.url}/account`,
+      signup: `${off.url}/signup`,
+    });
+    const link = linkIn((await mailTo("too-late@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
+    expect((await fetch(link)).status).toBe(404);
+    const token = new URL(link).searchParams.get("token")!;
+    const r = await fetch(`${off.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    expect(r.status).toBe(404);
+    expect((await off.deps.sql`SELECT count(*)::int AS n FROM users WHERE username = 'too_late'`)[0]!.n).toBe(0);
+  });
+
   test("open sign-up that needs a verified address is not offered without mail, and admin status says why", async () => {
     const noMail = await startAdminApi({ AUTHLY_SIGNUP: "open" });
     const client = await createOidcClient(noMail.deps);
@@ -310,5 +328,36 @@ describe("modes", () => {
     const [u] = await quick.deps.sql`SELECT email_verified FROM users WHERE username = 'quick'`;
     expect(u!.email_verified).toBe(false);
     await mailTo("quick@example.test", "Confirm your email address");
+  });
+});
+
+// Security review (h-audit): the single-use links under concurrent use, over real HTTP.
+describe("races on single-use links", () => {
+  test("one sign-up link followed by several requests at once creates exactly one account", async () => {
+    const b = Browser.forServer(api.url);
+    const form = await b.open("/signup");
+    const sent = await b.submit(form, "/signup", fields("racer_confirm", "racer-confirm@example.test"));
+    expect(sent.html).toContain("Check your mail");
+    await settleSignupRequests();
+    const token = new URL(linkIn((await mailTo("racer-confirm@example.test", "Confirm your new account")).text!, "/signup/confirm?token=")).searchParams.get("token")!;
+    const post = () => fetch(`${api.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    const answers = await Promise.all(Array.from({ length: 6 }, post));
+    const bodies = await Promise.all(answers.map((r) => r.text()));
+    expect(bodies.filter((h) => h.includes("Your account is ready")).length).toBe(1);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    expect(await usersNamed("racer_confirm")).toBe(1);
+  });
+
+  test("one invite sent by several forms at once (different usernames) creates exactly one account", async () => {
+    const r = await api.call("POST", "/admin/invites", { body: { email: "racer-invite@example.test" } });
+    expect(r.status).toBe(201);
+    const b = Browser.forServer(api.url);
+    const form = await b.open(r.body.url);
+    expect(form.html).toContain('value="racer-invite@example.test" readonly');
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => b.submit(form, "/signup", { username: `invite_racer_${i}`, name: "", password: "Invited-Password-1", confirm_password: "Invited-Password-1" })));
+    expect(answers.filter((p) => p.html.includes("Your account is ready")).length).toBe(1);
+    expect(answers.filter((p) => p.status >= 400).length).toBe(4);
+    expect((await deps.sql`SELECT count(*)::int AS n FROM users WHERE lower(email) = 'racer-invite@example.test'`)[0]!.n).toBe(1);
+    expect((await deps.sql`SELECT count(*)::int AS n FROM signup_invites WHERE id = ${r.body.id} AND used_at IS NOT NULL`)[0]!.n).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { jwtVerify, errors as joseErrors } from "jose";
 import type { Deps } from "../../deps";
 import { decrypt, deriveKey, encrypt, hashSecret, randomToken, sha256 } from "../../lib/crypto";
 import { OutboundError, outboundPolicy, safeFetch } from "../../lib/outbound";
+import { isValidText } from "../../lib/text";
 import { remoteKeySet } from "../../oauth/client-keys";
 import { federatedAuthentication, mapClaims, type IdpRecord, type MappedProfile } from "./model";
 import { signClientAssertion } from "./client-key";
@@ -135,7 +136,7 @@ async function completeFlow(deps: Deps, idp: IdpRecord, flow: store.FlowRow, que
     if (typeof tokens.id_token !== "string") throw new FederationError("no_id_token", `${idp.name} did not return an ID token.`);
     claims = await verifyIdToken(deps, idp, tokens.id_token, flow.nonce);
     // Back-Channel Logout §2.7: a logout token names the upstream session by sid, the user by sub.
-    upstream = { upstreamSub: claims.sub as string, upstreamSid: typeof claims.sid === "string" && claims.sid.length <= 255 ? claims.sid : undefined };
+    upstream = { upstreamSub: claims.sub as string, upstreamSid: typeof claims.sid === "string" && claims.sid.length <= 255 && isValidText(claims.sid) ? claims.sid : undefined };
     amrAcr = federatedAuthentication(claims);
     if (typeof claims.auth_time === "number" && Number.isFinite(claims.auth_time)) {
       const t = claims.auth_time * 1000;

@@ -6,6 +6,7 @@
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
 import type { Deps } from "../../deps";
 import { outboundPolicy } from "../../lib/outbound";
+import { isValidText } from "../../lib/text";
 import { remoteKeySet } from "../../oauth/client-keys";
 import { CLOCK_TOLERANCE_SECONDS, ID_TOKEN_ALGS } from "./flow";
 import type { IdpRecord } from "./model";
@@ -32,7 +33,8 @@ export interface VerifiedLogoutToken {
   replayUntil: Date;
 }
 
-const bounded = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= MAX_CLAIM_LENGTH;
+/** A claim we store or compare in SQL: non-empty, bounded, and valid text (no NUL, no lone surrogate: lib/text.ts). */
+const bounded = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= MAX_CLAIM_LENGTH && isValidText(v);
 
 /** §2.6: every check, in order; throws LogoutTokenError (the caller answers 400 invalid_request). */
 export async function verifyLogoutToken(deps: Deps, idp: IdpRecord, token: string): Promise<VerifiedLogoutToken> {

@@ -10,6 +10,12 @@ describe("claim mapping", () => {
   test("GitHub's /user shape: numeric id as the subject, login as the username", () => {
     expect(mapClaims({ id: 583231, login: "octocat", name: "The Octocat", email: null }, { subject: "id", username: "login" })).toMatchObject({ subject: "583231", username: "octocat", name: "The Octocat", email: undefined, emailVerified: false });
   });
+  // Security review (h-audit): an upstream's text reaches SQL; the text rule (lib/text.ts) applies.
+  test("a claim that is not valid text (NUL, lone surrogate) counts as absent; a subject that is not is no profile", () => {
+    expect(mapClaims({ sub: "s\u00001" }, {})).toBeUndefined();
+    expect(mapClaims({ sub: "s\ud8001" }, {})).toBeUndefined();
+    expect(mapClaims({ sub: "s1", name: "Ada\u0000", email: "a\udc00@x.org", preferred_username: "ada" }, {})).toMatchObject({ subject: "s1", name: undefined, email: undefined, username: "ada" });
+  });
   test("no subject, no profile; dotted paths reach into objects", () => {
     expect(mapClaims({ name: "x" }, {})).toBeUndefined();
     expect(mapClaims({ user: { uid: "u9" } }, { subject: "user.uid" })!.subject).toBe("u9");

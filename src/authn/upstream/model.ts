@@ -3,6 +3,7 @@
 // such as GitHub's) and what the session records of the upstream's amr/acr (RFC 8176, OIDC Core §2).
 import { Type as t, type Static, type TSchema } from "@sinclair/typebox";
 import { ACR } from "../model";
+import { isValidText } from "../../lib/text";
 
 /** Bounds of one provider (documented in docs/front-channel.md). */
 export const IDP_LIMITS = { slugMaxLength: 64, urlMaxLength: 2000, scopesMax: 20, mappingKeysMax: 20 } as const;
@@ -191,7 +192,8 @@ export function mapClaims(claims: Record<string, unknown>, mapping: ClaimMapping
   const text = (f: MappableField, max = 256) => {
     const v = pick(claims, m[f]);
     if (typeof v === "number" && Number.isSafeInteger(v)) return String(v);
-    return typeof v === "string" && v.length > 0 && v.length <= max ? v : undefined;
+    // Not valid text (NUL, a lone surrogate: lib/text.ts) counts as absent: it would fail in SQL.
+    return typeof v === "string" && v.length > 0 && v.length <= max && isValidText(v) ? v : undefined;
   };
   const subject = text("subject", 255);
   if (!subject) return undefined;

@@ -2,7 +2,7 @@
 // registrations through the admin API (/admin/clients, docs/contracts.md).
 import { defineCommand, type CommandDef } from "citty";
 import { CliError, ExitCode } from "../../errors";
-import { formatTime, note, printFields, printJson, printTable, success } from "../output";
+import { formatTime, inert, note, printFields, printJson, printTable, success } from "../output";
 import { metadataArgs, metadataBody, notFound, path, printClient, SECRET_WARNING, type Client } from "./client-common";
 import { createContext, type AdminContext } from "./context";
 import { confirmAction } from "./prompt";
@@ -174,7 +174,7 @@ const del = defineAdminCommand({
     const json = ctx.format(args.output) === "json";
     if (args["dry-run"]) {
       if (json) return printJson({ client_id: client.client_id, dry_run: true, would_delete: kind });
-      console.log(`Dry run: would ${args.hard ? "permanently delete" : "deactivate"} client '${client.client_name}' (${client.client_id}). Nothing was changed.`);
+      console.log(`Dry run: would ${args.hard ? "permanently delete" : "deactivate"} client '${inert(client.client_name)}' (${client.client_id}). Nothing was changed.`);
       return;
     }
     await confirmAction(`${args.hard ? "Permanently delete" : "Deactivate"} client '${client.client_name}' (${client.client_id})?`, args);
@@ -205,11 +205,11 @@ const regenerate = defineAdminCommand({
     const grace = parseWhole(args["grace-period"], "--grace-period", 0, 30 * 86400)!;
     const ctx = createContext();
     const client = await loadClient(ctx, args.client_id);
-    if (client.client_type === "public") throw new CliError("Public clients have no secret", ExitCode.validation, `Client '${client.client_name}' is public.`);
+    if (client.client_type === "public") throw new CliError("Public clients have no secret", ExitCode.validation, `Client '${inert(client.client_name)}' is public.`);
     const json = ctx.format(args.output) === "json";
     if (args["dry-run"]) {
       if (json) return printJson({ client_id: client.client_id, dry_run: true, grace_period_seconds: grace });
-      console.log(`Dry run: would replace the secret of client '${client.client_name}' (${client.client_id}); the old secret would ${grace ? `stay valid for ${grace} s` : "stop working at once"}. Nothing was changed.`);
+      console.log(`Dry run: would replace the secret of client '${inert(client.client_name)}' (${client.client_id}); the old secret would ${grace ? `stay valid for ${grace} s` : "stop working at once"}. Nothing was changed.`);
       return;
     }
     await confirmAction(`Regenerate the secret of client '${client.client_name}' (${client.client_id})? The old secret ${grace ? `stops working in ${grace} s` : "stops working at once"}.`, args);

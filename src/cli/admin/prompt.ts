@@ -1,6 +1,7 @@
 // Terminal prompts of the admin CLI: visible answers, hidden passwords (raw mode, nothing echoed)
 // and yes/no confirmations. Prompts go to stderr so that stdout stays clean for --output json.
 import { CliError, ExitCode } from "../../errors";
+import { inert } from "../output";
 
 export function isInteractive(): boolean {
   return Boolean(process.stdin.isTTY);
@@ -59,6 +60,6 @@ export async function confirmAction(question: string, flags: { confirm?: boolean
   if (!isInteractive()) {
     throw new CliError("Confirmation required", ExitCode.validation, "Not a terminal: pass --confirm (or --yes) to go ahead, or --dry-run to see what would happen.");
   }
-  const answer = (await promptText(`${question} [y/N]: `)).trim().toLowerCase();
+  const answer = (await promptText(`${inert(question)} [y/N]: `)).trim().toLowerCase();
   if (answer !== "y" && answer !== "yes") throw new CliError("Aborted", ExitCode.general, "Nothing was changed.");
 }
