@@ -113,7 +113,12 @@ describe("database outage", () => {
     }
     // Concurrency above the pool size once recovered: a whole batch served within seconds (the
     // pool's other connections may still be in their reconnect back-off for a moment).
-    await waitUntil(async () => (await Promise.all(Array.from({ length: 20 }, () => hit(list[0]!)))).every((o) => o.status === o.okStatus), 5_000);
+    // 10 s like the ready wait above: on a loaded CI machine the reconnects take their time. A
+    // failure names what the last batch answered.
+    let last: Outcome[] = [];
+    await waitUntil(async () => (last = await Promise.all(Array.from({ length: 20 }, () => hit(list[0]!)))).every((o) => o.status === o.okStatus), 10_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last batch: ${last.map((o) => `${o.status} ${Math.round(o.ms)} ms ${o.body.slice(0, 80)}`).join(" | ")}`);
+    });
     // The pool, plus the client cache's LISTEN connection (src/db/notify.ts), which is its own.
     expect(s.proxy.connections()).toBeLessThanOrEqual(s.deps.config.mode.pool.max + (s.deps.clientCache ? 1 : 0));
   }, 60_000);
