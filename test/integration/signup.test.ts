@@ -266,6 +266,18 @@ describe("rate limit", () => {
     expect(await third.text()).toContain("Too many sign-ups");
     await settleSignupRequests();
     expect((await s.deps.sql`SELECT count(*)::int AS n FROM signup_requests WHERE email = 'rl2@example.test'`)[0]!.n).toBe(0);
+
+    // Password attempts on confirmation links are limited per source the same way.
+    const link = linkIn((await mailTo("rl0@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
+    const confirm = await b.open(link);
+    for (let i = 0; i < 2; i++) expect((await b.submit(confirm, "/signup/confirm", { password: `Wrong-Password-${i}` })).status).toBe(400);
+    const limited = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.html).toContain("Too many sign-ups");
+    expect((await s.deps.sql`SELECT count(*)::int AS n FROM users WHERE username = 'rl_0'`)[0]!.n).toBe(0);
+    // Refused before any check: the link itself still works (from elsewhere, or later).
+    expect((await fetch(link)).status).toBe(200);
   });
 });
 
