@@ -73,11 +73,12 @@ export async function resetTokenIsLive(deps: Deps, token: string): Promise<boole
   return Boolean(live && (await stillTheAddress(deps.sql, live)));
 }
 
-/** A reset link is good only while the account still has the address it was mailed to: once the
- *  address changed (account page or admin), whoever reads the old mailbox must not set the password. */
+/** A reset link is good only while the account is active (not deactivated or deleted since the
+ *  mail) and still has the address it was mailed to: once the address changed (account page or
+ *  admin), whoever reads the old mailbox must not set the password. */
 async function stillTheAddress(sql: Tx, token: { user_id: string; email: string | null }): Promise<boolean> {
   const user = await findUserById(sql, token.user_id);
-  return Boolean(token.email && user?.email && user.email.toLowerCase() === token.email.toLowerCase());
+  return Boolean(user?.is_active && token.email && user.email && user.email.toLowerCase() === token.email.toLowerCase());
 }
 
 export type ResetOutcome = { ok: true } | { ok: false; reason: "invalid_token" | "password_policy" | "mismatch" };
@@ -87,7 +88,7 @@ export async function completePasswordReset(deps: Deps, token: string, password:
   if (password !== confirm) return { ok: false, reason: "mismatch" };
   if (password.length < PASSWORD_MIN || password.length > RESET_LIMITS.maxPasswordLength) return { ok: false, reason: "password_policy" };
   const used = await consumeAccountToken(deps.sql, tokenHash(deps, token), "password_reset");
-  // A link of a former address is used up and refused.
+  // A link of a former address, or of an account deactivated or deleted since, is used up and refused.
   if (!used || !(await stillTheAddress(deps.sql, used))) return { ok: false, reason: "invalid_token" };
   const actor = { userId: used.user_id, ip };
   await resetPassword(deps, actor, used.user_id, { password, requires_password_change: false });

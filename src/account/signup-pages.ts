@@ -5,7 +5,7 @@
 import { escapeHtml as h } from "../http/html";
 import { defaultUi, layout, withStrong, type PageUi } from "../interaction/pages";
 import type { MessageKey } from "../i18n";
-import { backLink, mailedLinkPage } from "./page-parts";
+import { backLink } from "./page-parts";
 
 export interface SignupFormView {
   action: string;
@@ -68,10 +68,21 @@ export function signupSentPage(v: { backUrl?: string; hours: number; ui?: PageUi
   return layout(t("signup.sent_title"), `<h1>${h(t("signup.sent_title"))}</h1><p class="muted">${h(t("signup.sent_body", { hours: v.hours }))}</p>${backLink(ui, v.backUrl)}`, { ui });
 }
 
-/** Opening the mailed link shows a button (a mail scanner that fetches links creates nothing). */
-export function signupConfirmPage(v: { action: string; token: string; username: string; ui?: PageUi }): string {
+/** Opening the mailed link shows a form (a mail scanner that fetches links creates nothing) that
+ *  asks for the password chosen at sign-up: following somebody else's sign-up link creates nothing. */
+export function signupConfirmPage(v: { action: string; token: string; username: string; error?: MessageKey; ui?: PageUi }): string {
   const ui = v.ui ?? defaultUi();
-  return mailedLinkPage(ui, { title: "signup.confirm_title", bodyHtml: withStrong(ui, "signup.confirm_body", { username: v.username }, "username"), action: v.action, token: v.token, submit: "signup.confirm_submit" });
+  const { t } = ui;
+  const error = v.error ? t(v.error) : undefined;
+  return layout(
+    t("signup.confirm_title"),
+    `<h1>${h(t("signup.confirm_title"))}</h1><p class="muted">${withStrong(ui, "signup.confirm_body", { username: v.username }, "username")}</p>
+<form method="post" action="${h(v.action)}" novalidate><input type="hidden" name="token" value="${h(v.token)}">
+<input type="text" name="username" value="${h(v.username)}" autocomplete="username" hidden>
+${field("password", t("signup.confirm_password"), `<input type="password" id="password" name="password" autocomplete="current-password" maxlength="1024" required autofocus${describedBy("password", error)}>`, error)}
+<div class="actions"><button type="submit" class="primary">${h(t("signup.confirm_submit"))}</button></div></form>`,
+    { ui },
+  );
 }
 
 export function accountReadyPage(v: { username: string; continueUrl?: string; continueLabel: MessageKey; unverified?: boolean; ui?: PageUi }): string {

@@ -30,6 +30,7 @@ const BAD_LINK: Problem = { title: "link.expired_title", body: "signup.link_bad"
 const BAD_INVITE: Problem = { title: "link.expired_title", body: "signup.invite_bad" };
 const TOO_MANY: Problem = { title: "signup.too_many_title", body: "signup.too_many_body" };
 const EMAIL_IN_USE: Problem = { title: "signup.address_in_use_title", body: "signup.address_in_use_body" };
+const TOO_MANY_PASSWORDS: Problem = { title: "link.expired_title", body: "signup.confirm_too_many" };
 const TAKEN: Problem = { title: "signup.taken_title", body: "signup.taken_body" };
 
 function page(html: string, status = 200, headers: Record<string, string> = {}): Response {
@@ -140,18 +141,33 @@ export function signupRoutes(deps: Deps) {
       if (!signupOffered(deps)) return notOffered(request);
       const ip = requestInfo(request).ip;
       await enforcePageRateLimit(deps, `signup-confirm:ip:${sourceKey(ip)}`, deps.config.authorizeRateLimitPerMinute, 60);
+      // Password attempts per source, like the form's posts (AUTHLY_SIGNUP_RATE_LIMIT an hour).
+      const limit = await consumeRateLimit(deps, `signup-confirm:pw:${sourceKey(ip)}`, deps.config.signupRateLimitPerHour, 3600);
+      if (!limit.allowed) return problem(request, 429, TOO_MANY, "sign-up confirmation rate limit of the source address", { "Retry-After": String(limit.retryAfterSeconds) });
       const body = await readFormBody(request);
-      const token = body && !body.invalid.size && !body.repeated.size ? (body.values.token ?? "") : "";
+      const ok = body && !body.invalid.size && !body.repeated.size;
+      const token = ok ? (body.values.token ?? "") : "";
       if (!token || token.length > 128) return problem(request, 400, BAD_LINK, "sign-up confirmation without a token");
-      const r = await confirmSignup(deps, token, ip);
+      const password = ok ? (body.values.password ?? "").slice(0, 2048) : "";
+      const again = async (username: string, error: MessageKey) =>
+        page(signupConfirmPage({ action: withUiLocales(`${base}/signup/confirm`, request), token, username, error, ui: await uiOf(request) }), 400);
+      if (!password) {
+        // No password given: nothing to check, the attempt does not count.
+        const live = await signupRequestIsLive(deps, token);
+        if (!live) return problem(request, 400, BAD_LINK, "sign-up link unknown, used or expired");
+        return again(live.username, "signup.confirm_wrong");
+      }
+      const r = await confirmSignup(deps, token, password, ip);
       if (!r.ok) {
+        if (r.reason === "wrong_password") return again(r.username, "signup.confirm_wrong");
+        if (r.reason === "too_many_attempts") return problem(request, 400, TOO_MANY_PASSWORDS, "too many wrong passwords for a sign-up link: spent");
         if (r.reason === "taken") return problem(request, 409, TAKEN, "username or address taken before the confirmation");
         return problem(request, 400, BAD_LINK, "sign-up link unknown, used or expired");
       }
       // Back into the sign-in the sign-up started from (it shows the login page of that request).
       const back = signinUrl(r.interaction ?? undefined);
       return ready(request, { username: r.user.username, continueUrl: back ?? `${base}/account`, continueLabel: back ? "signup.continue_signin" : "signup.signin_account" });
-    }, { parse: "none", detail: { tags: ["interaction"], summary: "Confirm a sign-up: the account is created" } });
+    }, { parse: "none", detail: { tags: ["interaction"], summary: "Confirm a sign-up with the password chosen at sign-up: the account is created" } });
 }
 
 type SignupFormValues = { username?: string; email?: string; name?: string };

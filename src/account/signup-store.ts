@@ -16,9 +16,9 @@ export async function insertSignupRequest(sql: Tx, r: SignupRequestRow & { hash:
             VALUES (${r.hash}, ${r.username}, ${r.email}, ${r.password_hash}, ${r.name}, ${r.interaction}, now() + make_interval(secs => ${r.ttlSeconds}))`;
 }
 
-export async function peekSignupRequest(sql: Tx, hash: string): Promise<SignupRequestRow | undefined> {
-  const [row] = await sql<SignupRequestRow[]>`
-    SELECT username, email, password_hash, name, interaction FROM signup_requests WHERE token_hash = ${hash} AND used_at IS NULL AND expires_at > now()`;
+export async function peekSignupRequest(sql: Tx, hash: string): Promise<(SignupRequestRow & { created_at: Date }) | undefined> {
+  const [row] = await sql<(SignupRequestRow & { created_at: Date })[]>`
+    SELECT username, email, password_hash, name, interaction, created_at FROM signup_requests WHERE token_hash = ${hash} AND used_at IS NULL AND expires_at > now()`;
   return row;
 }
 

@@ -8,20 +8,23 @@ import type { Deps } from "../deps";
 import { audit, auditAdmin, type Actor } from "../audit/service";
 import { insertUser, findUserByLogin } from "../accounts/store";
 import { PASSWORD_MIN, USERNAME_PATTERN, type UserRecord } from "../accounts/model";
-import { hashPassword, passwordParams } from "../accounts/password";
+import { hashPassword, passwordParams, verifyPassword } from "../accounts/password";
 import { ConflictError, ValidationError } from "../errors";
 import { hashSecret, randomToken } from "../lib/crypto";
 import { log } from "../log";
 import { enqueueMail, mailEnabled, mailLook } from "../mail/service";
 import type { Locale, MessageKey } from "../i18n";
 import { renderMail } from "../mail/templates";
+import { hit } from "../ratelimit/store";
 import { queueVerificationMail } from "./email-verification";
 import { consumeInvite, consumeSignupRequest, insertInvite, insertSignupRequest, peekInvite, peekSignupRequest } from "./signup-store";
 
 /** Limits of sign-up (README "Self sign-up"). */
 export const SIGNUP_LIMITS = {
-  /** A pending sign-up's link lives this long. */
+  /** A pending sign-up's link lives this long (at most a day: the attempt counter lives a day). */
   requestTtlSeconds: 24 * 3600,
+  /** Passwords tried on one link: the fifth wrong one spends it. */
+  confirmAttempts: 5,
   inviteDefaultHours: 7 * 24,
   inviteMaxHours: 30 * 24,
   /** Mails per address per 15 minutes: further sign-ups answer the same and send nothing. */
@@ -129,13 +132,49 @@ export async function signupRequestIsLive(deps: Deps, token: string): Promise<{ 
   return row ? { username: row.username } : undefined;
 }
 
-export type ConfirmOutcome = { ok: true; user: UserRecord; interaction: string | null } | { ok: false; reason: "invalid_token" | "taken" };
+export type ConfirmOutcome =
+  | { ok: true; user: UserRecord; interaction: string | null }
+  | { ok: false; reason: "invalid_token" | "taken" | "too_many_attempts" }
+  | { ok: false; reason: "wrong_password"; username: string };
 
-/** Follows a sign-up link: creates the account (address verified) unless the name or address was
- *  taken meanwhile; the link is used either way. */
-export async function confirmSignup(deps: Deps, token: string, ip: string | null): Promise<ConfirmOutcome> {
+/**
+ * Follows a sign-up link: the password chosen at sign-up must be given again (whoever opens the
+ * link of a sign-up they never made cannot create an account that the requester can sign in to).
+ * A wrong password keeps the link, the `confirmAttempts`-th wrong one spends it. Then the account
+ * is created (address verified) unless the name or address was taken meanwhile; the link is used
+ * either way.
+ */
+export async function confirmSignup(deps: Deps, token: string, password: string, ip: string | null): Promise<ConfirmOutcome> {
+  const hash = requestHash(deps, token);
+  const live = await peekSignupRequest(deps.sql, hash);
+  if (!live) return { ok: false, reason: "invalid_token" };
+  // Each attempt counts before the password is checked, so even concurrent posts get at most
+  // `confirmAttempts` checks. The counter's window starts with the request: maintenance drops it a
+  // day later, when the link has expired (requestTtlSeconds).
+  const attempt = await hit(deps.sql, `signup-confirm:${hash}`, live.created_at);
+  const failed = async (reason: string) => audit(deps, { action: "user.signup", actor: null, targetType: "user", targetId: null, outcome: "failure", ip, details: { how: "open", reason, attempt } });
+  const spend = async () => {
+    await consumeSignupRequest(deps.sql, hash);
+  };
+  // Past the limit: refused unchecked. The first `confirmAttempts` attempts either include the right
+  // password (the account is created, the link used) or the last of them spends the link.
+  if (attempt > SIGNUP_LIMITS.confirmAttempts) {
+    await failed("too_many_attempts");
+    return { ok: false, reason: "too_many_attempts" };
+  }
+  // Bun.password.verify: the comparison of the argon2id hash does not leak where it differs.
+  const { ok } = await verifyPassword(password, live.password_hash, passwordParams(deps.config));
+  if (!ok) {
+    if (attempt >= SIGNUP_LIMITS.confirmAttempts) {
+      await spend();
+      await failed("too_many_attempts");
+      return { ok: false, reason: "too_many_attempts" };
+    }
+    await failed("wrong_password");
+    return { ok: false, reason: "wrong_password", username: live.username };
+  }
   return deps.sql.begin(async (tx) => {
-    const used = await consumeSignupRequest(tx, requestHash(deps, token));
+    const used = await consumeSignupRequest(tx, hash);
     if (!used) return { ok: false, reason: "invalid_token" } as const;
     try {
       // A savepoint: a name or address taken meanwhile still uses the link (and its password hash).

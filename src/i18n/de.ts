@@ -267,7 +267,7 @@ export const de = {
 
   "mail.signup_confirm_subject": "Bestätigen Sie Ihr neues Konto",
   "mail.signup_confirm_p1": "Jemand (hoffentlich Sie) möchte mit dieser Adresse das Konto „{username}“ unter {issuer} erstellen.",
-  "mail.signup_confirm_p2": "Öffnen Sie diesen Link innerhalb von {hours} Stunden, um die Adresse zu bestätigen: Erst dann wird das Konto erstellt.",
+  "mail.signup_confirm_p2": "Öffnen Sie diesen Link innerhalb von {hours} Stunden und geben Sie das bei der Registrierung gewählte Passwort ein, um die Adresse zu bestätigen: Erst dann wird das Konto erstellt.",
   "mail.signup_confirm_p3": "Wenn Sie dies nicht angefordert haben, ignorieren Sie diese E-Mail: Es wird kein Konto erstellt.",
   "mail.signup_confirm_action": "Bestätigen und Konto erstellen",
   "mail.signup_exists_subject": "Sie haben bereits ein Konto",
@@ -329,6 +329,9 @@ export const de = {
   "signup.too_many_title": "Zu viele Registrierungen",
   "signup.too_many_body": "Aus Ihrem Netzwerk kamen zu viele Registrierungen. Warten Sie eine Stunde und versuchen Sie es erneut.",
   "signup.link_bad": "Dieser Link ist abgelaufen oder wurde bereits verwendet. Registrieren Sie sich erneut.",
+  "signup.confirm_password": "Das bei der Registrierung gewählte Passwort",
+  "signup.confirm_wrong": "Das ist nicht das bei der Registrierung gewählte Passwort. Versuchen Sie es erneut.",
+  "signup.confirm_too_many": "Zu viele falsche Passwörter: Dieser Link funktioniert nicht mehr. Registrieren Sie sich erneut.",
   "signup.invite_bad": "Dieser Einladungslink ist abgelaufen oder wurde bereits verwendet. Bitten Sie Ihre Administration um einen neuen.",
   "signup.address_in_use_title": "Adresse wird bereits verwendet",
   "signup.address_in_use_body": "Diese Adresse gehört bereits zu einem Konto. Melden Sie sich damit an oder wenden Sie sich an Ihre Administration.",

@@ -280,7 +280,7 @@ export const en = {
   // Mails of self sign-up, invites and the email change
   "mail.signup_confirm_subject": "Confirm your new account",
   "mail.signup_confirm_p1": "Someone (hopefully you) asked to create the account '{username}' with this address at {issuer}.",
-  "mail.signup_confirm_p2": "Open this link within {hours} hours to confirm the address: the account is created then, not before.",
+  "mail.signup_confirm_p2": "Open this link within {hours} hours and enter the password chosen at sign-up to confirm the address: the account is created then, not before.",
   "mail.signup_confirm_p3": "If you did not ask for this, ignore this mail: no account is created.",
   "mail.signup_confirm_action": "Confirm and create the account",
   "mail.signup_exists_subject": "You already have an account",
@@ -343,6 +343,9 @@ export const en = {
   "signup.too_many_title": "Too many sign-ups",
   "signup.too_many_body": "Too many sign-ups came from your network. Wait an hour and try again.",
   "signup.link_bad": "This link has expired or was already used. Sign up again.",
+  "signup.confirm_password": "The password chosen at sign-up",
+  "signup.confirm_wrong": "This is not the password chosen at sign-up. Try again.",
+  "signup.confirm_too_many": "Too many wrong passwords: this link no longer works. Sign up again.",
   "signup.invite_bad": "This invite link has expired or was already used. Ask your administrator for a new one.",
   "signup.address_in_use_title": "Address in use",
   "signup.address_in_use_body": "This address already belongs to an account. Sign in with it, or ask your administrator.",

@@ -267,7 +267,7 @@ export const es = {
 
   "mail.signup_confirm_subject": "Confirme su nueva cuenta",
   "mail.signup_confirm_p1": "Alguien (esperemos que usted) ha pedido crear la cuenta «{username}» con esta dirección en {issuer}.",
-  "mail.signup_confirm_p2": "Abra este enlace en las próximas {hours} horas para confirmar la dirección: la cuenta se crea entonces, no antes.",
+  "mail.signup_confirm_p2": "Abra este enlace en las próximas {hours} horas e introduzca la contraseña elegida al registrarse para confirmar la dirección: la cuenta se crea entonces, no antes.",
   "mail.signup_confirm_p3": "Si no lo ha pedido usted, ignore este correo: no se creará ninguna cuenta.",
   "mail.signup_confirm_action": "Confirmar y crear la cuenta",
   "mail.signup_exists_subject": "Ya tiene una cuenta",
@@ -329,6 +329,9 @@ export const es = {
   "signup.too_many_title": "Demasiados registros",
   "signup.too_many_body": "Han llegado demasiados registros desde su red. Espere una hora y vuelva a intentarlo.",
   "signup.link_bad": "Este enlace ha caducado o ya se ha usado. Regístrese de nuevo.",
+  "signup.confirm_password": "La contraseña elegida al registrarse",
+  "signup.confirm_wrong": "Esta no es la contraseña elegida al registrarse. Inténtelo de nuevo.",
+  "signup.confirm_too_many": "Demasiadas contraseñas incorrectas: este enlace ya no funciona. Regístrese de nuevo.",
   "signup.invite_bad": "Este enlace de invitación ha caducado o ya se ha usado. Pida uno nuevo a su administrador.",
   "signup.address_in_use_title": "Dirección en uso",
   "signup.address_in_use_body": "Esta dirección ya pertenece a una cuenta. Inicie sesión con ella o consulte a su administrador.",

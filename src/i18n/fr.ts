@@ -267,7 +267,7 @@ export const fr = {
 
   "mail.signup_confirm_subject": "Confirmez votre nouveau compte",
   "mail.signup_confirm_p1": "Quelqu'un (vous, espérons-le) a demandé à créer le compte « {username} » avec cette adresse sur {issuer}.",
-  "mail.signup_confirm_p2": "Ouvrez ce lien dans les {hours} heures pour confirmer l'adresse : le compte est créé à ce moment-là, pas avant.",
+  "mail.signup_confirm_p2": "Ouvrez ce lien dans les {hours} heures et saisissez le mot de passe choisi à l'inscription pour confirmer l'adresse : le compte est créé à ce moment-là, pas avant.",
   "mail.signup_confirm_p3": "Si vous n'avez rien demandé, ignorez cet e-mail : aucun compte ne sera créé.",
   "mail.signup_confirm_action": "Confirmer et créer le compte",
   "mail.signup_exists_subject": "Vous avez déjà un compte",
@@ -329,6 +329,9 @@ export const fr = {
   "signup.too_many_title": "Trop d'inscriptions",
   "signup.too_many_body": "Trop d'inscriptions proviennent de votre réseau. Attendez une heure et réessayez.",
   "signup.link_bad": "Ce lien a expiré ou a déjà été utilisé. Inscrivez-vous à nouveau.",
+  "signup.confirm_password": "Le mot de passe choisi à l'inscription",
+  "signup.confirm_wrong": "Ce n'est pas le mot de passe choisi à l'inscription. Réessayez.",
+  "signup.confirm_too_many": "Trop de mots de passe erronés : ce lien ne fonctionne plus. Inscrivez-vous à nouveau.",
   "signup.invite_bad": "Ce lien d'invitation a expiré ou a déjà été utilisé. Demandez-en un nouveau à votre administrateur.",
   "signup.address_in_use_title": "Adresse déjà utilisée",
   "signup.address_in_use_body": "Cette adresse appartient déjà à un compte. Connectez-vous avec elle ou adressez-vous à votre administrateur.",

@@ -141,6 +141,7 @@ export async function updateRegistration(deps: Deps, clientId: string, token: st
     if (next.client_type !== cur.client_type) throw new OAuthError("invalid_client_metadata", `token_endpoint_auth_method cannot turn a ${cur.client_type} client into a ${next.client_type} one`);
     const patch: Record<string, unknown> = { require_consent: true };
     for (const f of SUPPORTED_FIELDS) patch[f] = next[f] ?? RESET[f];
+    keepStrongerSecurity(patch, cur);
     let client;
     try {
       client = await updateClientTx(deps, tx, registrationActor(ip), clientId, patch, { auditAction: "client.register_update", dropUnknownScopes: true });
@@ -161,6 +162,18 @@ const RESET: Record<(typeof SUPPORTED_FIELDS)[number], unknown> = {
   dpop_bound_access_tokens: false,
   fapi_profile: null,
 };
+
+/**
+ * The security settings a registrant's update may raise but never lower (an admin may have set them,
+ * e.g. `authly admin client update --dpop-bound`): omitted or weaker, the stored value stays in force
+ * (RFC 7592 §2.2 lets the server keep a value; the answer shows the values in force).
+ */
+function keepStrongerSecurity(patch: Record<string, unknown>, cur: { require_pushed_authorization_requests: boolean; dpop_bound_access_tokens: boolean; fapi_profile: string | null }): void {
+  if (cur.require_pushed_authorization_requests) patch.require_pushed_authorization_requests = true;
+  if (cur.dpop_bound_access_tokens) patch.dpop_bound_access_tokens = true;
+  // fapi2-security is the strongest profile; "none"/null (the server's mode) never replace it.
+  if (cur.fapi_profile === "fapi2-security") patch.fapi_profile = "fapi2-security";
+}
 
 /** DELETE: the client and everything issued to it (RFC 7592 §2.3). */
 export async function deleteRegistration(deps: Deps, clientId: string, token: string | undefined, ip: string): Promise<void> {

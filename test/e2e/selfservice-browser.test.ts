@@ -88,6 +88,11 @@ describe.skipIf(!runnable)("self-service in headless Chromium", async () => {
     const link = linkIn(mail.text!, "/signup/confirm?token=");
     await page.goto(link);
     await page.getByRole("heading", { name: "Confirm your account" }).waitFor();
+    // The link alone creates nothing: the password chosen at sign-up is asked again.
+    await page.getByLabel("The password chosen at sign-up").fill("Not-Graces-Password");
+    await page.getByRole("button", { name: "Create my account" }).click();
+    await page.getByText("This is not the password chosen at sign-up.").waitFor();
+    await page.getByLabel("The password chosen at sign-up").fill("Graces-Password-1");
     await page.getByRole("button", { name: "Create my account" }).click();
     await page.getByRole("heading", { name: "Your account is ready" }).waitFor();
     expect(await page.getByRole("status").textContent()).toContain("The account grace was created.");

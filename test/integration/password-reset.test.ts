@@ -6,6 +6,7 @@ import { freePort, startTestServer } from "../support/app";
 import { authorizeUrl, Browser, isLoginPage, pkce } from "../support/browser";
 import { createClient, createCode, createUser } from "../support/fixtures";
 import { startSmtpPeer, type SmtpPeer } from "../support/smtp";
+import { deactivateUser, deleteUser } from "../../src/accounts/admin-service";
 
 setDefaultTimeout(120_000);
 
@@ -145,6 +146,32 @@ describe("password reset by mail", () => {
     await waitFor("the third mail", async () => ((await deps.sql`SELECT count(*)::int AS n FROM mail_outbox WHERE recipient = 'dave@example.test'`)[0]!.n === 3 ? true : undefined));
     // The fourth request did nothing: still three, and its audit never came.
     expect((await deps.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'password_reset.requested' AND target_id = (SELECT id::text FROM users WHERE username = 'dave')`)[0]!.n).toBe(3);
+  });
+
+  test("a link does not set the password of an account deactivated or deleted since the mail", async () => {
+    peer ??= await startSmtpPeer(smtpPort);
+    const admin = { userId: null, ip: null };
+    for (const [name, remove] of [
+      ["erin", (id: string) => deactivateUser(deps, admin, id)],
+      ["frank", (id: string) => deleteUser(deps, admin, id, false)],
+      ["gina", (id: string) => deleteUser(deps, admin, id, true)],
+    ] as const) {
+      const email = `${name}@example.test`;
+      const user = await createUser(deps, { username: name, password: `${name}-Old-Password-1`, email });
+      expect((await forgot(email)).status).toBe(200);
+      const link = linkIn((await peer.waitFor((m) => (m.to as { text: string }).text === email)).text!);
+      expect((await fetch(link)).status).toBe(200);
+      await remove(user.id);
+
+      expect((await fetch(link)).status).toBe(400);
+      const r = await setPassword(link, `${name}-New-Password-2`);
+      expect(r.status).toBe(400);
+      expect(await r.text()).toContain("Link expired");
+      const [row] = await deps.sql`SELECT password_hash FROM users WHERE id = ${user.id}`;
+      if (row) expect(await Bun.password.verify(`${name}-Old-Password-1`, row.password_hash)).toBe(true);
+      else expect(name).toBe("gina");
+      expect((await deps.sql`SELECT count(*)::int AS n FROM audit_log WHERE action = 'user.password_reset' AND target_id = ${user.id}`)[0]!.n).toBe(0);
+    }
   });
 });
 

@@ -9,6 +9,7 @@ import { assertionKey, basic } from "../support/fixtures";
 import { createOidcUser } from "../support/oidc-fixtures";
 import { hashSecret } from "../../src/lib/crypto";
 import { createInitialToken } from "../../src/registration/service";
+import { updateClient } from "../../src/clients/service";
 
 const t = await createTestApp({ bootstrap: false });
 const actor = { userId: null, ip: null };
@@ -156,6 +157,44 @@ describe("RFC 7592: read, update, delete with the registration access token", ()
     expect(del.status).toBe(204);
     expect((await manage("GET", uri, rotated)).status).toBe(401);
     expect((await t.deps.sql`SELECT 1 FROM clients WHERE client_id = ${r.body.client_id}`).length).toBe(0);
+  });
+
+  test("an update never weakens the security settings an admin set: omitted or weaker, they stay in force (RFC 7592 §2.2)", async () => {
+    const base = { redirect_uris: ["https://rp.example.com/cb"], token_endpoint_auth_method: "private_key_jwt", jwks: keys.jwks };
+    const r = await register(t, { ...base, client_name: "Hardened" });
+    expect(r.status).toBe(201);
+    expect(r.body.dpop_bound_access_tokens).toBe(false);
+    const uri: string = r.body.registration_client_uri;
+    let token: string = r.body.registration_access_token;
+    await updateClient(t.deps, actor, r.body.client_id, { fapi_profile: "fapi2-security", dpop_bound_access_tokens: true, require_pushed_authorization_requests: true });
+    const strong = { fapi_profile: "fapi2-security", dpop_bound_access_tokens: true, require_pushed_authorization_requests: true };
+
+    // Omitted: kept, and the answer shows the values in force.
+    const omitted = await manage("PUT", uri, token, { ...base, client_id: r.body.client_id, client_name: "Hardened v2" });
+    expect(omitted.status).toBe(200);
+    expect(omitted.body).toMatchObject({ client_name: "Hardened v2", ...strong });
+    token = omitted.body.registration_access_token;
+
+    // Weaker values: kept too.
+    const weaker = await manage("PUT", uri, token, { ...base, client_id: r.body.client_id, fapi_profile: "none", dpop_bound_access_tokens: false, require_pushed_authorization_requests: false });
+    expect(weaker.status).toBe(200);
+    expect(weaker.body).toMatchObject(strong);
+    token = weaker.body.registration_access_token;
+    expect((await manage("GET", uri, token)).body).toMatchObject(strong);
+    const [row] = await t.deps.sql<{ fapi_profile: string | null; dpop_bound_access_tokens: boolean; require_pushed_authorization_requests: boolean }[]>`
+      SELECT fapi_profile, dpop_bound_access_tokens, require_pushed_authorization_requests FROM clients WHERE client_id = ${r.body.client_id}`;
+    expect(row).toEqual(strong);
+
+    // The other fields still follow the update (omitted ones are reset).
+    expect(weaker.body.client_name).toBe("Unnamed client");
+  });
+
+  test("a registrant may raise its own security settings by an update", async () => {
+    const base = { redirect_uris: ["https://rp.example.com/cb"], token_endpoint_auth_method: "none" };
+    const r = await register(t, base);
+    const put = await manage("PUT", r.body.registration_client_uri, r.body.registration_access_token, { ...base, client_id: r.body.client_id, dpop_bound_access_tokens: true, require_pushed_authorization_requests: true });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ dpop_bound_access_tokens: true, require_pushed_authorization_requests: true });
   });
 
   test("one client's registration token does not manage another client", async () => {

@@ -86,13 +86,19 @@ describe("sign-up in the user's language", () => {
     expect(mail.html_body).toContain('<html lang="de">');
     expect(mail.text_body).toContain("„deutsch“");
     expect(mail.text_body).toContain("Bestätigen und Konto erstellen: http://");
+    expect(mail.text_body).toContain("geben Sie das bei der Registrierung gewählte Passwort ein");
 
     // The link is opened later, maybe elsewhere: its page speaks that browser's language.
     const other = Browser.forServer(api.url, { "accept-language": "fr-CH, fr;q=0.9, en;q=0.5" });
     const confirm = await other.open(linkIn(mail.text_body, "/signup/confirm?token="));
     expect(lang(confirm)).toBe("fr");
     expect(confirm.html).toContain("Créer le compte <strong>deutsch</strong> avec cette adresse.");
-    const ready = await other.submit(confirm, "/signup/confirm");
+    expect(confirm.html).toContain('<label for="password">Le mot de passe choisi à l&#39;inscription</label>');
+    const wrong = await other.submit(confirm, "/signup/confirm", { password: "pas-le-bon-mot-de-passe" });
+    expect(wrong.status).toBe(400);
+    expect(lang(wrong)).toBe("fr");
+    expect(wrong.html).toContain(shown("fr", "signup.confirm_wrong"));
+    const ready = await other.submit(confirm, "/signup/confirm", { password: pw });
     expect(h1(ready)).toBe("Votre compte est prêt");
     expect(ready.html).toContain("Le compte <strong>deutsch</strong> a été créé.");
     expect((await deps.sql`SELECT email_verified FROM users WHERE username = 'deutsch'`)[0]!.email_verified).toBe(true);

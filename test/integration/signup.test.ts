@@ -63,11 +63,15 @@ describe("open sign-up with a verified address", () => {
     const token = new URL(link).searchParams.get("token")!;
     expect(Buffer.from(token, "base64url").length).toBeGreaterThanOrEqual(32);
     expect((await deps.sql`SELECT count(*)::int AS n FROM signup_requests WHERE token_hash = ${token}`)[0]!.n).toBe(0);
-    // Opening the link only shows a button (mail scanners that fetch links create nothing).
+    expect(mail.text).toContain("enter the password chosen at sign-up");
+    expect(mail.text).toContain("If you did not ask for this, ignore this mail");
+    // Opening the link only shows a form (mail scanners that fetch links create nothing) that asks
+    // for the password chosen at sign-up.
     const confirm = await b.open(link);
     expect(confirm.html).toContain("Create the account <strong>newbie</strong>");
+    expect(confirm.html).toContain('<label for="password">The password chosen at sign-up</label>');
     expect(await usersNamed("newbie")).toBe(0);
-    const ready = await b.submit(confirm, "/signup/confirm");
+    const ready = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
     expect(ready.html).toContain("Your account is ready");
     const [user] = await deps.sql`SELECT id, email, email_verified, name, password_hash FROM users WHERE username = 'newbie'`;
     expect(user!.email).toBe("newbie@example.test");
@@ -140,6 +144,62 @@ describe("open sign-up with a verified address", () => {
     await mailTo("lock-fresh@example.test", "Confirm your new account");
   });
 
+  // Pre-account takeover (security review): whoever follows the link of a sign-up they never made
+  // must not create the account with the requester's password.
+  test("the confirmation needs the password chosen at sign-up: a wrong one is refused and keeps the link, the right one creates the account", async () => {
+    const b = Browser.forServer(api.url);
+    await b.submit(await b.open("/signup"), "/signup", fields("pw_check", "pw-check@example.test"));
+    await settleSignupRequests();
+    const link = linkIn((await mailTo("pw-check@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
+    const confirm = await b.open(link);
+
+    // No password: refused, not counted.
+    const empty = await b.submit(confirm, "/signup/confirm", { password: "" });
+    expect(empty.status).toBe(400);
+    expect(empty.html).toContain("This is not the password chosen at sign-up.");
+    // Four wrong passwords: each refused on the same page, nothing created, the link still works.
+    for (let i = 1; i <= 4; i++) {
+      const wrong = await b.submit(confirm, "/signup/confirm", { password: `Attacker-Guess-${i}` });
+      expect(wrong.status).toBe(400);
+      expect(wrong.html).toContain("This is not the password chosen at sign-up.");
+      expect(wrong.html).toContain("Create the account <strong>pw_check</strong>");
+      expect(findForm(wrong.html, "/signup/confirm").hidden.token).toBe(new URL(link).searchParams.get("token")!);
+    }
+    expect(await usersNamed("pw_check")).toBe(0);
+    expect((await fetch(link)).status).toBe(200);
+    const audits = await deps.sql`SELECT details->>'reason' AS reason FROM audit_log WHERE action = 'user.signup' AND outcome = 'failure' AND details->>'reason' = 'wrong_password'`;
+    expect(audits.length).toBeGreaterThanOrEqual(4);
+
+    const ready = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
+    expect(ready.status).toBe(200);
+    expect(ready.html).toContain("Your account is ready");
+    const [user] = await deps.sql`SELECT email_verified, password_hash FROM users WHERE username = 'pw_check'`;
+    expect(user!.email_verified).toBe(true);
+    expect(await Bun.password.verify("A-Good-Password-1", user!.password_hash)).toBe(true);
+    expect((await fetch(link)).status).toBe(400);
+  });
+
+  test("five wrong passwords spend the link: the right one afterwards creates nothing", async () => {
+    const b = Browser.forServer(api.url);
+    await b.submit(await b.open("/signup"), "/signup", fields("pw_spent", "pw-spent@example.test"));
+    await settleSignupRequests();
+    const link = linkIn((await mailTo("pw-spent@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
+    const confirm = await b.open(link);
+    for (let i = 1; i <= 4; i++) expect((await b.submit(confirm, "/signup/confirm", { password: `Attacker-Guess-${i}` })).status).toBe(400);
+    const fifth = await b.submit(confirm, "/signup/confirm", { password: "Attacker-Guess-5" });
+    expect(fifth.status).toBe(400);
+    expect(fifth.html).toContain("Too many wrong passwords: this link no longer works. Sign up again.");
+    expect(fifth.html).not.toContain('name="password"');
+
+    expect((await fetch(link)).status).toBe(400);
+    const late = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
+    expect(late.status).toBe(400);
+    expect(late.html).not.toContain("Your account is ready");
+    expect(await usersNamed("pw_spent")).toBe(0);
+    // Spent: the stored password hash is cleared.
+    expect((await deps.sql`SELECT password_hash, used_at FROM signup_requests WHERE email = 'pw-spent@example.test'`)[0]).toMatchObject({ password_hash: "" });
+  });
+
   test("a username taken between the request and the confirmation: nothing is created and the link is used", async () => {
     const b = Browser.forServer(api.url);
     const form = await b.open("/signup");
@@ -148,7 +208,7 @@ describe("open sign-up with a verified address", () => {
     const link = linkIn((await mailTo("race@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
     const confirm = await b.open(link);
     await createOidcUser(deps, { username: "Race_User" });
-    const r = await b.submit(confirm, "/signup/confirm");
+    const r = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
     expect(r.status).toBe(409);
     expect(r.html).toContain("This username or address was taken before you confirmed.");
     expect((await deps.sql`SELECT count(*)::int AS n FROM users WHERE email = 'race@example.test'`)[0]!.n).toBe(0);
@@ -206,6 +266,18 @@ describe("rate limit", () => {
     expect(await third.text()).toContain("Too many sign-ups");
     await settleSignupRequests();
     expect((await s.deps.sql`SELECT count(*)::int AS n FROM signup_requests WHERE email = 'rl2@example.test'`)[0]!.n).toBe(0);
+
+    // Password attempts on confirmation links are limited per source the same way.
+    const link = linkIn((await mailTo("rl0@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
+    const confirm = await b.open(link);
+    for (let i = 0; i < 2; i++) expect((await b.submit(confirm, "/signup/confirm", { password: `Wrong-Password-${i}` })).status).toBe(400);
+    const limited = await b.submit(confirm, "/signup/confirm", { password: "A-Good-Password-1" });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(limited.html).toContain("Too many sign-ups");
+    expect((await s.deps.sql`SELECT count(*)::int AS n FROM users WHERE username = 'rl_0'`)[0]!.n).toBe(0);
+    // Refused before any check: the link itself still works (from elsewhere, or later).
+    expect((await fetch(link)).status).toBe(200);
   });
 });
 
@@ -289,7 +361,7 @@ describe("modes", () => {
     const link = linkIn((await mailTo("too-late@example.test", "Confirm your new account")).text!, "/signup/confirm?token=");
     expect((await fetch(link)).status).toBe(404);
     const token = new URL(link).searchParams.get("token")!;
-    const r = await fetch(`${off.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    const r = await fetch(`${off.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token, password: "A-Good-Password-1" }).toString() });
     expect(r.status).toBe(404);
     expect((await off.deps.sql`SELECT count(*)::int AS n FROM users WHERE username = 'too_late'`)[0]!.n).toBe(0);
   });
@@ -340,7 +412,7 @@ describe("races on single-use links", () => {
     expect(sent.html).toContain("Check your mail");
     await settleSignupRequests();
     const token = new URL(linkIn((await mailTo("racer-confirm@example.test", "Confirm your new account")).text!, "/signup/confirm?token=")).searchParams.get("token")!;
-    const post = () => fetch(`${api.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token }).toString() });
+    const post = () => fetch(`${api.url}/signup/confirm`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ token, password: "A-Good-Password-1" }).toString() });
     const answers = await Promise.all(Array.from({ length: 6 }, post));
     const bodies = await Promise.all(answers.map((r) => r.text()));
     expect(bodies.filter((h) => h.includes("Your account is ready")).length).toBe(1);
