@@ -17,9 +17,6 @@ import { SIGNUP_EMAIL } from "./signup";
 import { consumeAccountToken, peekAccountToken, replaceAccountToken } from "./store";
 
 export const EMAIL_CHANGE_TTL_SECONDS = 24 * 3600;
-/** Links mailed per new address, and per account, per 15 minutes (as sign-up and password reset):
- *  beyond, the same answer and no mail, so the account page cannot mail any address without limit. */
-export const EMAIL_CHANGE_MAILS_PER_15_MINUTES = 3;
 const tokenHash = (deps: Pick<Deps, "peppers">, token: string) => hashSecret(deps.peppers.tokens, `email_change:${token}`);
 
 export function emailChangeOffered(deps: Pick<Deps, "config">): boolean {
@@ -29,7 +26,7 @@ export function emailChangeOffered(deps: Pick<Deps, "config">): boolean {
 export type EmailChangeRequest = { ok: true } | { ok: false; reason: "invalid_email" | "same_email" | "wrong_password" };
 
 /** `pageLocale`: the account page's language, for the mail when the user has no `locale` claim. */
-/** `input.mail`: false when a mail limit (EMAIL_CHANGE_MAILS_PER_15_MINUTES, counted by the route)
+/** `input.mail`: false when a mail limit (MAIL_QUOTA per new address and per account, counted by the route)
  *  is reached: the answer is the same, nothing is sent. */
 export async function requestEmailChange(deps: Deps, user: UserRecord, input: { email: string; password: string; mail?: boolean }, ip: string | null, pageLocale?: Locale): Promise<EmailChangeRequest> {
   const email = input.email.trim();

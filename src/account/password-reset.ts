@@ -23,8 +23,7 @@ export const RESET_LIMITS = {
   /** Token size: 256 bits. */
   tokenBytes: 32,
   // Requests per source address: AUTHLY_AUTHORIZE_RATE_LIMIT per minute, like the sign-in forms (429 page).
-  /** Mails per address per 15 minutes: further requests get the same answer and send nothing. */
-  perAddressPer15Minutes: 3,
+  // Mails per address: MAIL_QUOTA (mail-quota.ts).
   maxPasswordLength: 1024,
 } as const;
 

@@ -7,9 +7,9 @@
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { PASSWORD_MIN } from "../accounts/model";
-import { consumeRateLimit, enforcePageRateLimit } from "../http/rate-limit";
+import { enforcePageRateLimit } from "../http/rate-limit";
+import { mailToAddressAllowed } from "./mail-quota";
 import { requestInfo } from "../http/request-context";
-import { sha256 } from "../lib/crypto";
 import { sourceKey } from "../lib/source-key";
 import { rawQuery } from "../lib/text";
 import { parseParams, readFormBody } from "../oauth/request-params";
@@ -66,8 +66,7 @@ export function passwordResetRoutes(deps: Deps) {
         return page(forgotPage({ action: request.url.slice(request.url.indexOf(forgotAction)), backUrl: back, email: email.slice(0, 254), error: ui.t("forgot.missing"), ui }), 400);
       }
       // The same database work for every address (its counter), whether or not it has an account.
-      const perAddress = await consumeRateLimit(deps, `reset:addr:${sha256(email.toLowerCase())}`, RESET_LIMITS.perAddressPer15Minutes, 15 * 60);
-      if (perAddress.allowed) requestPasswordResetInBackground(deps, email, ip, resetUrl, ui.locale);
+      if (await mailToAddressAllowed(deps, "reset", email)) requestPasswordResetInBackground(deps, email, ip, resetUrl, ui.locale);
       return page(forgotSentPage({ backUrl: back, ui }));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Forgot password: send a reset link (same answer for every address)" } })
     .get("/password/reset", async ({ request }) => {

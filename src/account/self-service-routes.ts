@@ -11,8 +11,8 @@ import { passwordParams, verifyPassword } from "../accounts/password";
 import { isLoopbackClient } from "../http/request-context";
 import { ValidationError } from "../errors";
 import { seeOther } from "../http/authorization-response";
-import { consumeRateLimit, enforcePageRateLimit } from "../http/rate-limit";
-import { sha256 } from "../lib/crypto";
+import { enforcePageRateLimit } from "../http/rate-limit";
+import { mailForAccountAllowed, mailToAddressAllowed } from "./mail-quota";
 import { requestInfo } from "../http/request-context";
 import { sourceKey } from "../lib/source-key";
 import { rawQuery } from "../lib/text";
@@ -26,7 +26,7 @@ import { problemResponse, withUiLocales, type Problem } from "../http/page-ui";
 import type { MessageKey } from "../i18n";
 import { accountBase, accountHome, accountPageResponse, accountUi, readAccountForm, renderAccount, type AccountNotice } from "./account-http";
 import { checkProfile, PROFILE_FIELDS, saveProfile } from "./profile";
-import { confirmEmailChange, EMAIL_CHANGE_MAILS_PER_15_MINUTES, emailChangeOffered, emailChangeTokenIsLive, requestEmailChange } from "./email-change";
+import { confirmEmailChange, emailChangeOffered, emailChangeTokenIsLive, requestEmailChange } from "./email-change";
 import { confirmEmailChangePage } from "./self-service-pages";
 
 /** Notices after these forms, by code (never text from the query string). */
@@ -85,13 +85,8 @@ export function selfServiceRoutes(deps: Deps) {
       if (pw !== "ok") return renderAccount(deps, request, f.user, f.session, { status: pw === "locked" ? 429 : 400, form: { emailError: pw === "locked" ? LOCKED : "email.wrong_password" } });
       const pageLocale = (await accountUi(deps, request, f.user)).locale;
       // Mails per new address and per account (same answer beyond, nothing sent).
-      const address = (f.fields.email ?? "").trim().toLowerCase();
-      const window = 15 * 60;
-      const [perAddress, perAccount] = await Promise.all([
-        consumeRateLimit(deps, `email-change:addr:${sha256(address)}`, EMAIL_CHANGE_MAILS_PER_15_MINUTES, window),
-        consumeRateLimit(deps, `email-change:user:${f.user.id}`, EMAIL_CHANGE_MAILS_PER_15_MINUTES, window),
-      ]);
-      const r = await requestEmailChange(deps, f.user, { email: f.fields.email ?? "", password: f.fields.password ?? "", mail: perAddress.allowed && perAccount.allowed }, requestInfo(request).ip, pageLocale);
+      const [perAddress, perAccount] = await Promise.all([mailToAddressAllowed(deps, "email-change", (f.fields.email ?? "").trim()), mailForAccountAllowed(deps, "email-change", f.user.id)]);
+      const r = await requestEmailChange(deps, f.user, { email: f.fields.email ?? "", password: f.fields.password ?? "", mail: perAddress && perAccount }, requestInfo(request).ip, pageLocale);
       if (r.ok) return seeOther(home("email_link_sent"));
       const text: MessageKey = r.reason === "wrong_password" ? "email.wrong_password" : r.reason === "same_email" ? "email.same" : "email.invalid";
       return renderAccount(deps, request, f.user, f.session, { status: 400, form: { emailError: text } });

@@ -10,7 +10,8 @@ import type { Deps } from "../deps";
 import { PASSWORD_MIN } from "../accounts/model";
 import { consumeRateLimit, enforcePageRateLimit } from "../http/rate-limit";
 import { requestInfo } from "../http/request-context";
-import { hashSecret, randomToken, safeEqual, sha256 } from "../lib/crypto";
+import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
+import { mailToAddressAllowed } from "./mail-quota";
 import { sourceKey } from "../lib/source-key";
 import { rawQuery } from "../lib/text";
 import { parseParams, readFormBody } from "../oauth/request-params";
@@ -123,9 +124,9 @@ export function signupRoutes(deps: Deps) {
         }
       }
       // The same database work for every address (its counter), whether or not it has an account.
-      const perAddress = await consumeRateLimit(deps, `signup:addr:${sha256(input.email.toLowerCase())}`, SIGNUP_LIMITS.perAddressPer15Minutes, 15 * 60);
+      const mail = await mailToAddressAllowed(deps, "signup", input.email);
       const ui = await uiOf(request);
-      if (perAddress.allowed) requestSignupInBackground(deps, input, ip, interaction ?? null, links(request, interaction), ui.locale);
+      if (mail) requestSignupInBackground(deps, input, ip, interaction ?? null, links(request, interaction), ui.locale);
       return page(signupSentPage({ backUrl: signinUrl(interaction), hours: SIGNUP_LIMITS.requestTtlSeconds / 3600, ui }));
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Create an account (same answer whether or not the username or address exists)" } })
     .get("/signup/confirm", async ({ request }) => {

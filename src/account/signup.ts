@@ -27,8 +27,7 @@ export const SIGNUP_LIMITS = {
   confirmAttempts: 5,
   inviteDefaultHours: 7 * 24,
   inviteMaxHours: 30 * 24,
-  /** Mails per address per 15 minutes: further sign-ups answer the same and send nothing. */
-  perAddressPer15Minutes: 3,
+  // Mails per address: MAIL_QUOTA (mail-quota.ts).
   maxPasswordLength: 1024,
   maxNameLength: 200,
   tokenBytes: 32,
