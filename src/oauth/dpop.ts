@@ -2,12 +2,13 @@
 // a time window (valid on every node, nothing written per nonce), and the replay store of proof
 // jtis (§11.1) in PostgreSQL, written in micro-batches (one INSERT for every proof of one turn of
 // the event loop; a failed batch is retried key by key so one bad key fails only its request).
-import { constants, createHash, createHmac, createPublicKey, verify as verifySync, type JsonWebKeyInput, type KeyObject } from "node:crypto";
+import { createHash, createHmac, createPublicKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import type { JWK } from "jose";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { BatchLoader } from "../lib/batch-loader";
 import { safeEqual } from "../lib/crypto";
+import { verify as verifyOnThread, type JwsAlg } from "../lib/crypto-threads";
 import { recordDpopJtis } from "./dpop-store";
 
 /** dpop_signing_alg_values_supported: asymmetric only (§4.3 check 5); EdDSA is Ed25519. */
@@ -24,23 +25,6 @@ const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const KTY_OF: Record<string, string> = { ES256: "EC", EdDSA: "OKP", PS256: "RSA", RS256: "RSA" };
 /** RFC 7518 §3.5 / FAPI 2.0 §5.4.1: RSA keys of at least 2048 bits. */
 const RSA_MIN_BITS = 2048;
-
-/** The signature check of each JWS algorithm (RFC 7518 §3; a JWS ECDSA signature is r||s), with
- *  node:crypto synchronously: tens of microseconds, and no hand-off to a thread pool and back. */
-function verifySignature(alg: string, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  switch (alg) {
-    case "ES256":
-      return verifySync("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
-    case "EdDSA":
-      return verifySync(null, data, key, signature);
-    case "PS256":
-      return verifySync("sha256", data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
-    case "RS256":
-      return verifySync("sha256", data, key, signature);
-    default:
-      return false;
-  }
-}
 
 /** What a proof was verified for: the request it came with, and at a resource the token (ath). */
 export interface ProofTarget {
@@ -171,14 +155,10 @@ export async function verifyDpopProof(deps: Deps, proof: string, target: ProofTa
   } catch {
     throw fail("The DPoP proof jwk is not a valid public key");
   }
-  // The signature with the cached key and the algorithm checked above (one proof per request: a
-  // generic JWS library's path costs more than the check itself here).
-  let valid = false;
-  try {
-    valid = verifySignature(alg, key.key, Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2]!, "base64url"));
-  } catch {
-    valid = false;
-  }
+  // The signature with the cached key and the algorithm checked above, on a helper thread
+  // (lib/crypto-threads.ts: the check is most of a proof's cost; the event loop serves meanwhile).
+  if (!/^[A-Za-z0-9_-]+$/.test(parts[2]!)) throw fail("The DPoP proof signature is invalid");
+  const valid = await verifyOnThread(alg as JwsAlg, key.key, `${parts[0]}.${parts[1]}`, parts[2]!);
   if (!valid) throw fail("The DPoP proof signature is invalid");
   const claims = b64json(parts[1]!);
   if (!claims) throw fail("The DPoP proof payload is not JSON");
