@@ -1,10 +1,12 @@
 // JWS signatures (RFC 7518 §3) computed on helper threads: signing our tokens and checking DPoP
 // proofs and our own JWTs are most of the CPU of a token, introspection or UserInfo request
 // (ES256 sign ~20 µs, ES256 verify ~70 µs, RS256 sign ~1 ms here), and the event loop that serves
-// HTTP is one thread. Jobs of one turn of the event loop go to a thread as one message (≈3 µs of
-// the event loop's time per job instead of the whole signature); each thread answers its messages
-// in order. AUTHLY_CRYPTO_THREADS sets how many threads a process starts (default 1; 0 computes
+// HTTP is one thread. Jobs go to a thread as one message per batch, at most two batches per thread
+// at a time: the jobs that arrive meanwhile wait and go together, so under load a message carries
+// many jobs (a few µs of the event loop's time per job instead of the whole signature). Each
+// thread answers its messages in order. AUTHLY_CRYPTO_THREADS sets how many threads a process starts (default 1; 0 computes
 // everything on the event loop, as does any failure of a thread: the jobs then run in place).
+// Threads start at the first job (an idle server has none) and do not keep the process alive.
 //
 // Keys travel as DER (private keys as PKCS #8, public as SPKI), exported once per KeyObject; a
 // thread keeps the keys it imported (bounded). Nothing here logs a key or a signature input.
@@ -105,11 +107,13 @@ function derOf(key: KeyObject): string {
   return der;
 }
 
-function configuredThreads(): number {
-  const raw = process.env.AUTHLY_CRYPTO_THREADS;
-  if (raw === undefined || raw === "") return 1;
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 && n <= 64 ? n : 1;
+/** Threads to start at the first job (config AUTHLY_CRYPTO_THREADS, set by server.ts buildDeps). */
+let desired = 1;
+
+/** Sets how many helper threads this process starts at its first signature (0: none, all in place).
+ *  Takes effect only before the first job: the threads then live as long as the process. */
+export function configureCryptoThreads(count: number): void {
+  desired = Math.max(0, Math.min(64, Math.floor(count)));
 }
 
 let threads: Thread[] | undefined;
@@ -128,6 +132,7 @@ function startThreads(count: number): Thread[] {
       const batch = thread.inflight.shift();
       const results = event.data as (string | boolean | null)[];
       batch?.forEach((p, j) => p.resolve(results[j] ?? null));
+      if (queue.length && !scheduled) flush();
     };
     worker.onerror = () => fail();
     (worker as unknown as { unref(): void }).unref();
@@ -155,16 +160,29 @@ function runInPlace(p: Pending): void {
   }
 }
 
+/** Batches a thread may hold at once: one being computed and the next waiting, so that a thread
+ *  never idles between answers while few messages cross (each costs the event loop µs). */
+const MAX_INFLIGHT = 2;
+
 function flush(): void {
   scheduled = false;
-  const batch = queue;
-  queue = [];
-  if (!batch.length) return;
+  if (!queue.length) return;
   if (broken || !threads?.length) {
+    const batch = queue;
+    queue = [];
     for (const p of batch) runInPlace(p);
     return;
   }
-  const thread = threads[next++ % threads.length]!;
+  // The least busy thread, if one has room; else the jobs wait for an answer (onmessage flushes).
+  let thread: Thread | undefined;
+  for (let i = 0; i < threads.length; i++) {
+    const t = threads[(next + i) % threads.length]!;
+    if (t.inflight.length < MAX_INFLIGHT && (!thread || t.inflight.length < thread.inflight.length)) thread = t;
+  }
+  if (!thread) return;
+  next++;
+  const batch = queue;
+  queue = [];
   thread.inflight.push(batch);
   try {
     thread.worker.postMessage(batch.map((p) => p.job));
@@ -175,9 +193,8 @@ function flush(): void {
 
 function submit(job: Job, inPlace: () => string | boolean): Promise<string | boolean | null> {
   if (threads === undefined) {
-    const count = configuredThreads();
     try {
-      threads = count > 0 ? startThreads(count) : [];
+      threads = desired > 0 ? startThreads(desired) : [];
     } catch {
       threads = [];
     }
