@@ -13,13 +13,15 @@ import type { Tx } from "../db/sql";
  * a DPoP token request as slow as a durable write.
  */
 export async function recordDpopJtis(sql: Tx, hashes: string[], ttlSeconds: number): Promise<Set<string>> {
+  // One text parameter (base64url has no comma): cheaper for the driver than a text[] of many.
   const rows = await sql<{ h: string }[]>`
     WITH async_commit AS (SELECT set_config('synchronous_commit', 'off', true)),
+    batch AS (SELECT string_to_array(${hashes.join(",")}::text, ',') AS keys),
     fresh AS (
       INSERT INTO dpop_jtis (jti_hash, expires_at)
-      SELECT h, now() + make_interval(secs => ${ttlSeconds}) FROM unnest(${hashes}::text[]) AS h, async_commit
+      SELECT h, now() + make_interval(secs => ${ttlSeconds}) FROM batch, unnest(batch.keys) AS h, async_commit
       ON CONFLICT (jti_hash) DO NOTHING RETURNING jti_hash
     )
-    SELECT h FROM unnest(${hashes}::text[]) AS h WHERE h NOT IN (SELECT jti_hash FROM fresh)`;
+    SELECT h FROM batch, unnest(batch.keys) AS h WHERE h NOT IN (SELECT jti_hash FROM fresh)`;
   return new Set(rows.map((r) => r.h));
 }
