@@ -4,13 +4,15 @@
 // HTTP is one thread. Jobs go to a thread as one message per batch, at most two batches per thread
 // at a time: the jobs that arrive meanwhile wait and go together, so under load a message carries
 // many jobs (a few µs of the event loop's time per job instead of the whole signature). Each
-// thread answers its messages in order. AUTHLY_CRYPTO_THREADS sets how many threads a process starts (default 1; 0 computes
-// everything on the event loop, as does any failure of a thread: the jobs then run in place).
+// thread answers its messages in order. AUTHLY_CRYPTO_THREADS sets how many threads a process
+// starts (default 1; 0 computes everything on the event loop, as does any failure of a thread:
+// the jobs then run in place).
 // Threads start at the first job (an idle server has none) and do not keep the process alive.
 //
 // Keys travel as DER (private keys as PKCS #8, public as SPKI), exported once per KeyObject; a
 // thread keeps the keys it imported (bounded). Nothing here logs a key or a signature input.
 import { constants, sign as signSync, verify as verifySync, type KeyObject } from "node:crypto";
+import { log } from "../log";
 
 export type JwsAlg = "ES256" | "EdDSA" | "PS256" | "RS256";
 
@@ -145,6 +147,7 @@ function startThreads(count: number): Thread[] {
 function fail(): void {
   if (broken) return;
   broken = true;
+  log.warn("A signature helper thread failed: signatures are computed on the event loop from now on (slower, same results)");
   const stranded = [...(threads ?? []).flatMap((t) => t.inflight.flat()), ...queue];
   for (const t of threads ?? []) t.worker.terminate();
   threads = [];
