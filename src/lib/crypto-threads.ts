@@ -128,7 +128,8 @@ function startThreads(count: number): Thread[] {
   const url = URL.createObjectURL(new Blob([THREAD_SOURCE], { type: "application/javascript" }));
   const started: Thread[] = [];
   for (let i = 0; i < count; i++) {
-    const worker = new Worker(url);
+    // smol: a small heap; the thread holds keys and a batch of strings at a time.
+    const worker = new Worker(url, { smol: true } as WorkerOptions);
     const thread: Thread = { worker, inflight: [] };
     worker.onmessage = (event: MessageEvent) => {
       const batch = thread.inflight.shift();
