@@ -8,6 +8,9 @@
 // "client_credentials DPoP EdDSA|ES256" is client_credentials with a DPoP proof (RFC 9449) per
 // request, signed beforehand (wrk cannot sign) just before its run, so each iat is fresh and each
 // jti new; its share of plain client_credentials (measured in the same run) has a 70 % target.
+// Each Authly run also prints the server's CPU per answered request (from /proc, --workers 1): its
+// event loop's and all its threads' (signatures run on a helper thread, lib/crypto-threads.ts), a
+// cost that a busy machine blurs far less than requests per second.
 //
 // Needs `wrk` (apt-get install -y wrk); when it is missing and we are root, it is installed.
 // Then the companion benches (bench/companions.ts), first of them Authly side by side with
