@@ -8,6 +8,9 @@
 // "client_credentials DPoP EdDSA|ES256" is client_credentials with a DPoP proof (RFC 9449) per
 // request, signed beforehand (wrk cannot sign) just before its run, so each iat is fresh and each
 // jti new; its share of plain client_credentials (measured in the same run) has a 70 % target.
+// Each Authly run also prints the server's CPU per answered request (from /proc, --workers 1): its
+// event loop's and all its threads' (signatures run on a helper thread, lib/crypto-threads.ts), a
+// cost that a busy machine blurs far less than requests per second.
 //
 // Needs `wrk` (apt-get install -y wrk); when it is missing and we are root, it is installed.
 // Then the companion benches (bench/companions.ts), first of them Authly side by side with
@@ -20,7 +23,7 @@ import { createSql } from "../src/db/sql";
 import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
 import { runCompanionBenches } from "./companions";
 import { createDpopProof, generateDpopKey, type DpopAlg } from "../src/lib/dpop-proof";
-import { BASE_URL, freePort, parseArgs, spawnLogged, waitReady } from "./load-support";
+import { BASE_URL, cpuTimes, freePort, parseArgs, spawnLogged, waitReady } from "./load-support";
 import { ensureWrk, luaPost, luaQueuedHeader, luaRefresh, runWrk as wrkRun, writeScript, type WrkResult as Result } from "./wrk";
 
 const args = parseArgs(process.argv.slice(2));
@@ -41,17 +44,23 @@ const onLoadCpu = (cmd: string[]) => (PIN ? ["taskset", "-c", "1", ...cmd] : cmd
 const SECRETS = { JWT_SECRET_KEY: `bench-jwt-secret-${randomToken(24)}`, JWT_REFRESH_SECRET_KEY: `bench-refresh-secret-${randomToken(24)}` };
 
 interface Pair {
-  r: Result;
+  r: Result & { cost?: Cost };
   raw: Result;
 }
 
+/** The server's CPU per answered request during a run: its event loop, and all its threads. */
+interface Cost {
+  eventLoopUs: number;
+  processUs: number;
+}
+
 /** The round with the median share of raw Bun stands for the endpoint; errors add up over rounds. */
-function summarize(runs: Pair[]): Pair & { pct: number; pcts: number[] } {
+function summarize(runs: Pair[]): Pair & { pct: number; pcts: number[]; eventLoopUs: number; processUs: number } {
   const share = (p: Pair) => (p.raw.rps ? (p.r.rps / p.raw.rps) * 100 : 0);
   const sorted = [...runs].sort((a, b) => share(a) - share(b));
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
   const errors = runs.reduce((n, p) => n + p.r.errors, 0);
-  return { r: { ...median.r, errors }, raw: median.raw, pct: share(median), pcts: runs.map(share) };
+  return { r: { ...median.r, errors }, raw: median.raw, pct: share(median), pcts: runs.map(share), eventLoopUs: medianCost(runs, "eventLoopUs"), processUs: medianCost(runs, "processUs") };
 }
 
 /** `count` DPoP proofs for POST `htu`, from 16 keys of `alg` (a client keeps its key), one per line. */
@@ -61,6 +70,13 @@ async function writeProofs(file: string, alg: DpopAlg, htu: string, count: numbe
   for (let i = 0; i < count; i++) out.push(await createDpopProof(keys[i % keys.length]!, { htm: "POST", htu }));
   writeFileSync(file, out.join("\n") + "\n");
 }
+
+const costText = (c?: Cost) => (c ? `   server CPU/request: event loop ${c.eventLoopUs.toFixed(0)} µs, all threads ${c.processUs.toFixed(0)} µs` : "");
+/** The median over rounds of a cost (rounds with a cost only). */
+const medianCost = (runs: Pair[], key: keyof Cost) => {
+  const xs = runs.flatMap((p) => (p.r.cost ? [p.r.cost[key]] : [])).sort((a, b) => a - b);
+  return xs.length ? xs[Math.floor((xs.length - 1) / 2)]! : Number.NaN;
+};
 
 async function main(): Promise<void> {
   const wrk = await ensureWrk();
@@ -137,7 +153,13 @@ async function main(): Promise<void> {
     // The machine is shared: each endpoint run is paired with a raw Bun.serve run right before it,
     // and its share is taken against that raw figure (less sensitive to load that comes and goes).
     const rawUrl = `http://127.0.0.1:${rawPort}/`;
-    const runWrk = async (_wrk: string, name: string, target: string, lua?: string) => wrkRun({ wrk, threads: THREADS, connections: CONNECTIONS, duration: DURATION, pin: PIN }, name, target, lua);
+    const runWrk = async (_wrk: string, name: string, target: string, lua?: string): Promise<Result & { cost?: Cost }> => {
+      const before = cpuTimes(server.proc.pid);
+      const r = wrkRun({ wrk, threads: THREADS, connections: CONNECTIONS, duration: DURATION, pin: PIN }, name, target, lua);
+      if (!target.startsWith(issuer) || WORKERS !== 1 || !r.requests) return r;
+      const after = cpuTimes(server.proc.pid);
+      return { ...r, cost: { eventLoopUs: ((after.eventLoop - before.eventLoop) * 1e6) / r.requests, processUs: ((after.process - before.process) * 1e6) / r.requests } };
+    };
     const results: ReturnType<typeof summarize>[] = [];
     const only = args.only ? args.only.split(",") : undefined;
     const warm = (target: string, lua?: string) => Bun.spawnSync(onLoadCpu([wrk, "-t1", "-c8", "-d1s", ...(lua ? ["-s", lua] : []), target]), { stdout: "ignore", stderr: "ignore" });
@@ -151,7 +173,7 @@ async function main(): Promise<void> {
         const raw = await runWrk(wrk, "raw Bun.serve hello", rawUrl);
         const r = await runWrk(wrk, name, target, lua);
         runs.push({ r, raw });
-        console.log(`  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   (raw Bun.serve hello just before: ${raw.rps.toFixed(0)} req/s)${rounds > 1 ? `   round ${round}/${rounds}` : ""}`);
+        console.log(`  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   (raw Bun.serve hello just before: ${raw.rps.toFixed(0)} req/s)${costText(r.cost)}${rounds > 1 ? `   round ${round}/${rounds}` : ""}`);
       }
       results.push(summarize(runs));
     };
@@ -176,7 +198,7 @@ async function main(): Promise<void> {
         const rawR = await runWrk(wrk, "raw Bun.serve hello", rawUrl);
         const r = await runWrk(wrk, name, `${issuer}/oauth/token`, lua);
         runs.push({ r, raw: rawR });
-        console.log(`  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   (raw Bun.serve hello just before: ${rawR.rps.toFixed(0)} req/s; ${perRound} proofs signed in ${(signMs / 1000).toFixed(1)} s)   round ${round}/${ROUNDS}`);
+        console.log(`  ${name.padEnd(20)} ${r.rps.toFixed(0).padStart(8)} req/s   (raw Bun.serve hello just before: ${rawR.rps.toFixed(0)} req/s; ${perRound} proofs signed in ${(signMs / 1000).toFixed(1)} s)${costText(r.cost)}   round ${round}/${ROUNDS}`);
       }
       const s = summarize(runs);
       results.push(s);
@@ -188,21 +210,24 @@ async function main(): Promise<void> {
 
     const targets: Record<string, number> = { discovery: 50, jwks: 50, client_credentials: 8, introspection: 8 };
     console.log(`\n${ROUNDS > 1 ? `Median of ${ROUNDS} rounds (refresh: 1); each round's share is taken against the raw run just before it.\n` : ""}`);
-    console.log(`| endpoint | req/s | p50 | p99 | errors | raw Bun req/s (p50) | % of raw | rounds' % | target |`);
-    console.log(`|---|---:|---:|---:|---:|---:|---:|---|---|`);
+    console.log(`| endpoint | req/s | p50 | p99 | errors | raw Bun req/s (p50) | % of raw | rounds' % | server CPU µs/request: event loop / all threads | target |`);
+    console.log(`|---|---:|---:|---:|---:|---:|---:|---|---:|---|`);
     let missed = 0;
-    for (const { r, raw, pct, pcts } of results) {
+    for (const { r, raw, pct, pcts, eventLoopUs, processUs } of results) {
       const t = targets[r.name];
       const met = t !== undefined && pct >= t && r.errors === 0;
       if (t !== undefined && !met) missed++;
       const ok = t === undefined ? "" : `≥ ${t} % ${met ? "✓" : "✗"}`;
-      console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${raw.rps.toFixed(0)} (${raw.p50}) | ${pct.toFixed(1)} % | ${pcts.map((p) => p.toFixed(0)).join(", ")} | ${ok} |`);
+      console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.errors} | ${raw.rps.toFixed(0)} (${raw.p50}) | ${pct.toFixed(1)} % | ${pcts.map((p) => p.toFixed(0)).join(", ")} | ${Number.isFinite(eventLoopUs) ? `${eventLoopUs.toFixed(0)} / ${processUs.toFixed(0)}` : "—"} | ${ok} |`);
     }
     for (const [name, share] of Object.entries(dpopShares)) {
       const r = results.find((x) => x.r.name === name)!;
       const met = share >= 70 && r.r.errors === 0;
       if (!met) missed++;
+      const plain = results.find((x) => x.r.name === "client_credentials")!;
+      const loopShare = (plain.eventLoopUs / r.eventLoopUs) * 100;
       console.log(`\n${name}: ${share.toFixed(1)} % of plain client_credentials (median shares of raw), ${r.r.errors} errors; target ≥ 70 % with zero errors ${met ? "✓" : "✗"}`);
+      if (Number.isFinite(loopShare)) console.log(`  cost: ${r.eventLoopUs.toFixed(0)} µs of event loop per request vs ${plain.eventLoopUs.toFixed(0)} µs plain (the event loop bounds a worker: ${loopShare.toFixed(0)} % of plain's rate by that measure); all threads ${r.processUs.toFixed(0)} vs ${plain.processUs.toFixed(0)} µs`);
     }
     console.log(missed ? `\n${missed} target(s) missed.` : "\nAll targets met.");
   } finally {

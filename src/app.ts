@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo, splitTarget } from "./http/request-context";
-import { applyCors, isPublicDocumentRequest } from "./http/cors";
+import { addCommonHeaders, applyCors, isPublicDocumentRequest, isSelfHeadedRequest } from "./http/cors";
 import { checkRequestLimits } from "./http/limits";
 import { healthRoutes } from "./health/routes";
 import { adminRoutes } from "./admin/routes";
@@ -49,6 +49,12 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       // Metadata and JWKS carry their headers themselves (PUBLIC_DOCUMENT_HEADERS): a header set
       // here makes Elysia rebuild every response, which halves their throughput.
       if (isPublicDocumentRequest(request.method, pathname)) return;
+      // The token, introspection and revocation routes add the same headers to their responses
+      // (and onError to their errors): no header set here, so Elysia passes their responses on.
+      if (isSelfHeadedRequest(request.method, pathname)) {
+        info.selfHeaded = true;
+        return;
+      }
       set.headers["x-request-id"] = info.id;
       set.headers["x-content-type-options"] = "nosniff";
       set.headers["referrer-policy"] = "no-referrer";
@@ -63,8 +69,9 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
       // client's: the request that failed may not come from it); without a database, the defaults.
       const ui = error instanceof OAuthError && error.html && !error.redirectUri ? await pageUi(deps, request).catch(() => undefined) : undefined;
       const response = errorToResponse(error, { issuer: deps.config.issuer, request, code, ui });
-      requestInfo(request).status = response.status;
-      return response;
+      const info = requestInfo(request);
+      info.status = response.status;
+      return info.selfHeaded ? addCommonHeaders(response, info.id) : response;
     })
     .onAfterResponse(({ request, set, response, route }) => {
       const status = response instanceof Response ? response.status : typeof set.status === "number" ? set.status : 200;

@@ -66,6 +66,8 @@ export const Config = t.Object({
   workerHeartbeatSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
   /** The oldest a cached client record may be (clients/cache.ts); 0 = no cache. */
   clientCacheSeconds: t.Integer({ minimum: 0, maximum: 3600 }),
+  /** Helper threads per process for signatures (lib/crypto-threads.ts); 0 = on the event loop. */
+  cryptoThreads: t.Integer({ minimum: 0, maximum: 64 }),
   configDir: t.String({ minLength: 1 }),
   tokenStorage: t.Union([t.Literal("auto"), t.Literal("keyring"), t.Literal("file")]),
   /** Dynamic client registration (RFC 7591): closed, with initial access tokens, or open. */
@@ -158,6 +160,7 @@ const FIELDS: Field[] = [
   { env: "AUTHLY_REQUEST_TIMEOUT_SECONDS", key: "requestTimeoutSeconds", kind: "int", default: () => 0 },
   { env: "AUTHLY_WORKER_HEARTBEAT_SECONDS", key: "workerHeartbeatSeconds", kind: "int", default: () => 30 },
   { env: "AUTHLY_CLIENT_CACHE_SECONDS", key: "clientCacheSeconds", kind: "int", default: () => 10 },
+  { env: "AUTHLY_CRYPTO_THREADS", key: "cryptoThreads", kind: "int", default: () => 1 },
   { env: "AUTHLY_CONFIG_DIR", key: "configDir", kind: "string", default: (env) => `${env.HOME ?? "."}/.authly` },
   { env: "AUTHLY_TOKEN_STORAGE", key: "tokenStorage", kind: "string", default: () => "auto" },
   { env: "AUTHLY_REGISTRATION", key: "registration", kind: "string", default: (_env, p) => (p.devMode ? "open" : "closed") },

@@ -26,6 +26,7 @@ import { startMailWorker } from "./mail/service";
 import { settlePasswordResetRequests } from "./account/password-reset";
 import { boundRequestBody, hardBodyCap } from "./http/limits";
 import type { EmbeddedDatabase } from "./db/embedded";
+import { configureCryptoThreads } from "./lib/crypto-threads";
 
 /** How often a listener checks that its JWKS route still matches the key cache. */
 const JWKS_CHECK_MS = 5000;
@@ -81,6 +82,7 @@ export function serveConfig(opts: ServeOptions, embeddedUrl?: string, secrets?: 
 export function buildDeps(config: Config, sql: Sql): Deps {
   if (!config.jwtSecretKey || !config.jwtRefreshSecretKey) throw new ConfigError(["JWT_SECRET_KEY and JWT_REFRESH_SECRET_KEY are required"]);
   const longest = Math.max(config.accessTokenTtl, config.idTokenTtl);
+  configureCryptoThreads(config.cryptoThreads);
   return {
     config,
     sql,

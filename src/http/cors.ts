@@ -38,6 +38,29 @@ export function isPublicDocumentRequest(method: string, pathname: string): boole
   return method === "GET" && (pathname === "/.well-known/jwks.json" || pathname === "/.well-known/openid-configuration" || pathname === "/.well-known/oauth-authorization-server");
 }
 
+/** POST endpoints open to other origins whose responses get the common headers from their routes
+ *  (addCommonHeaders) instead of Elysia's per-request merge, which rebuilds every response. */
+const SELF_HEADED_POSTS = new Set(["/oauth/token", "/oauth/introspect", "/oauth/revoke"]);
+
+export function isSelfHeadedRequest(method: string, pathname: string): boolean {
+  return method === "POST" && SELF_HEADED_POSTS.has(pathname);
+}
+
+/** The headers app.ts's onRequest gives every other response, with the same precedence (a header
+ *  the response has already is kept): request id, nosniff, no referrer, and CORS for open POSTs. */
+export function addCommonHeaders(response: Response, requestId: string): Response {
+  const h = response.headers;
+  const add = (name: string, value: string) => {
+    if (!h.has(name)) h.set(name, value);
+  };
+  add("x-request-id", requestId);
+  add("x-content-type-options", "nosniff");
+  add("referrer-policy", "no-referrer");
+  add("access-control-allow-origin", "*");
+  add("access-control-expose-headers", EXPOSE_HEADERS);
+  return response;
+}
+
 /** The CORS methods of a request path, or undefined when the path is not open to other origins. */
 export function corsMethods(pathname: string): readonly string[] | undefined {
   const path = pathname.length > 1 && pathname.endsWith("/") ? pathname.slice(0, -1) : pathname;

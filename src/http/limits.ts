@@ -50,14 +50,17 @@ async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRea
  * drain) and handed on as a body of known length. Anything else passes through untouched, at once.
  */
 export function boundRequestBody(request: Request, maxBodyBytes: number): Request | Response | Promise<Request | Response> {
-  if (!request.body) return request;
+  // Read the headers first: touching request.body makes Bun build a stream, a cost on every request.
   const declared = request.headers.get("content-length");
   if (declared !== null) {
     if (!/^\d+$/.test(declared.trim()) || Number(declared) <= maxBodyBytes) return request; // the app answers a bad one
+    if (!request.body) return request;
     // A client that waits for 100 Continue sends nothing more: answer at once (RFC 9110 §10.1.1).
     if (/100-continue/i.test(request.headers.get("expect") ?? "")) return tooLarge(maxBodyBytes);
     return drain(request.body.getReader(), 0).then(() => tooLarge(maxBodyBytes));
   }
+  // No Content-Length and no Transfer-Encoding: a request without a body (RFC 9112 §6.3).
+  if (request.headers.get("transfer-encoding") === null || !request.body) return request;
   return (async () => {
     const reader = request.body!.getReader();
     const parts: Uint8Array[] = [];

@@ -14,6 +14,8 @@ export interface RequestInfo {
    */
   relayed: boolean;
   route?: string;
+  /** The route puts the common headers on its response itself (http/cors.ts addCommonHeaders). */
+  selfHeaded?: boolean;
   /** Set by the error handler: the status of an error response. */
   status?: number;
 }

@@ -4,7 +4,8 @@
 // and node refreshes within KEY_CACHE_SECONDS, or at once when it meets an unknown kid.
 import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK, type CryptoKey } from "jose";
 import type { Sql } from "../db/sql";
-import { createPrivateKey, sign as signSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
+import { sign as signOnThread } from "../lib/crypto-threads";
 import { decrypt, deriveKey, encrypt } from "../lib/crypto";
 import * as store from "./store";
 import type { KeyAlg, KeyRow } from "./store";
@@ -22,9 +23,11 @@ export interface LoadedKey {
   state: store.KeyState;
   publicJwk: JWK;
   privateKey?: CryptoKey;
-  /** The same private key for node:crypto's synchronous sign (see signCompactJws). */
+  /** The same private key for node:crypto (signCompactJws signs on a helper thread). */
   privateKeyObject?: KeyObject;
   publicKey: CryptoKey;
+  /** The same public key for node:crypto (tokens/jwt-kind.ts verifies on a helper thread). */
+  publicKeyObject: KeyObject;
 }
 
 export interface RevokedKey {
@@ -239,6 +242,7 @@ export class KeyService {
           privateKey: (await importJWK(priv, row.alg)) as CryptoKey,
           privateKeyObject: createPrivateKey({ key: priv, format: "jwk" } as Parameters<typeof createPrivateKey>[0]),
           publicKey: (await importJWK(row.public_jwk as JWK, row.alg)) as CryptoKey,
+          publicKeyObject: createPublicKey({ key: row.public_jwk, format: "jwk" } as Parameters<typeof createPublicKey>[0]),
         });
       }
       this.cache = loaded;
@@ -323,15 +327,12 @@ export class KeyService {
  */
 export async function signCompactJws(key: LoadedKey, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
   const input = `${b64json({ ...header, alg: key.alg, kid: key.kid })}.${b64json(payload)}`;
-  let signature: Uint8Array;
-  if (key.alg === "RS256" || !key.privateKeyObject) {
-    signature = new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, key.privateKey!, Buffer.from(input)));
-  } else if (key.alg === "ES256") {
-    signature = signSync("sha256", Buffer.from(input), { key: key.privateKeyObject, dsaEncoding: "ieee-p1363" });
-  } else {
-    signature = signSync(null, Buffer.from(input), key.privateKeyObject);
+  if (!key.privateKeyObject) {
+    const algorithm = key.alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5" } : key.alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "Ed25519" };
+    return `${input}.${Buffer.from(await crypto.subtle.sign(algorithm, key.privateKey!, Buffer.from(input))).toString("base64url")}`;
   }
-  return `${input}.${Buffer.from(signature).toString("base64url")}`;
+  // On a helper thread (lib/crypto-threads.ts): the event loop keeps serving requests meanwhile.
+  return `${input}.${await signOnThread(key.alg, key.privateKeyObject, input)}`;
 }
 
 function b64json(value: unknown): string {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, decodeProtectedHeader, type CryptoKey } from "jose";
 import { signCompactJws, type LoadedKey } from "./service";
 
@@ -14,6 +14,7 @@ async function loaded(alg: "RS256" | "ES256" | "EdDSA"): Promise<LoadedKey> {
     privateKey: (await importJWK(jwk, alg)) as CryptoKey,
     privateKeyObject: createPrivateKey({ key: jwk, format: "jwk" } as Parameters<typeof createPrivateKey>[0]),
     publicKey: publicKey as CryptoKey,
+    publicKeyObject: createPublicKey({ key: await exportJWK(publicKey), format: "jwk" } as Parameters<typeof createPublicKey>[0]),
   };
 }
 
@@ -28,6 +29,11 @@ describe("signCompactJws (RFC 7515 compact serialisation)", () => {
       expect(decodeProtectedHeader(jws)).toEqual({ typ: "at+jwt", alg, kid: `kid-${alg}` });
       const tampered = jws.replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ sub: "t" })).toString("base64url")}.`);
       await expect(jwtVerify(tampered, key.publicKey)).rejects.toThrow();
+    });
+    test(`${alg}: without a KeyObject (WebCrypto only) the signature is the same kind`, async () => {
+      const { privateKeyObject: _, ...webOnly } = await loaded(alg);
+      const jws = await signCompactJws(webOnly, { typ: "JWT" }, { sub: "w" });
+      expect((await jwtVerify(jws, webOnly.publicKey, { algorithms: [alg] })).payload.sub).toBe("w");
     });
   }
 });

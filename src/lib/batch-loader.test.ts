@@ -80,4 +80,51 @@ describe("BatchLoader failure isolation", () => {
     expect(settled.map((r) => r.status)).toEqual(["rejected", "rejected"]);
     expect(calls).toEqual([["a", "b"]]);
   });
+
+  test("with maxInFlight, keys that arrive while fetches run go together in the next fetch", async () => {
+    const calls: string[][] = [];
+    const gates: (() => void)[] = [];
+    const loader = new BatchLoader<string, string>(async (keys) => {
+      calls.push(keys);
+      await new Promise<void>((r) => gates.push(r));
+      return new Map(keys.map((k) => [k, k.toUpperCase()]));
+    }, { maxInFlight: 1, maxBatch: 3 });
+    const first = loader.load("a");
+    await Bun.sleep(5);
+    expect(calls).toEqual([["a"]]);
+    // Five more while the first fetch runs: nothing is fetched until it ends.
+    const more = ["b", "c", "d", "e", "f"].map((k) => loader.load(k));
+    await Bun.sleep(5);
+    expect(calls.length).toBe(1);
+    gates.shift()!();
+    expect(await first).toBe("A");
+    await Bun.sleep(5);
+    // Then at most maxBatch keys per fetch, one fetch at a time.
+    expect(calls).toEqual([["a"], ["b", "c", "d"]]);
+    gates.shift()!();
+    await Bun.sleep(5);
+    expect(calls).toEqual([["a"], ["b", "c", "d"], ["e", "f"]]);
+    gates.shift()!();
+    expect(await Promise.all(more)).toEqual(["B", "C", "D", "E", "F"]);
+  });
+
+  test("with maxInFlight, a failed fetch frees its place for the keys waiting", async () => {
+    let fail = true;
+    const calls: string[][] = [];
+    const loader = new BatchLoader<string, string>(async (keys) => {
+      calls.push(keys);
+      await Bun.sleep(5);
+      if (fail) throw Object.assign(new Error("down"), { code: "ECONNREFUSED" });
+      return new Map(keys.map((k) => [k, k]));
+    }, { maxInFlight: 1, retryAlone: () => false });
+    const a = loader.load("a");
+    await Bun.sleep(1);
+    const b = loader.load("b");
+    fail = true;
+    const settledA = await Promise.allSettled([a]);
+    fail = false;
+    expect(settledA[0]!.status).toBe("rejected");
+    expect(await b).toBe("b");
+    expect(calls).toEqual([["a"], ["b"]]);
+  });
 });

@@ -16,6 +16,10 @@ export interface BatchOptions<K> {
    *  (default: always). Say no for failures that would fail every key alike, e.g. a database that
    *  is down, so that an outage does not multiply the queries. */
   retryAlone?: (err: unknown) => boolean;
+  /** Most fetches running at once (default: no limit). Keys that arrive meanwhile wait for a
+   *  fetch to end and then go together: under load the batches grow instead of the statements
+   *  (group commit, as PostgreSQL does for WAL flushes), at the price of one fetch's latency. */
+  maxInFlight?: number;
 }
 
 type Waiter<V> = { resolve(v: V | undefined): void; reject(e: unknown): void };
@@ -23,6 +27,7 @@ type Waiter<V> = { resolve(v: V | undefined): void; reject(e: unknown): void };
 export class BatchLoader<K, V> {
   private pending = new Map<K, Waiter<V>[]>();
   private scheduled = false;
+  private inFlight = 0;
   private readonly maxBatch: number;
   constructor(
     private readonly fetch: BatchFetch<K, V>,
@@ -47,19 +52,32 @@ export class BatchLoader<K, V> {
 
   private flush(): void {
     this.scheduled = false;
-    if (!this.pending.size) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    this.run(batch, batch.size > 1);
+    const limit = this.options.maxInFlight ?? Number.POSITIVE_INFINITY;
+    while (this.pending.size && this.inFlight < limit) {
+      let batch = this.pending;
+      if (batch.size > this.maxBatch) {
+        // The first maxBatch keys go now; the rest wait for the next fetch.
+        const entries = [...batch];
+        batch = new Map(entries.slice(0, this.maxBatch));
+        this.pending = new Map(entries.slice(this.maxBatch));
+      } else this.pending = new Map();
+      this.inFlight++;
+      this.run(batch, batch.size > 1, () => {
+        this.inFlight--;
+        if (this.pending.size && !this.scheduled) this.flush();
+      });
+    }
   }
 
   /** Fetches the batch; on failure, each key alone once (one level deep: at most size + 1 fetches). */
-  private run(batch: Map<K, Waiter<V>[]>, mayRetry: boolean): void {
+  private run(batch: Map<K, Waiter<V>[]>, mayRetry: boolean, done: () => void = () => {}): void {
     this.fetch([...batch.keys()]).then(
       (found) => {
+        done();
         for (const [key, waiters] of batch) for (const w of waiters) w.resolve(found.get(key));
       },
       (err) => {
+        done();
         if (mayRetry && (this.options.retryAlone?.(err) ?? true)) {
           for (const [key, waiters] of batch) this.run(new Map([[key, waiters]]), false);
           return;

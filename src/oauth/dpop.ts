@@ -1,13 +1,15 @@
 // DPoP proofs (RFC 9449): the checks of §4.3 on a `DPoP` header, server nonces (§8) as an HMAC of
 // a time window (valid on every node, nothing written per nonce), and the replay store of proof
-// jtis (§11.1) in PostgreSQL, written in micro-batches (one INSERT for every proof of one turn of
-// the event loop; a failed batch is retried key by key so one bad key fails only its request).
-import { constants, createHash, createHmac, createPublicKey, verify as verifySync, type JsonWebKeyInput, type KeyObject } from "node:crypto";
+// jtis (§11.1) in PostgreSQL, written in batches (one INSERT for every proof that arrived while
+// the previous INSERTs ran, at most two at a time; a failed batch is retried key by key so one bad
+// key fails only its request).
+import { createHash, createHmac, createPublicKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import type { JWK } from "jose";
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
 import { BatchLoader } from "../lib/batch-loader";
 import { safeEqual } from "../lib/crypto";
+import { verify as verifyOnThread, type JwsAlg } from "../lib/crypto-threads";
 import { recordDpopJtis } from "./dpop-store";
 
 /** dpop_signing_alg_values_supported: asymmetric only (§4.3 check 5); EdDSA is Ed25519. */
@@ -24,23 +26,6 @@ const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 const KTY_OF: Record<string, string> = { ES256: "EC", EdDSA: "OKP", PS256: "RSA", RS256: "RSA" };
 /** RFC 7518 §3.5 / FAPI 2.0 §5.4.1: RSA keys of at least 2048 bits. */
 const RSA_MIN_BITS = 2048;
-
-/** The signature check of each JWS algorithm (RFC 7518 §3; a JWS ECDSA signature is r||s), with
- *  node:crypto synchronously: tens of microseconds, and no hand-off to a thread pool and back. */
-function verifySignature(alg: string, key: KeyObject, data: Buffer, signature: Buffer): boolean {
-  switch (alg) {
-    case "ES256":
-      return verifySync("sha256", data, { key, dsaEncoding: "ieee-p1363" }, signature);
-    case "EdDSA":
-      return verifySync(null, data, key, signature);
-    case "PS256":
-      return verifySync("sha256", data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
-    case "RS256":
-      return verifySync("sha256", data, key, signature);
-    default:
-      return false;
-  }
-}
 
 /** What a proof was verified for: the request it came with, and at a resource the token (ath). */
 export interface ProofTarget {
@@ -114,7 +99,7 @@ export function dpopHeader(deps: Deps, request: Request, at: ProofTarget["at"]):
 type CachedKey = { key: KeyObject; jkt: string };
 const keyCache = new Map<string, CachedKey>();
 
-async function importProofKey(alg: string, jwk: JWK): Promise<CachedKey> {
+function importProofKey(alg: string, jwk: JWK): CachedKey {
   const id = `${alg}:${JSON.stringify(jwk)}`;
   const hit = keyCache.get(id);
   if (hit) return hit;
@@ -127,6 +112,42 @@ async function importProofKey(alg: string, jwk: JWK): Promise<CachedKey> {
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(id, entry);
   return entry;
+}
+
+/** A proof header that passed the checks of §4.3 (typ, alg, public jwk fitting the alg). */
+type CheckedHeader = { alg: string; key: CachedKey };
+/** Checked headers by their base64url text: a client sends the same header with every proof, so
+ *  the second proof of a key skips decoding and checking it (bounded; short headers only). */
+const headerCache = new Map<string, CheckedHeader>();
+const HEADER_CACHE_MAX_LENGTH = 1200;
+
+function checkedHeader(segment: string, algs: readonly string[], fail: (d: string) => OAuthError): CheckedHeader {
+  const hit = headerCache.get(segment);
+  if (hit) {
+    if (!algs.includes(hit.alg)) throw fail(`The DPoP proof alg must be one of ${algs.join(", ")}`);
+    return hit;
+  }
+  const header = b64json(segment);
+  if (!header) throw fail("The DPoP proof header is not JSON");
+  if (header.typ !== "dpop+jwt") throw fail("The DPoP proof typ must be dpop+jwt");
+  const alg = header.alg;
+  if (typeof alg !== "string" || !algs.includes(alg)) throw fail(`The DPoP proof alg must be one of ${algs.join(", ")}`);
+  const jwk = header.jwk as JWK | undefined;
+  if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw fail("The DPoP proof has no jwk header");
+  if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw fail("The DPoP proof jwk must be a public key");
+  if (jwk.kty !== KTY_OF[alg] || (alg === "ES256" && jwk.crv !== "P-256") || (alg === "EdDSA" && jwk.crv !== "Ed25519")) throw fail("The DPoP proof jwk does not fit its alg");
+  let key: CachedKey;
+  try {
+    key = importProofKey(alg, jwk);
+  } catch {
+    throw fail("The DPoP proof jwk is not a valid public key");
+  }
+  const checked = { alg, key };
+  if (segment.length <= HEADER_CACHE_MAX_LENGTH) {
+    if (headerCache.size >= KEY_CACHE_MAX) headerCache.delete(headerCache.keys().next().value!);
+    headerCache.set(segment, checked);
+  }
+  return checked;
 }
 
 /** RFC 7638 thumbprint (SHA-256), computed synchronously from the required members. */
@@ -155,30 +176,11 @@ export async function verifyDpopProof(deps: Deps, proof: string, target: ProofTa
   const fail = (d: string) => dpopError(deps, target.at, "invalid_dpop_proof", d);
   const parts = proof.split(".");
   if (parts.length !== 3) throw fail("The DPoP proof is not a compact JWS");
-  const header = b64json(parts[0]!);
-  if (!header) throw fail("The DPoP proof header is not JSON");
-  if (header.typ !== "dpop+jwt") throw fail("The DPoP proof typ must be dpop+jwt");
-  const alg = header.alg;
-  const algs: readonly string[] = target.algs ?? DPOP_ALGS;
-  if (typeof alg !== "string" || !algs.includes(alg)) throw fail(`The DPoP proof alg must be one of ${algs.join(", ")}`);
-  const jwk = header.jwk as JWK | undefined;
-  if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw fail("The DPoP proof has no jwk header");
-  if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw fail("The DPoP proof jwk must be a public key");
-  if (jwk.kty !== KTY_OF[alg] || (alg === "ES256" && jwk.crv !== "P-256") || (alg === "EdDSA" && jwk.crv !== "Ed25519")) throw fail("The DPoP proof jwk does not fit its alg");
-  let key: CachedKey;
-  try {
-    key = await importProofKey(alg, jwk);
-  } catch {
-    throw fail("The DPoP proof jwk is not a valid public key");
-  }
-  // The signature with the cached key and the algorithm checked above (one proof per request: a
-  // generic JWS library's path costs more than the check itself here).
-  let valid = false;
-  try {
-    valid = verifySignature(alg, key.key, Buffer.from(`${parts[0]}.${parts[1]}`), Buffer.from(parts[2]!, "base64url"));
-  } catch {
-    valid = false;
-  }
+  const { alg, key } = checkedHeader(parts[0]!, target.algs ?? DPOP_ALGS, fail);
+  // The signature with the cached key and the algorithm checked above, on a helper thread
+  // (lib/crypto-threads.ts: the check is most of a proof's cost; the event loop serves meanwhile).
+  if (!/^[A-Za-z0-9_-]+$/.test(parts[2]!)) throw fail("The DPoP proof signature is invalid");
+  const valid = await verifyOnThread(alg as JwsAlg, key.key, `${parts[0]}.${parts[1]}`, parts[2]!);
   if (!valid) throw fail("The DPoP proof signature is invalid");
   const claims = b64json(parts[1]!);
   if (!claims) throw fail("The DPoP proof payload is not JSON");
@@ -211,9 +213,9 @@ async function recordJti(deps: Deps, raw: string): Promise<boolean> {
   if (!loader) {
     const sql = deps.sql;
     loader = new BatchLoader<string, true>(async (keys) => {
-      const fresh = await recordDpopJtis(sql, keys, 2 * DPOP_IAT_WINDOW_SECONDS + 5);
-      return new Map(keys.filter((k) => fresh.has(k)).map((k) => [k, true as const]));
-    }, { maxBatch: 1000 });
+      const replays = await recordDpopJtis(sql, keys, 2 * DPOP_IAT_WINDOW_SECONDS + 5);
+      return new Map(keys.filter((k) => !replays.has(k)).map((k) => [k, true as const]));
+    }, { maxBatch: 1000, maxInFlight: 2 });
     loaders.set(deps.sql, loader);
   }
   pending.add(hash);

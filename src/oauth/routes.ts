@@ -8,6 +8,11 @@ import { handleIntrospection } from "./introspect";
 import { handlePushedAuthorizationRequest, parMethodNotAllowed } from "./par-endpoint";
 import { handleRevocation } from "./revoke";
 import { handleTokenRequest } from "./token";
+import { addCommonHeaders } from "../http/cors";
+import { requestInfo } from "../http/request-context";
+
+/** A self-headed route's response (app.ts): the common headers added here, not merged by Elysia. */
+const headed = async (request: Request, response: Promise<Response>) => addCommonHeaders(await response, requestInfo(request).id);
 
 const FORM_BODY = { parse: "none" as const };
 
@@ -21,7 +26,7 @@ export function oauthRoutes(deps: Deps) {
     });
   }
   return new Elysia({ name: "oauth" })
-    .post(ENDPOINT_PATHS.token, ({ request }) => handleTokenRequest(deps, request), {
+    .post(ENDPOINT_PATHS.token, ({ request }) => headed(request, handleTokenRequest(deps, request)), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token endpoint (authorization_code, refresh_token, client_credentials, device_code)" },
     })
@@ -33,11 +38,11 @@ export function oauthRoutes(deps: Deps) {
     .put(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
     .patch(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
     .delete(ENDPOINT_PATHS.pushedAuthorizationRequest, parMethodNotAllowed, { detail: { hide: true } })
-    .post(ENDPOINT_PATHS.revocation, ({ request }) => handleRevocation(deps, request), {
+    .post(ENDPOINT_PATHS.revocation, ({ request }) => headed(request, handleRevocation(deps, request)), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token revocation (RFC 7009)" },
     })
-    .post(ENDPOINT_PATHS.introspection, ({ request }) => handleIntrospection(deps, request), {
+    .post(ENDPOINT_PATHS.introspection, ({ request }) => headed(request, handleIntrospection(deps, request)), {
       ...FORM_BODY,
       detail: { tags: ["oauth"], summary: "Token introspection (RFC 7662)" },
     })

@@ -2,8 +2,8 @@
 // them goes through (RFC 8725 §3.11 explicit typing): access tokens `at+jwt` (RFC 9068 §2.1),
 // ID tokens `JWT` (OIDC Core §2), logout tokens `logout+jwt` (Back-Channel Logout §2.4). All are
 // signed by the same keys, so a token is accepted only as the kind its `typ` and claims say it is.
-import { compactVerify, decodeProtectedHeader } from "jose";
 import type { Deps } from "../deps";
+import { verify as verifyOnThread } from "../lib/crypto-threads";
 
 export type JwtKind = "access_token" | "id_token" | "logout_token";
 
@@ -49,25 +49,21 @@ export function jwtKindOf(typ: unknown, claims: Record<string, unknown>): JwtKin
  * Throws OwnJwtError.
  */
 export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opts: { allowExpired?: boolean; checkKeyState?: boolean } = {}): Promise<VerifiedOwnJwt> {
-  let header;
-  try {
-    header = decodeProtectedHeader(token);
-  } catch (err) {
-    throw new OwnJwtError("malformed", err);
-  }
-  if (!header.kid || !header.alg || header.alg === "none") throw new OwnJwtError("unknown_key");
+  const jws = parseCompactJws(token);
+  if (!jws) throw new OwnJwtError("malformed");
+  const { header } = jws;
+  if (typeof header.kid !== "string" || !header.kid || typeof header.alg !== "string" || header.alg === "none") throw new OwnJwtError("unknown_key");
   // checkKeyState: the key's state is read from the database, so a key revoked on another node is
   // refused at once (access tokens get this from their liveness query instead).
   const key = opts.checkKeyState ? await deps.keys.verificationKeyChecked(header.kid) : await deps.keys.verificationKey(header.kid);
   if (!key || key.alg !== header.alg) throw new OwnJwtError("unknown_key");
-  let payload: Record<string, unknown>;
-  try {
-    const verified = await compactVerify(token, key.publicKey, { algorithms: [key.alg] });
-    payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
-  } catch (err) {
-    throw new OwnJwtError("bad_signature", err);
-  }
-  if (typeof payload !== "object" || payload === null || Array.isArray(payload)) throw new OwnJwtError("malformed");
+  // RFC 7515 §4.1.11: we sign with no critical extensions; a token that names any (b64 included,
+  // RFC 7797) is not one of ours.
+  if ("crit" in header || "b64" in header) throw new OwnJwtError("bad_signature");
+  // The signature with the key's own algorithm, on a helper thread (lib/crypto-threads.ts).
+  if (!(await verifyOnThread(key.alg, key.publicKeyObject, jws.signingInput, jws.signature))) throw new OwnJwtError("bad_signature");
+  const payload = jsonObject(jws.payload);
+  if (!payload) throw new OwnJwtError("malformed");
   if (payload.iss !== deps.config.issuer) throw new OwnJwtError("wrong_issuer");
   if (typeof payload.sub !== "string") throw new OwnJwtError("malformed");
   if (jwtKindOf(header.typ, payload) !== kind) throw new OwnJwtError("wrong_kind");
@@ -77,4 +73,25 @@ export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opt
     if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now)) throw new OwnJwtError("expired");
   }
   return { payload, kid: header.kid };
+}
+
+const B64U = /^[A-Za-z0-9_-]+$/;
+
+/** A JWS in compact serialisation (RFC 7515 §7.1): three base64url parts, a JSON object header. */
+export function parseCompactJws(token: string): { header: Record<string, unknown>; payload: string; signingInput: string; signature: string } | undefined {
+  if (typeof token !== "string" || token.length > 65_536) return undefined;
+  const parts = token.split(".");
+  if (parts.length !== 3 || !parts.every((p) => B64U.test(p))) return undefined;
+  const header = jsonObject(parts[0]!);
+  if (!header) return undefined;
+  return { header, payload: parts[1]!, signingInput: `${parts[0]}.${parts[1]}`, signature: parts[2]! };
+}
+
+function jsonObject(b64u: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(b64u, "base64url").toString("utf8"));
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }

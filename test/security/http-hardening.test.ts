@@ -200,6 +200,32 @@ describe("CORS", () => {
     }
   });
 
+  test("token, introspection and revocation answers carry the common headers, successes and errors alike", async () => {
+    const rp = await createOidcClient(plain.deps, { grant_types: ["client_credentials"], scopes: ["openid"] });
+    const basic = { ...FORM, origin: ORIGIN, authorization: `Basic ${btoa(`${rp.client_id}:${rp.client_secret}`)}` };
+    const issued = await fetch(plain.url + "/oauth/token", { method: "POST", headers: basic, body: "grant_type=client_credentials" });
+    const token = ((await issued.json()) as { access_token: string }).access_token;
+    const answers: [string, Response][] = [
+      ["token ok", issued],
+      ["token error", await fetch(plain.url + "/oauth/token", { method: "POST", headers: basic, body: "grant_type=nonsense" })],
+      ["token unauthenticated", await fetch(plain.url + "/oauth/token", { method: "POST", headers: { ...FORM, origin: ORIGIN }, body: "grant_type=client_credentials&client_id=nobody&client_secret=x" })],
+      ["introspection ok", await fetch(plain.url + "/oauth/introspect", { method: "POST", headers: basic, body: `token=${token}` })],
+      ["introspection error", await fetch(plain.url + "/oauth/introspect", { method: "POST", headers: basic, body: "" })],
+      ["revocation ok", await fetch(plain.url + "/oauth/revoke", { method: "POST", headers: basic, body: `token=${token}` })],
+      ["revocation error", await fetch(plain.url + "/oauth/revoke", { method: "POST", headers: { ...FORM, origin: ORIGIN }, body: "token=x" })],
+    ];
+    expect(answers.map(([what, r]) => [what, r.status >= 400])).toEqual([
+      ["token ok", false], ["token error", true], ["token unauthenticated", true], ["introspection ok", false],
+      ["introspection error", true], ["revocation ok", false], ["revocation error", true],
+    ]);
+    for (const [what, r] of answers) {
+      const h = (name: string) => r.headers.get(name);
+      expect({ what, id: /^[0-9a-f-]{36}$/.test(h("x-request-id") ?? ""), nosniff: h("x-content-type-options"), referrer: h("referrer-policy"), acao: h("access-control-allow-origin"), expose: h("access-control-expose-headers"), store: h("cache-control") })
+        .toEqual({ what, id: true, nosniff: "nosniff", referrer: "no-referrer", acao: "*", expose: "WWW-Authenticate, Retry-After, DPoP-Nonce", store: "no-store" });
+      await r.arrayBuffer().catch(() => {});
+    }
+  });
+
   test("the authorization endpoint, login and consent pages and the admin API send no CORS headers", async () => {
     const paths: [string, string][] = [
       ["GET", "/oauth/authorize?client_id=x&response_type=code"],
