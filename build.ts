@@ -73,6 +73,24 @@ const COMPILE_TIMEOUT_MS = 5 * 60_000;
  */
 export const BYTECODE_ORDER = ["scripts/bytecode-order/serve.txt", "scripts/bytecode-order/cli.txt"].map((f) => join(ROOT, f));
 
+/**
+ * The embedded engine's files, zstd-compressed (level 9, ~0.5 s) into dist/.assets/ where
+ * package.json "imports" points the condition authly-compressed: 15.7 MB of PGlite wasm and data
+ * become 4.7 MB in every executable; db/embedded.ts decompresses them at an --embedded start
+ * (~60 ms). A server on an external PostgreSQL never reads them either way.
+ */
+let engineFilesCompressed = false;
+export function compressEngineFiles(): void {
+  if (engineFilesCompressed) return;
+  engineFilesCompressed = true;
+  mkdirSync(join(DIST, ".assets"), { recursive: true });
+  for (const name of ["pglite.wasm", "initdb.wasm", "pglite.data"]) {
+    const source = Bun.resolveSync(`@electric-sql/pglite/${name}`, ROOT);
+    const target = join(DIST, ".assets", `${name}.zst`);
+    writeFileSync(target, Bun.zstdCompressSync(readFileSync(source), { level: 9 }));
+  }
+}
+
 /** Compiles one target. Never throws: a failure comes back with its reason. */
 export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}): Promise<BuildResult> {
   const started = performance.now();
@@ -82,6 +100,7 @@ export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}
   rmSync(`${out}.sha256`, { force: true });
   // Built in a folder of its own: with --splitting the bundler writes a source map per chunk next to
   // the executable (all of them are embedded in it too).
+  compressEngineFiles();
   const work = mkdtempSync(join(DIST, ".build-"));
   const built = join(work, basename(out));
   const order = BYTECODE_ORDER.filter((f) => existsSync(f));
@@ -99,6 +118,8 @@ export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}
     // reads only when it imports it; one bundle kept all of it in every worker (~2.5 MB of RSS).
     "--format=esm", "--splitting",
     ...(order.length ? [`--bytecode-order=${order.join(",")}`] : []),
+    // The compressed engine files (compressEngineFiles, package.json "imports").
+    "--conditions=authly-compressed",
     // testcontainers (and ssh2, dockerode under it) is only for AUTHLY_EMBEDDED_ENGINE=container,
     // a development convenience: left out of the binary it saves 1.6 MB of JavaScript (more than
     // half the bundle) and its bytecode; the binary names the missing package when asked for it
