@@ -143,6 +143,8 @@ export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}
     return { target: target.name, ok: false, seconds, error: reason };
   }
   if (!opts.quiet) process.stdout.write(stdout);
+  // A profile recorded by another Bun version (or unreadable) is skipped with a warning: say so.
+  for (const line of `${stdout}\n${stderr}`.split("\n")) if (/^warn:.*bytecode order/i.test(line.trim())) console.warn(`${target.name}: ${line.trim()} (bun run build:order)`);
   const bytes = statSync(out).size;
   const sha256 = createHash("sha256").update(readFileSync(out)).digest("hex");
   writeFileSync(`${out}.sha256`, `${sha256}  ${basename(out)}\n`);
