@@ -98,9 +98,9 @@ export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}
   mkdirSync(DIST, { recursive: true });
   rmSync(out, { force: true });
   rmSync(`${out}.sha256`, { force: true });
+  compressEngineFiles();
   // Built in a folder of its own: with --splitting the bundler writes a source map per chunk next to
   // the executable (all of them are embedded in it too).
-  compressEngineFiles();
   const work = mkdtempSync(join(DIST, ".build-"));
   const built = join(work, basename(out));
   const order = BYTECODE_ORDER.filter((f) => existsSync(f));
@@ -115,7 +115,7 @@ export async function buildTarget(target: Target, opts: { quiet?: boolean } = {}
     "--bytecode",
     // ES modules split into chunks: what is only imported dynamically (the embedded engine, the
     // admin CLI's commands, WebAuthn, nodemailer, the API docs) is a chunk of its own that a process
-    // reads only when it imports it; one bundle kept all of it in every worker (~2.5 MB of RSS).
+    // reads only when it imports it; one bundle kept all of it in every worker (~4 MB of RSS).
     "--format=esm", "--splitting",
     ...(order.length ? [`--bytecode-order=${order.join(",")}`] : []),
     // The compressed engine files (compressEngineFiles, package.json "imports").
