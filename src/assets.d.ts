@@ -3,15 +3,15 @@ declare module "*.sql" {
   const text: string;
   export default text;
 }
-declare module "@electric-sql/pglite/pglite.wasm" {
+declare module "#embedded-engine/pglite.wasm" {
   const path: string;
   export default path;
 }
-declare module "@electric-sql/pglite/initdb.wasm" {
+declare module "#embedded-engine/initdb.wasm" {
   const path: string;
   export default path;
 }
-declare module "@electric-sql/pglite/pglite.data" {
+declare module "#embedded-engine/pglite.data" {
   const path: string;
   export default path;
 }

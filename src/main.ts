@@ -1,8 +1,7 @@
 #!/usr/bin/env bun
 // Entry point of the one `authly` executable: the server (`serve`) and the admin CLI (`admin`).
-// First: @simplewebauthn/server's certificate code (tsyringe) needs the Reflect metadata polyfill
-// loaded before it, which the compiled binary's module order does not otherwise guarantee.
-import "reflect-metadata";
+// Nothing heavy is imported here: commands and the server's optional parts load when used
+// (@simplewebauthn/server and its Reflect metadata polyfill: authn/webauthn.ts).
 import { root } from "./cli/root";
 import { runCli } from "./cli/run";
 import { VERSION } from "./version";

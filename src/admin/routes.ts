@@ -1,6 +1,5 @@
 // The /admin HTTP API: every admin route spec mounted behind the admin guard, plus the OpenAPI
 // document and the offline docs page. AUTHLY_ADMIN_API_ENABLED=false mounts nothing (404).
-import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { userAdminRoutes } from "../accounts/admin-routes";
@@ -19,7 +18,6 @@ import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQu
 import { objectBody, Problems } from "../lib/validate";
 import { authorizeAdmin } from "./guard";
 import { DOCS_ASSETS, DOCS_SCRIPT, DOCS_STYLESHEET, docsPagePolicy } from "./docs-assets";
-import { buildOpenApi } from "./openapi";
 import type { AdminRouteSpec } from "./spec";
 import { systemAdminRoutes } from "./system";
 import { mailAdminRoutes } from "../mail/admin-routes";
@@ -103,31 +101,46 @@ export function adminRoutes(deps: Deps) {
  * endpoints are not part of the admin API. Swagger UI's script and stylesheet are embedded in the
  * binary and served here (DOCS_ASSETS); the page's CSP allows exactly them and the plugin's inline
  * start script by hash (docsPagePolicy). Everything here is behind the admin network rule.
+ * The plugin and the document (a JSON copy of every admin schema) are loaded and built at the first
+ * request for either, in an app of their own: a server whose docs nobody reads never holds them.
  */
 function adminDocs(deps: Deps, specs: AdminRouteSpec[]) {
-  const doc = buildOpenApi(specs, deps.config.issuer);
+  let docsApp: Promise<{ handle(request: Request): Promise<Response> }> | undefined;
+  const serveDocs = ({ request }: { request: Request }) => {
+    docsApp ??= loadDocsApp(deps, specs).catch((err) => {
+      docsApp = undefined;
+      throw err;
+    });
+    return docsApp.then((app) => app.handle(request));
+  };
   let pagePolicy: { html: string; csp: string } | undefined;
   const docs = new Elysia({ name: "admin-docs" })
     .onBeforeHandle(async ({ request }) => {
       await authorizeAdmin(deps, request, requestInfo(request).ip, null);
-    })
-    .onAfterHandle(async ({ request, responseValue, set }) => {
-      const path = new URL(request.url).pathname;
-      if (path === SPEC_PATH) set.headers["cache-control"] = "no-store";
-      if (path !== DOCS_PATH) return;
-      // The plugin's page handler is a prebuilt Response or, where it renders per request, a
-      // function that returns one.
-      const value = typeof responseValue === "function" ? await (responseValue as () => unknown)() : responseValue;
-      // Fail closed: never serve the page without its CSP.
-      if (!(value instanceof Response)) throw new Error("@elysiajs/openapi's docs page handler gave no Response; not serving it without its Content-Security-Policy");
-      const html = await value.clone().text();
-      if (pagePolicy?.html !== html) pagePolicy = { html, csp: docsPagePolicy(html) };
-      return new Response(html, { headers: { ...PAGE_HEADERS, "Content-Security-Policy": pagePolicy.csp } });
     });
   for (const asset of DOCS_ASSETS) {
     docs.get(asset.path, () => new Response(Bun.file(asset.file), { headers: { "Content-Type": asset.contentType, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff" } }), { detail: { hide: true } });
   }
-  return docs.use(
+  return docs
+    .get(SPEC_PATH, async (ctx) => {
+      const res = await serveDocs(ctx);
+      return new Response(res.body, { status: res.status, headers: { "Content-Type": res.headers.get("content-type") ?? "application/json", "Cache-Control": "no-store" } });
+    }, { detail: { hide: true } })
+    .get(DOCS_PATH, async (ctx) => {
+      const res = await serveDocs(ctx);
+      // Fail closed: never serve the page without its CSP.
+      if (res.status !== 200) throw new Error(`@elysiajs/openapi's docs page answered ${res.status}; not serving it`);
+      const html = await res.text();
+      if (pagePolicy?.html !== html) pagePolicy = { html, csp: docsPagePolicy(html) };
+      return new Response(html, { headers: { ...PAGE_HEADERS, "Content-Security-Policy": pagePolicy.csp } });
+    }, { detail: { hide: true } });
+}
+
+/** The plugin's own app: the docs page and the document, built once. */
+async function loadDocsApp(deps: Deps, specs: AdminRouteSpec[]): Promise<{ handle(request: Request): Promise<Response> }> {
+  const [{ openapi }, { buildOpenApi }] = await Promise.all([import("@elysiajs/openapi"), import("./openapi")]);
+  const doc = buildOpenApi(specs, deps.config.issuer);
+  return new Elysia({ name: "admin-docs-plugin", handler: { standardHostname: false } }).use(
     openapi({
       path: DOCS_PATH,
       specPath: SPEC_PATH,

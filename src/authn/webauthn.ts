@@ -4,14 +4,28 @@
 // authenticator sends anyway is checked by the library (packed, tpm, android-key,
 // android-safetynet, fido-u2f, apple) but no trust anchor is required, and only the AAGUID kept.
 // Challenges are random, single-use (table webauthn_challenges) and live CHALLENGE_TTL_SECONDS.
-import "reflect-metadata"; // before @simplewebauthn/server (see src/main.ts)
-import { verifyAuthenticationResponse, verifyRegistrationResponse, type AuthenticationResponseJSON, type RegistrationResponseJSON } from "@simplewebauthn/server";
+import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Deps } from "../deps";
 import { hashSecret, randomToken } from "../lib/crypto";
 import { parseJsonSafely } from "../lib/text";
 import type { Method } from "./model";
 import * as store from "./store";
 import type { CredentialRow } from "./store";
+
+/**
+ * @simplewebauthn/server, loaded at the first verification: with its certificate stack
+ * (@peculiar/*, asn1js, tsyringe) it is about 300 modules that a server whose users never use a
+ * passkey would otherwise hold in every worker's memory. tsyringe needs the Reflect metadata
+ * polyfill evaluated before it, so it is imported (and awaited) first.
+ */
+let library: Promise<typeof import("@simplewebauthn/server")> | undefined;
+function webauthnLibrary(): Promise<typeof import("@simplewebauthn/server")> {
+  library ??= import("reflect-metadata").then(() => import("@simplewebauthn/server")).catch((err) => {
+    library = undefined;
+    throw err;
+  });
+  return library;
+}
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 /** COSE algorithms accepted: ES256, EdDSA, RS256. */
@@ -83,6 +97,8 @@ export async function verifyAssertion(deps: Deps, raw: string | undefined, expec
   const passkey = expectUser === undefined;
   if (passkey && !credential.is_passkey) throw new WebAuthnError("invalid");
   const rp = relyingParty(deps);
+  // Outside the try: a library that fails to load is a server error, not a refused credential.
+  const { verifyAuthenticationResponse } = await webauthnLibrary();
   let info;
   try {
     const v = await verifyAuthenticationResponse({
@@ -127,6 +143,8 @@ export async function registerCredential(deps: Deps, userId: string, raw: string
   if (!signed || signed.userId !== userId) throw new WebAuthnError("challenge");
   if ((await store.listCredentials(deps.sql, userId)).length >= MAX_CREDENTIALS) throw new WebAuthnError("invalid");
   const rp = relyingParty(deps);
+  // Outside the try: a library that fails to load is a server error, not a refused credential.
+  const { verifyRegistrationResponse } = await webauthnLibrary();
   let info;
   try {
     const v = await verifyRegistrationResponse({ response, expectedChallenge: signed.challenge, expectedOrigin: rp.origin, expectedRPID: rp.id, requireUserVerification: true, supportedAlgorithmIDs: COSE_ALGS });
