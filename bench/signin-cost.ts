@@ -1,10 +1,10 @@
 // `bun run bench/signin-cost.ts`: what one sign-in costs, measured so that a busy machine does not
 // blur it: CPU time of the `authly serve` process, of its PostgreSQL backends and of the driver
-// (this process: the flow of bench/flow.ts) per first sign-in (login + consent forms, code, token,
-// UserInfo) and per second sign-in (SSO session), next to the CPU time of one argon2id
-// verification (Bun.password, the configured parameters) measured in this process; per server
-// thread (the hash runs on "Bun Pool" threads, JavaScript on the main thread), the page faults of
-// the server, and the rows each flow writes per table.
+// (this process: the flow of bench/flow.ts) per first sign-in (fresh browser: login form, code, token,
+// UserInfo; consent is remembered after the warm-up) and per second sign-in (SSO session), next to
+// the CPU time of one argon2id verification (Bun.password, the configured parameters) measured in
+// this process; per server thread (the hash runs on "Bun Pool" threads, JavaScript on the main
+// thread), the page faults of the server, and the rows each flow writes per table.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench/signin-cost.ts [--first 200] [--second 1000] [--users 16]
 //   (or `bun run bench:signin`)
