@@ -84,11 +84,17 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
     throw new AuthenticationError("invalid_credentials", "Invalid username or password");
   }
   const rehash = needsRehash ? await hashPassword(attempt.password, params) : undefined;
-  // One transaction, its three statements pipelined: one COMMIT instead of three.
+  // One transaction, its four statements pipelined (the audit row with them): one COMMIT instead of four.
   // The owner's source is clear again and skips the account slow-down from now on. The account
   // counter stays: an attacker elsewhere gets no fresh guesses from the owner's success.
-  await deps.sql.begin((tx) => Promise.all([markLoggedIn(tx, user.id, rehash), clearLoginFailures(tx, keys.pair), rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS)]));
-  await audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} });
+  await deps.sql.begin((tx) =>
+    Promise.all([
+      markLoggedIn(tx, user.id, rehash),
+      clearLoginFailures(tx, keys.pair),
+      rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS),
+      audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} }, tx),
+    ]),
+  );
   return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash };
 }
 

@@ -122,8 +122,13 @@ export async function deleteCredentials(sql: Tx, userId: string): Promise<number
   return (await sql`DELETE FROM webauthn_credentials WHERE user_id = ${userId}`).count;
 }
 
-export async function insertChallenge(sql: Tx, hash: string, purpose: "register" | "authenticate", userId: string | null, ttlSeconds: number): Promise<void> {
-  await sql`INSERT INTO webauthn_challenges (challenge_hash, purpose, user_id, expires_at) VALUES (${hash}, ${purpose}, ${userId}, now() + make_interval(secs => ${ttlSeconds}))`;
+/** Records the use of a sealed challenge (its user is in the seal); false when it was used before.
+ *  The row stays until the challenge expires (purged by maintenance), so a replay finds it. */
+export async function recordChallengeUse(sql: Tx, hash: string, purpose: "register" | "authenticate", expiresAt: Date): Promise<boolean> {
+  const rows = await sql`
+    INSERT INTO webauthn_challenges (challenge_hash, purpose, user_id, expires_at) VALUES (${hash}, ${purpose}, NULL, ${expiresAt})
+    ON CONFLICT (challenge_hash) DO NOTHING RETURNING 1`;
+  return rows.length === 1;
 }
 
 /** Removes a live challenge and returns whom it was for; undefined when unknown, used or expired. */

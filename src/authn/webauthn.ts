@@ -3,10 +3,13 @@
 // the only accepted origin the issuer's origin. Attestation: `none` is requested; a statement an
 // authenticator sends anyway is checked by the library (packed, tpm, android-key,
 // android-safetynet, fido-u2f, apple) but no trust anchor is required, and only the AAGUID kept.
-// Challenges are random, single-use (table webauthn_challenges) and live CHALLENGE_TTL_SECONDS.
+// Challenges are random, single-use and live CHALLENGE_TTL_SECONDS: sealed (HMAC with the server's
+// pepper, with their purpose, user and expiry), so that showing a page writes nothing; the first
+// use of each is recorded (table webauthn_challenges, until it expires) and a second one refused.
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simplewebauthn/server";
 import type { Deps } from "../deps";
-import { hashSecret, randomToken } from "../lib/crypto";
+import { randomBytes } from "node:crypto";
+import { hashSecret, safeEqual } from "../lib/crypto";
 import { parseJsonSafely } from "../lib/text";
 import type { Method } from "./model";
 import * as store from "./store";
@@ -39,11 +42,37 @@ export function relyingParty(deps: Deps): { id: string; origin: string; name: st
   return { id: url.hostname, origin: url.origin, name: "Authly" };
 }
 
-/** A new single-use challenge for a page (base64url). */
-export async function newChallenge(deps: Deps, purpose: "register" | "authenticate", userId: string | null): Promise<string> {
-  const challenge = randomToken(32);
-  await store.insertChallenge(deps.sql, challengeHash(deps, challenge), purpose, userId, CHALLENGE_TTL_SECONDS);
-  return challenge;
+/** Bytes of a sealed challenge: 16 random, the expiry (4), the user id (16), then 16 of its seal. */
+const SEALED_BODY = 36;
+const SEALED_BYTES = SEALED_BODY + 16;
+const NO_USER = "00000000000000000000000000000000";
+
+/** A new single-use challenge for a page (base64url of 52 bytes, so that it survives the browser's
+ *  bytes round trip): 128 random bits, the expiry and the user it is for, sealed with an HMAC of
+ *  the server's pepper and its purpose. */
+export function newChallenge(deps: Deps, purpose: "register" | "authenticate", userId: string | null): string {
+  const body = Buffer.alloc(SEALED_BODY);
+  randomBytes(16).copy(body, 0);
+  body.writeUInt32BE(Math.floor(Date.now() / 1000) + CHALLENGE_TTL_SECONDS, 16);
+  Buffer.from(userId ? userId.replaceAll("-", "") : NO_USER, "hex").copy(body, 20);
+  return Buffer.concat([body, seal(deps, purpose, body)]).toString("base64url");
+}
+
+function seal(deps: Deps, purpose: string, body: Buffer): Buffer {
+  return Buffer.from(hashSecret(deps.peppers.secrets, `webauthn-challenge:${purpose}:${body.toString("base64url")}`), "base64url").subarray(0, SEALED_BYTES - SEALED_BODY);
+}
+
+/** The expiry and user of a sealed challenge of this purpose; undefined when the seal is wrong or it expired. */
+function openChallenge(deps: Deps, challenge: string, purpose: "register" | "authenticate"): { userId: string | null; expiresAt: Date } | undefined {
+  const raw = Buffer.from(challenge, "base64url");
+  if (raw.length !== SEALED_BYTES || raw.toString("base64url") !== challenge) return undefined;
+  const body = raw.subarray(0, SEALED_BODY);
+  if (!safeEqual(raw.subarray(SEALED_BODY).toString("base64url"), seal(deps, purpose, body).toString("base64url"))) return undefined;
+  const expiresAt = new Date(body.readUInt32BE(16) * 1000);
+  if (expiresAt.getTime() <= Date.now()) return undefined;
+  const hex = body.subarray(20, 36).toString("hex");
+  const userId = hex === NO_USER ? null : `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return { userId, expiresAt };
 }
 
 function challengeHash(deps: Deps, challenge: string): string {
@@ -56,6 +85,9 @@ async function takeSignedChallenge(deps: Deps, clientDataJSON: unknown, purpose:
   const parsed = parseJsonSafely(Buffer.from(clientDataJSON, "base64url").toString("utf8"), { maxBytes: 4096, maxDepth: 4 });
   const challenge = parsed.ok ? (parsed.value as { challenge?: unknown }).challenge : undefined;
   if (typeof challenge !== "string" || !/^[A-Za-z0-9_-]{16,128}$/.test(challenge)) return undefined;
+  const sealed = openChallenge(deps, challenge, purpose);
+  if (sealed) return (await store.recordChallengeUse(deps.sql, challengeHash(deps, challenge), purpose, sealed.expiresAt)) ? { challenge, userId: sealed.userId } : undefined;
+  // A challenge stored by an earlier version (a page shown before an upgrade).
   const row = await store.takeChallenge(deps.sql, challengeHash(deps, challenge), purpose);
   return row ? { challenge, userId: row.user_id } : undefined;
 }
@@ -124,7 +156,7 @@ export async function registrationOptions(deps: Deps, user: { id: string; userna
   const rp = relyingParty(deps);
   const existing = await store.listCredentials(deps.sql, user.id);
   return {
-    challenge: await newChallenge(deps, "register", user.id),
+    challenge: newChallenge(deps, "register", user.id),
     rpId: rp.id,
     rpName: rp.name,
     userId: Buffer.from(user.id).toString("base64url"),

@@ -48,7 +48,7 @@ export function factorSteps(deps: Deps, kit: InteractionKit) {
   const rp = relyingParty(deps);
   const attempt = async (request: Request, userId: string) => ({ userId, isAdmin: Boolean((await findUserById(deps.sql, userId))?.is_admin), ip: requestInfo(request).ip, loopback: isLoopbackClient(request) });
 
-  /** A WebAuthn challenge for a page (a row each): per source at most AUTHLY_AUTHORIZE_RATE_LIMIT a
+  /** A WebAuthn challenge for a page (sealed, no row until used): per source at most AUTHLY_AUTHORIZE_RATE_LIMIT a
    *  minute, beyond which the page is shown without WebAuthn rather than refused. */
   const challengeFor = async (request: Request, userId: string | null): Promise<string | undefined> => {
     const r = await consumeRateLimit(deps, `webauthn-challenge:ip:${sourceKey(requestInfo(request).ip)}`, deps.config.authorizeRateLimitPerMinute, RATE_WINDOW_SECONDS);

@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { findUserById } from "../accounts/store";
+import type { UserRecord } from "../accounts/model";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
@@ -34,7 +35,7 @@ import {
   scopeDescriptions,
   type LoadedInteraction,
 } from "./service";
-import { endSession, loadSession, startSession } from "./session";
+import { endSession, loadSession, startSession, type Session } from "./session";
 import type { Method } from "../authn/model";
 import { chooseLocale, type MessageKey } from "../i18n";
 import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
@@ -50,6 +51,12 @@ const BAD_CSRF: Problem = { title: "error.form_title", body: "error.form_csrf" }
 const RATE_WINDOW_SECONDS = 60;
 /** The WebAuthn glue, served by us (script-src 'self'); cached briefly, revalidated by ETag. */
 const SCRIPT_ETAG = `"${new Bun.CryptoHasher("sha256").update(webauthnScript).digest("base64url").slice(0, 22)}"`;
+
+/** A response with Set-Cookie headers added (a session started by the request that answers with it). */
+function withCookies(res: Response, cookies: string[]): Response {
+  for (const c of cookies) res.headers.append("Set-Cookie", c);
+  return res;
+}
 
 function page(html: string, status: number, formTargets: string[] = [], script = false): Response {
   return new Response(html, { status, headers: pageHeaders(formTargets, { script }) });
@@ -95,14 +102,38 @@ export function interactionRoutes(deps: Deps) {
   };
 
   /** A new session for a user who just proved who they are (always a new value: no fixation). */
-  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods: Method[] = [{ kind: "password" }]): Promise<Response> => {
+  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods: Method[] = [{ kind: "password" }], user?: UserRecord): Promise<Response> => {
     const previous = await loadSession(deps, request);
     if (previous) await endSession(deps, previous);
     const { session, cookie } = await startSession(deps, { userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
     ia.state.loginSessionId = session.id;
     ia.state.passwordChangeFor = undefined;
+    return continueAfterPost(request, ia, session, [cookie], user);
+  };
+
+  /**
+   * After a sign-in that started a session (password, passkey): when nothing more is to be asked,
+   * the answer goes to the client at once (one redirect, not a redirect to GET /interaction/:id
+   * that then redirects again); otherwise the interaction is saved and the browser is sent to its
+   * next page with a 303 (Post/Redirect/Get). Errors are left to that GET, as before.
+   */
+  const continueAfterPost = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = [], user?: UserRecord): Promise<Response> => {
+    if (!ia.state.returnTo) {
+      const step = await nextStep(deps, ia.client, ia.state, session, user);
+      if (step.kind === "complete") return complete(request, ia, step.session, cookies);
+    }
     await saveInteraction(deps, ia);
-    return seeOther(url(ia.id), [cookie]);
+    return seeOther(url(ia.id), cookies);
+  };
+
+  /** Ends the interaction with the authorization response (the code), or, for the account page, the session alone. */
+  const complete = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = []): Promise<Response> => {
+    const req = ia.state.request;
+    const account = ia.client.client_id === ACCOUNT_CLIENT_ID;
+    const params = await finishWithCode(deps, ia, req, session, !account);
+    if (params === false) return withCookies(await problem(request, 400, EXPIRED, "interaction already finished", ia), cookies);
+    if (account || !params) return seeOther(req.redirectUri, cookies);
+    return authorizationResponse(req.redirectUri, req.responseMode, params, cookies.length ? { "Set-Cookie": cookies } : {}, chooseLocale({ uiLocales: req.uiLocales, acceptLanguage: request.headers.get("accept-language") }));
   };
 
   /** Shows the next page of the interaction, or completes it with the authorization response. */
@@ -152,14 +183,9 @@ export function interactionRoutes(deps: Deps) {
       case "error":
         await finishInteraction(deps, ia);
         throw step.error;
-      case "complete": {
+      case "complete":
         // The account page needs the session only, no code.
-        const account = ia.client.client_id === ACCOUNT_CLIENT_ID;
-        const params = await finishWithCode(deps, ia, req, step.session, !account);
-        if (params === false) return problem(request, 400, EXPIRED, "interaction already finished", ia);
-        if (account || !params) return seeOther(req.redirectUri);
-        return authorizationResponse(req.redirectUri, req.responseMode, params, {}, chooseLocale({ uiLocales: req.uiLocales, acceptLanguage: request.headers.get("accept-language") }));
-      }
+        return complete(request, ia, step.session);
     }
   };
 
@@ -204,7 +230,7 @@ export function interactionRoutes(deps: Deps) {
         await saveInteraction(deps, ia);
         return renderPasswordChange(request, ia, 200);
       }
-      return beginSession(request, ia, user.id);
+      return beginSession(request, ia, user.id, undefined, user);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
     .post("/interaction/:id/password", async ({ request, params }) => {
       const f = await form(request, params.id);

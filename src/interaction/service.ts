@@ -8,6 +8,7 @@ import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
 import type { AuthorizationRequest } from "../oauth/authorize";
 import { individuallyRequestedClaims } from "../oidc/claims";
 import { findUserById } from "../accounts/store";
+import type { UserRecord } from "../accounts/model";
 import { acrOfAmr, type AcrLevel, type Enrolment } from "../authn/model";
 import { nextFactor } from "../authn/service";
 import { sessionAge, type Session } from "./session";
@@ -61,7 +62,7 @@ export function redirectError(req: AuthorizationRequest, code: string, descripti
 }
 
 /** What the request needs next, given the browser's session and what happened in the interaction. */
-export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined): Promise<Step> {
+export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined, known?: UserRecord): Promise<Step> {
   const req = st.request;
   const none = req.prompt.includes("none");
   const authenticatedHere = session !== undefined && session.id === st.loginSessionId;
@@ -79,7 +80,8 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
     return { kind: "error", error: redirectError(req, "login_required", "The signed-in user is not the user named by id_token_hint") };
   }
   // After the password: what the MFA policy and the request's acr ask for (src/authn/).
-  const user = await findUserById(deps.sql, session.user_id);
+  // `known`: the user record the caller has just read (the login that started this session).
+  const user = known?.id === session.user_id ? known : await findUserById(deps.sql, session.user_id);
   if (!user) return { kind: "login" };
   const need = await nextFactor(deps, { user, clientPolicy: client.mfa, amr: session.amr, request: { acrValues: req.acrValues, essential: req.claims?.id_token?.acr } });
   if (need.kind === "unmet") {

@@ -105,6 +105,29 @@ describe("passkeys", () => {
     expect((await auditRows(t.deps, "login.failure")).some((r) => r.details.reason === "webauthn_challenge")).toBe(true);
   });
 
+  test("refused: a challenge the server did not issue, one altered (its expiry moved on), or one issued for a registration", async () => {
+    const { auth } = await withPasskey();
+    const b = Browser.forApp(t);
+    const signWith = async (challenge: string) => {
+      const { page } = await loginPage(b);
+      const assertion = auth.assert({ challenge, origin: ORIGIN, rpId: RP_ID });
+      return b.submit(page, "/webauthn", { credential: JSON.stringify(assertion) });
+    };
+    const { page } = await loginPage(b);
+    const issued = dataAttr(page.html, "get", "challenge");
+    // Bytes 16-19 hold the expiry: a later one breaks the seal.
+    const altered = Buffer.from(issued, "base64url");
+    altered.writeUInt32BE(altered.readUInt32BE(16) + 3600, 16);
+    const { page: account } = await accountPage(await createOidcUser(t.deps));
+    for (const forged of [Buffer.alloc(52, 7).toString("base64url"), altered.toString("base64url"), dataAttr(account.html, "create", "challenge")]) {
+      const after = await signWith(forged);
+      expect(after.status).toBe(401);
+      expect(after.html).toContain('role="alert"');
+    }
+    // The challenge as issued still works.
+    expect((await signWith(issued)).location).toBeDefined();
+  });
+
   test("a signature counter that goes back is refused (a cloned authenticator, WebAuthn §6.1.1)", async () => {
     const { auth } = await withPasskey();
     const b = Browser.forApp(t);

@@ -167,6 +167,29 @@ describe("prompt (OIDC Core §3.1.2.1)", () => {
     expect((await signIn(b, nc, user)).seen).toEqual({ login: false, consent: false });
   });
 
+  test("a sign-in that needs nothing more goes straight back to the client: one redirect with the code and the session cookie; the same form again gets no second code", async () => {
+    const client = await newClient({ require_consent: false });
+    const b = Browser.forApp(t);
+    const { verifier, challenge } = pkce();
+    const page = await b.open(authorizeUrl(authParams(client, challenge, { state: "one-hop" })));
+    expect(isLoginPage(page)).toBe(true);
+    const form = { csrf_token: /name="csrf_token" value="([^"]+)"/.exec(page.html)![1]!, login: user.username, password: user.password };
+    const post = () => b.request(`${page.url}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
+    const res = await post();
+    expect(res.status).toBe(303);
+    const location = res.headers.get("location")!;
+    expect(location.startsWith(client.redirect_uri)).toBe(true);
+    const cb = callbackParams(location);
+    expect(cb.state).toBe("one-hop");
+    expect(cb.iss).toBe(t.issuer);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith("authly_session="))).toBe(true);
+    expect(jwtPayload((await exchangeCode(t, client, cb.code!, verifier)).body.id_token!).sub).toBe(user.id);
+    // A double submit: the interaction is over, no second code.
+    const again = await post();
+    expect(again.status).toBe(400);
+    expect(again.headers.get("location")).toBeNull();
+  });
+
   test("denying consent returns access_denied with state; nothing is remembered", async () => {
     const client = await newClient();
     const b = Browser.forApp(t);
