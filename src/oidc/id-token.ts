@@ -1,11 +1,12 @@
 // ID tokens (OIDC Core §2, §3.1.3.6): iss, sub, aud, exp, iat, auth_time, nonce, azp, at_hash,
 // c_hash, sid, acr, amr; signed with the client's id_token_signed_response_alg (default RS256).
 // User claims per §5.4 (scope claims only when no access token is issued) and §5.5 (`claims`).
-import { SignJWT, base64url } from "jose";
+import { base64url } from "jose";
 import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
+import { signCompactJws } from "../keys/service";
 import { fapiSigningAlg, isFapi2 } from "../oauth/fapi2";
 import { claimsAllowedForClient, idTokenUserClaims, type ClaimsRequest } from "./claims";
 
@@ -65,12 +66,13 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   payload.azp = input.client.client_id;
   if (input.accessToken) payload.at_hash = halfHash(input.accessToken, key.alg);
   if (input.code) payload.c_hash = halfHash(input.code, key.alg);
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(input.user.id)
-    .setAudience(input.client.client_id)
-    .setIssuedAt(now)
-    .setExpirationTime(now + deps.config.idTokenTtl)
-    .sign(key.privateKey!);
+  // Signed like an access token (keys/service.ts signCompactJws: ES256/EdDSA synchronously).
+  return signCompactJws(key, { typ: "JWT" }, {
+    ...payload,
+    iss: deps.config.issuer,
+    sub: input.user.id,
+    aud: input.client.client_id,
+    iat: now,
+    exp: now + deps.config.idTokenTtl,
+  });
 }
