@@ -8,10 +8,12 @@ import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
 import { signCompactJws } from "../keys/service";
 import { fapiSigningAlg, isFapi2 } from "../oauth/fapi2";
-import { claimsAllowedForClient, idTokenUserClaims, type ClaimsRequest } from "./claims";
+import { claimsAllowedForClient, idTokenUserClaimNames, userClaims, type ClaimsRequest } from "./claims";
 
 export interface IdTokenInput {
-  user: UserRecord;
+  /** The user's record, or only its id when the token releases no user claims (OIDC Core §5.4:
+   *  with an access token, only those of a `claims` request, §5.5). */
+  user: UserRecord | { id: string };
   client: ClientRecord;
   scope: string;
   nonce?: string | null;
@@ -54,8 +56,10 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   const fromClaimsField = asClaimsRequest(input.claims);
   const claimsRequest = input.claimsRequest ?? fromClaimsField ?? null;
   const scopes = input.scope.split(" ").filter(Boolean);
+  const names = idTokenUserClaimNames(scopes, claimsRequest, Boolean(input.accessToken), claimsAllowedForClient(input.client));
+  if (names.size && !("username" in input.user)) throw new Error("issueIdToken: the ID token releases user claims, and only the user's id was given");
   const payload: Record<string, unknown> = {
-    ...idTokenUserClaims(input.user, scopes, claimsRequest, Boolean(input.accessToken), claimsAllowedForClient(input.client)),
+    ...(names.size ? userClaims(input.user as UserRecord, names) : {}),
     ...(fromClaimsField ? {} : input.claims),
   };
   if (input.authTime) payload.auth_time = Math.floor(input.authTime.getTime() / 1000);
