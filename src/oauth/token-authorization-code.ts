@@ -71,6 +71,7 @@ async function redeemInOneStatement(ctx: TokenContext, codeHash: string): Promis
   const { deps, client, form } = ctx;
   const redirectUri = form.get("redirect_uri");
   const verifier = form.get("code_verifier");
+  // Form values are text already (oauth/form.ts refuses NUL and lone surrogates).
   if (redirectUri === undefined || verifier === undefined || !isWellFormedVerifier(verifier) || form.all("resource").length) return undefined;
   return pipelinedTransaction(deps.sql, async (tx) => {
     const grantJkt = grantDpopJkt(client, ctx.dpopJkt);
