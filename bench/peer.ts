@@ -108,8 +108,9 @@ async function main(): Promise<void> {
     const sql = authly.sql;
     await sql`INSERT INTO clients (client_id, client_type, client_name, secret_hash, grant_types, scopes, token_endpoint_auth_method)
       VALUES ('bench-service', 'confidential', 'bench service', ${hashClientSecret(authly.deps, serviceSecret)}, ${["client_credentials"]}, ${["api:read", "api:write"]}, 'client_secret_basic')`;
-    await sql`INSERT INTO clients (client_id, client_type, client_name, grant_types, response_types, scopes, token_endpoint_auth_method, redirect_uris)
-      VALUES ('bench-app', 'public', 'bench app', ${["authorization_code", "refresh_token"]}, ${["code"]}, ${["openid", "profile", "email", "offline_access"]}, 'none', ${[REDIRECT_URI]})`;
+    // ES256 ID tokens, as the peer's bench-app below (the column's default is RS256, OIDC Core's).
+    await sql`INSERT INTO clients (client_id, client_type, client_name, grant_types, response_types, scopes, token_endpoint_auth_method, redirect_uris, id_token_signed_response_alg)
+      VALUES ('bench-app', 'public', 'bench app', ${["authorization_code", "refresh_token"]}, ${["code"]}, ${["openid", "profile", "email", "offline_access"]}, 'none', ${[REDIRECT_URI]}, 'ES256')`;
     const users: { id: string; username: string; passwordHash: string }[] = [];
     for (let i = 0; i < USERS * 2; i++) {
       const username = `bench-user-${i}`;

@@ -16,6 +16,7 @@ import m0013 from "../../migrations/0013_signup.sql" with { type: "text" };
 import m0014 from "../../migrations/0014_branding.sql" with { type: "text" };
 import m0015 from "../../migrations/0015_client_change_notify.sql" with { type: "text" };
 import m0016 from "../../migrations/0016_upstream_logout_keys.sql" with { type: "text" };
+import m0017 from "../../migrations/0017_code_exchange.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -40,4 +41,5 @@ export const MIGRATIONS: Migration[] = [
   { version: 14, name: "0014_branding", sql: m0014 },
   { version: 15, name: "0015_client_change_notify", sql: m0015 },
   { version: 16, name: "0016_upstream_logout_keys", sql: m0016 },
+  { version: 17, name: "0017_code_exchange", sql: m0017 },
 ];

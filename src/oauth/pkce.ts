@@ -9,6 +9,11 @@ export function s256Challenge(verifier: string): string {
   return new Bun.CryptoHasher("sha256").update(verifier).digest("base64url");
 }
 
+/** A code_verifier of the RFC 7636 §4.1 form (43-128 characters of [A-Za-z0-9-._~]). */
+export function isWellFormedVerifier(verifier: string): boolean {
+  return VERIFIER.test(verifier);
+}
+
 /**
  * Checks a code_verifier against the challenge stored with the code. A missing challenge, a
  * method other than S256, a missing or malformed verifier or a mismatch is invalid_grant.

@@ -3,17 +3,23 @@
 // challenge; a second use revokes every token issued from it (§4.1.2). OIDC Core §3.1.3.3 adds the
 // ID token; offline_access decides the refresh token of an OIDC flow (§11).
 import { OAuthError } from "../errors";
-import { consumeAuthorizationCode, findAuthorizationCode, findUserOfAuthorizationCode, hashToken, revokeCodeFamily } from "../tokens/service";
-import { checkPkce } from "./pkce";
-import { issueUserGrantTokens } from "./token-issue";
+import { pipelinedTransaction } from "../db/sql";
+import { consumeAuthorizationCode, findAuthorizationCode, findUserOfAuthorizationCode, hashToken, redeemAuthorizationCode, revokeCodeFamily } from "../tokens/service";
+import { checkPkce, isWellFormedVerifier, s256Challenge } from "./pkce";
+import { grantDpopJkt, grantsRefreshToken, issueUserGrantTokens, signUserGrantTokens } from "./token-issue";
 import type { TokenContext, TokenResponseBody } from "./token-response";
 import { selectResources } from "./resource-indicators";
+import { formatScope, parseScope } from "./token-scope";
 
 export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenResponseBody> {
   const { deps, client, form } = ctx;
   const code = form.get("code");
   if (!code) throw new OAuthError("invalid_request", "code is required");
   const codeHash = hashToken(deps, code);
+  const redeemed = await redeemInOneStatement(ctx, codeHash);
+  if (redeemed) return redeemed;
+  // The step-by-step path: a request the statement does not cover (resources), or one that fails
+  // a check (it says which), or a reused code.
   // Any failure below throws inside the transaction, so a code presented with a wrong client,
   // redirect URI or verifier is not spent; two concurrent uses serialise on the row.
   const body = await deps.sql.begin(async (tx) => {
@@ -52,6 +58,47 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
     throw new OAuthError("invalid_grant", "The authorization code was already used; tokens issued from it are revoked");
   }
   throw new OAuthError("invalid_grant", "The authorization code is invalid or expired");
+}
+
+/**
+ * The usual exchange (no resource indicators) in two round trips (db/sql.ts pipelinedTransaction):
+ * one statement checks the code against the request, consumes it and stores the grant and its
+ * refresh token (tokens/store.ts redeemAuthorizationCode); the tokens are signed before COMMIT,
+ * and nothing is answered unless it committed. Undefined when the request or the code does not
+ * fit: nothing was written, and the step-by-step path below decides.
+ */
+async function redeemInOneStatement(ctx: TokenContext, codeHash: string): Promise<TokenResponseBody | undefined> {
+  const { deps, client, form } = ctx;
+  const redirectUri = form.get("redirect_uri");
+  const verifier = form.get("code_verifier");
+  // Form values are text already (oauth/form.ts refuses NUL and lone surrogates).
+  if (redirectUri === undefined || verifier === undefined || !isWellFormedVerifier(verifier) || form.all("resource").length) return undefined;
+  return pipelinedTransaction(deps.sql, async (tx) => {
+    const grantJkt = grantDpopJkt(client, ctx.dpopJkt);
+    const r = await redeemAuthorizationCode(deps, tx, { codeHash, client, redirectUri, dpopJkt: ctx.dpopJkt ?? null, challenge: s256Challenge(verifier), grantDpopJkt: grantJkt });
+    if (!r) return undefined;
+    const { code } = r;
+    const scopes = parseScope(code.scope);
+    // The statement applied the refresh-token rule in SQL; a disagreement would be a bug (rolled back).
+    if (Boolean(r.refreshToken) !== grantsRefreshToken(client, scopes)) throw new Error("redeemAuthorizationCode and grantsRefreshToken disagree on the refresh token");
+    if (code.claims && !code.user) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
+    return signUserGrantTokens(deps, {
+      client,
+      user: code.user ?? { id: code.user_id },
+      grantType: "authorization_code",
+      scope: code.scope,
+      sessionId: code.session_id,
+      authTime: code.auth_time,
+      codeHash,
+      nonce: code.nonce,
+      acr: code.acr,
+      amr: code.amr,
+      claims: code.claims,
+      grantedResources: [],
+      resources: [],
+      dpopJkt: ctx.dpopJkt,
+    }, { grantId: r.grantId, atScope: formatScope(scopes), refreshToken: r.refreshToken });
+  });
 }
 
 /**

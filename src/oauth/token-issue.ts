@@ -16,7 +16,8 @@ import { formatScope, parseScope } from "./token-scope";
 
 export interface UserGrantInput {
   client: ClientRecord;
-  user: UserRecord;
+  /** The user; its record is needed only when the ID token releases user claims (see issueIdToken). */
+  user: UserRecord | { id: string };
   grantType: string;
   scope: string;
   sessionId: string | null;
@@ -36,15 +37,24 @@ export interface UserGrantInput {
   dpopJkt?: string;
 }
 
+/** Whether a grant of this scope gets a refresh token: the client may refresh and, in an OIDC
+ *  flow, offline_access was granted (OIDC Core §11). */
+export function grantsRefreshToken(client: Pick<ClientRecord, "grant_types">, scopes: string[]): boolean {
+  return client.grant_types.includes("refresh_token") && (!scopes.includes("openid") || scopes.includes("offline_access"));
+}
+
+/** The DPoP key a grant binds its refresh tokens to: a public client's (RFC 9449 §5). */
+export function grantDpopJkt(client: Pick<ClientRecord, "client_type">, dpopJkt: string | undefined): string | null {
+  return dpopJkt && client.client_type !== "confidential" ? dpopJkt : null;
+}
+
 export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput): Promise<TokenResponseBody> {
   const { client, user } = g;
   const scopes = parseScope(g.scope);
-  const openid = scopes.includes("openid");
-  const withRefresh = client.grant_types.includes("refresh_token") && (!openid || scopes.includes("offline_access"));
+  const withRefresh = grantsRefreshToken(client, scopes);
   const ttl = accessTokenTtl(deps, client);
   const resources = g.resources ?? [];
   const atScope = formatScope(await scopesForResources(tx, scopes, resources));
-  const audience = audienceSettings(deps, client, resources);
   // The grant lasts as long as its first refresh token: the same instant for both, so that the
   // grant row is not updated again right after (tokens/store.ts extendGrant).
   const expiresAt = new Date(Date.now() + (withRefresh ? refreshTokenTtl(deps, client) : ttl) * 1000);
@@ -64,19 +74,29 @@ export async function issueUserGrantTokens(deps: Deps, tx: Tx, g: UserGrantInput
     amr: g.amr ?? null,
     claims: g.claims ?? null,
     resources: g.grantedResources ?? [],
-    dpopJkt: g.dpopJkt && client.client_type !== "confidential" ? g.dpopJkt : null,
+    dpopJkt: grantDpopJkt(client, g.dpopJkt),
     expiresAt,
   });
   const refresh = withRefresh ? issueRefreshToken(deps, tx, { grantId, client, userId: user.id, scope: g.scope, grantExpiresAt: expiresAt }) : undefined;
   const [, refreshToken] = await Promise.all([grantRow, refresh]);
+  return signUserGrantTokens(deps, g, { grantId, atScope, refreshToken: refreshToken?.token });
+}
+
+/**
+ * The token response of a stored grant: its access token (signed; a token of a grant writes no
+ * row), the refresh token already stored, and an ID token when openid was granted. No database.
+ */
+export async function signUserGrantTokens(deps: Deps, g: UserGrantInput, stored: { grantId: string; atScope: string; refreshToken?: string }): Promise<TokenResponseBody> {
+  const { client, user } = g;
+  const audience = audienceSettings(deps, client, g.resources ?? []);
   const extra: Record<string, unknown> = { auth_time: Math.floor(g.authTime.getTime() / 1000) };
   if (g.sessionId) extra.sid = g.sessionId;
   if (g.acr) extra.acr = g.acr;
   if (g.amr?.length) extra.amr = g.amr;
-  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: atScope, grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: g.dpopJkt }, tx);
-  const out: TokenResponseBody = { access_token: at.token, token_type: tokenType(g.dpopJkt), expires_in: at.expiresIn, scope: atScope };
-  if (refreshToken) out.refresh_token = refreshToken.token;
-  if (openid) {
+  const at = await issueAccessToken(deps, { clientId: client.client_id, sub: user.id, userId: user.id, scope: stored.atScope, grantId: stored.grantId, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: g.dpopJkt });
+  const out: TokenResponseBody = { access_token: at.token, token_type: tokenType(g.dpopJkt), expires_in: at.expiresIn, scope: stored.atScope };
+  if (stored.refreshToken) out.refresh_token = stored.refreshToken;
+  if (parseScope(g.scope).includes("openid")) {
     out.id_token = await issueIdToken(deps, {
       user,
       client,

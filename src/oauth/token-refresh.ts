@@ -17,12 +17,12 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
   const presented = form.get("refresh_token");
   if (!presented) throw new OAuthError("invalid_request", "refresh_token is required");
   // Failures after the rotation (scope) throw inside the transaction: the token stays usable.
-  // Two round trips (db/sql.ts pipelinedTransaction): BEGIN with the rotation, then COMMIT.
+  // Two round trips (db/sql.ts pipelinedTransaction): BEGIN with the rotation (one statement), then COMMIT.
   const result = await pipelinedTransaction(deps.sql, async (tx) => {
     // FAPI 2.0 §5.3.2.1: no rotation for a FAPI client (confidential: its refresh token is bound to
     // its authentication), so that a retry after a lost response succeeds.
     const rotate = !(isFapi2(deps, client) && client.client_type === "confidential");
-    const used = await useRefreshToken(deps, tx, presented, client, { withUser: client.scopes.includes("openid"), rotate });
+    const used = await useRefreshToken(deps, tx, presented, client, { rotate });
     if (used.outcome !== "rotated") return used;
     const { row } = used;
     // RFC 9449 §5: a public client's refresh token is bound to the DPoP key it was issued to; a
@@ -43,10 +43,11 @@ export async function refreshTokenGrant(ctx: TokenContext): Promise<TokenRespons
     const at = await issueAccessToken(deps, { clientId: client.client_id, sub, userId: row.user_id, scope, grantId: row.grant_id, ttlSeconds: audience.ttlSeconds, aud: audience.aud, alg: audience.alg, extra, jkt: ctx.dpopJkt }, tx);
     const body: TokenResponseBody = { access_token: at.token, token_type: tokenType(ctx.dpopJkt), expires_in: at.expiresIn, scope, ...(used.refreshToken ? { refresh_token: used.refreshToken } : {}) };
     if (row.user_id && scopes.includes("openid")) {
-      const user = used.user;
-      if (!user) throw new OAuthError("invalid_grant", "The user of this refresh token no longer exists");
+      // The rotation checked that the user exists and is active; its record was read with it only
+      // when the grant carries a claims request (the ID token's user claims, OIDC Core §5.5).
+      if (row.claims && !row.user) throw new OAuthError("invalid_grant", "The user of this refresh token no longer exists");
       body.id_token = await issueIdToken(deps, {
-        user,
+        user: row.user ?? { id: row.user_id },
         client,
         scope,
         authTime: row.auth_time,

@@ -151,10 +151,15 @@ export function userinfoClaims(user: UserRecord, scopes: readonly string[], requ
  *  token is issued — those of the granted scopes (§5.4). Protocol claims (auth_time, acr, ...) are
  *  not handled here. */
 export function idTokenUserClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean, allowed: ReadonlySet<string>): Record<string, unknown> {
+  return userClaims(user, idTokenUserClaimNames(scopes, request, accessTokenIssued, allowed));
+}
+
+/** The names idTokenUserClaims releases (none: the ID token needs no more of the user than its id). */
+export function idTokenUserClaimNames(scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean, allowed: ReadonlySet<string>): Set<string> {
   const names = new Set(Object.keys(request?.id_token ?? {}).filter((n) => allowed.has(n)));
   if (!accessTokenIssued) for (const n of claimsOfScopes(scopes)) names.add(n);
   names.delete("sub");
-  return userClaims(user, names);
+  return names;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

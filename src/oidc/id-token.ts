@@ -1,16 +1,19 @@
 // ID tokens (OIDC Core §2, §3.1.3.6): iss, sub, aud, exp, iat, auth_time, nonce, azp, at_hash,
 // c_hash, sid, acr, amr; signed with the client's id_token_signed_response_alg (default RS256).
 // User claims per §5.4 (scope claims only when no access token is issued) and §5.5 (`claims`).
-import { SignJWT, base64url } from "jose";
+import { base64url } from "jose";
 import type { Deps } from "../deps";
 import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import type { KeyAlg } from "../keys/store";
+import { signCompactJws } from "../keys/service";
 import { fapiSigningAlg, isFapi2 } from "../oauth/fapi2";
-import { claimsAllowedForClient, idTokenUserClaims, type ClaimsRequest } from "./claims";
+import { claimsAllowedForClient, idTokenUserClaimNames, userClaims, type ClaimsRequest } from "./claims";
 
 export interface IdTokenInput {
-  user: UserRecord;
+  /** The user's record, or only its id when the token releases no user claims (OIDC Core §5.4:
+   *  with an access token, only those of a `claims` request, §5.5). */
+  user: UserRecord | { id: string };
   client: ClientRecord;
   scope: string;
   nonce?: string | null;
@@ -53,8 +56,10 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   const fromClaimsField = asClaimsRequest(input.claims);
   const claimsRequest = input.claimsRequest ?? fromClaimsField ?? null;
   const scopes = input.scope.split(" ").filter(Boolean);
+  const names = idTokenUserClaimNames(scopes, claimsRequest, Boolean(input.accessToken), claimsAllowedForClient(input.client));
+  if (names.size && !("username" in input.user)) throw new Error("issueIdToken: the ID token releases user claims, and only the user's id was given");
   const payload: Record<string, unknown> = {
-    ...idTokenUserClaims(input.user, scopes, claimsRequest, Boolean(input.accessToken), claimsAllowedForClient(input.client)),
+    ...(names.size ? userClaims(input.user as UserRecord, names) : {}),
     ...(fromClaimsField ? {} : input.claims),
   };
   if (input.authTime) payload.auth_time = Math.floor(input.authTime.getTime() / 1000);
@@ -65,12 +70,13 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   payload.azp = input.client.client_id;
   if (input.accessToken) payload.at_hash = halfHash(input.accessToken, key.alg);
   if (input.code) payload.c_hash = halfHash(input.code, key.alg);
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "JWT" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(input.user.id)
-    .setAudience(input.client.client_id)
-    .setIssuedAt(now)
-    .setExpirationTime(now + deps.config.idTokenTtl)
-    .sign(key.privateKey!);
+  // Signed like an access token (keys/service.ts signCompactJws: ES256/EdDSA synchronously).
+  return signCompactJws(key, { typ: "JWT" }, {
+    ...payload,
+    iss: deps.config.issuer,
+    sub: input.user.id,
+    aud: input.client.client_id,
+    iat: now,
+    exp: now + deps.config.idTokenTtl,
+  });
 }

@@ -2,7 +2,6 @@
 // revokes the family per RFC 9700 §4.14.2) and access-token lifetimes per client.
 import type { Deps } from "../deps";
 import type { Tx } from "../db/sql";
-import type { UserRecord } from "../accounts/model";
 import type { ClientRecord } from "../clients/model";
 import { audit } from "../audit/service";
 import { hashSecret, randomToken } from "../lib/crypto";
@@ -60,9 +59,43 @@ export async function issueRefreshToken(
   return { token, expiresAt };
 }
 
+/**
+ * Redeems an authorization code in one statement (store.redeemAuthorizationCode): the grant (id
+ * chosen here) and, when the client may refresh and the scope allows it, its first refresh token,
+ * lasting as long as the grant (else the grant lasts as long as the access token). Undefined when
+ * the code or a check does not hold.
+ */
+export async function redeemAuthorizationCode(
+  deps: Deps,
+  tx: Tx,
+  input: { codeHash: string; client: ClientRecord; redirectUri: string; dpopJkt: string | null; challenge: string; grantDpopJkt: string | null },
+): Promise<{ code: store.RedeemedAuthorizationCode; grantId: string; refreshToken: string | undefined } | undefined> {
+  const { client } = input;
+  const grantId = crypto.randomUUID();
+  const refreshToken = randomToken(32);
+  const now = Date.now();
+  const code = await store.redeemAuthorizationCode(tx, {
+    codeHash: input.codeHash,
+    clientId: client.client_id,
+    redirectUri: input.redirectUri,
+    dpopJkt: input.dpopJkt,
+    challenge: input.challenge,
+    grantId,
+    grantDpopJkt: input.grantDpopJkt,
+    mayRefresh: client.grant_types.includes("refresh_token"),
+    refreshTokenHash: hashToken(deps, refreshToken),
+    refreshExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
+    accessExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
+    grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
+  });
+  if (!code) return undefined;
+  return { code, grantId, refreshToken: code.refresh_expires_at ? refreshToken : undefined };
+}
+
 export type RotationResult =
-  /** refreshToken: the successor; undefined when the token was used without rotation (FAPI 2.0). */
-  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string | undefined; user: UserRecord | undefined }
+  /** refreshToken: the successor; undefined when the token was used without rotation (FAPI 2.0).
+   *  row.user: the user's record when the grant carries a claims request. */
+  | { outcome: "rotated"; row: store.RotatedRefreshToken; refreshToken: string | undefined }
   | { outcome: "reused"; grantId: string }
   | { outcome: "invalid" };
 
@@ -76,35 +109,28 @@ const GRANT_EXTENSION_STEP_SECONDS = 86_400;
  * revokes the family); anything else (unknown, expired, revoked, another client's, an inactive
  * user's, one of a grant older than AUTHLY_REFRESH_GRANT_MAX_LIFETIME) is "invalid".
  *
- * The rotation and the user (when `withUser`, for an ID token) are issued together, before any
- * await: inside db/sql.ts pipelinedTransaction they go out in one write with BEGIN.
+ * One statement (with the user's record when an ID token may need its claims): inside db/sql.ts
+ * pipelinedTransaction it goes out in one write with BEGIN.
  */
-export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord, opts: { withUser?: boolean; rotate?: boolean } = {}): Promise<RotationResult> {
+export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client: ClientRecord, opts: { rotate?: boolean } = {}): Promise<RotationResult> {
   const hash = hashToken(deps, token);
   if (opts.rotate === false) {
-    const now = Date.now();
-    const [row, user] = await Promise.all([
-      store.useRefreshTokenInPlace(tx, { tokenHash: hash, clientId: client.client_id, accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000), grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime }),
-      opts.withUser ? store.findUserOfRefreshToken(tx, hash) : undefined,
-    ]);
+    const row = await store.useRefreshTokenInPlace(tx, { tokenHash: hash, clientId: client.client_id, accessTokenExpiresAt: new Date(Date.now() + accessTokenTtl(deps, client) * 1000), grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime });
     // The same token stays in use: the caller sends no new one (refreshToken undefined).
-    return row ? { outcome: "rotated", row, refreshToken: undefined, user } : { outcome: "invalid" };
+    return row ? { outcome: "rotated", row, refreshToken: undefined } : { outcome: "invalid" };
   }
   const successor = randomToken(32);
   const now = Date.now();
-  const [row, user] = await Promise.all([
-    store.rotateRefreshToken(tx, {
-      tokenHash: hash,
-      clientId: client.client_id,
-      newTokenHash: hashToken(deps, successor),
-      newExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
-      accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
-      grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
-      stepSeconds: Math.min(GRANT_EXTENSION_STEP_SECONDS, refreshTokenTtl(deps, client)),
-    }),
-    opts.withUser ? store.findUserOfRefreshToken(tx, hash) : undefined,
-  ]);
-  if (row) return { outcome: "rotated", row, refreshToken: successor, user };
+  const row = await store.rotateRefreshToken(tx, {
+    tokenHash: hash,
+    clientId: client.client_id,
+    newTokenHash: hashToken(deps, successor),
+    newExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
+    accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
+    grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
+    stepSeconds: Math.min(GRANT_EXTENSION_STEP_SECONDS, refreshTokenTtl(deps, client)),
+  });
+  if (row) return { outcome: "rotated", row, refreshToken: successor };
   const known = await store.findRefreshToken(tx, hash);
   if (known && known.client_id === client.client_id && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
     return { outcome: "reused", grantId: known.grant_id };

@@ -206,6 +206,63 @@ export async function consumeAuthorizationCode(sql: Tx, codeHash: string): Promi
   return row;
 }
 
+/** A code redeemed by redeemAuthorizationCode, with what the tokens need. */
+export interface RedeemedAuthorizationCode extends AuthorizationCodeRow {
+  /** Whether a refresh token was stored (its expiry), by the rule the caller passed. */
+  refresh_expires_at: Date | null;
+  /** The user's record (without its password hash) when the code carries a claims request. */
+  user: UserRecord | null;
+}
+
+/**
+ * The code exchange in one statement (RFC 6749 §4.1.3, RFC 7636 §4.6): consumes a live code only
+ * when everything the token endpoint checks holds (its client, redirect URI, DPoP key, S256
+ * challenge, an active user, no resources), and stores the grant and, when `mayRefresh` and the
+ * scope allows it (no openid, or offline_access: OIDC Core §11), its first refresh token.
+ * Undefined when anything does not hold: the caller then takes the step-by-step path, which says
+ * why (or detects a reuse). Of concurrent uses exactly one gets the row.
+ */
+export async function redeemAuthorizationCode(
+  sql: Tx,
+  r: {
+    codeHash: string; clientId: string; redirectUri: string; dpopJkt: string | null; challenge: string;
+    grantId: string; grantDpopJkt: string | null; mayRefresh: boolean; refreshTokenHash: string;
+    refreshExpiresAt: Date; accessExpiresAt: Date; grantMaxLifetimeSeconds: number;
+  },
+): Promise<RedeemedAuthorizationCode | undefined> {
+  const [row] = await sql<(AuthorizationCodeRow & { refresh_expires_at: Date | null; user_record: UserJson | null })[]>`
+    WITH code AS (
+      UPDATE authorization_codes c SET consumed_at = now()
+      WHERE c.code_hash = ${r.codeHash} AND c.consumed_at IS NULL AND c.expires_at > now()
+        AND c.client_id = ${r.clientId} AND c.redirect_uri = ${r.redirectUri}
+        AND (c.dpop_jkt IS NULL OR c.dpop_jkt = ${r.dpopJkt}::text)
+        AND c.code_challenge_method = 'S256' AND c.code_challenge = ${r.challenge}
+        AND cardinality(c.resources) = 0
+        AND EXISTS (SELECT 1 FROM users u WHERE u.id = c.user_id AND u.is_active)
+      RETURNING c.*, (${r.mayRefresh}::boolean AND (NOT 'openid' = ANY (string_to_array(c.scope, ' ')) OR 'offline_access' = ANY (string_to_array(c.scope, ' ')))) AS with_refresh
+    ), grant_row AS (
+      INSERT INTO grants (id, client_id, user_id, grant_type, scope, session_id, auth_time, code_hash, nonce, acr, amr, claims, expires_at, resources, dpop_jkt)
+      SELECT ${r.grantId}::uuid, client_id, user_id, 'authorization_code', scope, session_id, auth_time, code_hash, nonce, acr, amr, claims,
+             CASE WHEN with_refresh THEN ${r.refreshExpiresAt}::timestamptz ELSE ${r.accessExpiresAt}::timestamptz END, resources, ${r.grantDpopJkt}::text
+      FROM code
+      RETURNING id, created_at, expires_at
+    ), refresh AS (
+      INSERT INTO refresh_tokens (token_hash, grant_id, client_id, user_id, scope, expires_at)
+      SELECT ${r.refreshTokenHash}, g.id, c.client_id, c.user_id, c.scope, least(g.expires_at, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
+      FROM code c, grant_row g WHERE c.with_refresh
+      RETURNING expires_at
+    )
+    SELECT code.code_hash, code.client_id, code.user_id, code.redirect_uri, code.scope, code.nonce, code.code_challenge,
+           code.code_challenge_method, code.session_id, code.auth_time, code.acr, code.amr, code.claims, code.resources,
+           code.dpop_jkt, code.created_at, code.expires_at, code.consumed_at,
+           (SELECT expires_at FROM refresh) AS refresh_expires_at,
+           CASE WHEN code.claims IS NOT NULL THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = code.user_id) END AS user_record
+    FROM code`;
+  if (!row) return undefined;
+  const { user_record, ...rest } = row;
+  return { ...rest, user: userFromJson(user_record) };
+}
+
 export async function findAuthorizationCode(sql: Tx, codeHash: string): Promise<AuthorizationCodeRow | undefined> {
   const [row] = await sql<AuthorizationCodeRow[]>`SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`;
   return row;
@@ -241,14 +298,6 @@ export async function insertRefreshToken(
   return r.expires_at;
 }
 
-/** The user a refresh token belongs to (read in the same pipeline as its rotation, so that an ID
- *  token needs no extra round trip). */
-export async function findUserOfRefreshToken(sql: Tx, tokenHash: string): Promise<UserRecord | undefined> {
-  const [row] = await sql<UserRecord[]>`
-    SELECT u.* FROM users u WHERE u.id = (SELECT r.user_id FROM refresh_tokens r WHERE r.token_hash = ${tokenHash})`;
-  return row;
-}
-
 /** The user an authorization code belongs to (read in the same pipeline as its consumption). */
 export async function findUserOfAuthorizationCode(sql: Tx, codeHash: string): Promise<UserRecord | undefined> {
   const [row] = await sql<UserRecord[]>`
@@ -267,6 +316,23 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
   resources: string[];
   /** The grant's DPoP key binding (RFC 9449 §5). */
   dpop_jkt: string | null;
+  /** The user's record (without its password hash), read by the same statement when the grant
+   *  carries a `claims` request (OIDC Core §5.5): the only case where the ID token of a refresh,
+   *  always issued with an access token, releases user claims (§5.4). Null otherwise. */
+  user: UserRecord | null;
+}
+
+/** The user's record as the rotation statements return it (to_jsonb, without password_hash). */
+type UserJson = Omit<UserRecord, "created_at" | "updated_at" | "last_login_at" | "password_hash"> & { created_at: string; updated_at: string; last_login_at: string | null };
+
+type RotationRow = Omit<RotatedRefreshToken, "user"> & { user_record: UserJson | null };
+
+function userFromJson(u: UserJson | null): UserRecord | null {
+  return u && { ...u, password_hash: null, created_at: new Date(u.created_at), updated_at: new Date(u.updated_at), last_login_at: u.last_login_at ? new Date(u.last_login_at) : null };
+}
+
+function withUserRecord({ user_record, ...row }: RotationRow): RotatedRefreshToken {
+  return { ...row, user: userFromJson(user_record) };
 }
 
 /**
@@ -290,7 +356,7 @@ export async function rotateRefreshToken(
 ): Promise<RotatedRefreshToken | undefined> {
   // The grant's absolute end (created_at + the maximum lifetime): past it nothing rotates, and the
   // successor never outlives it.
-  const [row] = await sql<RotatedRefreshToken[]>`
+  const [row] = await sql<RotationRow[]>`
     WITH rotated AS (
       UPDATE refresh_tokens r SET rotated_at = now()
       FROM grants g
@@ -308,8 +374,10 @@ export async function rotateRefreshToken(
       UPDATE grants g SET expires_at = least(s.needed + make_interval(secs => ${r.stepSeconds}), g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
       FROM successor s WHERE g.id = s.grant_id AND g.expires_at < least(s.needed, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
     )
-    SELECT * FROM rotated`;
-  return row;
+    SELECT rotated.*, CASE WHEN rotated.claims IS NOT NULL
+      THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = rotated.user_id) END AS user_record
+    FROM rotated`;
+  return row && withUserRecord(row);
 }
 
 /**
@@ -321,7 +389,7 @@ export async function useRefreshTokenInPlace(
   sql: Tx,
   r: { tokenHash: string; clientId: string; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number },
 ): Promise<RotatedRefreshToken | undefined> {
-  const [row] = await sql<RotatedRefreshToken[]>`
+  const [row] = await sql<RotationRow[]>`
     WITH used AS (
       SELECT r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at, g.created_at AS grant_created_at
       FROM refresh_tokens r JOIN grants g ON g.id = r.grant_id
@@ -333,8 +401,10 @@ export async function useRefreshTokenInPlace(
       UPDATE grants g SET expires_at = least(${r.accessTokenExpiresAt}::timestamptz, u.grant_created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
       FROM used u WHERE g.id = u.grant_id AND g.expires_at < ${r.accessTokenExpiresAt}::timestamptz
     )
-    SELECT * FROM used`;
-  return row;
+    SELECT used.*, CASE WHEN used.claims IS NOT NULL
+      THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = used.user_id) END AS user_record
+    FROM used`;
+  return row && withUserRecord(row);
 }
 
 /** The refresh token with its grant's revocation folded in (for reuse detection, introspection). */

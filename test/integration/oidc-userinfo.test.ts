@@ -182,4 +182,36 @@ describe("the claims parameter (OIDC Core §5.5)", () => {
     const body = await (await userinfoGet(refreshed.access_token)).json();
     expect(body.website).toBe("https://example.com");
   });
+
+  test("claims asked for in id_token go into the ID token of every refresh too (OIDC Core §5.5, §12.2)", async () => {
+    const tok = await tokens({ scope: "openid offline_access", claims: JSON.stringify({ id_token: { email: null, name: null, updated_at: null } }) });
+    const first = jwtPayload(tok.id_token!);
+    const r = await t.request("/oauth/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tok.refresh_token! }).toString(),
+    });
+    expect(r.status).toBe(200);
+    const id = jwtPayload((await r.json()).id_token);
+    expect(id.sub).toBe(user.id);
+    expect(id.email).toBe(user.email);
+    expect(id.name).toBe("Ada Lovelace");
+    expect(id.updated_at).toBe(first.updated_at);
+    expect(typeof id.updated_at).toBe("number");
+    expect(id.phone_number).toBeUndefined();
+  });
+
+  test("without a claims request the ID token of a refresh carries no user claims (OIDC Core §5.4: an access token is issued)", async () => {
+    const tok = await tokens({ scope: "openid email profile offline_access" });
+    const r = await t.request("/oauth/token", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
+      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tok.refresh_token! }).toString(),
+    });
+    expect(r.status).toBe(200);
+    const id = jwtPayload((await r.json()).id_token);
+    expect(id.sub).toBe(user.id);
+    expect(id.email).toBeUndefined();
+    expect(id.name).toBeUndefined();
+  });
 });
