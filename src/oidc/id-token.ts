@@ -70,7 +70,7 @@ export async function issueIdToken(deps: Deps, input: IdTokenInput): Promise<str
   payload.azp = input.client.client_id;
   if (input.accessToken) payload.at_hash = halfHash(input.accessToken, key.alg);
   if (input.code) payload.c_hash = halfHash(input.code, key.alg);
-  // Signed like an access token (keys/service.ts signCompactJws: ES256/EdDSA synchronously).
+  // Signed like an access token (keys/service.ts signCompactJws, on the signature helper thread).
   return signCompactJws(key, { typ: "JWT" }, {
     ...payload,
     iss: deps.config.issuer,
