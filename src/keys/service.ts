@@ -276,7 +276,7 @@ export class KeyService {
       await this.refresh();
       key = this.cache.find((k) => k.alg === alg && k.state === "active");
     }
-    if (!key?.privateKey) throw new Error(`no active ${alg} signing key`);
+    if (!key?.privateKeyObject) throw new Error(`no active ${alg} signing key`);
     return key;
   }
 
@@ -320,17 +320,14 @@ export class KeyService {
 }
 
 /**
- * A compact JWS (RFC 7515 §7.1) over a JSON payload. ES256 and EdDSA are signed synchronously
- * with node:crypto: about 18 µs a signature here, against ~50 µs plus two thread hand-offs for
- * WebCrypto through jose — the largest cost of a client_credentials request. RS256 (~0.6 ms a
- * signature) would block the event loop, so it stays on WebCrypto's thread pool.
+ * A compact JWS (RFC 7515 §7.1) over a JSON payload: every token this server signs (access, ID and
+ * logout tokens). The signature is computed with node:crypto on the process's signature helper
+ * thread (lib/crypto-threads.ts): ES256 ~20 µs, EdDSA ~13 µs, RS256 ~1 ms here, none of it on the
+ * event loop.
  */
 export async function signCompactJws(key: LoadedKey, header: Record<string, unknown>, payload: Record<string, unknown>): Promise<string> {
   const input = `${b64json({ ...header, alg: key.alg, kid: key.kid })}.${b64json(payload)}`;
-  if (!key.privateKeyObject) {
-    const algorithm = key.alg === "RS256" ? { name: "RSASSA-PKCS1-v1_5" } : key.alg === "ES256" ? { name: "ECDSA", hash: "SHA-256" } : { name: "Ed25519" };
-    return `${input}.${Buffer.from(await crypto.subtle.sign(algorithm, key.privateKey!, Buffer.from(input))).toString("base64url")}`;
-  }
+  if (!key.privateKeyObject) throw new Error(`key ${key.kid} has no private key to sign with`);
   // On a helper thread (lib/crypto-threads.ts): the event loop keeps serving requests meanwhile.
   return `${input}.${await signOnThread(key.alg, key.privateKeyObject, input)}`;
 }

@@ -3,11 +3,11 @@
 // Deliveries run in parallel, each bounded to 5 s; failures are logged and audited, never retried.
 // Every delivery runs in the background once the session has ended (RP-initiated logout, or an
 // admin revoking, deactivating, deleting, resetting a password); shutdown waits for them.
-import { SignJWT } from "jose";
 import type { Deps } from "../deps";
 import type { ClientRecord } from "../clients/model";
 import type { Tx } from "../db/sql";
 import type { KeyAlg } from "../keys/store";
+import { signCompactJws } from "../keys/service";
 import type { EndedSession, EndedSessionsSubscriber } from "../accounts/sessions-ended";
 import { audit } from "../audit/service";
 import { randomToken } from "../lib/crypto";
@@ -26,15 +26,17 @@ export async function issueLogoutToken(deps: Deps, client: ClientRecord, session
   const alg = (client.id_token_signed_response_alg || deps.config.idTokenAlg) as KeyAlg;
   const key = await deps.keys.signingKey(alg);
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ sid: session.id, events: { [BACKCHANNEL_LOGOUT_EVENT]: {} } })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "logout+jwt" })
-    .setIssuer(deps.config.issuer)
-    .setSubject(session.user_id)
-    .setAudience(client.client_id)
-    .setIssuedAt(now)
-    .setExpirationTime(now + LOGOUT_TOKEN_TTL_SECONDS)
-    .setJti(randomToken(16))
-    .sign(key.privateKey!);
+  // Signed like every token of ours (keys/service.ts signCompactJws, on the signature helper thread).
+  return signCompactJws(key, { typ: "logout+jwt" }, {
+    iss: deps.config.issuer,
+    sub: session.user_id,
+    aud: client.client_id,
+    iat: now,
+    exp: now + LOGOUT_TOKEN_TTL_SECONDS,
+    jti: randomToken(16),
+    sid: session.id,
+    events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+  });
 }
 
 export interface DeliveryResult {
