@@ -203,14 +203,8 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
       threads = [];
     }
   }
-  if (!threads.length) {
-    try {
-      return Promise.resolve(inPlace());
-    } catch {
-      return Promise.resolve(job[0] === "s" ? null : false);
-    }
-  }
   return new Promise((resolve) => {
+    if (!threads!.length) return runInPlace({ job, resolve, inPlace });
     queue.push({ job, resolve, inPlace });
     if (!scheduled) {
       scheduled = true;
