@@ -18,6 +18,15 @@ async function tokens(extra: Record<string, string | undefined> = {}, c: OidcTes
   return tok.body;
 }
 
+/** A refresh of the test client's tokens at the token endpoint. */
+async function refresh(refreshToken: string): Promise<Response> {
+  return t.request("/oauth/token", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
+    body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken }).toString(),
+  });
+}
+
 async function userinfoGet(token: string): Promise<Response> {
   return t.request("/oidc/userinfo", { headers: { authorization: `Bearer ${token}` } });
 }
@@ -172,11 +181,7 @@ describe("the claims parameter (OIDC Core §5.5)", () => {
   test("the claims request survives a refresh (ID token and UserInfo of the new access token)", async () => {
     const tok = await tokens({ scope: "openid offline_access", claims: JSON.stringify({ userinfo: { website: null } }) });
     expect(tok.refresh_token).toBeTruthy();
-    const r = await t.request("/oauth/token", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tok.refresh_token! }).toString(),
-    });
+    const r = await refresh(tok.refresh_token!);
     expect(r.status).toBe(200);
     const refreshed = await r.json();
     const body = await (await userinfoGet(refreshed.access_token)).json();
@@ -186,11 +191,7 @@ describe("the claims parameter (OIDC Core §5.5)", () => {
   test("claims asked for in id_token go into the ID token of every refresh too (OIDC Core §5.5, §12.2)", async () => {
     const tok = await tokens({ scope: "openid offline_access", claims: JSON.stringify({ id_token: { email: null, name: null, updated_at: null } }) });
     const first = jwtPayload(tok.id_token!);
-    const r = await t.request("/oauth/token", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tok.refresh_token! }).toString(),
-    });
+    const r = await refresh(tok.refresh_token!);
     expect(r.status).toBe(200);
     const id = jwtPayload((await r.json()).id_token);
     expect(id.sub).toBe(user.id);
@@ -203,11 +204,7 @@ describe("the claims parameter (OIDC Core §5.5)", () => {
 
   test("without a claims request the ID token of a refresh carries no user claims (OIDC Core §5.4: an access token is issued)", async () => {
     const tok = await tokens({ scope: "openid email profile offline_access" });
-    const r = await t.request("/oauth/token", {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${btoa(`${client.client_id}:${client.client_secret}`)}` },
-      body: new URLSearchParams({ grant_type: "refresh_token", refresh_token: tok.refresh_token! }).toString(),
-    });
+    const r = await refresh(tok.refresh_token!);
     expect(r.status).toBe(200);
     const id = jwtPayload((await r.json()).id_token);
     expect(id.sub).toBe(user.id);
