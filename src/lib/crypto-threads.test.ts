@@ -48,6 +48,27 @@ describe("signatures on helper threads", () => {
     checks.forEach((ok, n) => expect(ok).toBe(!(n % 4 === 0 && n + 2 < jobs.length)));
   });
 
+  test("more keys than a thread holds: each job still uses its own key, and a forgotten key is sent again", async () => {
+    const keys = Array.from({ length: 4200 }, () => generateKeyPairSync("ed25519"));
+    const sigs = await Promise.all(keys.map((k, i) => sign("EdDSA", k.privateKey, `data-${i}`)));
+    sigs.forEach((s, i) => expect(independentlyValid("EdDSA", keys[i]!.publicKey, `data-${i}`, s)).toBe(true));
+    // The first keys were forgotten when the thread reached its bound: they come back.
+    const again = await sign("EdDSA", keys[0]!.privateKey, "again");
+    expect(independentlyValid("EdDSA", keys[0]!.publicKey, "again", again)).toBe(true);
+    expect(await verify("EdDSA", keys[1]!.publicKey, "data-1", sigs[1]!)).toBe(true);
+    expect(await verify("EdDSA", keys[2]!.publicKey, "data-1", sigs[1]!)).toBe(false);
+  });
+
+  test("inputs with a tab or a line break (never base64url) are computed in place, with the same results", async () => {
+    const { privateKey, publicKey } = pair("ES256");
+    for (const data of ["a\tb", "a\nb", "a.b\n"]) {
+      const sig = await sign("ES256", privateKey, data);
+      expect(independentlyValid("ES256", publicKey, data, sig)).toBe(true);
+      expect(await verify("ES256", publicKey, data, sig)).toBe(true);
+      expect(await verify("ES256", publicKey, `${data}x`, sig)).toBe(false);
+    }
+  });
+
   test("AUTHLY_CRYPTO_THREADS=0: a server process signs on its event loop, with the same results", () => {
     const script = `
       import { configureCryptoThreads, sign, verify } from ${JSON.stringify(`${import.meta.dir}/crypto-threads.ts`)};

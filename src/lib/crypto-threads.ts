@@ -9,8 +9,10 @@
 // the jobs then run in place).
 // Threads start at the first job (an idle server has none) and do not keep the process alive.
 //
-// Keys travel as DER (private keys as PKCS #8, public as SPKI), exported once per KeyObject; a
-// thread keeps the keys it imported (bounded). Nothing here logs a key or a signature input.
+// Keys travel as DER (private keys as PKCS #8, public as SPKI), exported once per KeyObject and
+// sent to each thread once; later jobs name them by a number (a thread holds at most
+// THREAD_MAX_KEYS, then forgets them all and is sent them again). Nothing here logs a key or a
+// signature input.
 import { constants, sign as signSync, verify as verifySync, type KeyObject } from "node:crypto";
 import { log } from "../log";
 
@@ -47,21 +49,16 @@ export function verifyNow(alg: JwsAlg, key: KeyObject, data: string, signatureB6
 }
 
 // The thread's program (plain JavaScript: it runs from a Blob URL, in the sources as in the
-// compiled binary). A job: [op, alg, keyDer, keyType, data, signature?]; the answer per job: the
-// signature (base64url) or a boolean, or null when the job failed.
+// compiled binary). A message is one string, a line per entry and tab-separated fields (one
+// string crosses threads in a few µs whatever its length; an array of jobs costs ~2 µs a job):
+//   k <id> <private|public> <DER, base64>   a key, sent once to each thread before its first job
+//   c                                         forget every key (the sender's bound was reached)
+//   s <alg> <key id> <data>                   sign: answers the base64url signature ("" if it failed)
+//   v <alg> <key id> <data> <signature>       verify: answers "1" or "0"
+// The answer is one string, a line per s/v job, in order.
 const THREAD_SOURCE = `
 const { constants, createPrivateKey, createPublicKey, sign, verify } = require("node:crypto");
 const keys = new Map();
-const MAX_KEYS = 4096;
-function keyOf(der, type) {
-  let k = keys.get(der);
-  if (k) return k;
-  const buf = Buffer.from(der, "base64");
-  k = type === "private" ? createPrivateKey({ key: buf, format: "der", type: "pkcs8" }) : createPublicKey({ key: buf, format: "der", type: "spki" });
-  if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value);
-  keys.set(der, k);
-  return k;
-}
 function args(alg, key) {
   if (alg === "ES256") return ["sha256", { key, dsaEncoding: "ieee-p1363" }];
   if (alg === "EdDSA") return [null, key];
@@ -70,22 +67,35 @@ function args(alg, key) {
   throw new Error("alg");
 }
 self.onmessage = (event) => {
-  const jobs = event.data;
-  const out = new Array(jobs.length);
-  for (let i = 0; i < jobs.length; i++) {
-    const [op, alg, der, type, data, sig] = jobs[i];
+  const out = [];
+  for (const line of event.data.split("\\n")) {
+    const f = line.split("\\t");
+    const op = f[0];
+    if (op === "k") {
+      try {
+        const der = Buffer.from(f[3], "base64");
+        keys.set(f[1], f[2] === "private" ? createPrivateKey({ key: der, format: "der", type: "pkcs8" }) : createPublicKey({ key: der, format: "der", type: "spki" }));
+      } catch {
+        keys.delete(f[1]);
+      }
+      continue;
+    }
+    if (op === "c") {
+      keys.clear();
+      continue;
+    }
     try {
-      const [hash, k] = args(alg, keyOf(der, type));
-      out[i] = op === "s" ? sign(hash, Buffer.from(data), k).toString("base64url") : verify(hash, Buffer.from(data), k, Buffer.from(sig, "base64url"));
+      const [hash, k] = args(f[1], keys.get(f[2]));
+      out.push(op === "s" ? sign(hash, Buffer.from(f[3]), k).toString("base64url") : verify(hash, Buffer.from(f[3]), k, Buffer.from(f[4], "base64url")) ? "1" : "0");
     } catch {
-      out[i] = op === "s" ? null : false;
+      out.push(op === "s" ? "" : "0");
     }
   }
-  postMessage(out);
+  postMessage(out.join("\\n"));
 };
 `;
 
-type Job = [op: "s" | "v", alg: JwsAlg, der: string, type: "private" | "public", data: string, sig?: string];
+type Job = { op: "s" | "v"; alg: JwsAlg; key: KeyObject; data: string; sig?: string };
 interface Pending {
   job: Job;
   resolve: (value: string | boolean | null) => void;
@@ -97,16 +107,42 @@ interface Thread {
   worker: Worker;
   /** Batches sent and not yet answered, oldest first (a thread answers in order). */
   inflight: Pending[][];
+  /** Ids of the keys this thread holds. */
+  keys: Set<number>;
 }
 
-const derCache = new WeakMap<KeyObject, string>();
-function derOf(key: KeyObject): string {
-  let der = derCache.get(key);
-  if (!der) {
-    der = (key.type === "private" ? key.export({ format: "der", type: "pkcs8" }) : key.export({ format: "der", type: "spki" })).toString("base64");
-    derCache.set(key, der);
+/** A key's id and DER (private keys as PKCS #8, public as SPKI), made once per KeyObject. */
+type KeyRef = { id: number; der: string };
+const keyRefs = new WeakMap<KeyObject, KeyRef>();
+let lastKeyId = 0;
+function keyRef(key: KeyObject): KeyRef {
+  let ref = keyRefs.get(key);
+  if (!ref) {
+    const der = (key.type === "private" ? key.export({ format: "der", type: "pkcs8" }) : key.export({ format: "der", type: "spki" })).toString("base64");
+    ref = { id: ++lastKeyId, der };
+    keyRefs.set(key, ref);
   }
-  return der;
+  return ref;
+}
+/** Keys a thread holds at most: past it, the thread forgets them all and is sent them again. */
+const THREAD_MAX_KEYS = 4096;
+
+/** The message carrying a batch to a thread: its keys the thread lacks, then one line per job. */
+function message(thread: Thread, batch: Pending[]): string {
+  const lines: string[] = [];
+  for (const { job } of batch) {
+    const ref = keyRef(job.key);
+    if (!thread.keys.has(ref.id)) {
+      if (thread.keys.size >= THREAD_MAX_KEYS) {
+        thread.keys.clear();
+        lines.push("c");
+      }
+      thread.keys.add(ref.id);
+      lines.push(`k\t${ref.id}\t${job.key.type}\t${ref.der}`);
+    }
+    lines.push(job.op === "s" ? `s\t${job.alg}\t${ref.id}\t${job.data}` : `v\t${job.alg}\t${ref.id}\t${job.data}\t${job.sig}`);
+  }
+  return lines.join("\n");
 }
 
 /** Threads to start at the first job (config AUTHLY_CRYPTO_THREADS, set by server.ts buildDeps). */
@@ -130,11 +166,14 @@ function startThreads(count: number): Thread[] {
   for (let i = 0; i < count; i++) {
     // smol: a small heap; the thread holds keys and a batch of strings at a time.
     const worker = new Worker(url, { smol: true } as WorkerOptions);
-    const thread: Thread = { worker, inflight: [] };
+    const thread: Thread = { worker, inflight: [], keys: new Set() };
     worker.onmessage = (event: MessageEvent) => {
       const batch = thread.inflight.shift();
-      const results = event.data as (string | boolean | null)[];
-      batch?.forEach((p, j) => p.resolve(results[j] ?? null));
+      const results = (event.data as string).split("\n");
+      batch?.forEach((p, j) => {
+        const out = results[j];
+        p.resolve(p.job.op === "s" ? out || null : out === "1");
+      });
       if (queue.length && !scheduled) flush();
     };
     worker.onerror = () => fail();
@@ -160,7 +199,7 @@ function runInPlace(p: Pending): void {
   try {
     p.resolve(p.inPlace());
   } catch {
-    p.resolve(p.job[0] === "s" ? null : false);
+    p.resolve(p.job.op === "s" ? null : false);
   }
 }
 
@@ -170,6 +209,10 @@ const MAX_INFLIGHT = 2;
 
 function flush(): void {
   scheduled = false;
+  send();
+}
+
+function send(): void {
   if (!queue.length) return;
   if (broken || !threads?.length) {
     const batch = queue;
@@ -189,11 +232,13 @@ function flush(): void {
   queue = [];
   thread.inflight.push(batch);
   try {
-    thread.worker.postMessage(batch.map((p) => p.job));
+    thread.worker.postMessage(message(thread, batch));
   } catch {
     fail();
   }
 }
+
+const SEPARATORS = /[\t\n]/;
 
 function submit(job: Job, inPlace: () => string | boolean): Promise<string | boolean | null> {
   if (threads === undefined) {
@@ -204,7 +249,8 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
     }
   }
   return new Promise((resolve) => {
-    if (!threads!.length) return runInPlace({ job, resolve, inPlace });
+    // A tab or line break would break the message's lines (base64url never has one): in place.
+    if (!threads!.length || SEPARATORS.test(job.data) || (job.sig !== undefined && SEPARATORS.test(job.sig))) return runInPlace({ job, resolve, inPlace });
     queue.push({ job, resolve, inPlace });
     if (!scheduled) {
       scheduled = true;
@@ -215,12 +261,12 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
 
 /** The base64url JWS signature of `data` (the signing input) with a private key. */
 export async function sign(alg: JwsAlg, key: KeyObject, data: string): Promise<string> {
-  const out = await submit(["s", alg, derOf(key), "private", data], () => signNow(alg, key, data));
+  const out = await submit({ op: "s", alg, key, data }, () => signNow(alg, key, data));
   if (typeof out !== "string") throw new Error("signing failed");
   return out;
 }
 
 /** Whether `signatureB64u` is a valid JWS signature of `data` under a public key (never throws). */
 export async function verify(alg: JwsAlg, key: KeyObject, data: string, signatureB64u: string): Promise<boolean> {
-  return (await submit(["v", alg, derOf(key), "public", data, signatureB64u], () => verifyNow(alg, key, data, signatureB64u))) === true;
+  return (await submit({ op: "v", alg, key, data, sig: signatureB64u }, () => verifyNow(alg, key, data, signatureB64u))) === true;
 }
