@@ -1,10 +1,12 @@
 // JWS signatures (RFC 7518 §3) computed on helper threads: signing our tokens and checking DPoP
 // proofs and our own JWTs are most of the CPU of a token, introspection or UserInfo request
 // (ES256 sign ~20 µs, ES256 verify ~70 µs, RS256 sign ~1 ms here), and the event loop that serves
-// HTTP is one thread. Jobs go to a thread as one message per batch, at most two batches per thread
-// at a time: the jobs that arrive meanwhile wait and go together, so under load a message carries
-// many jobs (a few µs of the event loop's time per job instead of the whole signature). Each
-// thread answers its messages in order. AUTHLY_CRYPTO_THREADS sets how many threads a process
+// HTTP is one thread. Jobs go to a thread as one message per batch: a batch leaves when it holds
+// EAGER_BATCH jobs or when the event loop's turn ends, whichever comes first, and a thread holds at
+// most MAX_INFLIGHT batches (jobs arriving meanwhile wait and go together), so under load a message
+// carries several jobs (a few µs of the event loop's time per message instead of the signatures),
+// while the thread signs one part of a turn's jobs as the event loop reads the next. Each thread
+// answers its messages in order. AUTHLY_CRYPTO_THREADS sets how many threads a process
 // starts (default 1; 0 computes everything on the event loop, as does any failure of a thread:
 // the jobs then run in place).
 // Threads start at the first job (an idle server has none) and do not keep the process alive.
@@ -203,9 +205,13 @@ function runInPlace(p: Pending): void {
   }
 }
 
-/** Batches a thread may hold at once: one being computed and the next waiting, so that a thread
- *  never idles between answers while few messages cross (each costs the event loop µs). */
-const MAX_INFLIGHT = 2;
+/** Batches a thread may hold at once (a few µs of the event loop each). */
+const MAX_INFLIGHT = 8;
+/** A batch leaves as soon as it has this many jobs, not only when the event loop's turn ends: a
+ *  turn that reads many requests would otherwise keep the thread idle until its end and then leave
+ *  the event loop idle while the thread signs the whole turn's jobs (the two alternate instead of
+ *  working together). */
+const EAGER_BATCH = 8;
 
 function flush(): void {
   scheduled = false;
@@ -252,6 +258,7 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
     // A tab or line break would break the message's lines (base64url never has one): in place.
     if (!threads!.length || SEPARATORS.test(job.data) || (job.sig !== undefined && SEPARATORS.test(job.sig))) return runInPlace({ job, resolve, inPlace });
     queue.push({ job, resolve, inPlace });
+    if (queue.length >= EAGER_BATCH) send();
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);
