@@ -225,6 +225,72 @@ export async function pipelinedTransaction<T>(sql: Sql, run: (tx: Tx) => Promise
   }
 }
 
+// ---- Statements that check the deadline themselves (refresh rotation, code exchange)
+//
+// A write that is one statement can commit on its own, in one round trip instead of two, when the
+// statement itself makes the commit check: authly_commit_deadline(bound) on its result row, after
+// its UPDATE has taken (or waited for) its row lock; if it raises, nothing commits. The bound must
+// be a time in the database's clock that is never later than this node's deadline less the margin.
+// The node gets it from an earlier reading of the database's clock: a statement's clock_timestamp()
+// was read before its result arrived here, so (reading - arrival on this node's monotonic clock) is
+// at most the real offset between the clocks, and the deadline plus that estimate is never later
+// in the database's clock than the deadline itself. The statements that use the bound return the
+// reading (noteDatabaseClock), so under load every rotation refreshes it; a reading older than
+// CLOCK_READING_MAX_AGE_MS is not used (the clocks may drift, the database's may be stepped) and
+// the write takes the two-round-trip pipelinedTransaction instead, which also returns a reading.
+// A statement held up in the network reaches the database past its bound and is refused.
+// Residual: what the statement does after its check (its INSERT's foreign-key check, the commit's
+// WAL flush) is not bounded, as the COMMIT of a pipelined transaction after its check is not.
+
+interface ClockReading {
+  /** database clock (epoch ms) minus this node's performance.now() at the reading's arrival. */
+  offsetMs: number;
+  /** performance.now() at arrival. */
+  at: number;
+}
+
+const clockReadings = new WeakMap<object, ClockReading>();
+const CLOCK_READING_MAX_AGE_MS = 1000;
+
+/** Records a reading of the database's clock (a statement's clock_timestamp()) whose result has just arrived. */
+export function noteDatabaseClock(sql: Sql, dbNow: Date): void {
+  const at = performance.now();
+  const offsetMs = dbNow.getTime() - at;
+  const last = clockReadings.get(sql);
+  // The largest estimate is the tightest one; a stale one gives way to any fresh one.
+  if (!last || offsetMs >= last.offsetMs || at - last.at > CLOCK_READING_MAX_AGE_MS) clockReadings.set(sql, { offsetMs, at });
+}
+
+/**
+ * The commit bound of a self-checking statement (see above), in the database's clock: null outside
+ * a request's deadline (no bound: authly_commit_deadline('infinity') always passes), undefined when
+ * this pool has no fresh reading of the database's clock (the caller uses pipelinedTransaction).
+ * Throws DeadlinePassedError when the deadline less the margin has passed.
+ */
+export function statementCommitBound(sql: Sql, scope = activeScope()): Date | null | undefined {
+  if (!scope) return null;
+  const left = timeLeft(scope);
+  if (left <= 0) throw new DeadlinePassedError();
+  if (left === Number.POSITIVE_INFINITY) return null;
+  const reading = clockReadings.get(sql);
+  const now = performance.now();
+  if (!reading || now - reading.at > CLOCK_READING_MAX_AGE_MS) return undefined;
+  return new Date(Math.floor(now + left + reading.offsetMs));
+}
+
+/**
+ * Runs a self-checking statement (it commits on its own): outside the request's write guard, which
+ * would wrap it in a transaction, and with its refused check answered as DeadlinePassedError.
+ */
+export async function selfCheckingStatement<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await scopes.exit(run);
+  } catch (err) {
+    if ((err as { code?: string }).code === COMMIT_DEADLINE_PASSED) throw new DeadlinePassedError();
+    throw err;
+  }
+}
+
 /** A non-negative integer for a statement's text (where the statement takes no parameter). */
 function sqlInteger(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`not a non-negative integer: ${n}`);

@@ -3,7 +3,7 @@
 // challenge; a second use revokes every token issued from it (§4.1.2). OIDC Core §3.1.3.3 adds the
 // ID token; offline_access decides the refresh token of an OIDC flow (§11).
 import { OAuthError } from "../errors";
-import { pipelinedTransaction } from "../db/sql";
+import { pipelinedTransaction, selfCheckingStatement, statementCommitBound } from "../db/sql";
 import { consumeAuthorizationCode, findAuthorizationCode, findUserOfAuthorizationCode, hashToken, redeemAuthorizationCode, revokeCodeFamily } from "../tokens/service";
 import { checkPkce, isWellFormedVerifier, s256Challenge } from "./pkce";
 import { grantDpopJkt, grantsRefreshToken, issueUserGrantTokens, signUserGrantTokens } from "./token-issue";
@@ -61,11 +61,14 @@ export async function authorizationCodeGrant(ctx: TokenContext): Promise<TokenRe
 }
 
 /**
- * The usual exchange (no resource indicators) in two round trips (db/sql.ts pipelinedTransaction):
- * one statement checks the code against the request, consumes it and stores the grant and its
- * refresh token (tokens/store.ts redeemAuthorizationCode); the tokens are signed before COMMIT,
- * and nothing is answered unless it committed. Undefined when the request or the code does not
- * fit: nothing was written, and the step-by-step path below decides.
+ * The usual exchange (no resource indicators) in one statement that checks the code against the
+ * request, consumes it and stores the grant and its refresh token (tokens/store.ts
+ * redeemAuthorizationCode). It checks the request deadline itself and commits on its own, in one
+ * round trip (db/sql.ts statementCommitBound); the tokens are signed after it, with nothing left
+ * that could fail but a missing signing key (the key service keeps one for every algorithm).
+ * Without a fresh reading of the database's clock it runs in a pipelined transaction (two round
+ * trips), the tokens signed before COMMIT. Nothing is answered unless it committed. Undefined when
+ * the request or the code does not fit: nothing was written, and the step-by-step path below decides.
  */
 async function redeemInOneStatement(ctx: TokenContext, codeHash: string): Promise<TokenResponseBody | undefined> {
   const { deps, client, form } = ctx;
@@ -73,13 +76,12 @@ async function redeemInOneStatement(ctx: TokenContext, codeHash: string): Promis
   const verifier = form.get("code_verifier");
   // Form values are text already (oauth/form.ts refuses NUL and lone surrogates).
   if (redirectUri === undefined || verifier === undefined || !isWellFormedVerifier(verifier) || form.all("resource").length) return undefined;
-  return pipelinedTransaction(deps.sql, async (tx) => {
-    const grantJkt = grantDpopJkt(client, ctx.dpopJkt);
-    const r = await redeemAuthorizationCode(deps, tx, { codeHash, client, redirectUri, dpopJkt: ctx.dpopJkt ?? null, challenge: s256Challenge(verifier), grantDpopJkt: grantJkt });
+  const input = { codeHash, client, redirectUri, dpopJkt: ctx.dpopJkt ?? null, challenge: s256Challenge(verifier), grantDpopJkt: grantDpopJkt(client, ctx.dpopJkt) };
+  const tokensOf = async (r: Awaited<ReturnType<typeof redeemAuthorizationCode>>) => {
     if (!r) return undefined;
     const { code } = r;
     const scopes = parseScope(code.scope);
-    // The statement applied the refresh-token rule in SQL; a disagreement would be a bug (rolled back).
+    // The statement applied the refresh-token rule in SQL; a disagreement would be a bug (a server error).
     if (Boolean(r.refreshToken) !== grantsRefreshToken(client, scopes)) throw new Error("redeemAuthorizationCode and grantsRefreshToken disagree on the refresh token");
     if (code.claims && !code.user) throw new OAuthError("invalid_grant", "The user of this authorization code is no longer active");
     return signUserGrantTokens(deps, {
@@ -98,7 +100,10 @@ async function redeemInOneStatement(ctx: TokenContext, codeHash: string): Promis
       resources: [],
       dpopJkt: ctx.dpopJkt,
     }, { grantId: r.grantId, atScope: formatScope(scopes), refreshToken: r.refreshToken });
-  });
+  };
+  const commitBy = statementCommitBound(deps.sql);
+  if (commitBy === undefined) return pipelinedTransaction(deps.sql, async (tx) => tokensOf(await redeemAuthorizationCode(deps, tx, { ...input, commitBy: null })));
+  return tokensOf(await selfCheckingStatement(() => redeemAuthorizationCode(deps, deps.sql, { ...input, commitBy })));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Token families: grants, opaque refresh tokens (stored as hashes, rotated on every use, reuse
 // revokes the family per RFC 9700 §4.14.2) and access-token lifetimes per client.
 import type { Deps } from "../deps";
-import type { Tx } from "../db/sql";
+import { noteDatabaseClock, selfCheckingStatement, statementCommitBound, type Tx } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 import { audit } from "../audit/service";
 import { hashSecret, randomToken } from "../lib/crypto";
@@ -68,7 +68,7 @@ export async function issueRefreshToken(
 export async function redeemAuthorizationCode(
   deps: Deps,
   tx: Tx,
-  input: { codeHash: string; client: ClientRecord; redirectUri: string; dpopJkt: string | null; challenge: string; grantDpopJkt: string | null },
+  input: { codeHash: string; client: ClientRecord; redirectUri: string; dpopJkt: string | null; challenge: string; grantDpopJkt: string | null; commitBy: Date | null },
 ): Promise<{ code: store.RedeemedAuthorizationCode; grantId: string; refreshToken: string | undefined } | undefined> {
   const { client } = input;
   const grantId = crypto.randomUUID();
@@ -87,8 +87,10 @@ export async function redeemAuthorizationCode(
     refreshExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
     accessExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
     grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
+    commitBy: input.commitBy,
   });
   if (!code) return undefined;
+  noteDatabaseClock(deps.sql, code.db_now);
   return { code, grantId, refreshToken: code.refresh_expires_at ? refreshToken : undefined };
 }
 
@@ -120,22 +122,49 @@ export async function useRefreshToken(deps: Deps, tx: Tx, token: string, client:
     return row ? { outcome: "rotated", row, refreshToken: undefined } : { outcome: "invalid" };
   }
   const successor = randomToken(32);
+  const row = await store.rotateRefreshToken(tx, { ...rotation(deps, hash, successor, client), commitBy: null });
+  if (row) {
+    noteDatabaseClock(deps.sql, row.db_now!);
+    return { outcome: "rotated", row, refreshToken: successor };
+  }
+  const known = await store.findRefreshToken(tx, hash);
+  if (known && known.client_id === client.client_id && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
+    return { outcome: "reused", grantId: known.grant_id };
+  }
+  return { outcome: "invalid" };
+}
+
+/**
+ * The rotation as one statement that commits on its own (db/sql.ts statementCommitBound: it checks
+ * the request deadline itself), for a token whose new tokens need nothing more from the database
+ * and no check that could still fail: a grant without resources, bound to no DPoP key or to
+ * `dpopJkt` (store.rotateRefreshToken `only`). Undefined when it did not rotate (nothing was
+ * written; useRefreshToken in a transaction then says why) or when the pool has no fresh reading
+ * of the database's clock.
+ */
+export async function rotateRefreshTokenAlone(deps: Deps, token: string, client: ClientRecord, dpopJkt: string | null): Promise<{ row: store.RotatedRefreshToken; refreshToken: string } | undefined> {
+  const commitBy = statementCommitBound(deps.sql);
+  if (commitBy === undefined) return undefined;
+  const successor = randomToken(32);
+  const input = { ...rotation(deps, hashToken(deps, token), successor, client), commitBy, only: { dpopJkt } };
+  const row = await selfCheckingStatement(() => store.rotateRefreshToken(deps.sql, input));
+  if (!row) return undefined;
+  noteDatabaseClock(deps.sql, row.db_now!);
+  return { row, refreshToken: successor };
+}
+
+/** What store.rotateRefreshToken needs besides its commit bound: the token, its successor, their lifetimes. */
+function rotation(deps: Deps, tokenHash: string, successor: string, client: ClientRecord) {
   const now = Date.now();
-  const row = await store.rotateRefreshToken(tx, {
-    tokenHash: hash,
+  return {
+    tokenHash,
     clientId: client.client_id,
     newTokenHash: hashToken(deps, successor),
     newExpiresAt: new Date(now + refreshTokenTtl(deps, client) * 1000),
     accessTokenExpiresAt: new Date(now + accessTokenTtl(deps, client) * 1000),
     grantMaxLifetimeSeconds: deps.config.refreshGrantMaxLifetime,
     stepSeconds: Math.min(GRANT_EXTENSION_STEP_SECONDS, refreshTokenTtl(deps, client)),
-  });
-  if (row) return { outcome: "rotated", row, refreshToken: successor };
-  const known = await store.findRefreshToken(tx, hash);
-  if (known && known.client_id === client.client_id && known.rotated_at && !known.revoked_at && !known.grant_revoked) {
-    return { outcome: "reused", grantId: known.grant_id };
-  }
-  return { outcome: "invalid" };
+  };
 }
 
 /** Revokes a whole token family (grant) and records why. */

@@ -212,6 +212,8 @@ export interface RedeemedAuthorizationCode extends AuthorizationCodeRow {
   refresh_expires_at: Date | null;
   /** The user's record (without its password hash) when the code carries a claims request. */
   user: UserRecord | null;
+  /** The database's clock when the statement ran (db/sql.ts noteDatabaseClock). */
+  db_now: Date;
 }
 
 /**
@@ -220,17 +222,19 @@ export interface RedeemedAuthorizationCode extends AuthorizationCodeRow {
  * challenge, an active user, no resources), and stores the grant and, when `mayRefresh` and the
  * scope allows it (no openid, or offline_access: OIDC Core §11), its first refresh token.
  * Undefined when anything does not hold: the caller then takes the step-by-step path, which says
- * why (or detects a reuse). Of concurrent uses exactly one gets the row.
+ * why (or detects a reuse). Of concurrent uses exactly one gets the row. The result row passes
+ * authly_commit_deadline(commitBy) (null: no bound) so that the statement may commit on its own,
+ * as rotateRefreshToken.
  */
 export async function redeemAuthorizationCode(
   sql: Tx,
   r: {
     codeHash: string; clientId: string; redirectUri: string; dpopJkt: string | null; challenge: string;
     grantId: string; grantDpopJkt: string | null; mayRefresh: boolean; refreshTokenHash: string;
-    refreshExpiresAt: Date; accessExpiresAt: Date; grantMaxLifetimeSeconds: number;
+    refreshExpiresAt: Date; accessExpiresAt: Date; grantMaxLifetimeSeconds: number; commitBy: Date | null;
   },
 ): Promise<RedeemedAuthorizationCode | undefined> {
-  const [row] = await sql<(AuthorizationCodeRow & { refresh_expires_at: Date | null; user_record: UserJson | null })[]>`
+  const [row] = await sql<(AuthorizationCodeRow & { refresh_expires_at: Date | null; user_record: UserJson | null; db_now: Date })[]>`
     WITH code AS (
       UPDATE authorization_codes c SET consumed_at = now()
       WHERE c.code_hash = ${r.codeHash} AND c.consumed_at IS NULL AND c.expires_at > now()
@@ -256,8 +260,9 @@ export async function redeemAuthorizationCode(
            code.code_challenge_method, code.session_id, code.auth_time, code.acr, code.amr, code.claims, code.resources,
            code.dpop_jkt, code.created_at, code.expires_at, code.consumed_at,
            (SELECT expires_at FROM refresh) AS refresh_expires_at,
-           CASE WHEN code.claims IS NOT NULL THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = code.user_id) END AS user_record
-    FROM code`;
+           CASE WHEN code.claims IS NOT NULL THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = code.user_id) END AS user_record,
+           clock_timestamp() AS db_now
+    FROM code WHERE authly_commit_deadline(coalesce(${r.commitBy}::timestamptz, 'infinity'))`;
   if (!row) return undefined;
   const { user_record, ...rest } = row;
   return { ...rest, user: userFromJson(user_record) };
@@ -316,6 +321,8 @@ export interface RotatedRefreshToken extends RefreshTokenRow {
   resources: string[];
   /** The grant's DPoP key binding (RFC 9449 §5). */
   dpop_jkt: string | null;
+  /** The database's clock when the statement ran (db/sql.ts noteDatabaseClock); absent without rotation. */
+  db_now?: Date;
   /** The user's record (without its password hash), read by the same statement when the grant
    *  carries a `claims` request (OIDC Core §5.5): the only case where the ID token of a refresh,
    *  always issued with an access token, releases user claims (§5.4). Null otherwise. */
@@ -349,10 +356,19 @@ function withUserRecord({ user_record, ...row }: RotationRow): RotatedRefreshTok
  * indexes) alone. Migration 0008 leaves
  * free space in refresh_tokens' pages so that marking the old token rotated is a HOT update (no
  * index entry written).
+ *
+ * The result row passes authly_commit_deadline(commitBy) (null: no bound), so that the statement
+ * may commit on its own (db/sql.ts statementCommitBound), and carries the database's clock
+ * (db_now, for db/sql.ts noteDatabaseClock). `only` narrows it to the tokens whose new tokens need
+ * nothing more from the database and no check that could fail after it (the single-statement path
+ * of token-refresh.ts): a grant without resources, bound to no DPoP key or to `only.dpopJkt`.
  */
 export async function rotateRefreshToken(
   sql: Tx,
-  r: { tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number; stepSeconds: number },
+  r: {
+    tokenHash: string; clientId: string; newTokenHash: string; newExpiresAt: Date; accessTokenExpiresAt: Date; grantMaxLifetimeSeconds: number; stepSeconds: number;
+    commitBy: Date | null; only?: { dpopJkt: string | null };
+  },
 ): Promise<RotatedRefreshToken | undefined> {
   // The grant's absolute end (created_at + the maximum lifetime): past it nothing rotates, and the
   // successor never outlives it.
@@ -364,6 +380,7 @@ export async function rotateRefreshToken(
         AND r.revoked_at IS NULL AND r.expires_at > now() AND g.id = r.grant_id AND g.revoked_at IS NULL
         AND g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}) > now()
         AND (r.user_id IS NULL OR EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.is_active))
+        AND (NOT ${Boolean(r.only)}::boolean OR (cardinality(g.resources) = 0 AND (g.dpop_jkt IS NULL OR g.dpop_jkt = ${r.only?.dpopJkt ?? null}::text)))
       RETURNING r.*, g.dpop_jkt, g.auth_time, g.session_id, g.acr, g.amr, g.claims, g.resources, g.expires_at AS grant_expires_at,
                 least(${r.newExpiresAt}::timestamptz, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds})) AS successor_expires_at
     ), successor AS (
@@ -375,8 +392,9 @@ export async function rotateRefreshToken(
       FROM successor s WHERE g.id = s.grant_id AND g.expires_at < least(s.needed, g.created_at + make_interval(secs => ${r.grantMaxLifetimeSeconds}))
     )
     SELECT rotated.*, CASE WHEN rotated.claims IS NOT NULL
-      THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = rotated.user_id) END AS user_record
-    FROM rotated`;
+      THEN (SELECT to_jsonb(u) - 'password_hash' FROM users u WHERE u.id = rotated.user_id) END AS user_record,
+      clock_timestamp() AS db_now
+    FROM rotated WHERE authly_commit_deadline(coalesce(${r.commitBy}::timestamptz, 'infinity'))`;
   return row && withUserRecord(row);
 }
 

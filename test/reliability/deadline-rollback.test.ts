@@ -2,7 +2,8 @@
 // never commits, even when the frozen database gets it later. A client that retries as Retry-After
 // invites — the same refresh token, the same authorization code — succeeds, and keeps its grant.
 import { afterAll, describe, expect, test } from "bun:test";
-import { createSql, pipelinedTransaction, runWithDeadline } from "../../src/db/sql";
+import { createSql, noteDatabaseClock, pipelinedTransaction, runWithDeadline, selfCheckingStatement, statementCommitBound } from "../../src/db/sql";
+import { hashToken } from "../../src/tokens/service";
 import { createClient, createCode, createUser, post } from "../support/fixtures";
 import { startProxiedServer } from "./harness";
 import { startTcpProxy } from "./tcp-proxy";
@@ -83,6 +84,64 @@ describe.skipIf(!real)("work that answered 503 never commits", () => {
     const [grants] = await direct<{ n: number }[]>`
       SELECT count(*)::int AS n FROM grants WHERE client_id = ${client.clientId} AND revoked_at IS NOT NULL`;
     expect(grants!.n).toBe(0);
+  }, 60_000);
+});
+
+describe.skipIf(!real)("a rotation that commits on its own (one statement, its own deadline check)", () => {
+  test("held up in the network until after the deadline, it does not commit; the retry rotates the same token", async () => {
+    const first = await exchange(await createCode(s.deps, { clientId: client.clientId, userId: user.id }));
+    expect(first.status).toBe(200);
+    const second = await refresh(first.body.refresh_token!);
+    expect(second.status).toBe(200);
+    const held = second.body.refresh_token!;
+    // The rotations just made left a fresh reading of the database's clock: the next one is a
+    // single statement carrying its commit bound (tokens/service.ts rotateRefreshTokenAlone).
+    expect(runWithDeadline(2000, () => statementCommitBound(s.deps.sql)).result).toBeInstanceOf(Date);
+    // Its message (the token's hash is a parameter of it) and everything after it is held.
+    s.proxy.freezeOnClientBytes(hashToken(s.deps, held));
+    let frozen: TokenAnswer;
+    try {
+      frozen = await refresh(held);
+    } finally {
+      s.proxy.thaw();
+    }
+    expect([frozen.status, frozen.body.error]).toEqual([503, "temporarily_unavailable"]);
+    await waitUntilReady();
+    await waitForAbandonedWork();
+    const retried = await refresh(held);
+    expect({ status: retried.status, error: retried.body.error }).toEqual({ status: 200, error: undefined });
+    const [grants] = await direct<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM grants WHERE client_id = ${client.clientId} AND revoked_at IS NOT NULL`;
+    expect(grants!.n).toBe(0);
+  }, 60_000);
+
+  test("a self-checking statement that reaches the database past its bound is refused", async () => {
+    await direct`CREATE TABLE IF NOT EXISTS deadline_probe (id text PRIMARY KEY)`;
+    const target = new URL(s.db.url);
+    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
+    const sql = createSql({ url: proxy.url(s.db.url), pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 30 }, applicationName: `${app}-self` });
+    const id = crypto.randomUUID();
+    try {
+      const [reading] = await sql<{ now: Date }[]>`SELECT clock_timestamp() AS now`;
+      noteDatabaseClock(sql, reading!.now);
+      proxy.freezeOnClientBytes(id);
+      const { result } = runWithDeadline(1500, () => {
+        const bound = statementCommitBound(sql);
+        if (!(bound instanceof Date)) throw new Error(`expected a bound, got ${bound}`);
+        return selfCheckingStatement(() => sql`INSERT INTO deadline_probe (id) SELECT ${id} WHERE authly_commit_deadline(${bound})`);
+      });
+      const outcome = Promise.resolve(result).then(() => "committed", (e: { code?: string; message: string }) => e.code ?? e.message);
+      // Held past the deadline (1.5 s, less its margin), then delivered.
+      await Bun.sleep(1700);
+      proxy.thaw();
+      expect(await outcome).toBe("AUTHLY_DEADLINE");
+      const [row] = await direct<{ n: number }[]>`SELECT count(*)::int AS n FROM deadline_probe WHERE id = ${id}`;
+      expect(row!.n).toBe(0);
+    } finally {
+      proxy.thaw();
+      await sql.end({ timeout: 1 });
+      await proxy.stop();
+    }
   }, 60_000);
 });
 
