@@ -1,6 +1,6 @@
 // `bun run bench/memory.ts`: the memory of one `authly serve` worker (targets: idle ≤ 64 MB RSS;
 // under load ≤ 128 MB with no growth). Runs the compiled binary when it is built (or BENCH_AUTHLY_BIN),
-// else the sources; production mode on a fresh schema of the local PostgreSQL. Prints the idle RSS
+// else the sources; production mode on a throw-away database of the local PostgreSQL. Prints the idle RSS
 // split into anonymous memory (heap) and file pages (the executable's code and embedded files
 // actually touched), then drives mixed traffic (client_credentials, introspection, refresh
 // rotations, discovery) for --seconds, sampling RSS every second: the peak, and the growth between

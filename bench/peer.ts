@@ -98,7 +98,7 @@ async function main(): Promise<void> {
   const procs: Proc[] = [];
   let authlyStop: (() => Promise<void>) | undefined;
   try {
-    // Authly: production mode on a fresh schema, ES256 for access and ID tokens (as the peer).
+    // Authly: production mode on a throw-away database, ES256 for access and ID tokens (as the peer).
     const authly = await startBenchServer({ AUTHLY_ACCESS_TOKEN_ALG: "ES256", AUTHLY_ID_TOKEN_ALG: "ES256", AUTHLY_AUTHORIZE_RATE_LIMIT: "100000000" });
     authlyStop = authly.stop;
     const password = `bench-${randomToken(12)}`;

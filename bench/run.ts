@@ -1,5 +1,5 @@
 // `bun run bench`: the token service under load on loopback. Starts `authly serve` on the local
-// PostgreSQL (a fresh schema, dropped afterwards) and a raw Bun.serve "hello" as the ceiling, then
+// PostgreSQL (a throw-away database, dropped afterwards) and a raw Bun.serve "hello" as the ceiling, then
 // drives each with Debian's `wrk` and prints requests/second and p50/p99 latency per endpoint.
 //
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test bun run bench [--duration 10] [--rounds 3] [--connections 64]
@@ -23,7 +23,7 @@ import { createSql } from "../src/db/sql";
 import { deriveKey, hashSecret, randomToken } from "../src/lib/crypto";
 import { runCompanionBenches } from "./companions";
 import { createDpopProof, generateDpopKey, type DpopAlg } from "../src/lib/dpop-proof";
-import { BASE_URL, cpuTimes, freePort, parseArgs, spawnLogged, waitReady } from "./load-support";
+import { benchDatabase, cpuTimes, freePort, parseArgs, spawnLogged, waitReady } from "./load-support";
 import { ensureWrk, luaPost, luaQueuedHeader, luaRefresh, runWrk as wrkRun, writeScript, type WrkResult as Result } from "./wrk";
 
 const args = parseArgs(process.argv.slice(2));
@@ -81,17 +81,13 @@ const medianCost = (runs: Pair[], key: keyof Cost) => {
 async function main(): Promise<void> {
   const wrk = await ensureWrk();
   const dir = mkdtempSync(join(tmpdir(), "authly-bench-"));
-  const schema = `bench_${randomToken(6).toLowerCase().replace(/[^a-z0-9]/g, "x")}`;
-  const admin = createSql({ url: BASE_URL, pool: { min: 1, max: 1, connectTimeout: 10, idleTimeout: 10 } });
-  await admin.unsafe(`CREATE SCHEMA ${schema}`);
-  const url = new URL(BASE_URL);
-  url.searchParams.set("search_path", schema);
+  const db = await benchDatabase();
+  const url = new URL(db.url);
   const procs: ReturnType<typeof Bun.spawn>[] = [];
   const cleanup = async () => {
     for (const p of procs) p.kill("SIGTERM");
     await Promise.all(procs.map((p) => p.exited));
-    await admin.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
-    await admin.end({ timeout: 1 });
+    await db.drop();
     rmSync(dir, { recursive: true, force: true });
   };
   process.on("SIGINT", () => void cleanup().then(() => process.exit(130)));
