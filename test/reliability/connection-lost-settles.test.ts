@@ -1,8 +1,8 @@
 // A connection lost at an awkward moment (issue 8 "Faults"): every query waiting on it settles and
 // nothing is raised past its caller. Each case cuts the TCP proxy at the exact step that postgres.js
-// 3.4.9 mishandled (fixes in patches/postgres@3.4.9.patch); under load these made
-// consistency-after-outage.test.ts flaky: a refresh that waited for a connection hung until its
-// request deadline, and the test's own queries after it until the test timed out.
+// 3.4.9 mishandled (fixes in patches/postgres@3.4.9.patch). The hang seen now and then in
+// consistency-after-outage.test.ts under load is of this kind: requests that waited on a lost
+// connection hung until their deadline, and the test's own queries after them until it timed out.
 import { afterAll, describe, expect, test } from "bun:test";
 import { createSql, pipelinedTransaction, type Sql } from "../../src/db/sql";
 import { createTestDatabase } from "../support/db";
@@ -125,22 +125,15 @@ describe("a connection lost at an awkward moment", () => {
 
   test("a cut while a new connection reads the database's types raises nothing unhandled, and the pool recovers", async () => {
     // postgres.js fetches the array types on each new connection from a promise nobody awaited:
-    // the cut rejected it unhandled, which ends a Bun process.
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => unhandled.push(reason);
-    process.on("unhandledRejection", onUnhandled);
-    try {
-      const { sql, proxy } = await onePool("types");
-      proxy.freezeOnClientBytes("typarray");
-      const first = sql`SELECT 1`.execute();
-      await untilFrozen(proxy);
-      await proxy.cut();
-      expect(String(await outcome(first))).toStartWith("rejected: ");
-      await proxy.restore();
-      expect(await outcome(sql<{ v: number }[]>`SELECT 7 AS v`.then((r) => r[0]!.v))).toBe(7);
-    } finally {
-      process.off("unhandledRejection", onUnhandled);
-    }
-    expect(unhandled.map((e) => String((e as { code?: string }).code ?? e))).toEqual([]);
+    // the cut rejected it unhandled, which ends a Bun process (and fails this test: bun test fails
+    // a test on an unhandled rejection). The query waiting for the connection stayed pending too.
+    const { sql, proxy } = await onePool("types");
+    proxy.freezeOnClientBytes("typarray");
+    const first = sql`SELECT 1`.execute();
+    await untilFrozen(proxy);
+    await proxy.cut();
+    expect(String(await outcome(first))).toStartWith("rejected: ");
+    await proxy.restore();
+    expect(await outcome(sql<{ v: number }[]>`SELECT 7 AS v`.then((r) => r[0]!.v))).toBe(7);
   }, 60_000);
 });
