@@ -35,7 +35,7 @@ import {
   scopeDescriptions,
   type LoadedInteraction,
 } from "./service";
-import { endSession, loadSession, startSession, type Session } from "./session";
+import { endSession, loadSession, startSession, type Session, type StartedSession } from "./session";
 import type { Method } from "../authn/model";
 import { chooseLocale, type MessageKey } from "../i18n";
 import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
@@ -101,14 +101,19 @@ export function interactionRoutes(deps: Deps) {
     );
   };
 
-  /** A new session for a user who just proved who they are (always a new value: no fixation). */
-  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods: Method[] = [{ kind: "password" }], user?: UserRecord): Promise<Response> => {
+  /** The new session of a user who just proved who they are (always a new value: no fixation). */
+  const sessionInput = (request: Request, userId: string, methods: Method[] = [{ kind: "password" }]) => ({ userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
+  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods?: Method[]): Promise<Response> =>
+    sessionStarted(request, ia, await startSession(deps, sessionInput(request, userId, methods)));
+
+  /** After a sign-in started a session: the browser's previous one ends, the interaction goes on
+   *  with the new one. `user`: the record the sign-in has just read. */
+  const sessionStarted = async (request: Request, ia: LoadedInteraction, started: StartedSession, user?: UserRecord): Promise<Response> => {
     const previous = await loadSession(deps, request);
     if (previous) await endSession(deps, previous);
-    const { session, cookie } = await startSession(deps, { userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
-    ia.state.loginSessionId = session.id;
+    ia.state.loginSessionId = started.session.id;
     ia.state.passwordChangeFor = undefined;
-    return continueAfterPost(request, ia, session, [cookie], user);
+    return continueAfterPost(request, ia, started.session, [started.cookie], user);
   };
 
   /**
@@ -218,7 +223,9 @@ export function interactionRoutes(deps: Deps) {
       if (!login || !fields.password) return renderLogin(request, ia, 400, login, "login.missing_fields");
       let user;
       try {
-        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
+        // The session starts in the transaction that records the login (none while the password must be changed).
+        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) }, (tx, u) =>
+          u.requires_password_change ? Promise.resolve(undefined) : startSession(deps, sessionInput(request, u.id), tx));
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).
@@ -230,7 +237,8 @@ export function interactionRoutes(deps: Deps) {
         await saveInteraction(deps, ia);
         return renderPasswordChange(request, ia, 200);
       }
-      return beginSession(request, ia, user.id, undefined, user);
+      const { also: started, ...signedIn } = user;
+      return sessionStarted(request, ia, started!, signedIn);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
     .post("/interaction/:id/password", async ({ request, params }) => {
       const f = await form(request, params.id);

@@ -3,6 +3,7 @@
 // the pending request kept server-side in `interactions`, remembered consent, and the code itself.
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
+import { pipelinedTransaction } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
 import type { AuthorizationRequest } from "../oauth/authorize";
@@ -126,23 +127,22 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
 }
 
 /**
- * Ends an interaction and issues its code in one transaction (one COMMIT; the two statements go
- * out together): false when another request already ended the interaction (a double submit), and
- * then no code. With `withCode` false (the account page) it only ends the interaction.
+ * Ends an interaction and issues its code in one transaction, in two round trips (db/sql.ts
+ * pipelinedTransaction: the two statements go out with BEGIN, COMMIT in a second write): false when
+ * another request already ended the interaction (a double submit), and then no code. With
+ * `withCode` false (the account page) it only ends the interaction.
  */
 export async function finishWithCode(deps: Deps, ia: Interaction, req: AuthorizationRequest, session: Session, withCode: boolean): Promise<Record<string, string> | undefined | false> {
   const code = randomToken(32);
-  const ended = await deps.sql
-    .begin(async (tx) => {
-      const [deleted] = await Promise.all([store.deleteInteraction(tx, ia.idHash), withCode ? store.insertAuthorizationCode(tx, codeRow(deps, req, session, code)) : undefined]);
-      // Rolls the code back: the interaction was already ended.
-      if (!deleted) throw new InteractionEnded();
-      return true;
-    })
-    .catch((err) => {
-      if (err instanceof InteractionEnded) return false;
-      throw err;
-    });
+  const ended = await pipelinedTransaction(deps.sql, async (tx) => {
+    const [deleted] = await Promise.all([store.deleteInteraction(tx, ia.idHash), withCode ? store.insertAuthorizationCode(tx, codeRow(deps, req, session, code)) : undefined]);
+    // Rolls the code back: the interaction was already ended.
+    if (!deleted) throw new InteractionEnded();
+    return true;
+  }).catch((err) => {
+    if (err instanceof InteractionEnded) return false;
+    throw err;
+  });
   if (!ended) return false;
   return withCode ? codeResponse(deps, req, code) : undefined;
 }
