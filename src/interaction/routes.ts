@@ -5,7 +5,6 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { findUserById } from "../accounts/store";
-import type { UserRecord } from "../accounts/model";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
@@ -107,13 +106,13 @@ export function interactionRoutes(deps: Deps) {
     sessionStarted(request, ia, await startSession(deps, sessionInput(request, userId, methods)));
 
   /** After a sign-in started a session: the browser's previous one ends, the interaction goes on
-   *  with the new one. `user`: the record the sign-in has just read. */
-  const sessionStarted = async (request: Request, ia: LoadedInteraction, started: StartedSession, user?: UserRecord): Promise<Response> => {
+   *  with the new one. */
+  const sessionStarted = async (request: Request, ia: LoadedInteraction, started: StartedSession): Promise<Response> => {
     const previous = await loadSession(deps, request);
     if (previous) await endSession(deps, previous);
     ia.state.loginSessionId = started.session.id;
     ia.state.passwordChangeFor = undefined;
-    return continueAfterPost(request, ia, started.session, [started.cookie], user);
+    return continueAfterPost(request, ia, started.session, [started.cookie]);
   };
 
   /**
@@ -122,9 +121,9 @@ export function interactionRoutes(deps: Deps) {
    * that then redirects again); otherwise the interaction is saved and the browser is sent to its
    * next page with a 303 (Post/Redirect/Get). Errors are left to that GET, as before.
    */
-  const continueAfterPost = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = [], user?: UserRecord): Promise<Response> => {
+  const continueAfterPost = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = []): Promise<Response> => {
     if (!ia.state.returnTo) {
-      const step = await nextStep(deps, ia.client, ia.state, session, user);
+      const step = await nextStep(deps, ia.client, ia.state, session);
       if (step.kind === "complete") return complete(request, ia, step.session, cookies);
     }
     await saveInteraction(deps, ia);
@@ -237,8 +236,7 @@ export function interactionRoutes(deps: Deps) {
         await saveInteraction(deps, ia);
         return renderPasswordChange(request, ia, 200);
       }
-      const { also: started, ...signedIn } = user;
-      return sessionStarted(request, ia, started!, signedIn);
+      return sessionStarted(request, ia, user.also!);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
     .post("/interaction/:id/password", async ({ request, params }) => {
       const f = await form(request, params.id);
