@@ -60,8 +60,10 @@ export function redirectError(req: AuthorizationRequest, code: string, descripti
   return new OAuthError(code, description, { redirectable: true, redirectUri: req.redirectUri, state: req.state, responseMode: req.responseMode });
 }
 
-/** What the request needs next, given the browser's session and what happened in the interaction. */
-export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined): Promise<Step> {
+/** What the request needs next, given the browser's session and what happened in the interaction.
+ *  `known`: the session user's state at this client when the caller has just read it (the login
+ *  that started the session reads it in its transaction). */
+export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined, known?: store.SignInState): Promise<Step> {
   const req = st.request;
   const none = req.prompt.includes("none");
   const authenticatedHere = session !== undefined && session.id === st.loginSessionId;
@@ -80,7 +82,7 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
   }
   // After the password: what the MFA policy and the request's acr ask for (src/authn/), then the
   // consent; the user, their factors and their consent at this client come in one read.
-  const state = await store.findSignInState(deps.sql, session.user_id, client.client_id);
+  const state = known?.user.id === session.user_id ? known : await store.findSignInState(deps.sql, session.user_id, client.client_id);
   if (!state) return { kind: "login" };
   const need = await nextFactor(deps, { user: state.user, clientPolicy: client.mfa, amr: session.amr, request: { acrValues: req.acrValues, essential: req.claims?.id_token?.acr } }, enrolmentFrom(state.factors));
   if (need.kind === "unmet") {

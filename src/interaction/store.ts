@@ -124,9 +124,16 @@ export interface RememberedConsent {
   resources: string[];
 }
 
-/** What decides the step after a session exists (interaction/service.ts nextStep), in one read:
- *  the user, the factors they have (authn/store.ts) and their consent at this client. */
-export async function findSignInState(sql: Tx, userId: string, clientId: string): Promise<{ user: UserRecord; factors: FactorCounts; consent: RememberedConsent } | undefined> {
+/** What decides the step after a session exists (interaction/service.ts nextStep): the user, the
+ *  factors they have (authn/store.ts) and their consent at this client. */
+export interface SignInState {
+  user: UserRecord;
+  factors: FactorCounts;
+  consent: RememberedConsent;
+}
+
+/** The SignInState of a user at a client, in one read. */
+export async function findSignInState(sql: Tx, userId: string, clientId: string): Promise<SignInState | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
   const [row] = await sql<(UserRecord & { factor_totp: boolean; factor_webauthn: number; factor_recovery: number; consent_scopes: string[] | null; consent_claims: string[] | null; consent_resources: string[] | null })[]>`
     SELECT u.*, ${factorCountColumns(sql, userId)},
