@@ -30,6 +30,9 @@ export const ACCOUNT_FAILURE_FACTOR = 2;
 export const SLOWDOWN_CAP_SECONDS = 60;
 /** A source the account signed in from skips the account slow-down for this many days. */
 export const KNOWN_SOURCE_DAYS = 90;
+/** A known source's term is renewed by a sign-in at most this often (login-store.ts rememberSource):
+ *  it is forgotten at most this much sooner than KNOWN_SOURCE_DAYS after its last sign-in. */
+export const KNOWN_SOURCE_RENEW_SECONDS = 3600;
 
 export class AuthenticationError extends Error {
   constructor(
@@ -98,7 +101,7 @@ export async function authenticateUser<T = undefined>(deps: Deps, attempt: Login
     Promise.all([
       markLoggedIn(tx, user.id, rehash),
       clearLoginFailures(tx, keys.pair),
-      rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS),
+      rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS, KNOWN_SOURCE_RENEW_SECONDS),
       audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} }, tx),
       also?.(tx, user),
     ]),
