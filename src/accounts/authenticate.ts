@@ -15,6 +15,7 @@
 // A source is an IPv4 address or an IPv6 /64 (lib/source-key.ts).
 import type { Deps } from "../deps";
 import { audit } from "../audit/service";
+import { pipelinedTransaction, type Tx } from "../db/sql";
 import { sourceKey } from "../lib/source-key";
 import type { UserRecord } from "./model";
 import { hashPassword, passwordParams, verifyPassword } from "./password";
@@ -29,6 +30,9 @@ export const ACCOUNT_FAILURE_FACTOR = 2;
 export const SLOWDOWN_CAP_SECONDS = 60;
 /** A source the account signed in from skips the account slow-down for this many days. */
 export const KNOWN_SOURCE_DAYS = 90;
+/** A known source's term is renewed by a sign-in at most this often (login-store.ts rememberSource):
+ *  it is forgotten at most this much sooner than KNOWN_SOURCE_DAYS after its last sign-in. */
+export const KNOWN_SOURCE_RENEW_SECONDS = 3600;
 
 export class AuthenticationError extends Error {
   constructor(
@@ -56,8 +60,13 @@ export function throttleKeys(account: string, source: string) {
   return { pair: `pair:${account}@${source}`, source: `source:${source}`, account: `account:${account}` };
 }
 
-/** Returns the active user for valid credentials; throws AuthenticationError otherwise. */
-export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promise<UserRecord> {
+/**
+ * Returns the active user for valid credentials; throws AuthenticationError otherwise. `also` adds
+ * statements to the transaction that records the success (issued at once, before its first await:
+ * db/sql.ts pipelinedTransaction), e.g. the browser session the login starts: they commit with it,
+ * in the same two round trips, or not at all. What it returns comes back as `also`.
+ */
+export async function authenticateUser<T = undefined>(deps: Deps, attempt: LoginAttempt, also?: (tx: Tx, user: UserRecord) => Promise<T>): Promise<UserRecord & { also?: T }> {
   const { config } = deps;
   const login = attempt.login.trim();
   const user = login ? await findUserByLogin(deps.sql, login) : undefined;
@@ -84,18 +93,20 @@ export async function authenticateUser(deps: Deps, attempt: LoginAttempt): Promi
     throw new AuthenticationError("invalid_credentials", "Invalid username or password");
   }
   const rehash = needsRehash ? await hashPassword(attempt.password, params) : undefined;
-  // One transaction, its four statements pipelined (the audit row with them): one COMMIT instead of four.
+  // One transaction, its four statements (the audit row with them) sent with BEGIN in one write,
+  // COMMIT in a second (db/sql.ts pipelinedTransaction): one COMMIT instead of four, two round trips.
   // The owner's source is clear again and skips the account slow-down from now on. The account
   // counter stays: an attacker elsewhere gets no fresh guesses from the owner's success.
-  await deps.sql.begin((tx) =>
+  const [, , , , extra] = await pipelinedTransaction(deps.sql, (tx) =>
     Promise.all([
       markLoggedIn(tx, user.id, rehash),
       clearLoginFailures(tx, keys.pair),
-      rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS),
+      rememberSource(tx, user.id, source, KNOWN_SOURCE_DAYS, KNOWN_SOURCE_RENEW_SECONDS),
       audit(deps, { action: "login.success", actor: user.id, targetType: "user", targetId: user.id, ip: attempt.ip, details: rehash ? { rehashed: true } : {} }, tx),
+      also?.(tx, user),
     ]),
   );
-  return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash };
+  return { ...user, last_login_at: new Date(), password_hash: rehash ?? user.password_hash, also: extra };
 }
 
 export interface FactorAttempt {

@@ -61,11 +61,18 @@ export async function clearLoginFailures(sql: Tx, key: string): Promise<void> {
   await sql`DELETE FROM login_failures WHERE key = ${key}`;
 }
 
-/** Remembers that the account signed in from `source` (for `days` from now). */
-export async function rememberSource(sql: Tx, userId: string, source: string, days: number): Promise<void> {
+/**
+ * Remembers that the account signed in from `source` (for `days` from now). A source already
+ * remembered is renewed only when its term was set more than `renewSeconds` ago: the row is indexed
+ * by expires_at, so each renewal writes a new row version and two index entries (no HOT update),
+ * and most sign-ins come from a source that signed in a moment before. A source is then forgotten
+ * at most `renewSeconds` sooner than `days` after its last sign-in, never later.
+ */
+export async function rememberSource(sql: Tx, userId: string, source: string, days: number, renewSeconds: number): Promise<void> {
   await sql`
-    INSERT INTO login_known_sources (user_id, source, expires_at) VALUES (${userId}, ${source}, now() + make_interval(days => ${days}))
-    ON CONFLICT (user_id, source) DO UPDATE SET expires_at = EXCLUDED.expires_at`;
+    INSERT INTO login_known_sources AS k (user_id, source, expires_at) VALUES (${userId}, ${source}, now() + make_interval(days => ${days}))
+    ON CONFLICT (user_id, source) DO UPDATE SET expires_at = EXCLUDED.expires_at
+      WHERE k.expires_at < EXCLUDED.expires_at - make_interval(secs => ${renewSeconds})`;
 }
 
 export interface AccountLock {

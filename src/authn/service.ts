@@ -13,7 +13,11 @@ import { verifyTotp } from "./totp";
 import * as store from "./store";
 
 export async function enrolmentOf(deps: Deps, userId: string, sql = deps.sql): Promise<Enrolment> {
-  const c = await store.countFactors(sql, userId);
+  return enrolmentFrom(await store.countFactors(sql, userId));
+}
+
+/** The enrolment of a user whose factors were counted (authn/store.ts countFactors, factorCountColumns). */
+export function enrolmentFrom(c: store.FactorCounts): Enrolment {
   return { totp: c.totp, webauthn: c.webauthn, recoveryCodes: c.recovery };
 }
 
@@ -26,9 +30,10 @@ export interface FactorQuestion {
   request?: AcrRequest;
 }
 
-/** What the user must still do, as the policy and the request say (authn/requirement.ts). */
-export async function nextFactor(deps: Deps, q: FactorQuestion): Promise<Requirement & { enrolment: Enrolment }> {
-  const enrolment = await enrolmentOf(deps, q.user.id);
+/** What the user must still do, as the policy and the request say (authn/requirement.ts).
+ *  `known`: the user's enrolment when the caller has just read it (else it is read here). */
+export async function nextFactor(deps: Deps, q: FactorQuestion, known?: Enrolment): Promise<Requirement & { enrolment: Enrolment }> {
+  const enrolment = known ?? (await enrolmentOf(deps, q.user.id));
   const policy = effectivePolicy(q.clientPolicy, deps.config.mfaPolicy, q.user.is_admin, deps.config.adminRequireMfa);
   return { ...requirement({ policy, enrolment, amr: q.amr, request: q.request }), enrolment };
 }

@@ -27,12 +27,28 @@ export interface CredentialRow {
   last_used_at: Date | null;
 }
 
-export async function countFactors(sql: Tx, userId: string): Promise<{ totp: boolean; webauthn: number; recovery: number }> {
-  const [row] = await sql<{ totp: boolean; webauthn: number; recovery: number }[]>`
-    SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = ${userId} AND confirmed_at IS NOT NULL) AS totp,
-      (SELECT count(*) FROM webauthn_credentials WHERE user_id = ${userId})::int AS webauthn,
-      (SELECT count(*) FROM user_recovery_codes WHERE user_id = ${userId} AND used_at IS NULL)::int AS recovery`;
-  return row!;
+export interface FactorCounts {
+  totp: boolean;
+  webauthn: number;
+  recovery: number;
+}
+
+/** The columns of countFactors (factor_totp, factor_webauthn, factor_recovery), for a query that
+ *  reads them with other things (interaction/store.ts findSignInState). */
+export function factorCountColumns(sql: Tx, userId: string) {
+  return sql`EXISTS (SELECT 1 FROM user_totp WHERE user_id = ${userId} AND confirmed_at IS NOT NULL) AS factor_totp,
+      (SELECT count(*) FROM webauthn_credentials WHERE user_id = ${userId})::int AS factor_webauthn,
+      (SELECT count(*) FROM user_recovery_codes WHERE user_id = ${userId} AND used_at IS NULL)::int AS factor_recovery`;
+}
+
+/** FactorCounts of a row with the columns of factorCountColumns. */
+export function factorCountsOf(row: { factor_totp: boolean; factor_webauthn: number; factor_recovery: number }): FactorCounts {
+  return { totp: row.factor_totp, webauthn: row.factor_webauthn, recovery: row.factor_recovery };
+}
+
+export async function countFactors(sql: Tx, userId: string): Promise<FactorCounts> {
+  const [row] = await sql<{ factor_totp: boolean; factor_webauthn: number; factor_recovery: number }[]>`SELECT ${factorCountColumns(sql, userId)}`;
+  return factorCountsOf(row!);
 }
 
 // ---- TOTP ----------------------------------------------------------------------------------

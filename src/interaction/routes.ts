@@ -5,7 +5,6 @@ import { Elysia } from "elysia";
 import type { Deps } from "../deps";
 import { AuthenticationError, authenticateUser } from "../accounts/authenticate";
 import { findUserById } from "../accounts/store";
-import type { UserRecord } from "../accounts/model";
 import { changeOwnPassword } from "../accounts/admin-service";
 import { PASSWORD_MIN } from "../accounts/model";
 import { ValidationError } from "../errors";
@@ -35,7 +34,8 @@ import {
   scopeDescriptions,
   type LoadedInteraction,
 } from "./service";
-import { endSession, loadSession, startSession, type Session } from "./session";
+import { endSession, loadSession, startSession, type Session, type StartedSession } from "./session";
+import { findSignInState, type SignInState } from "./store";
 import type { Method } from "../authn/model";
 import { chooseLocale, type MessageKey } from "../i18n";
 import { ACCOUNT_CLIENT_ID, accountClient, clientDisplayName } from "./account-client";
@@ -101,14 +101,19 @@ export function interactionRoutes(deps: Deps) {
     );
   };
 
-  /** A new session for a user who just proved who they are (always a new value: no fixation). */
-  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods: Method[] = [{ kind: "password" }], user?: UserRecord): Promise<Response> => {
+  /** The new session of a user who just proved who they are (always a new value: no fixation). */
+  const sessionInput = (request: Request, userId: string, methods: Method[] = [{ kind: "password" }]) => ({ userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
+  const beginSession = async (request: Request, ia: LoadedInteraction, userId: string, methods?: Method[]): Promise<Response> =>
+    sessionStarted(request, ia, await startSession(deps, sessionInput(request, userId, methods)));
+
+  /** After a sign-in started a session: the browser's previous one ends, the interaction goes on
+   *  with the new one. `known`: the user's state at the client, read with the session's start. */
+  const sessionStarted = async (request: Request, ia: LoadedInteraction, started: StartedSession, known?: SignInState): Promise<Response> => {
     const previous = await loadSession(deps, request);
     if (previous) await endSession(deps, previous);
-    const { session, cookie } = await startSession(deps, { userId, methods, ip: requestInfo(request).ip, userAgent: request.headers.get("user-agent") });
-    ia.state.loginSessionId = session.id;
+    ia.state.loginSessionId = started.session.id;
     ia.state.passwordChangeFor = undefined;
-    return continueAfterPost(request, ia, session, [cookie], user);
+    return continueAfterPost(request, ia, started.session, [started.cookie], known);
   };
 
   /**
@@ -117,9 +122,9 @@ export function interactionRoutes(deps: Deps) {
    * that then redirects again); otherwise the interaction is saved and the browser is sent to its
    * next page with a 303 (Post/Redirect/Get). Errors are left to that GET, as before.
    */
-  const continueAfterPost = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = [], user?: UserRecord): Promise<Response> => {
+  const continueAfterPost = async (request: Request, ia: LoadedInteraction, session: Session, cookies: string[] = [], known?: SignInState): Promise<Response> => {
     if (!ia.state.returnTo) {
-      const step = await nextStep(deps, ia.client, ia.state, session, user);
+      const step = await nextStep(deps, ia.client, ia.state, session, known);
       if (step.kind === "complete") return complete(request, ia, step.session, cookies);
     }
     await saveInteraction(deps, ia);
@@ -218,7 +223,10 @@ export function interactionRoutes(deps: Deps) {
       if (!login || !fields.password) return renderLogin(request, ia, 400, login, "login.missing_fields");
       let user;
       try {
-        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) });
+        // The session starts in the transaction that records the login (none while the password
+        // must be changed), and what decides the next step is read there too (one round trip less).
+        user = await authenticateUser(deps, { login, password: fields.password.slice(0, 1024), ip, loopback: isLoopbackClient(request) }, (tx, u) =>
+          u.requires_password_change ? Promise.resolve(undefined) : Promise.all([startSession(deps, sessionInput(request, u.id), tx), findSignInState(tx, u.id, ia.client.client_id)]));
       } catch (err) {
         if (!(err instanceof AuthenticationError)) throw err;
         // The same words for an unknown user and a wrong password (no account enumeration).
@@ -230,7 +238,8 @@ export function interactionRoutes(deps: Deps) {
         await saveInteraction(deps, ia);
         return renderPasswordChange(request, ia, 200);
       }
-      return beginSession(request, ia, user.id, undefined, user);
+      const [started, state] = user.also!;
+      return sessionStarted(request, ia, started, state);
     }, { parse: "none", detail: { tags: ["interaction"], summary: "Submit the login form" } })
     .post("/interaction/:id/password", async ({ request, params }) => {
       const f = await form(request, params.id);

@@ -3,14 +3,13 @@
 // the pending request kept server-side in `interactions`, remembered consent, and the code itself.
 import type { Deps } from "../deps";
 import { OAuthError } from "../errors";
+import { pipelinedTransaction } from "../db/sql";
 import type { ClientRecord } from "../clients/model";
 import { hashSecret, randomToken, safeEqual } from "../lib/crypto";
 import type { AuthorizationRequest } from "../oauth/authorize";
 import { individuallyRequestedClaims } from "../oidc/claims";
-import { findUserById } from "../accounts/store";
-import type { UserRecord } from "../accounts/model";
 import { acrOfAmr, type AcrLevel, type Enrolment } from "../authn/model";
-import { nextFactor } from "../authn/service";
+import { enrolmentFrom, nextFactor } from "../authn/service";
 import { sessionAge, type Session } from "./session";
 import * as store from "./store";
 import { findResources } from "../resources/service";
@@ -61,8 +60,10 @@ export function redirectError(req: AuthorizationRequest, code: string, descripti
   return new OAuthError(code, description, { redirectable: true, redirectUri: req.redirectUri, state: req.state, responseMode: req.responseMode });
 }
 
-/** What the request needs next, given the browser's session and what happened in the interaction. */
-export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined, known?: UserRecord): Promise<Step> {
+/** What the request needs next, given the browser's session and what happened in the interaction.
+ *  `known`: the session user's state at this client when the caller has just read it (the login
+ *  that started the session reads it in its transaction). */
+export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, session: Session | undefined, known?: store.SignInState): Promise<Step> {
   const req = st.request;
   const none = req.prompt.includes("none");
   const authenticatedHere = session !== undefined && session.id === st.loginSessionId;
@@ -79,11 +80,11 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
   if (req.idTokenHintSub !== undefined && req.idTokenHintSub !== session.user_id) {
     return { kind: "error", error: redirectError(req, "login_required", "The signed-in user is not the user named by id_token_hint") };
   }
-  // After the password: what the MFA policy and the request's acr ask for (src/authn/).
-  // `known`: the user record the caller has just read (the login that started this session).
-  const user = known?.id === session.user_id ? known : await findUserById(deps.sql, session.user_id);
-  if (!user) return { kind: "login" };
-  const need = await nextFactor(deps, { user, clientPolicy: client.mfa, amr: session.amr, request: { acrValues: req.acrValues, essential: req.claims?.id_token?.acr } });
+  // After the password: what the MFA policy and the request's acr ask for (src/authn/), then the
+  // consent; the user, their factors and their consent at this client come in one read.
+  const state = known?.user.id === session.user_id ? known : await store.findSignInState(deps.sql, session.user_id, client.client_id);
+  if (!state) return { kind: "login" };
+  const need = await nextFactor(deps, { user: state.user, clientPolicy: client.mfa, amr: session.amr, request: { acrValues: req.acrValues, essential: req.claims?.id_token?.acr } }, enrolmentFrom(state.factors));
   if (need.kind === "unmet") {
     // OIDC Core §5.5.1.1: an essential acr that cannot be met fails the authentication.
     return { kind: "error", error: redirectError(req, "unmet_authentication_requirements", "The requested authentication context (acr) cannot be met for this user") };
@@ -92,19 +93,18 @@ export async function nextStep(deps: Deps, client: ClientRecord, st: Omit<Intera
     if (none) return { kind: "error", error: redirectError(req, "login_required", "The user must complete a stronger sign-in") };
     return need.kind === "factor" ? { kind: "factor", session, level: need.level, enrolment: need.enrolment } : { kind: "enrol", session };
   }
-  if (await needsConsent(deps, client, st, session.user_id)) {
+  if (needsConsent(client, st, session.user_id, state.consent)) {
     if (none) return { kind: "error", error: redirectError(req, "consent_required", "The user must approve this application's access") };
     return { kind: "consent" };
   }
   return { kind: "complete", session };
 }
 
-async function needsConsent(deps: Deps, client: ClientRecord, st: Omit<InteractionState, "browserHash">, userId: string): Promise<boolean> {
+function needsConsent(client: ClientRecord, st: Omit<InteractionState, "browserHash">, userId: string, remembered: store.RememberedConsent): boolean {
   if (st.consentGivenBy === userId) return false;
   if (st.request.prompt.includes("consent")) return true;
   // First-party clients and clients registered without consent skip the page (never with prompt=consent).
   if (client.is_first_party || !client.require_consent) return false;
-  const remembered = await store.findConsent(deps.sql, userId, client.client_id);
   const scopes = new Set(remembered.scopes);
   const claims = new Set(remembered.claims);
   const apis = new Set(remembered.resources);
@@ -126,23 +126,22 @@ export async function issueCode(deps: Deps, req: AuthorizationRequest, session: 
 }
 
 /**
- * Ends an interaction and issues its code in one transaction (one COMMIT; the two statements go
- * out together): false when another request already ended the interaction (a double submit), and
- * then no code. With `withCode` false (the account page) it only ends the interaction.
+ * Ends an interaction and issues its code in one transaction, in two round trips (db/sql.ts
+ * pipelinedTransaction: the two statements go out with BEGIN, COMMIT in a second write): false when
+ * another request already ended the interaction (a double submit), and then no code. With
+ * `withCode` false (the account page) it only ends the interaction.
  */
 export async function finishWithCode(deps: Deps, ia: Interaction, req: AuthorizationRequest, session: Session, withCode: boolean): Promise<Record<string, string> | undefined | false> {
   const code = randomToken(32);
-  const ended = await deps.sql
-    .begin(async (tx) => {
-      const [deleted] = await Promise.all([store.deleteInteraction(tx, ia.idHash), withCode ? store.insertAuthorizationCode(tx, codeRow(deps, req, session, code)) : undefined]);
-      // Rolls the code back: the interaction was already ended.
-      if (!deleted) throw new InteractionEnded();
-      return true;
-    })
-    .catch((err) => {
-      if (err instanceof InteractionEnded) return false;
-      throw err;
-    });
+  const ended = await pipelinedTransaction(deps.sql, async (tx) => {
+    const [deleted] = await Promise.all([store.deleteInteraction(tx, ia.idHash), withCode ? store.insertAuthorizationCode(tx, codeRow(deps, req, session, code)) : undefined]);
+    // Rolls the code back: the interaction was already ended.
+    if (!deleted) throw new InteractionEnded();
+    return true;
+  }).catch((err) => {
+    if (err instanceof InteractionEnded) return false;
+    throw err;
+  });
   if (!ended) return false;
   return withCode ? codeResponse(deps, req, code) : undefined;
 }

@@ -1,6 +1,7 @@
 // The browser SSO session: an opaque cookie whose hash keys a row in `sessions`, so every worker
 // and node can serve the next request. Idle and absolute lifetimes come from the config.
 import type { Deps } from "../deps";
+import type { Tx } from "../db/sql";
 import { hashSecret, randomToken } from "../lib/crypto";
 import { acrOfAmr, combineAmr, type Method } from "../authn/model";
 import { cookieSettings, readCookie, serializeCookie } from "./cookies";
@@ -16,12 +17,19 @@ export async function loadSession(deps: Deps, request: Request): Promise<Session
   return store.touchSession(deps.sql, hashSecret(deps.peppers.secrets, token), deps.config.sessionIdleTtl);
 }
 
+export interface StartedSession {
+  session: Session;
+  /** The Set-Cookie header that hands the session to the browser. */
+  cookie: string;
+}
+
 /** Starts a new session (always a new value: no session fixation); returns it and its Set-Cookie.
- *  Its amr and acr say what the user just did (src/authn/model.ts). */
-export async function startSession(deps: Deps, input: { userId: string; methods: Method[]; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+ *  Its amr and acr say what the user just did (src/authn/model.ts). `sql`: a transaction the
+ *  session commits with (the login's, accounts/authenticate.ts). */
+export async function startSession(deps: Deps, input: { userId: string; methods: Method[]; ip: string; userAgent: string | null }, sql: Tx = deps.sql): Promise<StartedSession> {
   const token = randomToken(32);
   const amr = combineAmr([], input.methods);
-  const session = await store.insertSession(deps.sql, {
+  const session = await store.insertSession(sql, {
     tokenHash: hashSecret(deps.peppers.secrets, token),
     userId: input.userId,
     amr,
@@ -37,7 +45,7 @@ export async function startSession(deps: Deps, input: { userId: string; methods:
 
 /** Starts a session of a sign-in at an upstream identity provider: its amr, acr and auth_time are
  *  what src/authn/upstream/ derived from the upstream's assertion, not a method done here. */
-export async function startFederatedSession(deps: Deps, input: { userId: string; amr: string[]; acr: string; authTime: Date; idpId: string; upstreamSub?: string; upstreamSid?: string; ip: string; userAgent: string | null }): Promise<{ session: Session; cookie: string }> {
+export async function startFederatedSession(deps: Deps, input: { userId: string; amr: string[]; acr: string; authTime: Date; idpId: string; upstreamSub?: string; upstreamSid?: string; ip: string; userAgent: string | null }): Promise<StartedSession> {
   const token = randomToken(32);
   const session = await store.insertSession(deps.sql, {
     tokenHash: hashSecret(deps.peppers.secrets, token),

@@ -2,6 +2,8 @@
 // authorization codes it hands to the token endpoint, and the scope catalogue it reads.
 import type { Sql, Tx } from "../db/sql";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
+import type { UserRecord } from "../accounts/model";
+import { factorCountColumns, factorCountsOf, type FactorCounts } from "../authn/store";
 
 export interface SessionRow {
   id: string;
@@ -116,10 +118,35 @@ export async function deleteExpiredInteractions(sql: Tx): Promise<number> {
   return rows.count;
 }
 
-/** The scopes and the individually requested claims (OIDC Core §5.5) a user consented to at a client. */
-export async function findConsent(sql: Tx, userId: string, clientId: string): Promise<{ scopes: string[]; claims: string[]; resources: string[] }> {
-  const [row] = await sql<{ scopes: string[]; claims: string[]; resources: string[] }[]>`SELECT scopes, claims, resources FROM consents WHERE user_id = ${userId} AND client_id = ${clientId}`;
-  return row ?? { scopes: [], claims: [], resources: [] };
+export interface RememberedConsent {
+  scopes: string[];
+  claims: string[];
+  resources: string[];
+}
+
+/** What decides the step after a session exists (interaction/service.ts nextStep): the user, the
+ *  factors they have (authn/store.ts) and their consent at this client. */
+export interface SignInState {
+  user: UserRecord;
+  factors: FactorCounts;
+  consent: RememberedConsent;
+}
+
+/** The SignInState of a user at a client, in one read. */
+export async function findSignInState(sql: Tx, userId: string, clientId: string): Promise<SignInState | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
+  const [row] = await sql<(UserRecord & { factor_totp: boolean; factor_webauthn: number; factor_recovery: number; consent_scopes: string[] | null; consent_claims: string[] | null; consent_resources: string[] | null })[]>`
+    SELECT u.*, ${factorCountColumns(sql, userId)},
+      c.scopes AS consent_scopes, c.claims AS consent_claims, c.resources AS consent_resources
+    FROM users u LEFT JOIN consents c ON c.user_id = u.id AND c.client_id = ${clientId}
+    WHERE u.id = ${userId}`;
+  if (!row) return undefined;
+  const { factor_totp, factor_webauthn, factor_recovery, consent_scopes, consent_claims, consent_resources, ...user } = row;
+  return {
+    user,
+    factors: factorCountsOf({ factor_totp, factor_webauthn, factor_recovery }),
+    consent: { scopes: consent_scopes ?? [], claims: consent_claims ?? [], resources: consent_resources ?? [] },
+  };
 }
 
 /** Remembers consent: the union of what was granted before and now (scopes and claims). */

@@ -5,7 +5,7 @@
 // (loopback) that names each client in X-Forwarded-For, for the password grant and the login page.
 import { beforeAll, describe, expect, test } from "bun:test";
 import { CLI_CLIENT_ID } from "../../src/clients/model";
-import { ACCOUNT_FAILURE_FACTOR, SLOWDOWN_CAP_SECONDS, SOURCE_FAILURE_FACTOR } from "../../src/accounts/authenticate";
+import { ACCOUNT_FAILURE_FACTOR, KNOWN_SOURCE_DAYS, KNOWN_SOURCE_RENEW_SECONDS, SLOWDOWN_CAP_SECONDS, SOURCE_FAILURE_FACTOR } from "../../src/accounts/authenticate";
 import { startTestServer } from "../support/app";
 import { Browser, authorizeUrl, isLoginPage, pkce, type Page } from "../support/browser";
 import { createClient, createUser } from "../support/fixtures";
@@ -146,6 +146,32 @@ describe("the account-wide slow-down", () => {
     const [row] = await deps.sql<{ s: number }[]>`SELECT extract(epoch FROM locked_until - now())::float AS s FROM login_failures WHERE key = ${"account:" + victim.id}`;
     expect(row!.s).toBeGreaterThan(0);
     expect(row!.s).toBeLessThanOrEqual(SLOWDOWN_CAP_SECONDS);
+  });
+});
+
+describe("the sources an account signed in from", () => {
+  test("a sign-in remembers its source for KNOWN_SOURCE_DAYS; it renews a remembered source's term only when that term was set over KNOWN_SOURCE_RENEW_SECONDS ago", async () => {
+    const victim = await createOidcUser(deps);
+    const ip = "198.51.100.7";
+    const term = async () => {
+      const rows = await deps.sql<{ days: number }[]>`SELECT extract(epoch FROM expires_at - now())::float / 86400 AS days FROM login_known_sources WHERE user_id = ${victim.id} AND source = ${ip}`;
+      expect(rows.length).toBe(1);
+      return rows[0]!.days;
+    };
+    const setTerm = (secondsFromNow: number) => deps.sql`UPDATE login_known_sources SET expires_at = now() + make_interval(secs => ${secondsFromNow}) WHERE user_id = ${victim.id}`;
+    expect((await grant(victim.username, victim.password, ip)).status).toBe(200);
+    expect(await term()).toBeCloseTo(KNOWN_SOURCE_DAYS, 2);
+    // Set a moment ago (within the renewal interval): the next sign-in leaves the term as it is.
+    const justSet = KNOWN_SOURCE_DAYS * 86400 - KNOWN_SOURCE_RENEW_SECONDS / 2;
+    await setTerm(justSet);
+    expect((await grant(victim.username, victim.password, ip)).status).toBe(200);
+    expect(await term()).toBeCloseTo(justSet / 86400, 2);
+    // Set longer ago than that, or already run out: the sign-in renews it to KNOWN_SOURCE_DAYS.
+    for (const left of [KNOWN_SOURCE_DAYS * 86400 - KNOWN_SOURCE_RENEW_SECONDS * 2, -1]) {
+      await setTerm(left);
+      expect((await grant(victim.username, victim.password, ip)).status).toBe(200);
+      expect(await term()).toBeCloseTo(KNOWN_SOURCE_DAYS, 2);
+    }
   });
 });
 

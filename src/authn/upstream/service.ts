@@ -11,6 +11,7 @@ import { assertSchema, Problems } from "../../lib/validate";
 import { generateClientKey } from "./client-key";
 import { IdpCreate, IdpUpdate, mappingProblem, toIdp, type Idp, type IdpRecord, type IdpUrls, type UpstreamAuthMethod } from "./model";
 import * as store from "./store";
+import { forgetProviders } from "./buttons";
 
 /** Discovery documents and upstream answers are small; bigger ones are refused. */
 export const UPSTREAM_MAX_BYTES = 64 * 1024;
@@ -149,7 +150,7 @@ export async function createIdp(deps: Deps, actor: Actor, body: unknown): Promis
     });
     await auditAdmin(deps, tx, actor, "idp.create", { type: "idp", id: row.slug }, { kind: row.kind, issuer: row.issuer, token_endpoint_auth_method: method, ...(key ? { client_key_kid: key.client_key_kid } : {}) });
     return view(deps, row);
-  });
+  }).finally(() => forgetProviders(deps));
 }
 
 async function mustFind(deps: Deps, slug: string): Promise<IdpRecord> {
@@ -205,7 +206,7 @@ export async function updateIdp(deps: Deps, actor: Actor, slug: string, body: un
     // The audit names the fields changed, never the secret.
     await auditAdmin(deps, tx, actor, "idp.update", { type: "idp", id: cur.slug }, { fields: Object.keys(patch), ...(key ? { client_key_kid: key.client_key_kid } : {}) });
     return view(deps, row!);
-  });
+  }).finally(() => forgetProviders(deps));
 }
 
 export async function deleteIdp(deps: Deps, actor: Actor, slug: string): Promise<{ deleted: boolean; slug: string }> {
@@ -215,7 +216,7 @@ export async function deleteIdp(deps: Deps, actor: Actor, slug: string): Promise
     await store.deleteIdp(tx, cur.id);
     await auditAdmin(deps, tx, actor, "idp.delete", { type: "idp", id: cur.slug });
     return { deleted: true, slug: cur.slug };
-  });
+  }).finally(() => forgetProviders(deps));
 }
 
 /** The linked identities of a user, for the admin API's user view. */
