@@ -50,7 +50,9 @@ export function checkOptions(rawArgs: string[], args: ArgsDef): void {
     const name = a.replace(/^--?/, "").split("=")[0]!;
     if (!known.has(name)) {
       const close = suggest(name, [...known.keys()].filter((k) => k.length > 1));
-      throw new CliError(`Unknown option: ${a.split("=")[0]}${close ? ` (did you mean --${close}?)` : ""}`, ExitCode.validation, "See --help for the options of this command.");
+      // A value of the command's own (a key id, a name) may start with "-": it goes after "--".
+      const value = !close && seenPositionals < positionals ? ` If ${a} is a value, put it after "--": ... -- ${a}` : "";
+      throw new CliError(`Unknown option: ${a.split("=")[0]}${close ? ` (did you mean --${close}?)` : ""}`, ExitCode.validation, `See --help for the options of this command.${value}`);
     }
     const type = known.get(name);
     if ((type === "string" || type === "enum") && !a.includes("=")) {

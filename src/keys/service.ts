@@ -201,10 +201,17 @@ export class KeyService {
   }
 
   private async createKey(tx: Parameters<typeof store.insertKey>[0], alg: KeyAlg, state: "active" | "next"): Promise<string> {
-    const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
-    const priv = await exportJWK(privateKey);
-    const pub = publicOnly(priv);
-    const kid = await calculateJwkThumbprint(pub as JWK);
+    // The kid is the key's RFC 7638 thumbprint (base64url). One in 64 starts with "-", which a
+    // command line takes for an option (`authly admin key revoke <kid>`): such a key is drawn again.
+    let priv: JWK;
+    let pub: JWK;
+    let kid: string;
+    do {
+      const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === "RS256" ? { modulusLength: 2048 } : {}) });
+      priv = await exportJWK(privateKey);
+      pub = publicOnly(priv) as JWK;
+      kid = await calculateJwkThumbprint(pub);
+    } while (kid.startsWith("-"));
     const publicJwk = { ...pub, kid, alg, use: "sig" };
     await store.insertKey(tx, {
       kid,

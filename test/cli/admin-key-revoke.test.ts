@@ -49,6 +49,13 @@ describe("authly admin key revoke", () => {
     const unknown = await w.cli(["admin", "key", "revoke", "no-such-kid", "--confirm"]);
     expectExit(unknown, 4);
     expect(unknown.stderr).toContain("Signing key not found: no-such-kid");
+    // A kid that starts with "-" is taken for an option; after "--" it is the kid.
+    const dashed = await w.cli(["admin", "key", "revoke", "-no-such-kid", "--confirm"]);
+    expectExit(dashed, 5);
+    expect(dashed.stderr).toContain('put it after "--"');
+    const afterDashes = await w.cli(["admin", "key", "revoke", "--confirm", "--", "-no-such-kid"]);
+    expectExit(afterDashes, 4);
+    expect(afterDashes.stderr).toContain("Signing key not found: -no-such-kid");
   });
 
   test("a retired key: out of the JWKS, audited as key.revoke; revoking it again exits 5", async () => {

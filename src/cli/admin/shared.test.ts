@@ -39,4 +39,14 @@ describe("checkOptions", () => {
     expect(() => checkOptions(["abc", "def"], args)).toThrow("Unexpected argument: def");
     expect(() => checkOptions(["abc", "--name"], args)).toThrow("--name needs a value");
   });
+  test("a value that starts with '-' (a key id, say): the error says to put it after --, where it is taken", () => {
+    let hint = "";
+    try {
+      checkOptions(["-fuM_yp", "--name", "x"], args);
+    } catch (err) {
+      hint = (err as { detail?: string }).detail ?? "";
+    }
+    expect(hint).toContain('put it after "--": ... -- -fuM_yp');
+    expect(() => checkOptions(["--name", "x", "--", "-fuM_yp"], args)).not.toThrow();
+  });
 });
