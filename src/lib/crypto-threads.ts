@@ -101,8 +101,6 @@ type Job = { op: "s" | "v"; alg: JwsAlg; key: KeyObject; data: string; sig?: str
 interface Pending {
   job: Job;
   resolve: (value: string | boolean | null) => void;
-  /** Runs the job in place when the thread cannot. */
-  inPlace: () => string | boolean;
 }
 
 interface Thread {
@@ -197,9 +195,11 @@ function fail(): void {
   for (const p of stranded) runInPlace(p);
 }
 
+/** Runs a job on this thread (no helper thread, a failed one, or an input a message cannot carry). */
 function runInPlace(p: Pending): void {
+  const { op, alg, key, data, sig } = p.job;
   try {
-    p.resolve(p.inPlace());
+    p.resolve(op === "s" ? signNow(alg, key, data) : verifyNow(alg, key, data, sig!));
   } catch {
     p.resolve(p.job.op === "s" ? null : false);
   }
@@ -246,7 +246,7 @@ function send(): void {
 
 const SEPARATORS = /[\t\n]/;
 
-function submit(job: Job, inPlace: () => string | boolean): Promise<string | boolean | null> {
+function submit(job: Job): Promise<string | boolean | null> {
   if (threads === undefined) {
     try {
       threads = desired > 0 ? startThreads(desired) : [];
@@ -256,8 +256,8 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
   }
   return new Promise((resolve) => {
     // A tab or line break would break the message's lines (base64url never has one): in place.
-    if (!threads!.length || SEPARATORS.test(job.data) || (job.sig !== undefined && SEPARATORS.test(job.sig))) return runInPlace({ job, resolve, inPlace });
-    queue.push({ job, resolve, inPlace });
+    if (!threads!.length || SEPARATORS.test(job.data) || (job.sig !== undefined && SEPARATORS.test(job.sig))) return runInPlace({ job, resolve });
+    queue.push({ job, resolve });
     if (queue.length >= EAGER_BATCH) send();
     if (!scheduled) {
       scheduled = true;
@@ -268,12 +268,12 @@ function submit(job: Job, inPlace: () => string | boolean): Promise<string | boo
 
 /** The base64url JWS signature of `data` (the signing input) with a private key. */
 export async function sign(alg: JwsAlg, key: KeyObject, data: string): Promise<string> {
-  const out = await submit({ op: "s", alg, key, data }, () => signNow(alg, key, data));
+  const out = await submit({ op: "s", alg, key, data });
   if (typeof out !== "string") throw new Error("signing failed");
   return out;
 }
 
 /** Whether `signatureB64u` is a valid JWS signature of `data` under a public key (never throws). */
 export async function verify(alg: JwsAlg, key: KeyObject, data: string, signatureB64u: string): Promise<boolean> {
-  return (await submit({ op: "v", alg, key, data, sig: signatureB64u }, () => verifyNow(alg, key, data, signatureB64u))) === true;
+  return (await submit({ op: "v", alg, key, data, sig: signatureB64u })) === true;
 }
