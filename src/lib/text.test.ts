@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { formDecode, isValidText, jsonDepth, parseJsonSafely, parseUrlEncoded, pathDecode, urlEncodedBody } from "./text";
+import { base64urlJsonObject, formDecode, isValidText, jsonDepth, parseJsonSafely, parseUrlEncoded, pathDecode, urlEncodedBody } from "./text";
 
 describe("the input text rule (SECURITY.md \"Input text\")", () => {
   test("text is well-formed Unicode without NUL", () => {
@@ -31,5 +31,15 @@ describe("the input text rule (SECURITY.md \"Input text\")", () => {
     expect(parseJsonSafely(`{"\\ud800":1}`)).toEqual({ ok: false, problem: "invalid_text" });
     expect(parseJsonSafely(`{"a":`)).toEqual({ ok: false, problem: "invalid" });
     expect(parseJsonSafely(`{"a":["é",{"b":null}]}`)).toEqual({ ok: true, value: { a: ["é", { b: null }] } });
+  });
+});
+
+describe("base64urlJsonObject", () => {
+  const seg = (v: unknown) => Buffer.from(JSON.stringify(v)).toString("base64url");
+  test("a JSON object comes back; anything else (array, number, null, not JSON, not base64url JSON) is undefined", () => {
+    expect(base64urlJsonObject(seg({ a: 1, "zoë": [true] }))).toEqual({ a: 1, "zoë": [true] });
+    for (const v of [[1], 3, null, "x"]) expect(base64urlJsonObject(seg(v))).toBeUndefined();
+    expect(base64urlJsonObject(Buffer.from("{nope").toString("base64url"))).toBeUndefined();
+    expect(base64urlJsonObject("")).toBeUndefined();
   });
 });

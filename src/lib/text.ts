@@ -163,3 +163,13 @@ export function urlEncodedBody(bytes: ArrayBuffer | Uint8Array): string {
   for (const b of u8) out += b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
   return out;
 }
+
+/** A JWS/JWT segment (base64url) holding a JSON object, or undefined when it does not. */
+export function base64urlJsonObject(segment: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(segment, "base64url").toString("utf8"));
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -10,6 +10,7 @@ import { OAuthError } from "../errors";
 import { BatchLoader } from "../lib/batch-loader";
 import { safeEqual } from "../lib/crypto";
 import { verify as verifyOnThread, type JwsAlg } from "../lib/crypto-threads";
+import { base64urlJsonObject } from "../lib/text";
 import { recordDpopJtis } from "./dpop-store";
 
 /** dpop_signing_alg_values_supported: asymmetric only (§4.3 check 5); EdDSA is Ed25519. */
@@ -127,7 +128,7 @@ function checkedHeader(segment: string, algs: readonly string[], fail: (d: strin
     if (!algs.includes(hit.alg)) throw fail(`The DPoP proof alg must be one of ${algs.join(", ")}`);
     return hit;
   }
-  const header = b64json(segment);
+  const header = base64urlJsonObject(segment);
   if (!header) throw fail("The DPoP proof header is not JSON");
   if (header.typ !== "dpop+jwt") throw fail("The DPoP proof typ must be dpop+jwt");
   const alg = header.alg;
@@ -159,15 +160,6 @@ export function thumbprint(jwk: JWK): string {
   return createHash("sha256").update(canonical).digest("base64url");
 }
 
-function b64json(part: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
-    return v && typeof v === "object" && !Array.isArray(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Verifies a DPoP proof (§4.3 checks 2-12) and records its jti (check 11's replay rule), or throws
  * the error of the first check it fails.
@@ -182,7 +174,7 @@ export async function verifyDpopProof(deps: Deps, proof: string, target: ProofTa
   if (!/^[A-Za-z0-9_-]+$/.test(parts[2]!)) throw fail("The DPoP proof signature is invalid");
   const valid = await verifyOnThread(alg as JwsAlg, key.key, `${parts[0]}.${parts[1]}`, parts[2]!);
   if (!valid) throw fail("The DPoP proof signature is invalid");
-  const claims = b64json(parts[1]!);
+  const claims = base64urlJsonObject(parts[1]!);
   if (!claims) throw fail("The DPoP proof payload is not JSON");
   const { jti, htm, htu, iat, nonce, ath } = claims;
   if (typeof jti !== "string" || !jti || jti.length > JTI_MAX_LENGTH) throw fail("The DPoP proof needs a jti");

@@ -4,6 +4,7 @@
 // signed by the same keys, so a token is accepted only as the kind its `typ` and claims say it is.
 import type { Deps } from "../deps";
 import { verify as verifyOnThread } from "../lib/crypto-threads";
+import { base64urlJsonObject } from "../lib/text";
 
 export type JwtKind = "access_token" | "id_token" | "logout_token";
 
@@ -62,7 +63,7 @@ export async function verifyOwnJwt(deps: Deps, token: string, kind: JwtKind, opt
   if ("crit" in header || "b64" in header) throw new OwnJwtError("bad_signature");
   // The signature with the key's own algorithm, on a helper thread (lib/crypto-threads.ts).
   if (!(await verifyOnThread(key.alg, key.publicKeyObject, jws.signingInput, jws.signature))) throw new OwnJwtError("bad_signature");
-  const payload = jsonObject(jws.payload);
+  const payload = base64urlJsonObject(jws.payload);
   if (!payload) throw new OwnJwtError("malformed");
   if (payload.iss !== deps.config.issuer) throw new OwnJwtError("wrong_issuer");
   if (typeof payload.sub !== "string") throw new OwnJwtError("malformed");
@@ -82,16 +83,7 @@ export function parseCompactJws(token: string): { header: Record<string, unknown
   if (typeof token !== "string" || token.length > 65_536) return undefined;
   const parts = token.split(".");
   if (parts.length !== 3 || !parts.every((p) => B64U.test(p))) return undefined;
-  const header = jsonObject(parts[0]!);
+  const header = base64urlJsonObject(parts[0]!);
   if (!header) return undefined;
   return { header, payload: parts[1]!, signingInput: `${parts[0]}.${parts[1]}`, signature: parts[2]! };
-}
-
-function jsonObject(b64u: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(b64u, "base64url").toString("utf8"));
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

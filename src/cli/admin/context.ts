@@ -14,6 +14,7 @@ import type { OutputFormat } from "../output";
 // The same constants as the server's (pure model modules: no server code is loaded).
 import { CLI_CLIENT_ID as CLI_CLIENT } from "../../clients/model";
 import { ADMIN_SCOPES } from "../../scopes/model";
+import { base64urlJsonObject } from "../../lib/text";
 export { ADMIN_SCOPES, CLI_CLIENT };
 
 /** Refresh this long before the access token expires. */
@@ -237,10 +238,5 @@ export function tokensFrom(res: TokenResponse, ctx: { api_url: string; username:
 /** The payload of a JWT, unverified (display only: expiry, subject, scopes). */
 export function decodeJwt(token: string): Record<string, unknown> | undefined {
   const part = token.split(".")[1];
-  if (!part) return undefined;
-  try {
-    return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  return part ? base64urlJsonObject(part) : undefined;
 }
