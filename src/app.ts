@@ -4,7 +4,7 @@ import { Elysia } from "elysia";
 import type { Deps } from "./deps";
 import { errorToResponse } from "./http/error-handler";
 import { accessLog, beginRequest, requestInfo, splitTarget } from "./http/request-context";
-import { addCommonHeaders, applyCors, isPublicDocumentRequest, isSelfHeadedRequest } from "./http/cors";
+import { addCommonHeaders, applyCors, commonHeaders, isPublicDocumentRequest, isSelfHeadedRequest } from "./http/cors";
 import { checkRequestLimits } from "./http/limits";
 import { healthRoutes } from "./health/routes";
 import { adminRoutes } from "./admin/routes";
@@ -55,9 +55,7 @@ export function createApp(deps: Deps, opts: AppOptions = {}) {
         info.selfHeaded = true;
         return;
       }
-      set.headers["x-request-id"] = info.id;
-      set.headers["x-content-type-options"] = "nosniff";
-      set.headers["referrer-policy"] = "no-referrer";
+      Object.assign(set.headers, commonHeaders(info.id));
       const preflight = applyCors(request, pathname, set.headers as Record<string, string>);
       if (preflight) {
         info.status = preflight.status;

@@ -46,18 +46,21 @@ export function isSelfHeadedRequest(method: string, pathname: string): boolean {
   return method === "POST" && SELF_HEADED_POSTS.has(pathname);
 }
 
-/** The headers app.ts's onRequest gives every other response, with the same precedence (a header
- *  the response has already is kept): request id, nosniff, no referrer, and CORS for open POSTs. */
+/** The headers every response gets (app.ts onRequest; addCommonHeaders for the self-headed routes). */
+export function commonHeaders(requestId: string): Record<string, string> {
+  return { "x-request-id": requestId, "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" };
+}
+
+/** The CORS headers of every response of a path open to other origins (corsMethods). */
+const OPEN_PATH_HEADERS = { "access-control-allow-origin": "*", "access-control-expose-headers": EXPOSE_HEADERS };
+
+/** What app.ts's onRequest gives every other response, with the same precedence (a header the
+ *  response has already is kept): commonHeaders, and the CORS headers of the open POSTs. */
 export function addCommonHeaders(response: Response, requestId: string): Response {
   const h = response.headers;
-  const add = (name: string, value: string) => {
+  for (const [name, value] of [...Object.entries(commonHeaders(requestId)), ...Object.entries(OPEN_PATH_HEADERS)]) {
     if (!h.has(name)) h.set(name, value);
-  };
-  add("x-request-id", requestId);
-  add("x-content-type-options", "nosniff");
-  add("referrer-policy", "no-referrer");
-  add("access-control-allow-origin", "*");
-  add("access-control-expose-headers", EXPOSE_HEADERS);
+  }
   return response;
 }
 
@@ -74,8 +77,7 @@ export function corsMethods(pathname: string): readonly string[] | undefined {
 export function applyCors(request: Request, pathname: string, headers: Record<string, string | number>): Response | undefined {
   const methods = corsMethods(pathname);
   if (!methods) return undefined;
-  headers["access-control-allow-origin"] = "*";
-  headers["access-control-expose-headers"] = EXPOSE_HEADERS;
+  Object.assign(headers, OPEN_PATH_HEADERS);
   if (request.method !== "OPTIONS" || !request.headers.get("access-control-request-method")) return undefined;
   return new Response(null, {
     status: 204,
