@@ -2,10 +2,11 @@
 // (sessions, grants, tokens). Unique violations become ConflictError.
 import type { Tx } from "../db/sql";
 import { ConflictError } from "../errors";
+import { hasUuidShape } from "../lib/text";
 import type { UserRecord } from "./model";
 
 export async function findUserById(sql: Tx, id: string): Promise<UserRecord | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!hasUuidShape(id)) return undefined;
   const [row] = await sql<UserRecord[]>`SELECT * FROM users WHERE id = ${id}`;
   return row;
 }
@@ -70,7 +71,7 @@ export async function updateUser(sql: Tx, id: string, c: UserColumns): Promise<U
 }
 
 export async function lockUser(sql: Tx, id: string): Promise<UserRecord | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  if (!hasUuidShape(id)) return undefined;
   const [row] = await sql<UserRecord[]>`SELECT * FROM users WHERE id = ${id} FOR UPDATE`;
   return row;
 }

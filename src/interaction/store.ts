@@ -2,6 +2,7 @@
 // authorization codes it hands to the token endpoint, and the scope catalogue it reads.
 import type { Sql, Tx } from "../db/sql";
 import { BatchLoader, loaderFor } from "../lib/batch-loader";
+import { hasUuidShape } from "../lib/text";
 import type { UserRecord } from "../accounts/model";
 import { factorCountColumns, factorCountsOf, type FactorCounts } from "../authn/store";
 
@@ -134,7 +135,7 @@ export interface SignInState {
 
 /** The SignInState of a user at a client, in one read. */
 export async function findSignInState(sql: Tx, userId: string, clientId: string): Promise<SignInState | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(userId)) return undefined;
+  if (!hasUuidShape(userId)) return undefined;
   const [row] = await sql<(UserRecord & { factor_totp: boolean; factor_webauthn: number; factor_recovery: number; consent_scopes: string[] | null; consent_claims: string[] | null; consent_resources: string[] | null })[]>`
     SELECT u.*, ${factorCountColumns(sql, userId)},
       c.scopes AS consent_scopes, c.claims AS consent_claims, c.resources AS consent_resources
@@ -241,7 +242,7 @@ export async function revokeUserClientGrants(sql: Tx, userId: string, clientId: 
 }
 
 export async function userExists(sql: Tx, userId: string): Promise<boolean> {
-  if (!/^[0-9a-f-]{36}$/i.test(userId)) return false;
+  if (!hasUuidShape(userId)) return false;
   const rows = await sql`SELECT 1 FROM users WHERE id = ${userId}`;
   return rows.length > 0;
 }

@@ -3,6 +3,12 @@
 // (U+0000, which PostgreSQL text cannot store). Every parser of request input applies it and
 // refuses the request with its endpoint's own error; stores use it to keep such keys from SQL.
 
+/** True when `s` has a uuid's shape (36 hex digits and hyphens): only such a key may be compared
+ *  with a uuid column, anything else would fail the statement (22P02); callers answer "not found". */
+export function hasUuidShape(s: string): boolean {
+  return /^[0-9a-f-]{36}$/i.test(s);
+}
+
 /** True when `s` can be stored and compared as text: well-formed and without U+0000. */
 export function isValidText(s: string): boolean {
   return !s.includes("\u0000") && s.isWellFormed();

@@ -2,7 +2,7 @@
 // upstream_flows (the state of a sign-in in progress at an upstream, single use).
 import type { Tx } from "../../db/sql";
 import { ConflictError } from "../../errors";
-import { isValidText } from "../../lib/text";
+import { hasUuidShape, isValidText } from "../../lib/text";
 import type { IdpRecord, MappedProfile } from "./model";
 
 export type IdpColumns = Omit<IdpRecord, "id" | "created_at" | "updated_at">;
@@ -92,7 +92,7 @@ export async function listUserIdentities(sql: Tx, userId: string): Promise<Ident
 }
 
 export async function deleteUserIdentity(sql: Tx, userId: string, id: string): Promise<boolean> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+  if (!hasUuidShape(id)) return false;
   const rows = await sql`DELETE FROM user_identities WHERE id = ${id} AND user_id = ${userId}`;
   return rows.count > 0;
 }
