@@ -15,6 +15,7 @@ import { idpAdminRoutes } from "../authn/upstream/admin-routes";
 import { requestInfo, splitTarget } from "../http/request-context";
 import { ValidationError } from "../errors";
 import { decodeUtf8, fieldLabel, isValidText, parseUrlEncoded, pathDecode, rawQuery } from "../lib/text";
+import { loadOnce } from "../lib/load-once";
 import { objectBody, Problems } from "../lib/validate";
 import { authorizeAdmin } from "./guard";
 import { DOCS_ASSETS, DOCS_SCRIPT, DOCS_STYLESHEET, docsPagePolicy } from "./docs-assets";
@@ -105,14 +106,8 @@ export function adminRoutes(deps: Deps) {
  * request for either, in an app of their own: a server whose docs nobody reads never holds them.
  */
 function adminDocs(deps: Deps, specs: AdminRouteSpec[]) {
-  let docsApp: Promise<{ handle(request: Request): Promise<Response> }> | undefined;
-  const serveDocs = ({ request }: { request: Request }) => {
-    docsApp ??= loadDocsApp(deps, specs).catch((err) => {
-      docsApp = undefined;
-      throw err;
-    });
-    return docsApp.then((app) => app.handle(request));
-  };
+  const docsApp = loadOnce(() => loadDocsApp(deps, specs));
+  const serveDocs = ({ request }: { request: Request }) => docsApp().then((app) => app.handle(request));
   let pagePolicy: { html: string; csp: string } | undefined;
   const docs = new Elysia({ name: "admin-docs" })
     .onBeforeHandle(async ({ request }) => {

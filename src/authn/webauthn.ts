@@ -10,6 +10,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON } from "@simp
 import type { Deps } from "../deps";
 import { randomBytes } from "node:crypto";
 import { hashSecret, safeEqual } from "../lib/crypto";
+import { loadOnce } from "../lib/load-once";
 import { parseJsonSafely } from "../lib/text";
 import type { Method } from "./model";
 import * as store from "./store";
@@ -21,14 +22,7 @@ import type { CredentialRow } from "./store";
  * passkey would otherwise hold in every worker's memory. tsyringe needs the Reflect metadata
  * polyfill evaluated before it, so it is imported (and awaited) first.
  */
-let library: Promise<typeof import("@simplewebauthn/server")> | undefined;
-function webauthnLibrary(): Promise<typeof import("@simplewebauthn/server")> {
-  library ??= import("reflect-metadata").then(() => import("@simplewebauthn/server")).catch((err) => {
-    library = undefined;
-    throw err;
-  });
-  return library;
-}
+const webauthnLibrary = loadOnce(() => import("reflect-metadata").then(() => import("@simplewebauthn/server")));
 
 export const CHALLENGE_TTL_SECONDS = 5 * 60;
 /** COSE algorithms accepted: ES256, EdDSA, RS256. */
