@@ -147,14 +147,10 @@ export function userinfoClaims(user: UserRecord, scopes: readonly string[], requ
   return { sub: user.id, ...userClaims(user, names) };
 }
 
-/** ID token user claims: those asked for in claims.id_token (within `allowed`), or — when no access
- *  token is issued — those of the granted scopes (§5.4). Protocol claims (auth_time, acr, ...) are
- *  not handled here. */
-export function idTokenUserClaims(user: UserRecord, scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean, allowed: ReadonlySet<string>): Record<string, unknown> {
-  return userClaims(user, idTokenUserClaimNames(scopes, request, accessTokenIssued, allowed));
-}
-
-/** The names idTokenUserClaims releases (none: the ID token needs no more of the user than its id). */
+/** The names of the ID token's user claims (userClaims gives their values): those asked for in
+ *  claims.id_token (within `allowed`), or — when no access token is issued — those of the granted
+ *  scopes (§5.4). None: the ID token needs no more of the user than its id. Protocol claims
+ *  (auth_time, acr, ...) are not handled here. */
 export function idTokenUserClaimNames(scopes: readonly string[], request: ClaimsRequest | null | undefined, accessTokenIssued: boolean, allowed: ReadonlySet<string>): Set<string> {
   const names = new Set(Object.keys(request?.id_token ?? {}).filter((n) => allowed.has(n)));
   if (!accessTokenIssued) for (const n of claimsOfScopes(scopes)) names.add(n);
