@@ -2,7 +2,7 @@
 // rotation without downtime (a `next` key is published before it signs; a retired key stays
 // published until every token it signed has expired) and a per-process cache that every worker
 // and node refreshes within KEY_CACHE_SECONDS, or at once when it meets an unknown kid.
-import { exportJWK, generateKeyPair, importJWK, calculateJwkThumbprint, type JWK, type CryptoKey } from "jose";
+import { exportJWK, generateKeyPair, calculateJwkThumbprint, type JWK } from "jose";
 import type { Sql } from "../db/sql";
 import { createPrivateKey, createPublicKey, type KeyObject } from "node:crypto";
 import { sign as signOnThread } from "../lib/crypto-threads";
@@ -22,11 +22,9 @@ export interface LoadedKey {
   alg: KeyAlg;
   state: store.KeyState;
   publicJwk: JWK;
-  privateKey?: CryptoKey;
-  /** The same private key for node:crypto (signCompactJws signs on a helper thread). */
+  /** The private key for node:crypto (signCompactJws signs on a helper thread). */
   privateKeyObject?: KeyObject;
-  publicKey: CryptoKey;
-  /** The same public key for node:crypto (tokens/jwt-kind.ts verifies on a helper thread). */
+  /** The public key for node:crypto (tokens/jwt-kind.ts verifies on a helper thread). */
   publicKeyObject: KeyObject;
 }
 
@@ -246,9 +244,7 @@ export class KeyService {
           alg: row.alg,
           state: row.state,
           publicJwk: row.public_jwk as JWK,
-          privateKey: (await importJWK(priv, row.alg)) as CryptoKey,
           privateKeyObject: createPrivateKey({ key: priv, format: "jwk" } as Parameters<typeof createPrivateKey>[0]),
-          publicKey: (await importJWK(row.public_jwk as JWK, row.alg)) as CryptoKey,
           publicKeyObject: createPublicKey({ key: row.public_jwk, format: "jwk" } as Parameters<typeof createPublicKey>[0]),
         });
       }

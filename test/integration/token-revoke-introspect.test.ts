@@ -80,7 +80,7 @@ describe("introspection (RFC 7662)", () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ client_id: "web-app", scope: "api:read" })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" }).setIssuer(t.issuer).setSubject(user.id).setAudience(t.issuer)
-      .setIssuedAt(now - 7200).setExpirationTime(now - 3600).setJti("expired-jti").sign(key.privateKey!);
+      .setIssuedAt(now - 7200).setExpirationTime(now - 3600).setJti("expired-jti").sign(key.privateKeyObject!);
     await insertAccessToken(t.deps.sql, { jti: "expired-jti", grantId: null, clientId: "web-app", userId: user.id, scope: "api:read", expiresAt: new Date((now - 3600) * 1000) });
     expect((await introspect(expired)).body).toEqual({ active: false });
   });
@@ -89,7 +89,7 @@ describe("introspection (RFC 7662)", () => {
     const key = await t.deps.keys.signingKey(t.deps.config.accessTokenAlg);
     const unrecorded = await new SignJWT({ client_id: "web-app", scope: "api:read" })
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: "at+jwt" }).setIssuer(t.issuer).setSubject(user.id).setAudience(t.issuer)
-      .setIssuedAt().setExpirationTime("1h").setJti("never-recorded").sign(key.privateKey!);
+      .setIssuedAt().setExpirationTime("1h").setJti("never-recorded").sign(key.privateKeyObject!);
     expect((await introspect(unrecorded)).body).toEqual({ active: false });
   });
 

@@ -5,6 +5,7 @@
 // deactivated user, and a token lacking the route's scope; a token with the scope gets through.
 import { describe, expect, test } from "bun:test";
 import { SignJWT, generateKeyPair, exportJWK, calculateJwkThumbprint } from "jose";
+import type { KeyObject } from "node:crypto";
 import { adminRouteSpecs } from "../../src/admin/routes";
 import type { AdminRouteSpec } from "../../src/admin/spec";
 import { findClientByClientId } from "../../src/clients/store";
@@ -41,7 +42,7 @@ async function expectAll(token: string | null, status: number, error: string, ro
 
 // --- tokens ------------------------------------------------------------------------------------
 const admin = api.admin;
-const sign = (payload: Record<string, unknown>, header: Record<string, unknown>, key: CryptoKey) => new SignJWT(payload).setProtectedHeader(header as never).sign(key);
+const sign = (payload: Record<string, unknown>, header: Record<string, unknown>, key: CryptoKey | KeyObject) => new SignJWT(payload).setProtectedHeader(header as never).sign(key);
 const now = () => Math.floor(Date.now() / 1000);
 const baseClaims = () => ({ iss: deps.config.issuer, sub: admin.id, aud: deps.config.issuer, client_id: "authly-cli", scope: ALL_ADMIN_SCOPES, jti: crypto.randomUUID(), iat: now(), exp: now() + 600 });
 
@@ -96,7 +97,7 @@ describe("admin API authorization matrix", () => {
 
   test("token from another issuer, signed with this server's own active key: 401", async () => {
     const key = await deps.keys.signingKey(deps.config.accessTokenAlg);
-    const tok = await sign({ ...baseClaims(), iss: "https://evil.example" }, { alg: key.alg, kid: key.kid, typ: "at+jwt" }, key.privateKey!);
+    const tok = await sign({ ...baseClaims(), iss: "https://evil.example" }, { alg: key.alg, kid: key.kid, typ: "at+jwt" }, key.privateKeyObject!);
     await expectAll(tok, 401, "unauthorized");
   });
 
