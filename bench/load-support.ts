@@ -176,8 +176,13 @@ export function table(rows: Record<string, string | number>[]): string {
 
 /** user+system CPU seconds of a process, all its threads (Linux /proc/<pid>/stat); 0 when it is gone. */
 export function processCpuSeconds(pid: number): number {
+  return statCpuSeconds(`/proc/${pid}/stat`);
+}
+
+/** user+system CPU seconds in a /proc stat file (a process's or a thread's), 0 when it is gone. */
+function statCpuSeconds(path: string): number {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    const f = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
     return (Number(f[11]) + Number(f[12])) / 100; // USER_HZ
   } catch {
     return 0;
@@ -232,13 +237,5 @@ export const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
  *  Bun server), from /proc; zeros when it is gone. A cost per request that a busy machine does not
  *  blur the way it blurs requests per second. */
 export function cpuTimes(pid: number): { process: number; eventLoop: number } {
-  const read = (path: string) => {
-    try {
-      const f = readFileSync(path, "utf8").split(") ")[1]!.split(" ");
-      return (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      return 0;
-    }
-  };
-  return { process: read(`/proc/${pid}/stat`), eventLoop: read(`/proc/${pid}/task/${pid}/stat`) };
+  return { process: statCpuSeconds(`/proc/${pid}/stat`), eventLoop: statCpuSeconds(`/proc/${pid}/task/${pid}/stat`) };
 }

@@ -11,11 +11,10 @@
 // every rotation also issues an ID token (ES256, like the access token).
 // --exchange: authorization-code exchanges instead of rotations (codes stored beforehand, each
 // with a PKCE challenge; with --openid an ID token and a refresh token per exchange).
-import { readFileSync } from "node:fs";
 import { hashToken } from "../src/tokens/service";
 import { randomToken } from "../src/lib/crypto";
 import { s256Challenge } from "../src/oauth/pkce";
-import { BASE_URL, fmt, localPortsTo, parseArgs, startBenchServer, Stats, table } from "./load-support";
+import { BASE_URL, fmt, localPortsTo, parseArgs, processCpuSeconds, startBenchServer, Stats, table } from "./load-support";
 
 const args = parseArgs(process.argv.slice(2));
 const ROTATIONS = Number(args.rotations ?? 3000);
@@ -24,17 +23,6 @@ const OPENID = "openid" in args;
 const EXCHANGE = "exchange" in args;
 const WHAT = EXCHANGE ? "code exchange" : "rotation";
 const SCOPE = OPENID ? "openid profile email offline_access" : "api:read";
-const TICK = 100; // clock ticks per second (Linux USER_HZ)
-
-/** user+system CPU seconds of a process (Linux /proc/<pid>/stat), 0 when it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(f[11]) + Number(f[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
 
 const server = await startBenchServer({ AUTHLY_ACCESS_TOKEN_ALG: "ES256", AUTHLY_ID_TOKEN_ALG: "ES256" });
 const { deps, url, sql, schema } = server;
@@ -107,11 +95,11 @@ try {
   };
 
   const pgPids = await backends();
-  const before = { server: cpuSeconds(server.pid), db: pgPids.map(cpuSeconds), lsn: (await sql<{ l: string }[]>`SELECT pg_current_wal_lsn()::text AS l`)[0]!.l, st: await statements(), t: await tableStats() };
+  const before = { server: processCpuSeconds(server.pid), db: pgPids.map(processCpuSeconds), lsn: (await sql<{ l: string }[]>`SELECT pg_current_wal_lsn()::text AS l`)[0]!.l, st: await statements(), t: await tableStats() };
   const started = performance.now();
   await drive(ROTATIONS);
   const seconds = (performance.now() - started) / 1000;
-  const after = { server: cpuSeconds(server.pid), db: pgPids.map(cpuSeconds), wal: (await sql<{ b: number }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${before.lsn}::pg_lsn)::float8 AS b`)[0]!.b, st: await statements() };
+  const after = { server: processCpuSeconds(server.pid), db: pgPids.map(processCpuSeconds), wal: (await sql<{ b: number }[]>`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), ${before.lsn}::pg_lsn)::float8 AS b`)[0]!.b, st: await statements() };
   await Bun.sleep(1500); // table statistics are flushed about once a second
   const t = await tableStats();
   const n = stats.ms.length;
